@@ -34,6 +34,9 @@ setup: gen ## venv + generated code (what run and test need)
 migrate: setup ## apply database migrations of every service (SQLite by default)
 	@for s in $(SERVICES); do test -d services/$$s/migrations && $(PY) -m services.$$s migrate || true; done
 
+migration: setup ## new migration from the models: make migration SERVICE=accounts MSG="add x"
+	$(PY) -m tools.makemigration "$(SERVICE)" "$(MSG)"
+
 run: setup ## migrate and start every service and the gateway; Ctrl-C stops them
 	$(PY) -m tools.run_all
 
@@ -65,4 +68,4 @@ lock: ## re-resolve pinned dependencies into requirements.lock
 clean: ## remove generated code, local databases and the venv
 	rm -rf gen var $(VENV) .pytest_cache
 
-.PHONY: help venv gen setup migrate run test lint format token bench bench-quick lock clean
+.PHONY: help venv gen setup migrate migration run test lint format token bench bench-quick lock clean

@@ -1,0 +1,93 @@
+"""One async engine per service and a unit of work per use case.
+
+PostgreSQL (asyncpg) and SQLite (aiosqlite) run through the same code. On SQLite every write
+transaction starts with BEGIN IMMEDIATE, so concurrent writers queue instead of failing on a lock
+upgrade; WAL lets readers carry on meanwhile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from common.errors import Unavailable
+
+
+def is_postgres(engine_or_url) -> bool:
+    url = engine_or_url.url if hasattr(engine_or_url, "url") else make_url(str(engine_or_url))
+    return url.get_backend_name() == "postgresql"
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # let SQLAlchemy's "begin" event decide how to begin
+        cursor = dbapi_conn.cursor()
+        for pragma in ("journal_mode=WAL", "busy_timeout=10000", "foreign_keys=ON"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
+    sa_url = make_url(url)
+    if sa_url.get_backend_name() == "sqlite":
+        if sa_url.database and sa_url.database != ":memory:":
+            Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, echo=echo)
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
+
+
+class Database:
+    """Owns the engine; hands out sessions that are one transaction each."""
+
+    def __init__(self, engine: AsyncEngine):
+        self.engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+    @classmethod
+    def from_url(cls, url: str, **kw) -> Database:
+        return cls(create_engine(url, **kw))
+
+    @property
+    def is_postgres(self) -> bool:
+        return is_postgres(self.engine)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work: commits when the block ends, rolls back on any exception.
+
+        Connection-level failures become `Unavailable`, which callers may retry; nothing was
+        committed in that case.
+        """
+        try:
+            async with self._sessions() as session, session.begin():
+                yield session
+        except (OperationalError, DBAPIError) as exc:
+            if getattr(exc, "connection_invalidated", False) or isinstance(exc, OperationalError):
+                raise Unavailable("the database is not reachable; retry", reason="DB_UNAVAILABLE") from exc
+            raise
+
+    async def ping(self) -> bool:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,43 @@
+"""structlog setup: JSON when not on a terminal (or LOG_FORMAT=json), readable otherwise; every
+line carries the trace and span ids of the work it belongs to."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import structlog
+from opentelemetry import trace
+
+
+def _add_trace_ids(_logger, _name, event: dict) -> dict:
+    span_context = trace.get_current_span().get_span_context()
+    if span_context.is_valid:
+        event["trace_id"] = format(span_context.trace_id, "032x")
+        event["span_id"] = format(span_context.span_id, "016x")
+    return event
+
+
+def setup_logging(service: str, level: str = "INFO") -> None:
+    as_json = os.environ.get("LOG_FORMAT", "").lower() == "json" or not sys.stderr.isatty()
+    renderer = (
+        [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
+        if as_json
+        else [structlog.dev.ConsoleRenderer()]
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _add_trace_ids,
+            lambda _l, _n, event: {"service": service, **event},
+            *renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
+        ),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )

@@ -1,0 +1,50 @@
+"""The command line every service shares: `python -m services.<name> [serve|migrate]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Callable
+
+from common.db.database import create_engine
+from common.db.migrate import upgrade
+from common.logs import setup_logging
+from common.rpc.server import RunningServer, ServiceProcess
+from common.settings import Settings
+from common.telemetry import Telemetry, setup_telemetry
+
+
+async def _migrate(settings: Settings) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine, settings.service)
+    finally:
+        await engine.dispose()
+
+
+async def _serve(settings: Settings, build: Callable[[Settings, Telemetry], ServiceProcess]) -> None:
+    telemetry = setup_telemetry(settings.service, settings.metrics_port)
+    process = build(settings, telemetry)
+    process.on_close.append(telemetry.shutdown)
+    await RunningServer(process).run_until_signalled()
+
+
+def run_service(
+    service: str,
+    build: Callable[[Settings, Telemetry], ServiceProcess],
+    downstream: tuple[str, ...] = (),
+    extra_commands: dict[str, Callable[[Settings, list[str]], None]] | None = None,
+) -> None:
+    parser = argparse.ArgumentParser(prog=f"python -m services.{service}")
+    parser.add_argument("command", nargs="?", default="serve",
+                        choices=["serve", "migrate", *(extra_commands or {})])
+    parser.add_argument("args", nargs=argparse.REMAINDER)
+    options = parser.parse_args()
+    settings = Settings.from_env(service, downstream)
+    setup_logging(service, settings.log_level)
+    if options.command == "migrate":
+        asyncio.run(_migrate(settings))
+    elif options.command == "serve":
+        asyncio.run(_serve(settings, build))
+    else:
+        extra_commands[options.command](settings, options.args)

@@ -1,0 +1,116 @@
+"""Every RPC a Settle service serves goes through here: caller identity, log context, and the
+mapping of errors to statuses. One place, so servicers contain only translation."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+import structlog
+
+from common import actor as actors
+from common.errors import DomainError, Unauthenticated
+from common.ids import new_id
+from common.rpc.status import internal_status, to_status
+
+log = structlog.get_logger("settle.rpc")
+REQUEST_ID = "x-request-id"
+_OPEN_PREFIXES = ("/grpc.health.", "/grpc.reflection.")
+
+
+class ServerInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self, service: str, internal_secret: str, require_identity: bool = True):
+        self.service = service
+        self.secret = internal_secret
+        self.require_identity = require_identity
+
+    async def intercept_service(self, continuation, details):
+        handler = await continuation(details)
+        if handler is None or details.method.startswith(_OPEN_PREFIXES):
+            return handler
+        metadata = {
+            k: v for k, v in (details.invocation_metadata or ()) if isinstance(v, str)
+        }
+        call = _Call(self, details.method, metadata)
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(
+                call.wrap_unary(handler.unary_unary),
+                handler.request_deserializer,
+                handler.response_serializer,
+            )
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(
+                call.wrap_unary(handler.stream_unary),
+                handler.request_deserializer,
+                handler.response_serializer,
+            )
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(
+                call.wrap_stream(handler.unary_stream),
+                handler.request_deserializer,
+                handler.response_serializer,
+            )
+        return grpc.stream_stream_rpc_method_handler(
+            call.wrap_stream(handler.stream_stream),
+            handler.request_deserializer,
+            handler.response_serializer,
+        )
+
+
+class _Call:
+    def __init__(self, owner: ServerInterceptor, method: str, metadata: dict[str, str]):
+        self.owner = owner
+        self.method = method
+        self.metadata = metadata
+
+    def _enter(self, context):
+        request_id = self.metadata.get(REQUEST_ID) or new_id()
+        structlog.contextvars.bind_contextvars(rpc_method=self.method, request_id=request_id)
+        if self.owner.require_identity:
+            return actors.set_actor(actors.verify(self.metadata, self.owner.secret))
+        return actors.set_actor(None)
+
+    async def _fail(self, context, exc: BaseException):
+        if isinstance(exc, DomainError):
+            if not isinstance(exc, Unauthenticated):
+                log.info("rpc refused", reason=exc.reason, code=type(exc).__name__)
+            status = to_status(exc, self.owner.service)
+        else:
+            log.exception("rpc failed", exc_info=exc)
+            status = internal_status()
+        await context.abort(status.code, status.details, status.trailing_metadata)
+
+    def wrap_unary(self, behavior):
+        async def handle(request, context):
+            token = None
+            try:
+                token = self._enter(context)
+                return await behavior(request, context)
+            except (grpc.aio.AbortError, asyncio.CancelledError):
+                raise
+            except Exception as exc:
+                await self._fail(context, exc)
+            finally:
+                if token is not None:
+                    actors.reset_actor(token)
+                structlog.contextvars.clear_contextvars()
+
+        return handle
+
+    def wrap_stream(self, behavior):
+        async def handle(request, context):
+            token = None
+            try:
+                token = self._enter(context)
+                async for item in behavior(request, context):
+                    yield item
+            except (grpc.aio.AbortError, asyncio.CancelledError, GeneratorExit):
+                raise
+            except Exception as exc:
+                await self._fail(context, exc)
+            finally:
+                if token is not None:
+                    actors.reset_actor(token)
+                structlog.contextvars.clear_contextvars()
+
+        return handle

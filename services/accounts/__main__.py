@@ -1,0 +1,5 @@
+from common.main import run_service
+from services.accounts.cli_import import import_command
+from services.accounts.server import build
+
+run_service("accounts", build, extra_commands={"import": import_command})

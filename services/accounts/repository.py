@@ -1,0 +1,165 @@
+"""Queries of the accounts service. Rows in, rows out; a missing row is NotFound here."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.db.query import apply_filter, apply_order_and_page
+from common.errors import NotFound
+from common.listing import Page, Term
+from services.accounts.models import (
+    AllocationRow,
+    CreditNoteRow,
+    CustomerRow,
+    HoldMovementRow,
+    HoldRow,
+    InvoiceRow,
+    PaymentRow,
+)
+
+CUSTOMER_COLUMNS = {
+    "country_code": CustomerRow.country_code,
+    "risk_class": CustomerRow.risk_class,
+    "external_ref": CustomerRow.external_ref,
+    "bankruptcy": CustomerRow.bankruptcy,
+    "in_litigation": CustomerRow.in_litigation,
+    "credit_hold": CustomerRow.credit_hold,
+    "display_name": CustomerRow.display_name,
+    "create_time": CustomerRow.created_at,
+}
+INVOICE_COLUMNS = {
+    "customer": InvoiceRow.customer_id,
+    "currency_code": InvoiceRow.currency,
+    "external_number": InvoiceRow.external_number,
+    "due_date": InvoiceRow.due_date,
+    "invoice_date": InvoiceRow.invoice_date,
+    "create_time": InvoiceRow.created_at,
+    "status": case((InvoiceRow.open_minor > 0, "OPEN"), else_="CLOSED"),
+}
+
+
+async def _get(session: AsyncSession, model, row_id: str, label: str, for_update: bool):
+    stmt = select(model).where(model.id == row_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    row = await session.scalar(stmt)
+    if row is None:
+        raise NotFound(f"{label} {row_id} does not exist", metadata={"resource": label})
+    return row
+
+
+async def get_customer(session: AsyncSession, customer_id: str, for_update: bool = False) -> CustomerRow:
+    return await _get(session, CustomerRow, customer_id, "customer", for_update)
+
+
+async def get_invoice(session: AsyncSession, invoice_id: str, for_update: bool = False) -> InvoiceRow:
+    return await _get(session, InvoiceRow, invoice_id, "invoice", for_update)
+
+
+async def get_payment(session: AsyncSession, payment_id: str, for_update: bool = False) -> PaymentRow:
+    return await _get(session, PaymentRow, payment_id, "payment", for_update)
+
+
+async def get_credit_note(session: AsyncSession, note_id: str, for_update: bool = False) -> CreditNoteRow:
+    return await _get(session, CreditNoteRow, note_id, "credit note", for_update)
+
+
+async def customer_by_ref(session: AsyncSession, external_ref: str) -> CustomerRow | None:
+    return await session.scalar(select(CustomerRow).where(CustomerRow.external_ref == external_ref))
+
+
+async def invoice_by_number(session: AsyncSession, external_number: str) -> InvoiceRow | None:
+    return await session.scalar(select(InvoiceRow).where(InvoiceRow.external_number == external_number))
+
+
+async def hold_for(session: AsyncSession, invoice_id: str, dispute: str) -> HoldRow | None:
+    return await session.scalar(
+        select(HoldRow).where(HoldRow.invoice_id == invoice_id, HoldRow.dispute == dispute)
+    )
+
+
+async def list_rows(session, model, columns, terms: list[Term], order, page: Page, tiebreak):
+    stmt = apply_filter(select(model), terms, columns)
+    stmt = apply_order_and_page(stmt, order, columns, tiebreak, page)
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def list_customer_rows(session, model, customer_id: str, page: Page):
+    stmt = (
+        select(model)
+        .where(model.customer_id == customer_id)
+        .order_by(model.created_at, model.id)
+        .offset(page.offset)
+        .limit(page.size)
+    )
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def customer_balances(session: AsyncSession, customer_id: str, today: date) -> dict[str, dict[str, int]]:
+    """Per currency: open, held, overdue receivables, unallocated cash and open credits."""
+    totals: dict[str, dict[str, int]] = {}
+
+    def slot(currency: str) -> dict[str, int]:
+        return totals.setdefault(
+            currency, dict.fromkeys(("open", "held", "overdue", "cash", "credits"), 0)
+        )
+
+    invoices = await session.execute(
+        select(
+            InvoiceRow.currency,
+            func.sum(InvoiceRow.open_minor),
+            func.sum(InvoiceRow.held_minor),
+            func.sum(case((InvoiceRow.due_date < today, InvoiceRow.open_minor), else_=0)),
+        )
+        .where(InvoiceRow.customer_id == customer_id, InvoiceRow.open_minor > 0)
+        .group_by(InvoiceRow.currency)
+    )
+    for currency, open_, held, overdue in invoices:
+        slot(currency).update(open=int(open_), held=int(held), overdue=int(overdue))
+    for model, key in ((PaymentRow, "cash"), (CreditNoteRow, "credits")):
+        rows = await session.execute(
+            select(model.currency, func.sum(model.unallocated_minor))
+            .where(model.customer_id == customer_id, model.unallocated_minor > 0)
+            .group_by(model.currency)
+        )
+        for currency, amount in rows:
+            slot(currency)[key] = int(amount)
+    return totals
+
+
+def open_items_as_of(as_of: date, customer_id: str | None):
+    """Open and held amount of every invoice open on `as_of`, from the dated ledger."""
+    allocated = (
+        select(AllocationRow.invoice_id, func.sum(AllocationRow.amount_minor).label("minor"))
+        .where(AllocationRow.applied_date <= as_of)
+        .group_by(AllocationRow.invoice_id)
+        .subquery()
+    )
+    held = (
+        select(HoldMovementRow.invoice_id, func.sum(HoldMovementRow.delta_minor).label("minor"))
+        .where(HoldMovementRow.occurred_on <= as_of)
+        .group_by(HoldMovementRow.invoice_id)
+        .subquery()
+    )
+    open_minor = InvoiceRow.amount_minor - func.coalesce(allocated.c.minor, 0)
+    stmt = (
+        select(
+            InvoiceRow.customer_id,
+            InvoiceRow.currency,
+            InvoiceRow.due_date,
+            open_minor.label("open_minor"),
+            func.coalesce(held.c.minor, 0).label("held_minor"),
+        )
+        .outerjoin(allocated, allocated.c.invoice_id == InvoiceRow.id)
+        .outerjoin(held, held.c.invoice_id == InvoiceRow.id)
+        .where(
+            InvoiceRow.invoice_date <= as_of,
+            (InvoiceRow.closed_date.is_(None)) | (InvoiceRow.closed_date > as_of),
+        )
+    )
+    if customer_id:
+        stmt = stmt.where(InvoiceRow.customer_id == customer_id)
+    return stmt.subquery()

@@ -1,0 +1,121 @@
+"""Use cases on customers and their bill-to accounts."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from common.errors import AlreadyExists, InvalidArgument
+from common.etag import check_etag
+from common.idempotency import RequestKey, run_once
+from common.ids import new_id
+from common.listing import Page, Term
+from services.accounts import repository as repo
+from services.accounts.domain.records import CUSTOMER_FIELDS, CustomerData
+from services.accounts.models import BillingAccountRow, ContactRow, CustomerRow
+from services.accounts.service.context import AccountsContext
+
+
+def _apply(row: CustomerRow, data: CustomerData, fields: tuple[str, ...]) -> None:
+    for name in fields:
+        if name == "contacts":
+            row.contacts = [
+                ContactRow(position=i, **vars(c)) for i, c in enumerate(data.contacts)
+            ]
+        elif name == "credit_limit":
+            limit = data.credit_limit
+            row.credit_limit_minor = limit.minor if limit else None
+            row.credit_limit_currency = limit.currency if limit else None
+        else:
+            setattr(row, name, getattr(data, name))
+
+
+async def _refuse_taken_ref(session, external_ref: str | None, own_id: str | None = None) -> None:
+    if external_ref:
+        other = await repo.customer_by_ref(session, external_ref)
+        if other is not None and other.id != own_id:
+            raise AlreadyExists(
+                f"a customer with external_ref {external_ref!r} exists",
+                metadata={"customer": f"customers/{other.id}"},
+            )
+
+
+async def create_customer(ctx: AccountsContext, data: CustomerData, request: RequestKey) -> CustomerRow:
+    async def create(session):
+        await _refuse_taken_ref(session, data.external_ref)
+        now = ctx.clock.now()
+        row = CustomerRow(id=new_id(), version=1, created_at=now, updated_at=now, contacts=[])
+        _apply(row, data, CUSTOMER_FIELDS)
+        session.add(row)
+        await session.flush()
+        return row.id, row
+
+    return await run_once(
+        ctx.db, ctx.idempotency, "CreateCustomer", request, create, repo.get_customer
+    )
+
+
+async def get_customer(ctx: AccountsContext, customer_id: str) -> CustomerRow:
+    async with ctx.db.transaction() as session:
+        return await repo.get_customer(session, customer_id)
+
+
+async def list_customers(ctx: AccountsContext, terms: list[Term], order, page: Page) -> list[CustomerRow]:
+    async with ctx.db.transaction() as session:
+        return await repo.list_rows(
+            session, CustomerRow, repo.CUSTOMER_COLUMNS, terms, order, page, CustomerRow.id
+        )
+
+
+async def update_customer(
+    ctx: AccountsContext, customer_id: str, etag: str, data: CustomerData, fields: tuple[str, ...]
+) -> CustomerRow:
+    unknown = set(fields) - set(CUSTOMER_FIELDS)
+    if unknown:
+        raise InvalidArgument.of("update_mask", f"cannot update {sorted(unknown)}")
+    async with ctx.db.transaction() as session:
+        row = await repo.get_customer(session, customer_id, for_update=True)
+        check_etag(etag, row.id, row.version)
+        if "external_ref" in fields:
+            await _refuse_taken_ref(session, data.external_ref, row.id)
+        _apply(row, data, fields)
+        row.version += 1
+        row.updated_at = ctx.clock.now()
+        return row
+
+
+async def create_billing_account(
+    ctx: AccountsContext, customer_id: str, number: str, display_name: str, currency: str,
+    request: RequestKey,
+) -> BillingAccountRow:
+    async def create(session):
+        await repo.get_customer(session, customer_id)
+        taken = await session.scalar(
+            select(BillingAccountRow.id).where(
+                BillingAccountRow.customer_id == customer_id, BillingAccountRow.number == number
+            )
+        )
+        if taken:
+            raise AlreadyExists(f"billing account {number!r} exists for this customer")
+        row = BillingAccountRow(
+            id=new_id(), customer_id=customer_id, number=number, display_name=display_name,
+            currency_code=currency, created_at=ctx.clock.now(),
+        )
+        session.add(row)
+        return row.id, row
+
+    async def replay(session, row_id):
+        return await session.get(BillingAccountRow, row_id)
+
+    return await run_once(ctx.db, ctx.idempotency, "CreateBillingAccount", request, create, replay)
+
+
+async def list_billing_accounts(ctx: AccountsContext, customer_id: str, page: Page):
+    async with ctx.db.transaction() as session:
+        await repo.get_customer(session, customer_id)
+        return await repo.list_customer_rows(session, BillingAccountRow, customer_id, page)
+
+
+async def customer_balance(ctx: AccountsContext, customer_id: str) -> dict[str, dict[str, int]]:
+    async with ctx.db.transaction() as session:
+        await repo.get_customer(session, customer_id)
+        return await repo.customer_balances(session, customer_id, ctx.clock.today())

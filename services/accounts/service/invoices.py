@@ -1,0 +1,74 @@
+"""Use cases on invoices."""
+
+from __future__ import annotations
+
+from common.errors import AlreadyExists, FailedPrecondition, InvalidArgument
+from common.idempotency import RequestKey, run_once
+from common.ids import new_id
+from common.listing import Page, Term
+from common.money import sum_money
+from services.accounts import repository as repo
+from services.accounts.domain.records import InvoiceData
+from services.accounts.models import BillingAccountRow, InvoiceLineRow, InvoiceRow
+from services.accounts.service.context import AccountsContext
+
+
+def _check_lines(data: InvoiceData) -> None:
+    if data.lines and sum_money((line.amount for line in data.lines), data.amount.currency) != data.amount:
+        raise InvalidArgument.of("invoice.amount", "must equal the sum of the lines")
+    if data.due_date < data.invoice_date:
+        raise InvalidArgument.of("invoice.due_date", "must not be before the invoice date")
+
+
+def new_invoice_row(data: InvoiceData, now) -> InvoiceRow:
+    return InvoiceRow(
+        id=new_id(),
+        customer_id=data.customer_id,
+        billing_account_id=data.billing_account_id,
+        external_number=data.external_number,
+        invoice_date=data.invoice_date,
+        due_date=data.due_date,
+        currency=data.amount.currency,
+        amount_minor=data.amount.minor,
+        open_minor=data.amount.minor,
+        held_minor=0,
+        created_at=now,
+        lines=[
+            InvoiceLineRow(
+                line_number=i + 1, description=line.description, quantity=line.quantity,
+                amount_minor=line.amount.minor, kind=line.kind,
+            )
+            for i, line in enumerate(data.lines)
+        ],
+        holds=[],
+    )
+
+
+async def create_invoice(ctx: AccountsContext, data: InvoiceData, request: RequestKey) -> InvoiceRow:
+    _check_lines(data)
+
+    async def create(session):
+        await repo.get_customer(session, data.customer_id)
+        if data.billing_account_id:
+            account = await session.get(BillingAccountRow, data.billing_account_id)
+            if account is None or account.customer_id != data.customer_id:
+                raise FailedPrecondition("the billing account does not belong to this customer")
+        if await repo.invoice_by_number(session, data.external_number):
+            raise AlreadyExists(f"invoice number {data.external_number!r} exists")
+        row = new_invoice_row(data, ctx.clock.now())
+        session.add(row)
+        return row.id, row
+
+    return await run_once(ctx.db, ctx.idempotency, "CreateInvoice", request, create, repo.get_invoice)
+
+
+async def get_invoice(ctx: AccountsContext, invoice_id: str) -> InvoiceRow:
+    async with ctx.db.transaction() as session:
+        return await repo.get_invoice(session, invoice_id)
+
+
+async def list_invoices(ctx: AccountsContext, terms: list[Term], order, page: Page) -> list[InvoiceRow]:
+    async with ctx.db.transaction() as session:
+        return await repo.list_rows(
+            session, InvoiceRow, repo.INVOICE_COLUMNS, terms, order, page, InvoiceRow.id
+        )

@@ -1,0 +1,274 @@
+"""gRPC methods of settle.accounts.v1: translate, call one use case, translate back."""
+
+from __future__ import annotations
+
+import codecs
+
+
+from settle.accounts.v1 import accounts_pb2 as pb
+from settle.accounts.v1 import accounts_pb2_grpc
+
+from common.errors import InvalidArgument, Violations
+from common.ids import parse_child_name, parse_name
+from common.listing import parse_bool, parse_date, parse_filter, parse_order_by, parse_page, query_key
+from common.protoconv import parse_date as parse_pb_date
+from common.protoconv import minor_pb, parse_money, request_key
+from services.accounts import convert
+from services.accounts import requests as req
+from services.accounts.domain.aging import DEFAULT_BUCKETS, AgingBuckets
+from services.accounts.domain.csv_import import ColumnMapping
+from services.accounts.domain.records import AllocationData, AllocationRequest, SourceKind
+from services.accounts.models import CreditNoteRow, PaymentRow
+from services.accounts.service import aging, customers, funds, holds, importing, invoices
+from services.accounts.service.context import AccountsContext
+
+MAX_IMPORT_BYTES = 64 * 1024 * 1024
+CUSTOMER_FILTERS = {
+    "country_code": str, "risk_class": str, "external_ref": str, "display_name": str,
+    "bankruptcy": parse_bool, "in_litigation": parse_bool, "credit_hold": parse_bool,
+}
+INVOICE_FILTERS = {
+    "customer": lambda s: parse_name(s, "customers", "filter"), "status": str,
+    "currency_code": str, "external_number": str, "due_date": parse_date, "invoice_date": parse_date,
+}
+
+
+def _listing(request, filters, orderable, default_order):
+    terms = parse_filter(request.filter, filters)
+    order = parse_order_by(request.order_by, orderable, default_order)
+    page = parse_page(request.page_size, request.page_token, query_key(request.filter, order))
+    return terms, order, page
+
+
+class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
+    def __init__(self, ctx: AccountsContext):
+        self.ctx = ctx
+
+    async def CreateCustomer(self, request, context):
+        v = Violations()
+        data = req.customer_data(request.customer, v)
+        v.raise_if_any()
+        row = await customers.create_customer(self.ctx, data, request_key(request))
+        return convert.customer(row)
+
+    async def GetCustomer(self, request, context):
+        return convert.customer(await customers.get_customer(self.ctx, req.customer_name(request.name)))
+
+    async def ListCustomers(self, request, context):
+        terms, order, page = _listing(
+            request, CUSTOMER_FILTERS, {"display_name", "create_time", "external_ref"}, "create_time"
+        )
+        rows = await customers.list_customers(self.ctx, terms, order, page)
+        return pb.ListCustomersResponse(
+            customers=[convert.customer(r) for r in rows],
+            next_page_token=page.next_token(len(rows), query_key(request.filter, order)),
+        )
+
+    async def UpdateCustomer(self, request, context):
+        customer_id = req.customer_name(request.customer.name, "customer.name")
+        v = Violations()
+        fields = req.update_mask(request.update_mask, v)
+        data = req.customer_data(request.customer, v)
+        v.items = [x for x in v.items if x.field == "update_mask" or x.field.split(".")[1] in fields]
+        v.raise_if_any()
+        row = await customers.update_customer(self.ctx, customer_id, request.customer.etag, data, fields)
+        return convert.customer(row)
+
+    async def CreateBillingAccount(self, request, context):
+        customer_id = req.customer_name(request.parent, "parent")
+        v = Violations()
+        account = request.billing_account
+        v.require(bool(account.number.strip()), "billing_account.number", "is required")
+        currency = account.currency_code.upper()
+        req.currency(currency, "billing_account.currency_code", v, required=False)
+        v.raise_if_any()
+        row = await customers.create_billing_account(
+            self.ctx, customer_id, account.number.strip(), account.display_name.strip(), currency,
+            request_key(request),
+        )
+        return convert.billing_account(row)
+
+    async def ListBillingAccounts(self, request, context):
+        customer_id = req.customer_name(request.parent, "parent")
+        page = parse_page(request.page_size, request.page_token, query_key(customer_id))
+        rows = await customers.list_billing_accounts(self.ctx, customer_id, page)
+        return pb.ListBillingAccountsResponse(
+            billing_accounts=[convert.billing_account(r) for r in rows],
+            next_page_token=page.next_token(len(rows), query_key(customer_id)),
+        )
+
+    async def GetCustomerBalance(self, request, context):
+        customer_id = req.customer_name(request.customer, "customer")
+        return convert.balance(customer_id, await customers.customer_balance(self.ctx, customer_id))
+
+    async def CreateInvoice(self, request, context):
+        v = Violations()
+        data = req.invoice_data(request.invoice, v)
+        v.raise_if_any()
+        return convert.invoice(await invoices.create_invoice(self.ctx, data, request_key(request)))
+
+    async def GetInvoice(self, request, context):
+        invoice_id = parse_name(request.name, "invoices")
+        return convert.invoice(await invoices.get_invoice(self.ctx, invoice_id))
+
+    async def ListInvoices(self, request, context):
+        terms, order, page = _listing(
+            request, INVOICE_FILTERS, {"due_date", "invoice_date", "create_time", "external_number"},
+            "due_date",
+        )
+        rows = await invoices.list_invoices(self.ctx, terms, order, page)
+        return pb.ListInvoicesResponse(
+            invoices=[convert.invoice(r) for r in rows],
+            next_page_token=page.next_token(len(rows), query_key(request.filter, order)),
+        )
+
+    async def CreatePayment(self, request, context):
+        v = Violations()
+        p = request.payment
+        data = req.funds_data(p, "payment", "received_date", v, reference=p.reference)
+        v.raise_if_any()
+        return convert.payment(await funds.create_payment(self.ctx, data, request_key(request)))
+
+    async def CreateCreditNote(self, request, context):
+        v = Violations()
+        n = request.credit_note
+        data = req.funds_data(n, "credit_note", "issue_date", v, reference=n.external_number, reason=n.reason)
+        v.raise_if_any()
+        return convert.credit_note(await funds.create_credit_note(self.ctx, data, request_key(request)))
+
+    async def _list_funds(self, request, model):
+        customer_id = req.customer_name(request.customer, "customer")
+        page = parse_page(request.page_size, request.page_token, query_key(customer_id))
+        rows = await funds.list_funds(self.ctx, model, customer_id, page)
+        return rows, page.next_token(len(rows), query_key(customer_id))
+
+    async def ListPayments(self, request, context):
+        rows, token = await self._list_funds(request, PaymentRow)
+        return pb.ListPaymentsResponse(payments=[convert.payment(r) for r in rows], next_page_token=token)
+
+    async def ListCreditNotes(self, request, context):
+        rows, token = await self._list_funds(request, CreditNoteRow)
+        return pb.ListCreditNotesResponse(
+            credit_notes=[convert.credit_note(r) for r in rows], next_page_token=token
+        )
+
+    async def AllocateFunds(self, request, context):
+        v = Violations()
+        kind, _, source_id = request.source.partition("/")
+        kinds = {"payments": SourceKind.PAYMENT, "creditNotes": SourceKind.CREDIT_NOTE}
+        source_kind = kinds.get(kind)
+        if source_kind is None:
+            v.add("source", "must be 'payments/{id}' or 'creditNotes/{id}'")
+        v.require(len(request.allocations) > 0, "allocations", "at least one is required")
+        allocations = []
+        for i, a in enumerate(request.allocations):
+            invoice_id = req.name_id(a.invoice, "invoices", f"allocations[{i}].invoice", v)
+            amount = parse_money(a.amount, f"allocations[{i}].amount", v)
+            allocations.append(AllocationData(invoice_id, amount))
+        applied = parse_pb_date(request.applied_date, "applied_date", v, required=False)
+        v.raise_if_any()
+        invoices_, source = await funds.allocate_funds(
+            self.ctx, AllocationRequest(source_kind, source_id, tuple(allocations), applied),
+            request_key(request),
+        )
+        return pb.AllocateFundsResponse(
+            invoices=[convert.invoice(i) for i in invoices_],
+            source_unallocated_amount=minor_pb(source.unallocated_minor, source.currency),
+        )
+
+    def _hold_change(self, request, *, amount_required: bool) -> holds.HoldChange:
+        v = Violations()
+        invoice_id = req.name_id(request.invoice, "invoices", "invoice", v)
+        v.require(bool(request.dispute.strip()), "dispute", "is required")
+        v.require(bool(request.request_id), "request_id", "is required (the event id)")
+        amount = parse_money(request.amount, "amount", v, required=amount_required)
+        v.raise_if_any()
+        return holds.HoldChange(invoice_id, request.dispute.strip(), amount)
+
+    async def PlaceHold(self, request, context):
+        change = self._hold_change(request, amount_required=True)
+        row = await holds.place_hold(self.ctx, change, request_key(request))
+        return convert.hold(row, change.amount.currency)
+
+    async def ReleaseHold(self, request, context):
+        change = self._hold_change(request, amount_required=False)
+        row = await holds.release_hold(self.ctx, change, request_key(request))
+        invoice = await invoices.get_invoice(self.ctx, row.invoice_id)
+        return convert.hold(row, invoice.currency)
+
+    async def PostDisputeAdjustment(self, request, context):
+        kinds = {pb.CREDIT: SourceKind.CREDIT_NOTE, pb.WRITE_OFF: SourceKind.WRITE_OFF}
+        if request.kind not in kinds:
+            raise InvalidArgument.of("kind", "must be CREDIT or WRITE_OFF")
+        change = self._hold_change(request, amount_required=True)
+        invoice, source_id = await holds.post_dispute_adjustment(
+            self.ctx, change, kinds[request.kind], request.reason_code, request_key(request)
+        )
+        return pb.Adjustment(
+            invoice=f"invoices/{invoice.id}", kind=request.kind, amount=request.amount,
+            credit_note=f"creditNotes/{source_id}" if request.kind == pb.CREDIT else "",
+            updated_invoice=convert.invoice(invoice),
+        )
+
+    async def GetAgingReport(self, request, context):
+        v = Violations()
+        as_of = parse_pb_date(request.as_of, "as_of", v, required=False) or self.ctx.clock.today()
+        customer_id = req.name_id(request.customer, "customers", "customer", v) if request.customer else None
+        v.raise_if_any()
+        buckets = AgingBuckets.parse("0," + request.buckets) if request.buckets else DEFAULT_BUCKETS
+        key = query_key(as_of, customer_id, request.buckets)
+        page = parse_page(request.page_size, request.page_token, key)
+        result = await aging.aging_report(
+            self.ctx, aging.AgingQuery(as_of, buckets, customer_id, request.by_customer), page
+        )
+        return pb.AgingReport(
+            as_of=as_of.isoformat(),
+            totals=[convert.aging_row(r, buckets) for r in result.totals],
+            customers=[convert.aging_row(r, buckets) for r in result.customers],
+            next_page_token=page.next_token(len(result.customers), key) if request.by_customer else "",
+        )
+
+    async def ImportOpenItems(self, request_iterator, context):
+        options, chunks, size = None, [], 0
+        async for part in request_iterator:
+            if part.HasField("options"):
+                options = part.options
+            else:
+                size += len(part.chunk)
+                if size > MAX_IMPORT_BYTES:
+                    raise InvalidArgument.of("chunk", f"the file exceeds {MAX_IMPORT_BYTES} bytes")
+                chunks.append(part.chunk)
+        if options is None:
+            raise InvalidArgument.of("options", "the first message must carry the import options")
+        mapping = mapping_from_pb(options.mapping)
+        text = decode_csv(b"".join(chunks))
+        v = Violations()
+        currency = req.currency(options.currency_code.upper(), "options.currency_code", v)
+        v.raise_if_any()
+        result = await importing.import_open_items(self.ctx, text.splitlines(), mapping, currency)
+        return report_pb(result)
+
+
+def decode_csv(data: bytes) -> str:
+    try:
+        return codecs.decode(data, "utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidArgument.of("chunk", f"the file is not UTF-8 text (byte {exc.start})") from None
+
+
+def mapping_from_pb(m: pb.ColumnMapping) -> ColumnMapping:
+    if not m.ByteSize():
+        return ColumnMapping.sample_file()
+    given = {f.name: v for f, v in m.ListFields()}
+    return ColumnMapping(**given)
+
+
+def report_pb(result: importing.ImportResult) -> pb.ImportReport:
+    return pb.ImportReport(
+        rows_read=result.rows_read, imported=result.imported, skipped=result.skipped,
+        customers_created=result.customers_created, payments_recorded=result.payments_recorded,
+        rejected=[pb.RejectedRow(line_number=r.line_no, reason=str(r.reason_code), message=r.message)
+                  for r in result.rejected],
+    )
+
+
