@@ -7,21 +7,21 @@ rate is the only way from one currency to another.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_EVEN, Context, Decimal
+from types import MappingProxyType
 
 from common.errors import InvalidArgument
-
-# ISO 4217 List One, active codes with a minor unit (amendments to 2025: HRK, SLL, ZWL withdrawn;
-# SLE, VED, XCG, ZWG added). Codes whose minor unit is "N.A." (XAU, XDR, XTS, XXX...) are left
-# out on purpose: they are not money an invoice can be raised in.
 
 
 def _codes(text: str) -> list[str]:
     return text.split()
 
 
+# ISO 4217 List One, active codes with a minor unit (amendments to 2025: HRK, SLL, ZWL withdrawn;
+# SLE, VED, XCG, ZWG added; ANG kept while XCG replaces it). Codes whose minor unit is "N.A."
+# (XAU, XDR, XTS, XXX...) are left out on purpose: no invoice is raised in them.
 _EXPONENT_EXCEPTIONS = {
     **dict.fromkeys(
         _codes("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"), 0
@@ -37,7 +37,9 @@ MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR 
 PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS
 TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES WST XCD XCG YER ZAR ZMW ZWG
 """)
-MINOR_UNITS: dict[str, int] = {**dict.fromkeys(_TWO_DIGIT_CODES, 2), **_EXPONENT_EXCEPTIONS}
+MINOR_UNITS: Mapping[str, int] = MappingProxyType(
+    {**dict.fromkeys(_TWO_DIGIT_CODES, 2), **_EXPONENT_EXCEPTIONS}
+)
 
 # Optional minus, digits, optional fraction. Everything else ("1e3", "NaN", "1,000", "+1", ".5")
 # is refused: an amount that needs interpreting is an amount that can be misread.

@@ -1,0 +1,353 @@
+"""Open-items CSV import: parse and validate a file against a column mapping. Pure, no I/O.
+
+`parse_rows` streams row-by-row results; `validate_file` adds the checks that need the whole file
+(a customer's country, an invoice number seen twice) and returns an `ImportPlan` the service layer
+persists. Rules decided here:
+- a row reports every defect found, `reason_code` being the first; so a row with a bad invoice
+  number *and* a conflicting country is counted under both in `ImportPlan.reason_counts`;
+- a customer's country is the one most of its rows give (ties: the first seen), counting every row
+  with both fields present; rows giving another country are rejected as COUNTRY_CONFLICT;
+- one invoice number on several accepted rows: identical content → the first is imported, the
+  others are reported as duplicates; different content → the file contradicts itself and all of
+  those rows are rejected, since no rule can tell which one is right;
+- lines whose fields are all blank are skipped and not counted; line numbers are physical lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, fields, replace
+from datetime import date, datetime
+from enum import StrEnum
+
+from common.errors import InvalidArgument, Violations
+from common.money import Money, currency_exponent
+
+_REQUIRED = ("customer_ref", "invoice_number", "invoice_date", "due_date", "amount")
+_OPTIONAL = ("settled_date", "country", "disputed")
+
+
+class Reason(StrEnum):
+    WRONG_COLUMN_COUNT = "WRONG_COLUMN_COUNT"
+    MISSING_FIELD = "MISSING_FIELD"
+    INVALID_DATE = "INVALID_DATE"
+    INVALID_AMOUNT = "INVALID_AMOUNT"  # unparseable or more decimals than the currency has
+    AMOUNT_NOT_POSITIVE = "AMOUNT_NOT_POSITIVE"
+    INVALID_FLAG = "INVALID_FLAG"
+    DUE_BEFORE_INVOICE = "DUE_BEFORE_INVOICE"
+    SETTLED_BEFORE_INVOICE = "SETTLED_BEFORE_INVOICE"
+    INVOICE_NUMBER_PATTERN = "INVOICE_NUMBER_PATTERN"
+    COUNTRY_CONFLICT = "COUNTRY_CONFLICT"
+    CONFLICTING_DUPLICATE = "CONFLICTING_DUPLICATE"
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which header names give each field; None for an optional field the file lacks."""
+
+    customer_ref: str
+    invoice_number: str
+    invoice_date: str
+    due_date: str
+    amount: str
+    settled_date: str | None = None
+    country: str | None = None
+    disputed: str | None = None
+    date_format: str = "%m/%d/%Y"  # strptime accepts unpadded "1/2/2013" for %m/%d
+    true_words: tuple[str, ...] = ("Yes",)
+    false_words: tuple[str, ...] = ("No",)
+    invoice_number_pattern: str | None = None  # full match, ASCII digits only for \d
+
+    def __post_init__(self) -> None:
+        v = Violations()
+        for name in _REQUIRED:
+            v.require(bool(getattr(self, name)), f"mapping.{name}", "a column name is required")
+        names = list(self.columns().values())
+        v.require(len(set(names)) == len(names), "mapping", "one column is mapped twice")
+        true, false = _folded(self.true_words), _folded(self.false_words)
+        v.require(bool(true and false), "mapping.true_words", "true and false words are needed")
+        v.require(not true & false, "mapping.false_words", "a word cannot be both true and false")
+        v.require(_round_trips(self.date_format), "mapping.date_format", "not a date format")
+        if self.invoice_number_pattern is not None:
+            try:
+                re.compile(self.invoice_number_pattern)
+            except re.error as exc:
+                v.add("mapping.invoice_number_pattern", f"not a regular expression: {exc}")
+        v.raise_if_any("invalid column mapping")
+
+    @classmethod
+    def sample_file(cls) -> ColumnMapping:
+        """The IBM "Finance – Factoring" sample files (see data/ar-sample/SOURCES.md)."""
+        return cls(
+            customer_ref="customerID", invoice_number="invoiceNumber", invoice_date="InvoiceDate",
+            due_date="DueDate", amount="InvoiceAmount", settled_date="SettledDate",
+            country="countryCode", disputed="Disputed", invoice_number_pattern=r"^\d{10}$",
+        )  # fmt: skip
+
+    def columns(self) -> dict[str, str]:
+        """Field name → header name, for the fields this mapping uses."""
+        return {f: getattr(self, f) for f in _REQUIRED + _OPTIONAL if getattr(self, f)}
+
+    def resolve(self, header: list[str]) -> dict[str, int]:
+        """Field name → column index; every mapped column must appear exactly once."""
+        v = Violations()
+        for name, column in self.columns().items():
+            count = header.count(column)
+            v.require(count > 0, f"mapping.{name}", f"column {column!r} is not in the header")
+            v.require(count < 2, f"mapping.{name}", f"column {column!r} appears {count} times")
+        v.raise_if_any("the file does not match the column mapping")
+        return {name: header.index(column) for name, column in self.columns().items()}
+
+    def flag(self, text: str) -> bool | None:
+        word = text.casefold()
+        if word in _folded(self.true_words):
+            return True
+        return False if word in _folded(self.false_words) else None
+
+
+def _folded(words: Iterable[str]) -> frozenset[str]:
+    return frozenset(w.strip().casefold() for w in words if w.strip())
+
+
+def _round_trips(fmt: str) -> bool:
+    sample = date(2013, 11, 24)
+    try:
+        return datetime.strptime(sample.strftime(fmt), fmt).date() == sample
+    except (ValueError, TypeError):
+        return False
+
+
+@dataclass(frozen=True)
+class ParsedRow:
+    line_no: int
+    customer_ref: str
+    invoice_number: str  # a string: leading zeros are part of the number
+    invoice_date: date
+    due_date: date
+    amount: Money
+    settled_date: date | None
+    country: str | None
+    disputed: bool | None
+
+    def fingerprint(self) -> str:
+        """Stable hash of the content (not the line number), to compare with imported data."""
+        values = [getattr(self, f.name) for f in fields(self) if f.name != "line_no"]
+        parts = ["v1", self.amount.currency, *map(_canonical, values)]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _canonical(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)  # dates ISO, Money "1234.50"
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    line_no: int
+    reason_code: str  # the first of `reasons`
+    message: str
+    reasons: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.reasons:
+            object.__setattr__(self, "reasons", (self.reason_code,))
+
+
+@dataclass(frozen=True)
+class DuplicateRow:
+    """A repeat of an earlier line with identical content: skipped, not an error."""
+
+    line_no: int
+    invoice_number: str
+    first_line_no: int
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    rows: tuple[ParsedRow, ...]
+    rejected: tuple[RejectedRow, ...]  # in line order
+    duplicates: tuple[DuplicateRow, ...]
+    rows_read: int  # == len(rows) + len(rejected) + len(duplicates)
+
+    def reason_counts(self, *, primary_only: bool = False) -> dict[str, int]:
+        counter = Counter(
+            code for r in self.rejected for code in (r.reasons[:1] if primary_only else r.reasons)
+        )
+        return dict(sorted(counter.items()))
+
+
+@dataclass(frozen=True)
+class _Record:
+    result: ParsedRow | RejectedRow
+    customer_ref: str
+    country: str
+
+
+def _read(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+    """(first physical line, fields) per CSV record; a quoted field may span lines."""
+    reader = csv.reader(lines)
+    end = 0
+    try:
+        for fields_ in reader:
+            start, end = end + 1, reader.line_num
+            yield start, fields_
+    except csv.Error as exc:  # e.g. a field over the size limit: the file cannot be trusted
+        raise InvalidArgument.of("file", f"not readable as CSV at line {end + 1}: {exc}") from exc
+
+
+def _records(lines: Iterable[str], mapping: ColumnMapping, currency: str) -> Iterator[_Record]:
+    currency_exponent(currency)  # fail fast on an unknown currency, before reading anything
+    rows = _read(lines)
+    _, header = next(rows, (1, []))
+    if header:
+        header[0] = header[0].removeprefix("\ufeff")  # byte-order mark from spreadsheet exports
+    header = [h.strip() for h in header]
+    index = mapping.resolve(header)
+    for line_no, raw in rows:
+        values = [v.strip() for v in raw]
+        if not any(values):
+            continue
+        if len(values) != len(header):
+            msg = f"{len(values)} columns, the header has {len(header)}"
+            yield _Record(RejectedRow(line_no, Reason.WRONG_COLUMN_COUNT, msg), "", "")
+            continue
+        get = {name: values[i] for name, i in index.items()}
+        result = _parse(line_no, get, mapping, currency)
+        yield _Record(result, get["customer_ref"], get.get("country", ""))
+
+
+class _RowCheck:
+    """One record's fields under check; collects every problem instead of stopping at the first."""
+
+    def __init__(self, get: dict[str, str], mapping: ColumnMapping) -> None:
+        self.get, self.mapping = get, mapping
+        self.issues: list[tuple[Reason, str]] = []
+
+    def problem(self, reason: Reason, name: str, text: str) -> None:
+        self.issues.append((reason, f"{getattr(self.mapping, name)}: {text}"))
+
+    def date(self, name: str) -> date | None:
+        text, fmt = self.get.get(name, ""), self.mapping.date_format
+        try:
+            return datetime.strptime(text, fmt).date() if text else None
+        except ValueError:
+            self.problem(Reason.INVALID_DATE, name, f"{text[:40]!r} is not {fmt}")
+            return None
+
+    def amount(self, currency: str) -> Money | None:
+        try:
+            amount = Money.parse(self.get["amount"], currency, field=self.mapping.amount)
+        except InvalidArgument as exc:
+            self.problem(Reason.INVALID_AMOUNT, "amount", exc.violations[0].description)
+            return None
+        if amount.minor <= 0:
+            self.problem(Reason.AMOUNT_NOT_POSITIVE, "amount", f"{amount} is not positive")
+        return amount
+
+    def flag(self) -> bool | None:
+        text = self.get.get("disputed", "")
+        value = self.mapping.flag(text) if text else None
+        if text and value is None:
+            self.problem(Reason.INVALID_FLAG, "disputed", f"{text[:40]!r} is not a yes/no word")
+        return value
+
+    def not_before(self, name: str, later: date | None, earlier: date | None, reason: Reason):
+        if later and earlier and later < earlier:
+            self.problem(reason, name, f"{later} is before the invoice date {earlier}")
+
+    def invoice_number(self) -> str:
+        pattern, number = self.mapping.invoice_number_pattern, self.get["invoice_number"]
+        if pattern and number and not re.fullmatch(pattern, number, re.ASCII):
+            message = f"{number[:40]!r} does not match {pattern}"
+            self.problem(Reason.INVOICE_NUMBER_PATTERN, "invoice_number", message)
+        return number
+
+
+def _parse(line_no: int, get: dict[str, str], mapping: ColumnMapping, currency: str):
+    check = _RowCheck(get, mapping)
+    for name in _REQUIRED:
+        if not get[name]:
+            check.problem(Reason.MISSING_FIELD, name, "empty")
+    invoice, due = check.date("invoice_date"), check.date("due_date")
+    settled = check.date("settled_date")
+    amount = check.amount(currency) if get["amount"] else None
+    disputed = check.flag()
+    check.not_before("due_date", due, invoice, Reason.DUE_BEFORE_INVOICE)
+    check.not_before("settled_date", settled, invoice, Reason.SETTLED_BEFORE_INVOICE)
+    number = check.invoice_number()
+    if check.issues:
+        codes = tuple(dict.fromkeys(reason for reason, _ in check.issues))
+        return RejectedRow(line_no, codes[0], "; ".join(m for _, m in check.issues), codes)
+    return ParsedRow(
+        line_no, get["customer_ref"], number, invoice, due, amount, settled,
+        get.get("country") or None, disputed,
+    )  # fmt: skip
+
+
+def parse_rows(
+    lines: Iterable[str], mapping: ColumnMapping, currency: str
+) -> Iterator[ParsedRow | RejectedRow]:
+    """Row-level checks only, streamed. Raises InvalidArgument if the header does not match."""
+    return (record.result for record in _records(lines, mapping, currency))
+
+
+def validate_file(lines: Iterable[str], mapping: ColumnMapping, currency: str) -> ImportPlan:
+    records = list(_records(lines, mapping, currency))
+    results = _check_countries(records)
+    accepted = [r for r in results if isinstance(r, ParsedRow)]
+    rows, conflicts, duplicates = _check_duplicates(accepted)
+    rejected = [r for r in results if isinstance(r, RejectedRow)] + conflicts
+    return ImportPlan(
+        rows=tuple(rows),
+        rejected=tuple(sorted(rejected, key=lambda r: r.line_no)),
+        duplicates=tuple(duplicates),
+        rows_read=len(records),
+    )
+
+
+def _check_countries(records: list[_Record]) -> list[ParsedRow | RejectedRow]:
+    votes: dict[str, Counter[str]] = {}
+    for rec in records:
+        if rec.customer_ref and rec.country:
+            votes.setdefault(rec.customer_ref, Counter())[rec.country] += 1
+    # most_common keeps insertion order among equal counts: a tie goes to the first seen
+    country_of = {customer: c.most_common(1)[0][0] for customer, c in votes.items()}
+    results: list[ParsedRow | RejectedRow] = []
+    for rec in records:
+        expected = country_of.get(rec.customer_ref)
+        result = rec.result
+        if rec.country and expected and rec.country != expected:
+            msg = f"customer {rec.customer_ref} is in {expected} elsewhere, not {rec.country}"
+            if isinstance(result, RejectedRow):
+                result = replace(
+                    result,
+                    message=f"{result.message}; {msg}",
+                    reasons=(*result.reasons, Reason.COUNTRY_CONFLICT),
+                )
+            else:
+                result = RejectedRow(result.line_no, Reason.COUNTRY_CONFLICT, msg)
+        results.append(result)
+    return results
+
+
+def _check_duplicates(accepted: list[ParsedRow]):
+    groups: dict[str, list[ParsedRow]] = {}
+    for row in accepted:
+        groups.setdefault(row.invoice_number, []).append(row)
+    rows, conflicts, duplicates = [], [], []
+    for number, group in groups.items():
+        first = group[0]
+        if len(group) == 1 or len({r.fingerprint() for r in group}) == 1:
+            rows.append(first)
+            duplicates += [DuplicateRow(r.line_no, number, first.line_no) for r in group[1:]]
+            continue
+        where = ", ".join(str(r.line_no) for r in group)
+        msg = f"invoice {number} appears on lines {where} with different content"
+        conflicts += [RejectedRow(r.line_no, Reason.CONFLICTING_DUPLICATE, msg) for r in group]
+    rows.sort(key=lambda r: r.line_no)
+    return rows, conflicts, duplicates
