@@ -46,7 +46,7 @@ def parse_money(
     except InvalidArgument as exc:
         v.items.extend(exc.violations or [])
         return None
-    if positive and (money.is_zero or money.is_negative):
+    if positive and (money.is_zero() or money.is_negative()):
         v.add(f"{field}.amount", "must be greater than zero")
         return None
     return money

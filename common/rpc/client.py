@@ -12,11 +12,9 @@ from common.rpc.server_interceptor import REQUEST_ID
 from common.rpc.server import CHANNEL_OPTIONS
 
 
-class _ContextInterceptor(
-    grpc.aio.UnaryUnaryClientInterceptor,
-    grpc.aio.UnaryStreamClientInterceptor,
-    grpc.aio.StreamUnaryClientInterceptor,
-):
+class _CallContext:
+    """Adds identity, request id and the default deadline to every outgoing call."""
+
     def __init__(self, secret: str, service: str, default_deadline_s: float):
         self.secret = secret
         self.service = service
@@ -40,13 +38,25 @@ class _ContextInterceptor(
             wait_for_ready=details.wait_for_ready,
         )
 
+
+# grpc.aio files each interceptor under the first call type it implements, so one class per type.
+class _UnaryUnary(_CallContext, grpc.aio.UnaryUnaryClientInterceptor):
     async def intercept_unary_unary(self, continuation, details, request):
         return await continuation(self._details(details), request)
 
+
+class _UnaryStream(_CallContext, grpc.aio.UnaryStreamClientInterceptor):
     async def intercept_unary_stream(self, continuation, details, request):
         return await continuation(self._details(details), request)
 
+
+class _StreamUnary(_CallContext, grpc.aio.StreamUnaryClientInterceptor):
     async def intercept_stream_unary(self, continuation, details, request_iterator):
+        return await continuation(self._details(details), request_iterator)
+
+
+class _StreamStream(_CallContext, grpc.aio.StreamStreamClientInterceptor):
+    async def intercept_stream_stream(self, continuation, details, request_iterator):
         return await continuation(self._details(details), request_iterator)
 
 
@@ -54,5 +64,7 @@ def open_channel(
     target: str, *, secret: str, service: str, default_deadline_s: float = 5.0
 ) -> grpc.aio.Channel:
     """An insecure channel (traffic stays inside the cluster network; mTLS belongs to the mesh)."""
-    interceptors = [*aio_client_interceptors(), _ContextInterceptor(secret, service, default_deadline_s)]
+    context = [cls(secret, service, default_deadline_s)
+               for cls in (_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream)]
+    interceptors = [*aio_client_interceptors(), *context]
     return grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS, interceptors=interceptors)

@@ -215,7 +215,7 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
         as_of = parse_pb_date(request.as_of, "as_of", v, required=False) or self.ctx.clock.today()
         customer_id = req.name_id(request.customer, "customers", "customer", v) if request.customer else None
         v.raise_if_any()
-        buckets = AgingBuckets.parse("0," + request.buckets) if request.buckets else DEFAULT_BUCKETS
+        buckets = AgingBuckets.parse(request.buckets) if request.buckets else DEFAULT_BUCKETS
         key = query_key(as_of, customer_id, request.buckets)
         page = parse_page(request.page_size, request.page_token, key)
         result = await aging.aging_report(

@@ -39,15 +39,21 @@ def as_actor(subject: str, *roles: str, team: str = ""):
     return actors.set_actor(actors.Actor(subject, tuple(roles), team))
 
 
-async def expect_error(awaitable, code: grpc.StatusCode, *, field: str | None = None, reason: str | None = None):
+async def expect_error(
+    awaitable, code: grpc.StatusCode, *, field: str | None = None, fields=(), reason: str | None = None
+):
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await awaitable
     error = info.value
     assert error.code() == code, f"expected {code}, got {error.code()}: {error.details()}"
     violations, found_reason = details_of(error)
-    fields = [v.field for v in violations]
-    if field is not None:
-        assert field in fields, f"no violation on {field!r}: {fields}"
+    found = [v.field for v in violations]
+    for expected in (*fields_expected(field, fields),):
+        assert expected in found, f"no violation on {expected!r}: {found}"
     if reason is not None:
         assert found_reason == reason, f"reason {found_reason!r} != {reason!r}"
     return error
+
+
+def fields_expected(field, fields) -> list[str]:
+    return ([field] if field else []) + list(fields)

@@ -44,6 +44,7 @@ async def place_hold(ctx: AccountsContext, change: HoldChange, request: RequestK
             hold = HoldRow(id=new_id(), invoice_id=invoice.id, dispute=change.dispute,
                            amount_minor=0, created_at=now, updated_at=now)
             session.add(hold)
+            await session.flush()  # the hold row before its first movement (foreign key)
         move_hold(session, ctx.clock, invoice, hold, change.amount.minor)
         return hold.id, hold
 
