@@ -43,10 +43,18 @@ run: setup ## migrate and start every service and the gateway; Ctrl-C stops them
 test: setup ## run the whole test suite (PostgreSQL tests need it; required when CI=true)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: setup ## ruff and the proto lint
+BUF := tools/buf/node_modules/.bin/buf
+
+$(BUF): tools/buf/package.json tools/buf/package-lock.json
+	cd tools/buf && npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
+lint: setup $(BUF) ## ruff and buf (proto lint, installed from the npm registry)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m tools.protolint protos
+	$(PY) -m grpc_tools.protoc -Iprotos -I"$(SITE)" --include_imports --include_source_info \
+	  --descriptor_set_out=gen/lint.binpb $(PROTOS)
+	$(BUF) lint gen/lint.binpb --config protos/buf.yaml
 
 format: setup ## format the code with ruff
 	$(VENV)/bin/ruff format .

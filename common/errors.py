@@ -39,7 +39,9 @@ class InvalidArgument(DomainError):
 
     @classmethod
     def of(cls, field_path: str, description: str) -> InvalidArgument:
-        return cls(f"{field_path}: {description}", violations=[FieldViolation(field_path, description)])
+        return cls(
+            f"{field_path}: {description}", violations=[FieldViolation(field_path, description)]
+        )
 
 
 class NotFound(DomainError):

@@ -46,9 +46,7 @@ class IdempotencyStore:
         )
         if row is not None:
             if row.fingerprint != request.fingerprint:
-                raise InvalidArgument.of(
-                    "request_id", "was already used for a different request"
-                )
+                raise InvalidArgument.of("request_id", "was already used for a different request")
             return row
         session.add(
             self.model(

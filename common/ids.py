@@ -43,11 +43,16 @@ def parse_name(name: str, collection: str, field: str = "name") -> str:
     return name[len(prefix) :]
 
 
-def parse_child_name(name: str, parent: str, collection: str, field: str = "name") -> tuple[str, str]:
+def parse_child_name(
+    name: str, parent: str, collection: str, field: str = "name"
+) -> tuple[str, str]:
     """'customers/<a>/billingAccounts/<b>' -> ('<a>', '<b>')."""
     parts = name.split("/") if name else []
-    if len(parts) != 4 or parts[0] != parent or parts[2] != collection or not all(
-        is_id(p) for p in (parts[1], parts[3])
+    if (
+        len(parts) != 4
+        or parts[0] != parent
+        or parts[2] != collection
+        or not all(is_id(p) for p in (parts[1], parts[3]))
     ):
         raise InvalidArgument.of(field, f"must look like '{parent}/{{id}}/{collection}/{{id}}'")
     return parts[1], parts[3]

@@ -68,8 +68,14 @@ def parse_order_by(text: str, allowed: set[str], default: str) -> tuple[str, boo
     if not text or not text.strip():
         return default, False
     parts = text.strip().split()
-    if parts[0] not in allowed or len(parts) > 2 or (len(parts) == 2 and parts[1] not in ("asc", "desc")):
-        raise InvalidArgument.of("order_by", f"must be one of {sorted(allowed)}, optionally ' desc'")
+    if (
+        parts[0] not in allowed
+        or len(parts) > 2
+        or (len(parts) == 2 and parts[1] not in ("asc", "desc"))
+    ):
+        raise InvalidArgument.of(
+            "order_by", f"must be one of {sorted(allowed)}, optionally ' desc'"
+        )
     return parts[0], len(parts) == 2 and parts[1] == "desc"
 
 

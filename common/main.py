@@ -22,7 +22,9 @@ async def _migrate(settings: Settings) -> None:
         await engine.dispose()
 
 
-async def _serve(settings: Settings, build: Callable[[Settings, Telemetry], ServiceProcess]) -> None:
+async def _serve(
+    settings: Settings, build: Callable[[Settings, Telemetry], ServiceProcess]
+) -> None:
     telemetry = setup_telemetry(settings.service, settings.metrics_port)
     process = build(settings, telemetry)
     process.on_close.append(telemetry.shutdown)
@@ -36,8 +38,9 @@ def run_service(
     extra_commands: dict[str, Callable[[Settings, list[str]], None]] | None = None,
 ) -> None:
     parser = argparse.ArgumentParser(prog=f"python -m services.{service}")
-    parser.add_argument("command", nargs="?", default="serve",
-                        choices=["serve", "migrate", *(extra_commands or {})])
+    parser.add_argument(
+        "command", nargs="?", default="serve", choices=["serve", "migrate", *(extra_commands or {})]
+    )
     parser.add_argument("args", nargs=argparse.REMAINDER)
     options = parser.parse_args()
     settings = Settings.from_env(service, downstream)

@@ -38,7 +38,9 @@ class Outbox:
         self.model = model
         self.clock = clock
 
-    def add(self, session: AsyncSession, *, destination: str, method: str, request, subject: str = "") -> str:
+    def add(
+        self, session: AsyncSession, *, destination: str, method: str, request, subject: str = ""
+    ) -> str:
         event_id = new_id()
         if "request_id" in request.DESCRIPTOR.fields_by_name:
             request.request_id = event_id
@@ -111,7 +113,9 @@ class OutboxRelay:
                 continue
             self._wake.clear()
             waits = [asyncio.ensure_future(e.wait()) for e in (self._wake, stop)]
-            await asyncio.wait(waits, timeout=self.policy.poll_s, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                waits, timeout=self.policy.poll_s, return_when=asyncio.FIRST_COMPLETED
+            )
             for w in waits:
                 w.cancel()
 
@@ -127,16 +131,28 @@ class OutboxRelay:
         m, now = self.model, self.clock.now()
         async with self.db.transaction() as session:
             rows = (
-                await session.execute(
-                    select(m)
-                    .where(m.delivered_at.is_(None), m.dead_at.is_(None), m.available_at <= now)
-                    .order_by(m.available_at, m.id)
-                    .limit(self.policy.batch)
-                    .with_for_update(skip_locked=True)
+                (
+                    await session.execute(
+                        select(m)
+                        .where(m.delivered_at.is_(None), m.dead_at.is_(None), m.available_at <= now)
+                        .order_by(m.available_at, m.id)
+                        .limit(self.policy.batch)
+                        .with_for_update(skip_locked=True)
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
             leased = [
-                _Leased(r.id, r.destination, r.method, r.payload, r.subject, r.traceparent, r.attempts + 1)
+                _Leased(
+                    r.id,
+                    r.destination,
+                    r.method,
+                    r.payload,
+                    r.subject,
+                    r.traceparent,
+                    r.attempts + 1,
+                )
                 for r in rows
             ]
             if rows:
@@ -148,7 +164,9 @@ class OutboxRelay:
         return leased
 
     async def _deliver(self, event: _Leased) -> grpc.aio.AioRpcError | Exception | None:
-        parent = propagate.extract({"traceparent": event.traceparent}) if event.traceparent else None
+        parent = (
+            propagate.extract({"traceparent": event.traceparent}) if event.traceparent else None
+        )
         with tracer.start_as_current_span(
             f"outbox deliver {event.method.rsplit('/', 1)[-1]}",
             context=parent,
@@ -183,8 +201,14 @@ class OutboxRelay:
                 else:
                     code = error.code() if isinstance(error, grpc.aio.AioRpcError) else None
                     text = f"{code.name}: {error.details()}" if code else repr(error)
-                    log.warning("outbox delivery failed", event_id=event.id, subject=event.subject,
-                                method=event.method, attempt=event.attempts, error=text)
+                    log.warning(
+                        "outbox delivery failed",
+                        event_id=event.id,
+                        subject=event.subject,
+                        method=event.method,
+                        attempt=event.attempts,
+                        error=text,
+                    )
                     values = {"last_error": text[:2000]}
                     if code in PERMANENT:
                         values["dead_at"] = now

@@ -7,11 +7,11 @@ import hashlib
 from datetime import UTC, date, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from settle.common.v1 import common_pb2
 
 from common.errors import InvalidArgument, Violations
 from common.idempotency import RequestKey
 from common.money import Money
+from settle.common.v1 import common_pb2
 
 
 def timestamp(value: datetime | None) -> Timestamp | None:

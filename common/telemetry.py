@@ -68,7 +68,9 @@ def setup_telemetry(service: str, metrics_port: int | None = None) -> Telemetry:
         from opentelemetry.exporter.prometheus import PrometheusMetricReader
         from prometheus_client import start_http_server
 
-        start_http_server(metrics_port, addr="127.0.0.1" if not os.environ.get("METRICS_BIND_ALL") else "0.0.0.0")
+        start_http_server(
+            metrics_port, addr="127.0.0.1" if not os.environ.get("METRICS_BIND_ALL") else "0.0.0.0"
+        )
         readers.append(PrometheusMetricReader())
     if _otlp_configured("metrics"):
         from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter

@@ -11,7 +11,9 @@ def run(target_metadata: MetaData) -> None:
     config = context.config
     connection = config.attributes.get("connection")
     if connection is None:
-        raise RuntimeError("run migrations through common.db.migrate (python -m services.<name> migrate)")
+        raise RuntimeError(
+            "run migrations through common.db.migrate (python -m services.<name> migrate)"
+        )
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

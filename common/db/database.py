@@ -14,7 +14,12 @@ from pathlib import Path
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from common.errors import Unavailable
 
@@ -78,7 +83,9 @@ class Database:
                 yield session
         except (OperationalError, DBAPIError) as exc:
             if getattr(exc, "connection_invalidated", False) or isinstance(exc, OperationalError):
-                raise Unavailable("the database is not reachable; retry", reason="DB_UNAVAILABLE") from exc
+                raise Unavailable(
+                    "the database is not reachable; retry", reason="DB_UNAVAILABLE"
+                ) from exc
             raise
 
     async def ping(self) -> bool:

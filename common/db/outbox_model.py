@@ -15,7 +15,9 @@ from common.db.types import UtcDateTime
 class OutboxEventMixin:
     __tablename__ = "outbox_events"
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # the event id consumers dedupe on
+    id: Mapped[str] = mapped_column(
+        String(32), primary_key=True
+    )  # the event id consumers dedupe on
     destination: Mapped[str] = mapped_column(String(64))  # logical service name, e.g. "accounts"
     method: Mapped[str] = mapped_column(String(200))  # full gRPC method path
     payload: Mapped[bytes] = mapped_column(LargeBinary)  # serialized request message

@@ -8,8 +8,8 @@ import structlog
 from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
 from common import actor as actors
-from common.rpc.server_interceptor import REQUEST_ID
 from common.rpc.server import CHANNEL_OPTIONS
+from common.rpc.server_interceptor import REQUEST_ID
 
 
 class _CallContext:
@@ -64,7 +64,9 @@ def open_channel(
     target: str, *, secret: str, service: str, default_deadline_s: float = 5.0
 ) -> grpc.aio.Channel:
     """An insecure channel (traffic stays inside the cluster network; mTLS belongs to the mesh)."""
-    context = [cls(secret, service, default_deadline_s)
-               for cls in (_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream)]
+    context = [
+        cls(secret, service, default_deadline_s)
+        for cls in (_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream)
+    ]
     interceptors = [*aio_client_interceptors(), *context]
     return grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS, interceptors=interceptors)

@@ -72,15 +72,20 @@ class RunningServer:
         p.register(self._server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         reflection.enable_server_reflection(
-            (*p.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-             reflection.SERVICE_NAME),
+            (
+                *p.service_names,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ),
             self._server,
         )
         await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
         self.port = self._server.add_insecure_port(p.listen_addr)
         await self._server.start()
         self._tasks.append(asyncio.create_task(self._become_ready(), name=f"{p.name}-ready"))
-        self._tasks += [asyncio.create_task(w(self._stop), name=f"{p.name}-worker") for w in p.workers]
+        self._tasks += [
+            asyncio.create_task(w(self._stop), name=f"{p.name}-worker") for w in p.workers
+        ]
         host = p.listen_addr.rsplit(":", 1)[0]
         log.info("listening", service=p.name, address=f"{host}:{self.port}")
         return self.port

@@ -28,9 +28,7 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(details)
         if handler is None or details.method.startswith(_OPEN_PREFIXES):
             return handler
-        metadata = {
-            k: v for k, v in (details.invocation_metadata or ()) if isinstance(v, str)
-        }
+        metadata = {k: v for k, v in (details.invocation_metadata or ()) if isinstance(v, str)}
         call = _Call(self, details.method, metadata)
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(

@@ -79,7 +79,9 @@ def details_of(rpc_error: grpc.aio.AioRpcError) -> tuple[list[errors.FieldViolat
             if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
                 bad = error_details_pb2.BadRequest()
                 detail.Unpack(bad)
-                violations += [errors.FieldViolation(v.field, v.description) for v in bad.field_violations]
+                violations += [
+                    errors.FieldViolation(v.field, v.description) for v in bad.field_violations
+                ]
             elif detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
                 info = error_details_pb2.ErrorInfo()
                 detail.Unpack(info)

@@ -25,9 +25,13 @@ async def _run(settings: Settings, path: Path, currency: str) -> dict:
     finally:
         await db.dispose()
     return {
-        "file": str(path), "rows_read": result.rows_read, "imported": result.imported,
-        "skipped": result.skipped, "customers_created": result.customers_created,
-        "payments_recorded": result.payments_recorded, "rejected": len(result.rejected),
+        "file": str(path),
+        "rows_read": result.rows_read,
+        "imported": result.imported,
+        "skipped": result.skipped,
+        "customers_created": result.customers_created,
+        "payments_recorded": result.payments_recorded,
+        "rejected": len(result.rejected),
         "rejections": [
             {"line": r.line_no, "reason": str(r.reason_code), "message": r.message}
             for r in result.rejected

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from settle.accounts.v1 import accounts_pb2 as pb
-
 from common.etag import etag_of
 from common.money import Money
 from common.protoconv import minor_pb, money_pb, timestamp
@@ -16,6 +14,7 @@ from services.accounts.models import (
     InvoiceRow,
     PaymentRow,
 )
+from settle.accounts.v1 import accounts_pb2 as pb
 
 
 def customer(row: CustomerRow) -> pb.Customer:
@@ -71,7 +70,8 @@ def invoice(row: InvoiceRow) -> pb.Invoice:
         customer=f"customers/{row.customer_id}",
         billing_account=(
             f"customers/{row.customer_id}/billingAccounts/{row.billing_account_id}"
-            if row.billing_account_id else ""
+            if row.billing_account_id
+            else ""
         ),
         external_number=row.external_number,
         invoice_date=row.invoice_date.isoformat(),
@@ -79,8 +79,11 @@ def invoice(row: InvoiceRow) -> pb.Invoice:
         amount=minor_pb(row.amount_minor, cur),
         lines=[
             pb.InvoiceLine(
-                line_number=line.line_number, description=line.description,
-                quantity=line.quantity, amount=minor_pb(line.amount_minor, cur), kind=line.kind,
+                line_number=line.line_number,
+                description=line.description,
+                quantity=line.quantity,
+                amount=minor_pb(line.amount_minor, cur),
+                kind=line.kind,
             )
             for line in row.lines
         ],
@@ -143,8 +146,11 @@ def aging_row(row: AgingRow, buckets: AgingBuckets) -> pb.AgingRow:
         currency_code=cur,
         buckets=[
             pb.AgingBucketAmount(
-                bucket=b.code, label=labels[b.code], amount=minor_pb(b.collectible_minor, cur),
-                held=minor_pb(b.held_minor, cur), invoice_count=b.item_count,
+                bucket=b.code,
+                label=labels[b.code],
+                amount=minor_pb(b.collectible_minor, cur),
+                held=minor_pb(b.held_minor, cur),
+                invoice_count=b.item_count,
             )
             for b in row.buckets
         ],

@@ -83,7 +83,9 @@ class InvoiceRow(Base):
 
     id: Mapped[str] = mapped_column(Id, primary_key=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
-    billing_account_id: Mapped[str | None] = mapped_column(ForeignKey("billing_accounts.id"), nullable=True)
+    billing_account_id: Mapped[str | None] = mapped_column(
+        ForeignKey("billing_accounts.id"), nullable=True
+    )
     external_number: Mapped[str] = mapped_column(String(64), unique=True)
     invoice_date: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date, index=True)

@@ -51,19 +51,27 @@ async def _get(session: AsyncSession, model, row_id: str, label: str, for_update
     return row
 
 
-async def get_customer(session: AsyncSession, customer_id: str, for_update: bool = False) -> CustomerRow:
+async def get_customer(
+    session: AsyncSession, customer_id: str, for_update: bool = False
+) -> CustomerRow:
     return await _get(session, CustomerRow, customer_id, "customer", for_update)
 
 
-async def get_invoice(session: AsyncSession, invoice_id: str, for_update: bool = False) -> InvoiceRow:
+async def get_invoice(
+    session: AsyncSession, invoice_id: str, for_update: bool = False
+) -> InvoiceRow:
     return await _get(session, InvoiceRow, invoice_id, "invoice", for_update)
 
 
-async def get_payment(session: AsyncSession, payment_id: str, for_update: bool = False) -> PaymentRow:
+async def get_payment(
+    session: AsyncSession, payment_id: str, for_update: bool = False
+) -> PaymentRow:
     return await _get(session, PaymentRow, payment_id, "payment", for_update)
 
 
-async def get_credit_note(session: AsyncSession, note_id: str, for_update: bool = False) -> CreditNoteRow:
+async def get_credit_note(
+    session: AsyncSession, note_id: str, for_update: bool = False
+) -> CreditNoteRow:
     return await _get(session, CreditNoteRow, note_id, "credit note", for_update)
 
 
@@ -72,7 +80,9 @@ async def customer_by_ref(session: AsyncSession, external_ref: str) -> CustomerR
 
 
 async def invoice_by_number(session: AsyncSession, external_number: str) -> InvoiceRow | None:
-    return await session.scalar(select(InvoiceRow).where(InvoiceRow.external_number == external_number))
+    return await session.scalar(
+        select(InvoiceRow).where(InvoiceRow.external_number == external_number)
+    )
 
 
 async def hold_for(session: AsyncSession, invoice_id: str, dispute: str) -> HoldRow | None:
@@ -98,7 +108,9 @@ async def list_customer_rows(session, model, customer_id: str, page: Page):
     return list((await session.execute(stmt)).scalars().all())
 
 
-async def customer_balances(session: AsyncSession, customer_id: str, today: date) -> dict[str, dict[str, int]]:
+async def customer_balances(
+    session: AsyncSession, customer_id: str, today: date
+) -> dict[str, dict[str, int]]:
     """Per currency: open, held, overdue receivables, unallocated cash and open credits."""
     totals: dict[str, dict[str, int]] = {}
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from settle.accounts.v1 import accounts_pb2, accounts_pb2_grpc
-
 from common.clock import Clock, SystemClock
 from common.db import Database
 from common.idempotency import IdempotencyStore
@@ -13,15 +11,20 @@ from common.telemetry import Telemetry
 from services.accounts.models import IdempotencyKeyRow
 from services.accounts.service.context import AccountsContext
 from services.accounts.servicer import AccountsServicer
+from settle.accounts.v1 import accounts_pb2, accounts_pb2_grpc
 
 SERVICE_NAME = accounts_pb2.DESCRIPTOR.services_by_name["AccountsService"].full_name
 
 
 def build_context(db: Database, clock: Clock) -> AccountsContext:
-    return AccountsContext(db=db, clock=clock, idempotency=IdempotencyStore(IdempotencyKeyRow, clock))
+    return AccountsContext(
+        db=db, clock=clock, idempotency=IdempotencyStore(IdempotencyKeyRow, clock)
+    )
 
 
-def build(settings: Settings, telemetry: Telemetry | None = None, clock: Clock | None = None) -> ServiceProcess:
+def build(
+    settings: Settings, telemetry: Telemetry | None = None, clock: Clock | None = None
+) -> ServiceProcess:
     db = Database.from_url(settings.database_url)
     if telemetry is not None:
         telemetry.instrument_engine(db.engine)
@@ -31,7 +34,9 @@ def build(settings: Settings, telemetry: Telemetry | None = None, clock: Clock |
         name="accounts",
         listen_addr=settings.listen_addr,
         internal_secret=settings.internal_secret,
-        register=lambda server: accounts_pb2_grpc.add_AccountsServiceServicer_to_server(servicer, server),
+        register=lambda server: accounts_pb2_grpc.add_AccountsServiceServicer_to_server(
+            servicer, server
+        ),
         service_names=(SERVICE_NAME,),
         ready_check=db.ping,
         on_close=[db.dispose],

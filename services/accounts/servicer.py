@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import codecs
 
-
-from settle.accounts.v1 import accounts_pb2 as pb
-from settle.accounts.v1 import accounts_pb2_grpc
-
 from common.errors import InvalidArgument, Violations
-from common.ids import parse_child_name, parse_name
-from common.listing import parse_bool, parse_date, parse_filter, parse_order_by, parse_page, query_key
-from common.protoconv import parse_date as parse_pb_date
+from common.ids import parse_name
+from common.listing import (
+    parse_bool,
+    parse_date,
+    parse_filter,
+    parse_order_by,
+    parse_page,
+    query_key,
+)
 from common.protoconv import minor_pb, parse_money, request_key
+from common.protoconv import parse_date as parse_pb_date
 from services.accounts import convert
 from services.accounts import requests as req
 from services.accounts.domain.aging import DEFAULT_BUCKETS, AgingBuckets
@@ -21,15 +24,26 @@ from services.accounts.domain.records import AllocationData, AllocationRequest, 
 from services.accounts.models import CreditNoteRow, PaymentRow
 from services.accounts.service import aging, customers, funds, holds, importing, invoices
 from services.accounts.service.context import AccountsContext
+from settle.accounts.v1 import accounts_pb2 as pb
+from settle.accounts.v1 import accounts_pb2_grpc
 
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
 CUSTOMER_FILTERS = {
-    "country_code": str, "risk_class": str, "external_ref": str, "display_name": str,
-    "bankruptcy": parse_bool, "in_litigation": parse_bool, "credit_hold": parse_bool,
+    "country_code": str,
+    "risk_class": str,
+    "external_ref": str,
+    "display_name": str,
+    "bankruptcy": parse_bool,
+    "in_litigation": parse_bool,
+    "credit_hold": parse_bool,
 }
 INVOICE_FILTERS = {
-    "customer": lambda s: parse_name(s, "customers", "filter"), "status": str,
-    "currency_code": str, "external_number": str, "due_date": parse_date, "invoice_date": parse_date,
+    "customer": lambda s: parse_name(s, "customers", "filter"),
+    "status": str,
+    "currency_code": str,
+    "external_number": str,
+    "due_date": parse_date,
+    "invoice_date": parse_date,
 }
 
 
@@ -52,11 +66,16 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
         return convert.customer(row)
 
     async def GetCustomer(self, request, context):
-        return convert.customer(await customers.get_customer(self.ctx, req.customer_name(request.name)))
+        return convert.customer(
+            await customers.get_customer(self.ctx, req.customer_name(request.name))
+        )
 
     async def ListCustomers(self, request, context):
         terms, order, page = _listing(
-            request, CUSTOMER_FILTERS, {"display_name", "create_time", "external_ref"}, "create_time"
+            request,
+            CUSTOMER_FILTERS,
+            {"display_name", "create_time", "external_ref"},
+            "create_time",
         )
         rows = await customers.list_customers(self.ctx, terms, order, page)
         return pb.ListCustomersResponse(
@@ -69,9 +88,13 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
         v = Violations()
         fields = req.update_mask(request.update_mask, v)
         data = req.customer_data(request.customer, v)
-        v.items = [x for x in v.items if x.field == "update_mask" or x.field.split(".")[1] in fields]
+        v.items = [
+            x for x in v.items if x.field == "update_mask" or x.field.split(".")[1] in fields
+        ]
         v.raise_if_any()
-        row = await customers.update_customer(self.ctx, customer_id, request.customer.etag, data, fields)
+        row = await customers.update_customer(
+            self.ctx, customer_id, request.customer.etag, data, fields
+        )
         return convert.customer(row)
 
     async def CreateBillingAccount(self, request, context):
@@ -83,7 +106,11 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
         req.currency(currency, "billing_account.currency_code", v, required=False)
         v.raise_if_any()
         row = await customers.create_billing_account(
-            self.ctx, customer_id, account.number.strip(), account.display_name.strip(), currency,
+            self.ctx,
+            customer_id,
+            account.number.strip(),
+            account.display_name.strip(),
+            currency,
             request_key(request),
         )
         return convert.billing_account(row)
@@ -113,7 +140,9 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
 
     async def ListInvoices(self, request, context):
         terms, order, page = _listing(
-            request, INVOICE_FILTERS, {"due_date", "invoice_date", "create_time", "external_number"},
+            request,
+            INVOICE_FILTERS,
+            {"due_date", "invoice_date", "create_time", "external_number"},
             "due_date",
         )
         rows = await invoices.list_invoices(self.ctx, terms, order, page)
@@ -132,9 +161,13 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
     async def CreateCreditNote(self, request, context):
         v = Violations()
         n = request.credit_note
-        data = req.funds_data(n, "credit_note", "issue_date", v, reference=n.external_number, reason=n.reason)
+        data = req.funds_data(
+            n, "credit_note", "issue_date", v, reference=n.external_number, reason=n.reason
+        )
         v.raise_if_any()
-        return convert.credit_note(await funds.create_credit_note(self.ctx, data, request_key(request)))
+        return convert.credit_note(
+            await funds.create_credit_note(self.ctx, data, request_key(request))
+        )
 
     async def _list_funds(self, request, model):
         customer_id = req.customer_name(request.customer, "customer")
@@ -144,7 +177,9 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
 
     async def ListPayments(self, request, context):
         rows, token = await self._list_funds(request, PaymentRow)
-        return pb.ListPaymentsResponse(payments=[convert.payment(r) for r in rows], next_page_token=token)
+        return pb.ListPaymentsResponse(
+            payments=[convert.payment(r) for r in rows], next_page_token=token
+        )
 
     async def ListCreditNotes(self, request, context):
         rows, token = await self._list_funds(request, CreditNoteRow)
@@ -168,7 +203,8 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
         applied = parse_pb_date(request.applied_date, "applied_date", v, required=False)
         v.raise_if_any()
         invoices_, source = await funds.allocate_funds(
-            self.ctx, AllocationRequest(source_kind, source_id, tuple(allocations), applied),
+            self.ctx,
+            AllocationRequest(source_kind, source_id, tuple(allocations), applied),
             request_key(request),
         )
         return pb.AllocateFundsResponse(
@@ -205,7 +241,9 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
             self.ctx, change, kinds[request.kind], request.reason_code, request_key(request)
         )
         return pb.Adjustment(
-            invoice=f"invoices/{invoice.id}", kind=request.kind, amount=request.amount,
+            invoice=f"invoices/{invoice.id}",
+            kind=request.kind,
+            amount=request.amount,
             credit_note=f"creditNotes/{source_id}" if request.kind == pb.CREDIT else "",
             updated_invoice=convert.invoice(invoice),
         )
@@ -213,7 +251,9 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
     async def GetAgingReport(self, request, context):
         v = Violations()
         as_of = parse_pb_date(request.as_of, "as_of", v, required=False) or self.ctx.clock.today()
-        customer_id = req.name_id(request.customer, "customers", "customer", v) if request.customer else None
+        customer_id = (
+            req.name_id(request.customer, "customers", "customer", v) if request.customer else None
+        )
         v.raise_if_any()
         buckets = AgingBuckets.parse(request.buckets) if request.buckets else DEFAULT_BUCKETS
         key = query_key(as_of, customer_id, request.buckets)
@@ -225,7 +265,9 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
             as_of=as_of.isoformat(),
             totals=[convert.aging_row(r, buckets) for r in result.totals],
             customers=[convert.aging_row(r, buckets) for r in result.customers],
-            next_page_token=page.next_token(len(result.customers), key) if request.by_customer else "",
+            next_page_token=page.next_token(len(result.customers), key)
+            if request.by_customer
+            else "",
         )
 
     async def ImportOpenItems(self, request_iterator, context):
@@ -253,7 +295,9 @@ def decode_csv(data: bytes) -> str:
     try:
         return codecs.decode(data, "utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidArgument.of("chunk", f"the file is not UTF-8 text (byte {exc.start})") from None
+        raise InvalidArgument.of(
+            "chunk", f"the file is not UTF-8 text (byte {exc.start})"
+        ) from None
 
 
 def mapping_from_pb(m: pb.ColumnMapping) -> ColumnMapping:
@@ -265,10 +309,13 @@ def mapping_from_pb(m: pb.ColumnMapping) -> ColumnMapping:
 
 def report_pb(result: importing.ImportResult) -> pb.ImportReport:
     return pb.ImportReport(
-        rows_read=result.rows_read, imported=result.imported, skipped=result.skipped,
-        customers_created=result.customers_created, payments_recorded=result.payments_recorded,
-        rejected=[pb.RejectedRow(line_number=r.line_no, reason=str(r.reason_code), message=r.message)
-                  for r in result.rejected],
+        rows_read=result.rows_read,
+        imported=result.imported,
+        skipped=result.skipped,
+        customers_created=result.customers_created,
+        payments_recorded=result.payments_recorded,
+        rejected=[
+            pb.RejectedRow(line_number=r.line_no, reason=str(r.reason_code), message=r.message)
+            for r in result.rejected
+        ],
     )
-
-

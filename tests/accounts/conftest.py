@@ -4,11 +4,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from settle.accounts.v1 import accounts_pb2_grpc
 
 from common.clock import ManualClock
 from common.settings import Settings
 from services.accounts.server import build
+from settle.accounts.v1 import accounts_pb2_grpc
 from tests.support.rpc import TEST_SECRET, channel, running
 
 
@@ -22,8 +22,12 @@ class AccountsHarness:
 
 def accounts_settings(database_url: str) -> Settings:
     return Settings(
-        service="accounts", database_url=database_url, listen_addr="127.0.0.1:0",
-        development=True, internal_secret=TEST_SECRET, log_level="WARNING",
+        service="accounts",
+        database_url=database_url,
+        listen_addr="127.0.0.1:0",
+        development=True,
+        internal_secret=TEST_SECRET,
+        log_level="WARNING",
     )
 
 
@@ -31,5 +35,8 @@ def accounts_settings(database_url: str) -> Settings:
 async def accounts(backend, database_factory):
     url = database_factory.new_url(backend, "accounts")
     clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
-    async with running(build(accounts_settings(url), clock=clock)) as address, channel(address) as ch:
+    async with (
+        running(build(accounts_settings(url), clock=clock)) as address,
+        channel(address) as ch,
+    ):
         yield AccountsHarness(accounts_pb2_grpc.AccountsServiceStub(ch), clock, address, url)

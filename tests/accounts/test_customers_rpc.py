@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import grpc
+
 from settle.accounts.v1 import accounts_pb2 as pb
 from settle.common.v1.common_pb2 import Money
-
 from tests.support.rpc import expect_error
 
 
 def new_customer(**overrides) -> pb.Customer:
     fields = dict(
-        display_name="Acme GmbH", external_ref="C-1000", country_code="DE",
-        time_zone="Europe/Berlin", currency_code="EUR", risk_class=pb.HIGH,
+        display_name="Acme GmbH",
+        external_ref="C-1000",
+        country_code="DE",
+        time_zone="Europe/Berlin",
+        currency_code="EUR",
+        risk_class=pb.HIGH,
         credit_limit=Money(currency_code="EUR", amount="50000.00"),
         contacts=[pb.Contact(name="Ana Buch", email="ana@acme.example", language="de-DE")],
     )
@@ -40,22 +44,35 @@ async def test_retry_with_the_same_request_id_creates_one_customer(accounts):
 
 
 async def test_reusing_a_request_id_for_other_content_is_refused(accounts):
-    await accounts.stub.CreateCustomer(pb.CreateCustomerRequest(customer=new_customer(), request_id="r"))
+    await accounts.stub.CreateCustomer(
+        pb.CreateCustomerRequest(customer=new_customer(), request_id="r")
+    )
     other = pb.CreateCustomerRequest(customer=new_customer(display_name="Other"), request_id="r")
-    await expect_error(accounts.stub.CreateCustomer(other), grpc.StatusCode.INVALID_ARGUMENT, field="request_id")
+    await expect_error(
+        accounts.stub.CreateCustomer(other), grpc.StatusCode.INVALID_ARGUMENT, field="request_id"
+    )
 
 
 async def test_bad_input_names_every_field_and_writes_nothing(accounts):
     bad = new_customer(
-        display_name="", country_code="Germany", time_zone="Mars/Olympus", currency_code="EURO",
+        display_name="",
+        country_code="Germany",
+        time_zone="Mars/Olympus",
+        currency_code="EURO",
         credit_limit=Money(currency_code="EUR", amount="1.234"),
         contacts=[pb.Contact(email="not-an-email")],
     )
     await expect_error(
         accounts.stub.CreateCustomer(pb.CreateCustomerRequest(customer=bad)),
         grpc.StatusCode.INVALID_ARGUMENT,
-        fields=["customer.display_name", "customer.country_code", "customer.time_zone",
-                "customer.currency_code", "customer.credit_limit.amount", "customer.contacts[0].email"],
+        fields=[
+            "customer.display_name",
+            "customer.country_code",
+            "customer.time_zone",
+            "customer.currency_code",
+            "customer.credit_limit.amount",
+            "customer.contacts[0].email",
+        ],
     )
     listed = await accounts.stub.ListCustomers(pb.ListCustomersRequest())
     assert len(listed.customers) == 0
@@ -79,7 +96,9 @@ async def test_update_with_stale_etag_is_aborted_and_changes_nothing(accounts):
     assert updated.display_name == "Acme GmbH"  # untouched: not in the mask
     stale = pb.Customer(name=created.name, etag=created.etag, display_name="Renamed")
     await expect_error(
-        accounts.stub.UpdateCustomer(pb.UpdateCustomerRequest(customer=stale, update_mask="display_name")),
+        accounts.stub.UpdateCustomer(
+            pb.UpdateCustomerRequest(customer=stale, update_mask="display_name")
+        ),
         grpc.StatusCode.ABORTED,
     )
     fetched = await accounts.stub.GetCustomer(pb.GetCustomerRequest(name=created.name))
@@ -88,35 +107,52 @@ async def test_update_with_stale_etag_is_aborted_and_changes_nothing(accounts):
 
 async def test_list_filters_orders_and_pages(accounts):
     for i in range(5):
-        await accounts.stub.CreateCustomer(pb.CreateCustomerRequest(customer=new_customer(
-            display_name=f"Customer {i}", external_ref=f"C-{i}", country_code="FR" if i % 2 else "DE",
-        )))
+        await accounts.stub.CreateCustomer(
+            pb.CreateCustomerRequest(
+                customer=new_customer(
+                    display_name=f"Customer {i}",
+                    external_ref=f"C-{i}",
+                    country_code="FR" if i % 2 else "DE",
+                )
+            )
+        )
     first = await accounts.stub.ListCustomers(
         pb.ListCustomersRequest(filter="country_code=DE", order_by="display_name desc", page_size=2)
     )
     assert [c.display_name for c in first.customers] == ["Customer 4", "Customer 2"]
-    second = await accounts.stub.ListCustomers(pb.ListCustomersRequest(
-        filter="country_code=DE", order_by="display_name desc", page_size=2, page_token=first.next_page_token,
-    ))
+    second = await accounts.stub.ListCustomers(
+        pb.ListCustomersRequest(
+            filter="country_code=DE",
+            order_by="display_name desc",
+            page_size=2,
+            page_token=first.next_page_token,
+        )
+    )
     assert [c.display_name for c in second.customers] == ["Customer 0"]
     assert second.next_page_token == ""
     await expect_error(
         accounts.stub.ListCustomers(pb.ListCustomersRequest(filter="password=x")),
-        grpc.StatusCode.INVALID_ARGUMENT, field="filter",
+        grpc.StatusCode.INVALID_ARGUMENT,
+        field="filter",
     )
     await expect_error(
-        accounts.stub.ListCustomers(pb.ListCustomersRequest(filter="country_code=FR", page_token=first.next_page_token)),
-        grpc.StatusCode.INVALID_ARGUMENT, field="page_token",
+        accounts.stub.ListCustomers(
+            pb.ListCustomersRequest(filter="country_code=FR", page_token=first.next_page_token)
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        field="page_token",
     )
 
 
 async def test_missing_and_malformed_names(accounts):
     await expect_error(
-        accounts.stub.GetCustomer(pb.GetCustomerRequest(name="customers/" + "0" * 32)), grpc.StatusCode.NOT_FOUND
+        accounts.stub.GetCustomer(pb.GetCustomerRequest(name="customers/" + "0" * 32)),
+        grpc.StatusCode.NOT_FOUND,
     )
     await expect_error(
         accounts.stub.GetCustomer(pb.GetCustomerRequest(name="customers/../../etc")),
-        grpc.StatusCode.INVALID_ARGUMENT, field="name",
+        grpc.StatusCode.INVALID_ARGUMENT,
+        field="name",
     )
 
 
@@ -125,4 +161,6 @@ async def test_calls_that_do_not_come_from_settle_are_unauthenticated(accounts):
 
     async with grpc.aio.insecure_channel(accounts.address) as raw:
         stub = accounts_pb2_grpc.AccountsServiceStub(raw)
-        await expect_error(stub.ListCustomers(pb.ListCustomersRequest()), grpc.StatusCode.UNAUTHENTICATED)
+        await expect_error(
+            stub.ListCustomers(pb.ListCustomersRequest()), grpc.StatusCode.UNAUTHENTICATED
+        )

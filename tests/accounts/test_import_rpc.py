@@ -1,4 +1,4 @@
-"""Open-item import of the shared sample files through the streaming RPC, and aging on the result."""
+"""Open-item import of the shared sample files through the streaming RPC, then aging on it."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 import grpc
-from settle.accounts.v1 import accounts_pb2 as pb
 
+from settle.accounts.v1 import accounts_pb2 as pb
 from tests.support.ar_sample import CLEAN, DIRTY, open_on, sample
 from tests.support.rpc import expect_error
 
@@ -18,7 +18,9 @@ async def upload(stub, path, currency="USD") -> pb.ImportReport:
     data = path.read_bytes()
 
     async def parts():
-        yield pb.ImportOpenItemsRequest(options=pb.ImportOptions(currency_code=currency, file_name=path.name))
+        yield pb.ImportOpenItemsRequest(
+            options=pb.ImportOptions(currency_code=currency, file_name=path.name)
+        )
         for start in range(0, len(data), CHUNK):
             yield pb.ImportOpenItemsRequest(chunk=data[start : start + CHUNK])
 
@@ -37,7 +39,12 @@ async def count_invoices(stub) -> int:
 
 async def test_clean_file_imports_whole_and_ages_like_the_raw_data(accounts):
     report = await upload(accounts.stub, sample(CLEAN))
-    assert (report.rows_read, report.imported, report.skipped, len(report.rejected)) == (2466, 2466, 0, 0)
+    assert (report.rows_read, report.imported, report.skipped, len(report.rejected)) == (
+        2466,
+        2466,
+        0,
+        0,
+    )
     assert (report.customers_created, report.payments_recorded) == (100, 2466)
     assert await count_invoices(accounts.stub) == 2466
 
@@ -55,7 +62,12 @@ async def test_clean_file_imports_whole_and_ages_like_the_raw_data(accounts):
 async def test_reimporting_changes_nothing(accounts):
     await upload(accounts.stub, sample(CLEAN))
     again = await upload(accounts.stub, CLEAN)
-    assert (again.imported, again.skipped, len(again.rejected), again.customers_created) == (0, 2466, 0, 0)
+    assert (again.imported, again.skipped, len(again.rejected), again.customers_created) == (
+        0,
+        2466,
+        0,
+        0,
+    )
     assert await count_invoices(accounts.stub) == 2466
 
 
@@ -77,17 +89,25 @@ async def test_import_without_options_or_with_bad_currency_is_refused(accounts):
     async def only_bytes():
         yield pb.ImportOpenItemsRequest(chunk=b"a,b\n")
 
-    await expect_error(accounts.stub.ImportOpenItems(only_bytes()), grpc.StatusCode.INVALID_ARGUMENT, field="options")
+    await expect_error(
+        accounts.stub.ImportOpenItems(only_bytes()),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        field="options",
+    )
 
     async def bad_currency():
         yield pb.ImportOpenItemsRequest(options=pb.ImportOptions(currency_code="XXQ"))
         yield pb.ImportOpenItemsRequest(chunk=CLEAN.read_bytes()[:2000] if CLEAN.exists() else b"x")
 
-    await expect_error(accounts.stub.ImportOpenItems(bad_currency()), grpc.StatusCode.INVALID_ARGUMENT)
+    await expect_error(
+        accounts.stub.ImportOpenItems(bad_currency()), grpc.StatusCode.INVALID_ARGUMENT
+    )
 
     async def wrong_header():
         yield pb.ImportOpenItemsRequest(options=pb.ImportOptions(currency_code="USD"))
         yield pb.ImportOpenItemsRequest(chunk=b"foo,bar\n1,2\n")
 
-    await expect_error(accounts.stub.ImportOpenItems(wrong_header()), grpc.StatusCode.INVALID_ARGUMENT)
+    await expect_error(
+        accounts.stub.ImportOpenItems(wrong_header()), grpc.StatusCode.INVALID_ARGUMENT
+    )
     assert await count_invoices(accounts.stub) == 0

@@ -26,8 +26,15 @@ async def test_upgrade_from_empty_matches_the_models_and_downgrades(backend, dat
         async with engine.connect() as conn:
             assert await conn.run_sync(_diff) == []
             tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
-        assert {"customers", "invoices", "allocations", "holds", "outbox_events",
-                "idempotency_keys", "alembic_version_accounts"} <= tables
+        assert {
+            "customers",
+            "invoices",
+            "allocations",
+            "holds",
+            "outbox_events",
+            "idempotency_keys",
+            "alembic_version_accounts",
+        } <= tables
         await downgrade(engine, "accounts")
         async with engine.connect() as conn:
             left = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))

@@ -34,6 +34,14 @@ def open_on(path: Path, day: date) -> dict[str, Decimal]:
             if not _us_date(row["InvoiceDate"]) <= day < _us_date(row["SettledDate"]):
                 continue
             days = (day - _us_date(row["DueDate"])).days
-            code = "CURRENT" if days <= 0 else "D1_30" if days <= 30 else "D31_60" if days <= 60 else "D61_PLUS"
+            code = (
+                "CURRENT"
+                if days <= 0
+                else "D1_30"
+                if days <= 30
+                else "D31_60"
+                if days <= 60
+                else "D61_PLUS"
+            )
             totals[code] = totals.get(code, Decimal(0)) + Decimal(row["InvoiceAmount"])
     return totals

@@ -40,7 +40,12 @@ def as_actor(subject: str, *roles: str, team: str = ""):
 
 
 async def expect_error(
-    awaitable, code: grpc.StatusCode, *, field: str | None = None, fields=(), reason: str | None = None
+    awaitable,
+    code: grpc.StatusCode,
+    *,
+    field: str | None = None,
+    fields=(),
+    reason: str | None = None,
 ):
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await awaitable

@@ -9,7 +9,9 @@ def collectible(open_minor: int, held_minor: int) -> int:
     return open_minor - held_minor
 
 
-def check_allocation(invoice_number: str, open_minor: int, held_minor: int, amount_minor: int) -> None:
+def check_allocation(
+    invoice_number: str, open_minor: int, held_minor: int, amount_minor: int
+) -> None:
     """Money applied to an invoice settles its collectible part; a disputed (held) part is settled
     through its dispute (credit, write-off, or hold release), never silently by cash."""
     if amount_minor <= 0:

@@ -48,8 +48,17 @@ class CustomerData:
 
 
 CUSTOMER_FIELDS = (
-    "display_name", "external_ref", "country_code", "time_zone", "currency_code", "risk_class",
-    "credit_limit", "bankruptcy", "in_litigation", "credit_hold", "contacts",
+    "display_name",
+    "external_ref",
+    "country_code",
+    "time_zone",
+    "currency_code",
+    "risk_class",
+    "credit_limit",
+    "bankruptcy",
+    "in_litigation",
+    "credit_hold",
+    "contacts",
 )
 
 

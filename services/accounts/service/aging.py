@@ -63,7 +63,9 @@ async def _aggregate(session, query: AgingQuery, group_by_customer: bool, custom
     cells: dict[tuple, dict[str, BucketAmounts]] = {}
     for row in await session.execute(stmt):
         *key, code, collectible, held, count = row
-        cells.setdefault(tuple(key), {})[code] = BucketAmounts(code, int(collectible), int(held), count)
+        cells.setdefault(tuple(key), {})[code] = BucketAmounts(
+            code, int(collectible), int(held), count
+        )
     rows = []
     for key in sorted(cells):
         customer = key[0] if group_by_customer else query.customer_id

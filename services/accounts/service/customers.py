@@ -18,9 +18,7 @@ from services.accounts.service.context import AccountsContext
 def _apply(row: CustomerRow, data: CustomerData, fields: tuple[str, ...]) -> None:
     for name in fields:
         if name == "contacts":
-            row.contacts = [
-                ContactRow(position=i, **vars(c)) for i, c in enumerate(data.contacts)
-            ]
+            row.contacts = [ContactRow(position=i, **vars(c)) for i, c in enumerate(data.contacts)]
         elif name == "credit_limit":
             limit = data.credit_limit
             row.credit_limit_minor = limit.minor if limit else None
@@ -39,7 +37,9 @@ async def _refuse_taken_ref(session, external_ref: str | None, own_id: str | Non
             )
 
 
-async def create_customer(ctx: AccountsContext, data: CustomerData, request: RequestKey) -> CustomerRow:
+async def create_customer(
+    ctx: AccountsContext, data: CustomerData, request: RequestKey
+) -> CustomerRow:
     async def create(session):
         await _refuse_taken_ref(session, data.external_ref)
         now = ctx.clock.now()
@@ -59,7 +59,9 @@ async def get_customer(ctx: AccountsContext, customer_id: str) -> CustomerRow:
         return await repo.get_customer(session, customer_id)
 
 
-async def list_customers(ctx: AccountsContext, terms: list[Term], order, page: Page) -> list[CustomerRow]:
+async def list_customers(
+    ctx: AccountsContext, terms: list[Term], order, page: Page
+) -> list[CustomerRow]:
     async with ctx.db.transaction() as session:
         return await repo.list_rows(
             session, CustomerRow, repo.CUSTOMER_COLUMNS, terms, order, page, CustomerRow.id
@@ -84,7 +86,11 @@ async def update_customer(
 
 
 async def create_billing_account(
-    ctx: AccountsContext, customer_id: str, number: str, display_name: str, currency: str,
+    ctx: AccountsContext,
+    customer_id: str,
+    number: str,
+    display_name: str,
+    currency: str,
     request: RequestKey,
 ) -> BillingAccountRow:
     async def create(session):
@@ -97,8 +103,12 @@ async def create_billing_account(
         if taken:
             raise AlreadyExists(f"billing account {number!r} exists for this customer")
         row = BillingAccountRow(
-            id=new_id(), customer_id=customer_id, number=number, display_name=display_name,
-            currency_code=currency, created_at=ctx.clock.now(),
+            id=new_id(),
+            customer_id=customer_id,
+            number=number,
+            display_name=display_name,
+            currency_code=currency,
+            created_at=ctx.clock.now(),
         )
         session.add(row)
         return row.id, row

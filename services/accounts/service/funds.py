@@ -18,23 +18,37 @@ async def create_payment(ctx: AccountsContext, data: FundsData, request: Request
     async def create(session):
         await repo.get_customer(session, data.customer_id)
         row = PaymentRow(
-            id=new_id(), customer_id=data.customer_id, currency=data.amount.currency,
-            amount_minor=data.amount.minor, unallocated_minor=data.amount.minor,
-            received_date=data.on, reference=data.reference, created_at=ctx.clock.now(),
+            id=new_id(),
+            customer_id=data.customer_id,
+            currency=data.amount.currency,
+            amount_minor=data.amount.minor,
+            unallocated_minor=data.amount.minor,
+            received_date=data.on,
+            reference=data.reference,
+            created_at=ctx.clock.now(),
         )
         session.add(row)
         return row.id, row
 
-    return await run_once(ctx.db, ctx.idempotency, "CreatePayment", request, create, repo.get_payment)
+    return await run_once(
+        ctx.db, ctx.idempotency, "CreatePayment", request, create, repo.get_payment
+    )
 
 
-async def create_credit_note(ctx: AccountsContext, data: FundsData, request: RequestKey) -> CreditNoteRow:
+async def create_credit_note(
+    ctx: AccountsContext, data: FundsData, request: RequestKey
+) -> CreditNoteRow:
     async def create(session):
         await repo.get_customer(session, data.customer_id)
         row = CreditNoteRow(
-            id=new_id(), customer_id=data.customer_id, currency=data.amount.currency,
-            amount_minor=data.amount.minor, unallocated_minor=data.amount.minor,
-            issue_date=data.on, external_number=data.reference, reason=data.reason,
+            id=new_id(),
+            customer_id=data.customer_id,
+            currency=data.amount.currency,
+            amount_minor=data.amount.minor,
+            unallocated_minor=data.amount.minor,
+            issue_date=data.on,
+            external_number=data.reference,
+            reason=data.reason,
             created_at=ctx.clock.now(),
         )
         session.add(row)
@@ -77,8 +91,9 @@ async def allocate_funds(
             ledger.check_allocation(
                 invoice.external_number, invoice.open_minor, invoice.held_minor, alloc.amount.minor
             )
-            post_to_invoice(session, ctx.clock, invoice, req.source_kind, source.id,
-                            alloc.amount.minor, applied)
+            post_to_invoice(
+                session, ctx.clock, invoice, req.source_kind, source.id, alloc.amount.minor, applied
+            )
             invoices.append(invoice)
         source.unallocated_minor -= total
         return source.id, (invoices, source)

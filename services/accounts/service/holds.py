@@ -26,7 +26,9 @@ class HoldChange:
 
 def _same_currency(invoice: InvoiceRow, amount: Money | None) -> None:
     if amount is not None and amount.currency != invoice.currency:
-        raise InvalidArgument.of("amount.currency_code", f"must be the invoice currency {invoice.currency}")
+        raise InvalidArgument.of(
+            "amount.currency_code", f"must be the invoice currency {invoice.currency}"
+        )
 
 
 async def _hold_and_invoice(session, change: HoldChange):
@@ -41,8 +43,14 @@ async def place_hold(ctx: AccountsContext, change: HoldChange, request: RequestK
         ledger.check_hold(invoice.open_minor, invoice.held_minor, change.amount.minor)
         if hold is None:
             now = ctx.clock.now()
-            hold = HoldRow(id=new_id(), invoice_id=invoice.id, dispute=change.dispute,
-                           amount_minor=0, created_at=now, updated_at=now)
+            hold = HoldRow(
+                id=new_id(),
+                invoice_id=invoice.id,
+                dispute=change.dispute,
+                amount_minor=0,
+                created_at=now,
+                updated_at=now,
+            )
             session.add(hold)
             await session.flush()  # the hold row before its first movement (foreign key)
         move_hold(session, ctx.clock, invoice, hold, change.amount.minor)
@@ -70,7 +78,11 @@ async def _replay_hold(session, hold_id: str) -> HoldRow:
 
 
 async def post_dispute_adjustment(
-    ctx: AccountsContext, change: HoldChange, kind: SourceKind, reason_code: str, request: RequestKey
+    ctx: AccountsContext,
+    change: HoldChange,
+    kind: SourceKind,
+    reason_code: str,
+    request: RequestKey,
 ) -> tuple[InvoiceRow, str]:
     """Credit or write off a disputed amount: the ledger line and the hold shrink together."""
 
@@ -86,9 +98,15 @@ async def post_dispute_adjustment(
         source_id = change.dispute
         if kind is SourceKind.CREDIT_NOTE:
             note = CreditNoteRow(
-                id=new_id(), customer_id=invoice.customer_id, currency=invoice.currency,
-                amount_minor=amount, unallocated_minor=0, issue_date=today,
-                reason=reason_code, dispute=change.dispute, created_at=ctx.clock.now(),
+                id=new_id(),
+                customer_id=invoice.customer_id,
+                currency=invoice.currency,
+                amount_minor=amount,
+                unallocated_minor=0,
+                issue_date=today,
+                reason=reason_code,
+                dispute=change.dispute,
+                created_at=ctx.clock.now(),
             )
             session.add(note)
             source_id = note.id

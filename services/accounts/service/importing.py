@@ -49,21 +49,29 @@ async def import_open_items(
     return result
 
 
-async def _write_chunk(ctx: AccountsContext, rows: tuple[ParsedRow, ...], result: ImportResult) -> None:
+async def _write_chunk(
+    ctx: AccountsContext, rows: tuple[ParsedRow, ...], result: ImportResult
+) -> None:
     now = ctx.clock.now()
     async with ctx.db.transaction() as session:
         refs = {r.customer_ref for r in rows}
         customers = dict(
-            (await session.execute(
-                select(CustomerRow.external_ref, CustomerRow.id).where(CustomerRow.external_ref.in_(refs))
-            )).all()
+            (
+                await session.execute(
+                    select(CustomerRow.external_ref, CustomerRow.id).where(
+                        CustomerRow.external_ref.in_(refs)
+                    )
+                )
+            ).all()
         )
         existing = dict(
-            (await session.execute(
-                select(InvoiceRow.external_number, InvoiceRow.import_fingerprint).where(
-                    InvoiceRow.external_number.in_({r.invoice_number for r in rows})
+            (
+                await session.execute(
+                    select(InvoiceRow.external_number, InvoiceRow.import_fingerprint).where(
+                        InvoiceRow.external_number.in_({r.invoice_number for r in rows})
+                    )
                 )
-            )).all()
+            ).all()
         )
         new_customers, invoices, payments, allocations = [], [], [], []
         for row in rows:
@@ -72,24 +80,33 @@ async def _write_chunk(ctx: AccountsContext, rows: tuple[ParsedRow, ...], result
                 if existing[row.invoice_number] == fingerprint:
                     result.skipped += 1
                 else:
-                    result.rejected.append(RejectedRow(
-                        row.line_no, CONFLICT,
-                        f"invoice {row.invoice_number} already exists with different content",
-                    ))
+                    result.rejected.append(
+                        RejectedRow(
+                            row.line_no,
+                            CONFLICT,
+                            f"invoice {row.invoice_number} already exists with different content",
+                        )
+                    )
                 continue
             if row.customer_ref not in customers:
                 customers[row.customer_ref] = new_id()
                 new_customers.append(_customer(customers[row.customer_ref], row, now))
             invoice_id = new_id()
             settled = row.settled_date is not None
-            invoices.append(_invoice(invoice_id, customers[row.customer_ref], row, fingerprint, now))
+            invoices.append(
+                _invoice(invoice_id, customers[row.customer_ref], row, fingerprint, now)
+            )
             if settled:
                 payment_id = new_id()
                 payments.append(_payment(payment_id, customers[row.customer_ref], row, now))
                 allocations.append(_allocation(invoice_id, payment_id, row, now))
             existing[row.invoice_number] = fingerprint
-        for model, values in ((CustomerRow, new_customers), (InvoiceRow, invoices),
-                              (PaymentRow, payments), (AllocationRow, allocations)):
+        for model, values in (
+            (CustomerRow, new_customers),
+            (InvoiceRow, invoices),
+            (PaymentRow, payments),
+            (AllocationRow, allocations),
+        ):
             if values:
                 await session.execute(insert(model), values)
     result.customers_created += len(new_customers)
@@ -99,35 +116,61 @@ async def _write_chunk(ctx: AccountsContext, rows: tuple[ParsedRow, ...], result
 
 def _customer(customer_id: str, row: ParsedRow, now) -> dict:
     return dict(
-        id=customer_id, display_name=row.customer_ref, external_ref=row.customer_ref,
-        country_code="", time_zone="UTC", currency_code=row.amount.currency, risk_class="MEDIUM",
-        bankruptcy=False, in_litigation=False, credit_hold=False, version=1,
-        created_at=now, updated_at=now,
+        id=customer_id,
+        display_name=row.customer_ref,
+        external_ref=row.customer_ref,
+        country_code="",
+        time_zone="UTC",
+        currency_code=row.amount.currency,
+        risk_class="MEDIUM",
+        bankruptcy=False,
+        in_litigation=False,
+        credit_hold=False,
+        version=1,
+        created_at=now,
+        updated_at=now,
     )
 
 
 def _invoice(invoice_id: str, customer_id: str, row: ParsedRow, fingerprint: str, now) -> dict:
     settled = row.settled_date is not None
     return dict(
-        id=invoice_id, customer_id=customer_id, external_number=row.invoice_number,
-        invoice_date=row.invoice_date, due_date=row.due_date, currency=row.amount.currency,
-        amount_minor=row.amount.minor, open_minor=0 if settled else row.amount.minor,
-        held_minor=0, closed_date=max(row.settled_date, row.invoice_date) if settled else None,
-        import_fingerprint=fingerprint, created_at=now,
+        id=invoice_id,
+        customer_id=customer_id,
+        external_number=row.invoice_number,
+        invoice_date=row.invoice_date,
+        due_date=row.due_date,
+        currency=row.amount.currency,
+        amount_minor=row.amount.minor,
+        open_minor=0 if settled else row.amount.minor,
+        held_minor=0,
+        closed_date=max(row.settled_date, row.invoice_date) if settled else None,
+        import_fingerprint=fingerprint,
+        created_at=now,
     )
 
 
 def _payment(payment_id: str, customer_id: str, row: ParsedRow, now) -> dict:
     return dict(
-        id=payment_id, customer_id=customer_id, currency=row.amount.currency,
-        amount_minor=row.amount.minor, unallocated_minor=0, received_date=row.settled_date,
-        reference=f"import:{row.invoice_number}", created_at=now,
+        id=payment_id,
+        customer_id=customer_id,
+        currency=row.amount.currency,
+        amount_minor=row.amount.minor,
+        unallocated_minor=0,
+        received_date=row.settled_date,
+        reference=f"import:{row.invoice_number}",
+        created_at=now,
     )
 
 
 def _allocation(invoice_id: str, payment_id: str, row: ParsedRow, now) -> dict:
     return dict(
-        id=new_id(), invoice_id=invoice_id, source_kind=SourceKind.PAYMENT.value,
-        source_id=payment_id, amount_minor=row.amount.minor, applied_date=row.settled_date,
-        reason_code="", created_at=now,
+        id=new_id(),
+        invoice_id=invoice_id,
+        source_kind=SourceKind.PAYMENT.value,
+        source_id=payment_id,
+        amount_minor=row.amount.minor,
+        applied_date=row.settled_date,
+        reason_code="",
+        created_at=now,
     )

@@ -14,7 +14,10 @@ from services.accounts.service.context import AccountsContext
 
 
 def _check_lines(data: InvoiceData) -> None:
-    if data.lines and sum_money((line.amount for line in data.lines), data.amount.currency) != data.amount:
+    if (
+        data.lines
+        and sum_money((line.amount for line in data.lines), data.amount.currency) != data.amount
+    ):
         raise InvalidArgument.of("invoice.amount", "must equal the sum of the lines")
     if data.due_date < data.invoice_date:
         raise InvalidArgument.of("invoice.due_date", "must not be before the invoice date")
@@ -35,8 +38,11 @@ def new_invoice_row(data: InvoiceData, now) -> InvoiceRow:
         created_at=now,
         lines=[
             InvoiceLineRow(
-                line_number=i + 1, description=line.description, quantity=line.quantity,
-                amount_minor=line.amount.minor, kind=line.kind,
+                line_number=i + 1,
+                description=line.description,
+                quantity=line.quantity,
+                amount_minor=line.amount.minor,
+                kind=line.kind,
             )
             for i, line in enumerate(data.lines)
         ],
@@ -44,7 +50,9 @@ def new_invoice_row(data: InvoiceData, now) -> InvoiceRow:
     )
 
 
-async def create_invoice(ctx: AccountsContext, data: InvoiceData, request: RequestKey) -> InvoiceRow:
+async def create_invoice(
+    ctx: AccountsContext, data: InvoiceData, request: RequestKey
+) -> InvoiceRow:
     _check_lines(data)
 
     async def create(session):
@@ -59,7 +67,9 @@ async def create_invoice(ctx: AccountsContext, data: InvoiceData, request: Reque
         session.add(row)
         return row.id, row
 
-    return await run_once(ctx.db, ctx.idempotency, "CreateInvoice", request, create, repo.get_invoice)
+    return await run_once(
+        ctx.db, ctx.idempotency, "CreateInvoice", request, create, repo.get_invoice
+    )
 
 
 async def get_invoice(ctx: AccountsContext, invoice_id: str) -> InvoiceRow:
@@ -67,7 +77,9 @@ async def get_invoice(ctx: AccountsContext, invoice_id: str) -> InvoiceRow:
         return await repo.get_invoice(session, invoice_id)
 
 
-async def list_invoices(ctx: AccountsContext, terms: list[Term], order, page: Page) -> list[InvoiceRow]:
+async def list_invoices(
+    ctx: AccountsContext, terms: list[Term], order, page: Page
+) -> list[InvoiceRow]:
     async with ctx.db.transaction() as session:
         return await repo.list_rows(
             session, InvoiceRow, repo.INVOICE_COLUMNS, terms, order, page, InvoiceRow.id

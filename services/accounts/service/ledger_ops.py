@@ -1,4 +1,4 @@
-"""The one way an invoice's open amount changes: a dated ledger line, in the caller's transaction."""
+"""The one way an invoice's open amount changes: a dated ledger line in the caller's transaction."""
 
 from __future__ import annotations
 
@@ -39,7 +39,9 @@ def post_to_invoice(
         invoice.closed_date = max(applied_date, invoice.invoice_date)
 
 
-def move_hold(session: AsyncSession, clock: Clock, invoice: InvoiceRow, hold: HoldRow, delta_minor: int) -> None:
+def move_hold(
+    session: AsyncSession, clock: Clock, invoice: InvoiceRow, hold: HoldRow, delta_minor: int
+) -> None:
     """Grow (+) or shrink (−) a hold and the invoice's held total, recording the movement."""
     now = clock.now()
     hold.amount_minor += delta_minor
