@@ -1,0 +1,202 @@
+"""The SLA clocks of one case inside one transaction: clock rows ↔ common.sla clocks, their
+milestones (replaced on every change), their history rows, and the case's derived SLA state."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.ids import new_id
+from common.sla import clock as sla
+from common.sla.calendar import BusinessCalendar
+from common.sla.clock import Clock, ClockStatus, PauseReason
+from services.disputes.domain import milestones
+from services.disputes.domain.policies import (
+    CaseFacts,
+    Policy,
+    Priority,
+    Target,
+    TimeUnit,
+    calendar_id_for,
+    select_policy,
+    thresholds,
+)
+from services.disputes.domain.status import ClockChange, ClockOp
+from services.disputes.models import CalendarRow, ClockRow, DisputeRow, MilestoneRow
+from services.disputes.service import history
+from services.disputes.service.calendars import CalendarBook
+
+US = timedelta(microseconds=1)
+LIVE = (ClockStatus.RUNNING, ClockStatus.PAUSED)
+
+
+def to_clock(row: ClockRow) -> Clock:
+    return Clock(
+        kind=sla.ClockKind(row.kind),
+        target=row.target_us * US,
+        status=ClockStatus(row.status),
+        started_at=row.started_at,
+        spent_before=row.spent_before_us * US,
+        running_since=row.running_since,
+        paused_total=row.paused_total_us * US,
+        paused_since=row.paused_since,
+        pause_reason=PauseReason(row.pause_reason) if row.pause_reason else None,
+        stopped_at=row.stopped_at,
+        pausable=row.pausable,
+    )
+
+
+def store(row: ClockRow, clock: Clock) -> None:
+    row.status = clock.status.value
+    row.target_us = clock.target // US
+    row.spent_before_us = clock.spent_before // US
+    row.running_since = clock.running_since
+    row.paused_total_us = clock.paused_total // US
+    row.paused_since = clock.paused_since
+    row.pause_reason = clock.pause_reason.value if clock.pause_reason else None
+    row.stopped_at = clock.stopped_at
+
+
+def fired(row: ClockRow) -> list[str]:
+    return [n for n in row.fired.split(",") if n]
+
+
+def counting(row: ClockRow, calendars: dict[str, BusinessCalendar]) -> BusinessCalendar:
+    """Business units count on the clock's calendar; calendar units on plain time."""
+    return Target(row.target_value, TimeUnit(row.target_unit)).calendar(calendars[row.calendar_id])
+
+
+def current(rows: list[ClockRow]) -> list[ClockRow]:
+    """The latest clock of each kind (a reopened case has a newer resolve clock)."""
+    latest: dict[str, ClockRow] = {}
+    for row in rows:
+        if row.kind not in latest or row.cycle >= latest[row.kind].cycle:
+            latest[row.kind] = row
+    return [latest[k] for k in sorted(latest)]
+
+
+def case_facts(case: DisputeRow) -> CaseFacts:
+    return CaseFacts(
+        reason_code=case.reason_code,
+        priority=Priority(case.priority),
+        risk_class=case.customer_risk_class,
+        currency=case.currency,
+        amount_minor=sum(i.original_minor for i in case.items),
+    )
+
+
+async def customer_calendar_id(session: AsyncSession, customer_id: str) -> str | None:
+    return await session.scalar(select(CalendarRow.id).where(CalendarRow.customer_id == customer_id))
+
+
+class ClockDesk:
+    """Every clock change of one case in the caller's transaction. The case row is locked."""
+
+    def __init__(self, session: AsyncSession, book: CalendarBook, case: DisputeRow, now: datetime,
+                 actor: str):
+        self.session, self.book, self.case, self.now, self.actor = session, book, case, now, actor
+        self.calendars: dict[str, BusinessCalendar] = {}
+
+    async def _calendar(self, calendar_id: str) -> BusinessCalendar:
+        if calendar_id not in self.calendars:
+            self.calendars.update(await self.book.load(self.session, {calendar_id}))
+        return self.calendars[calendar_id]
+
+    async def load(self) -> None:
+        self.calendars.update(await self.book.load(self.session, {r.calendar_id for r in self.case.clocks}))
+
+    def live(self) -> dict[str, ClockRow]:
+        return {r.kind: r for r in current(self.case.clocks) if r.status in LIVE}
+
+    async def start(self, kind: str, policies: list[Policy], cycle: int = 1) -> ClockRow:
+        policy = select_policy(policies, kind, case_facts(self.case))
+        cal_id = calendar_id_for(policy, await customer_calendar_id(self.session, self.case.customer_id))
+        business = await self._calendar(cal_id)
+        clock = sla.start(sla.ClockKind(kind), policy.target.duration(business), self.now)
+        row = ClockRow(
+            id=new_id(), dispute_id=self.case.id, kind=kind, cycle=cycle, pausable=clock.pausable,
+            policy_id=policy.id, calendar_id=cal_id, target_value=policy.target.value,
+            target_unit=policy.target.unit.value,
+            warning_percents=",".join(map(str, policy.warning_percents)), fired="",
+            started_at=self.now,
+        )
+        store(row, clock)
+        self.session.add(row)
+        self.case.clocks.append(row)
+        self._event(row, "CLOCK_STARTED", policy=policy.id, target=clock.target)
+        await self.replan(row)
+        return row
+
+    async def apply(self, changes: list[ClockChange], pause_reason: str | None, policies) -> None:
+        live = self.live()
+        for change in changes:
+            if change.op is ClockOp.RESTART:
+                old = [r.cycle for r in self.case.clocks if r.kind == change.kind]
+                await self.start(change.kind, policies, cycle=max(old, default=0) + 1)
+                continue
+            row = live[change.kind]
+            cal = counting(row, self.calendars)
+            clock = to_clock(row)
+            if change.op is ClockOp.PAUSE:
+                clock, kind = sla.pause(clock, cal, self.now, PauseReason(pause_reason)), "CLOCK_PAUSED"
+            elif change.op is ClockOp.RESUME:
+                clock, kind = sla.resume(clock, cal, self.now), "CLOCK_RESUMED"
+            elif change.op is ClockOp.MEET:
+                clock, kind = sla.stop(clock, cal, self.now, ClockStatus.MET), "CLOCK_MET"
+            else:
+                clock, kind = sla.stop(clock, cal, self.now, ClockStatus.CANCELLED), "CLOCK_CANCELLED"
+            store(row, clock)
+            self._event(row, kind, spent=sla.spent(clock, cal, self.now),
+                        remaining=sla.remaining(clock, cal, self.now), reason=pause_reason or "")
+            await self.replan(row)
+
+    async def retarget(self, policies: list[Policy]) -> None:
+        """Re-select each live clock's policy (priority, amount or policy changed); a new target
+        keeps the time already spent and paused."""
+        facts = case_facts(self.case)
+        for row in self.live().values():
+            policy = select_policy(policies, row.kind, facts)
+            cal_id = calendar_id_for(policy, await customer_calendar_id(self.session, self.case.customer_id))
+            target = policy.target.duration(await self._calendar(cal_id))
+            steps = ",".join(map(str, policy.warning_percents))
+            same = (policy.id, cal_id, target // US, steps) == (
+                row.policy_id, row.calendar_id, row.target_us, row.warning_percents)
+            if same:
+                continue
+            before = row.target_us * US
+            row.policy_id, row.calendar_id, row.warning_percents = policy.id, cal_id, steps
+            row.target_value, row.target_unit = policy.target.value, policy.target.unit.value
+            clock = sla.retarget(to_clock(row), counting(row, self.calendars), target, self.now)
+            store(row, clock)
+            self._event(row, "CLOCK_RETARGETED", policy=policy.id, old_target=before, target=target)
+            await self.replan(row)
+
+    async def replan(self, row: ClockRow) -> None:
+        """Unfired milestones are replaced by those of the clock as it is now."""
+        await self.session.execute(
+            delete(MilestoneRow).where(MilestoneRow.clock_id == row.id, MilestoneRow.fired_at.is_(None))
+        )
+        if row.status != ClockStatus.RUNNING:
+            self.refresh_case()
+            return
+        steps = thresholds(tuple(int(p) for p in row.warning_percents.split(",") if p))
+        planned = milestones.plan(to_clock(row), counting(row, self.calendars), steps, fired(row), self.now)
+        for p in planned:
+            self.session.add(MilestoneRow(id=new_id(), clock_id=row.id, dispute_id=self.case.id,
+                                          name=p.name, due_at=p.due_at))
+        self.refresh_case()
+
+    def refresh_case(self) -> None:
+        rows = current(self.case.clocks)
+        self.case.sla_state = milestones.case_state((to_clock(r), fired(r)) for r in rows).value
+        resolve = next((r for r in rows if r.kind == "RESOLVE"), None)
+        due = None
+        if resolve is not None and resolve.status == ClockStatus.RUNNING:
+            due = milestones.read(to_clock(resolve), counting(resolve, self.calendars), self.now).due_at
+        self.case.due_at = due
+
+    def _event(self, row: ClockRow, kind: str, **details) -> None:
+        history.record(self.session, self.case, kind, self.actor, self.now,
+                       details={"clock": row.kind, "cycle": row.cycle, **details})

@@ -1,0 +1,39 @@
+"""What every disputes use case needs, built once in the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from common.clock import Clock
+from common.db import Database
+from common.idempotency import IdempotencyStore
+from common.outbox import Outbox
+from services.disputes.domain.intake import CustomerFacts, InvoiceFacts
+from services.disputes.service.calendars import CalendarBook
+
+
+class AccountsPort(Protocol):
+    """What intake asks the accounts service (implemented over gRPC in accounts_client.py)."""
+
+    async def customer(self, customer_id: str) -> CustomerFacts: ...
+
+    async def invoice(self, invoice_id: str, field: str) -> InvoiceFacts: ...
+
+
+@dataclass
+class DisputesContext:
+    db: Database
+    clock: Clock
+    idempotency: IdempotencyStore
+    outbox: Outbox
+    accounts: AccountsPort
+    calendars: CalendarBook = field(default_factory=CalendarBook)
+    # Called after a commit that wrote outbox events or clock milestones: wakes the relay and the
+    # sweeper of this process at once instead of at their next poll.
+    listeners: list[Callable[[], None]] = field(default_factory=list)
+
+    def changed(self) -> None:
+        for listener in self.listeners:
+            listener()

@@ -1,0 +1,37 @@
+"""The append-only history of a case: every change and every clock event is one inserted row."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.disputes.models import DisputeRow, HistoryRow
+
+
+def record(
+    session: AsyncSession,
+    case: DisputeRow,
+    kind: str,
+    actor: str,
+    at: datetime,
+    *,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    comment: str = "",
+    details: dict | None = None,
+) -> None:
+    session.add(
+        HistoryRow(
+            dispute_id=case.id,
+            kind=kind,
+            actor=actor,
+            occurred_at=at,
+            version=case.version,
+            from_status=from_status,
+            to_status=to_status,
+            comment=comment,
+            details=json.dumps({k: str(v) for k, v in (details or {}).items()}, sort_keys=True),
+        )
+    )
