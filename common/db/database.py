@@ -81,8 +81,13 @@ class Database:
         try:
             async with self._sessions() as session, session.begin():
                 yield session
-        except (OperationalError, DBAPIError) as exc:
-            if getattr(exc, "connection_invalidated", False) or isinstance(exc, OperationalError):
+        except (OperationalError, DBAPIError, OSError) as exc:
+            # A refused connection arrives as a bare OSError from asyncpg; a dropped one as a
+            # DBAPIError with connection_invalidated. Retrying is safe: creates are idempotent.
+            lost = isinstance(exc, OperationalError | OSError) or getattr(
+                exc, "connection_invalidated", False
+            )
+            if lost:
                 raise Unavailable(
                     "the database is not reachable; retry", reason="DB_UNAVAILABLE"
                 ) from exc

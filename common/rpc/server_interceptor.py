@@ -9,13 +9,14 @@ import grpc
 import structlog
 
 from common import actor as actors
-from common.errors import DomainError, Unauthenticated
+from common.errors import DomainError, Unauthenticated, Unavailable
 from common.ids import new_id
 from common.rpc.status import internal_status, to_status
 
 log = structlog.get_logger("settle.rpc")
 REQUEST_ID = "x-request-id"
 _OPEN_PREFIXES = ("/grpc.health.", "/grpc.reflection.")
+_TRANSIENT = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 
 
 class ServerInterceptor(grpc.aio.ServerInterceptor):
@@ -69,6 +70,9 @@ class _Call:
         return actors.set_actor(None)
 
     async def _fail(self, context, exc: BaseException):
+        if isinstance(exc, grpc.aio.AioRpcError) and exc.code() in _TRANSIENT:
+            # another service did not answer in time: the caller may retry this one
+            exc = Unavailable(f"a dependency is unavailable ({exc.code().name}); retry")
         if isinstance(exc, DomainError):
             if not isinstance(exc, Unauthenticated):
                 log.info("rpc refused", reason=exc.reason, code=type(exc).__name__)
