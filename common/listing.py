@@ -21,7 +21,9 @@ from common.errors import InvalidArgument
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
-_TERM = re.compile(r'^\s*([a-z_][a-z0-9_.]*)\s*(!=|<=|>=|=|<|>)\s*("(?:[^"\\]|\\.)*"|[^\s"]+)\s*$')
+_TERM = re.compile(
+    r'^\s*([a-z_][a-z0-9_.]*)\s*(!=|<=|>=|=|<|>)\s*("(?:[^"\\]|\\.)*"|[^\s"=<>!][^\s"]*)\s*$'
+)
 
 
 @dataclass(frozen=True)

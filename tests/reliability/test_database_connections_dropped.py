@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 
 import asyncpg
 import grpc
-from settle.accounts.v1 import accounts_pb2 as pb
-from settle.accounts.v1 import accounts_pb2_grpc
 from sqlalchemy.engine import make_url
 
 from common.clock import ManualClock
 from services.accounts.server import build
+from settle.accounts.v1 import accounts_pb2 as pb
+from settle.accounts.v1 import accounts_pb2_grpc
 from tests.accounts.conftest import accounts_settings
 from tests.support.databases import PG_ADMIN_DSN
 from tests.support.rpc import channel, running
@@ -33,13 +33,20 @@ async def drop_connections(database: str) -> int:
         await conn.close()
 
 
-async def test_service_survives_dropped_connections_without_doubling(postgres_backend, database_factory):
+async def test_service_survives_dropped_connections_without_doubling(
+    postgres_backend, database_factory
+):
     url = database_factory.new_url(postgres_backend, "accounts")
     database = make_url(url).database
     clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
-    async with running(build(accounts_settings(url), clock=clock)) as address, channel(address) as ch:
+    async with (
+        running(build(accounts_settings(url), clock=clock)) as address,
+        channel(address) as ch,
+    ):
         stub = accounts_pb2_grpc.AccountsServiceStub(ch)
-        request = pb.CreateCustomerRequest(customer=pb.Customer(display_name="Acme"), request_id="k1")
+        request = pb.CreateCustomerRequest(
+            customer=pb.Customer(display_name="Acme"), request_id="k1"
+        )
 
         async def create_until_done():
             for _ in range(50):

@@ -1,0 +1,1 @@
+from tests.accounts.conftest import accounts  # noqa: F401  (a real accounts server as consumer)
