@@ -1,0 +1,40 @@
+"""Escalation-specific settings from the environment (the shared ones are common.settings)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from common.outbox import RelayPolicy
+from services.escalation.domain.webhooks import RetryPolicy
+from services.escalation.workers.webhooks import DispatchPolicy
+
+
+def _float(environ, name: str, default: float) -> float:
+    value = environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class EscalationConfig:
+    sweep_poll_s: float = 1.0
+    watch_poll_s: float = 1.0
+    dispatch: DispatchPolicy = field(default_factory=DispatchPolicy)
+    relay: RelayPolicy = field(default_factory=RelayPolicy)
+
+    @classmethod
+    def from_env(cls, environ=None) -> EscalationConfig:
+        env = os.environ if environ is None else environ
+        retry = RetryPolicy(
+            max_attempts=int(_float(env, "ESCALATION_WEBHOOK_MAX_ATTEMPTS", 20)),
+            base=timedelta(seconds=_float(env, "ESCALATION_WEBHOOK_BACKOFF_S", 1.0)),
+            ceiling=timedelta(seconds=_float(env, "ESCALATION_WEBHOOK_MAX_BACKOFF_S", 3600)),
+        )
+        return cls(
+            sweep_poll_s=_float(env, "ESCALATION_SWEEP_POLL_S", 1.0),
+            watch_poll_s=_float(env, "ESCALATION_WATCH_POLL_S", 1.0),
+            dispatch=DispatchPolicy(
+                retry=retry, timeout_s=_float(env, "ESCALATION_WEBHOOK_TIMEOUT_S", 5.0)
+            ),
+        )

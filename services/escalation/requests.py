@@ -1,0 +1,262 @@
+"""Protobuf requests → validated commands. Every problem is reported as a field violation, all at
+once, before anything is read or written."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from common.errors import InvalidArgument, Violations
+from common.ids import parse_child_name, parse_name
+from common.protoconv import parse_money
+from services.escalation.domain.commands import RULE_FIELDS, Act, NewSubscription, Raise, RuleData
+from services.escalation.domain.routing import CUSTOMER_FLAGS
+from services.escalation.domain.states import Action
+from services.escalation.domain.values import Severity, State, Team
+from services.escalation.domain.webhooks import check_endpoint, check_secret
+from settle.escalation.v1 import escalation_pb2 as pb
+
+SUBJECT = re.compile(r"^[a-z][A-Za-z0-9]{0,40}/[A-Za-z0-9_.-]{1,100}$")
+CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
+PERSON = re.compile(r"^(user|rule|service):[A-Za-z0-9_.@+-]{1,190}$")
+ATTRIBUTE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+UPPER_ATTRIBUTES = ("root_cause", "dispute_reason", "priority", "clock")
+MAX_TEXT, MAX_SUMMARY, MAX_ATTRIBUTES, MAX_LINKS = 4000, 2000, 32, 20
+
+
+def team(value: int, field: str, v: Violations, *, required: bool = False) -> Team | None:
+    if value == pb.TEAM_UNSPECIFIED:
+        v.require(not required, field, "is required")
+        return None
+    try:
+        return Team(pb.Team.Name(value))
+    except ValueError:
+        v.add(field, f"unknown team {value}")
+        return None
+
+
+def severity(value: int, field: str, v: Violations, *, required: bool = False) -> Severity | None:
+    if value == pb.SEVERITY_UNSPECIFIED:
+        v.require(not required, field, "is required")
+        return None
+    try:
+        return Severity[pb.Severity.Name(value)]
+    except (ValueError, KeyError):
+        v.add(field, f"unknown severity {value}")
+        return None
+
+
+def code(text: str, field: str, v: Violations, *, required: bool = True) -> str:
+    text = text.strip()
+    if not text:
+        v.require(not required, field, "is required")
+    elif not CODE.match(text):
+        v.add(field, "must be an UPPER_SNAKE code of at most 64 characters")
+    return text
+
+
+def _text(text: str, field: str, v: Violations, limit: int, *, required: bool = False) -> str:
+    text = text.strip()
+    v.require(bool(text) or not required, field, "is required")
+    v.require(len(text) <= limit, field, f"must be at most {limit} characters")
+    return text
+
+
+def _links(links, field: str, v: Violations) -> tuple[str, ...]:
+    v.require(len(links) <= MAX_LINKS, field, f"at most {MAX_LINKS} links")
+    for i, link in enumerate(links):
+        check_endpoint(link, f"{field}[{i}]", v)
+    return tuple(links)
+
+
+def escalation_id(name: str, field: str = "name") -> str:
+    return parse_name(name, "escalations", field)
+
+
+def raise_command(r: pb.RaiseEscalationRequest) -> Raise:
+    v = Violations()
+    subject = r.subject.strip()
+    if not subject:
+        v.add("subject", "is required (e.g. 'disputes/{id}' or 'customers/{id}')")
+    elif not SUBJECT.match(subject):
+        v.add("subject", "must be a resource name like 'disputes/{id}' or 'customers/{id}'")
+    amount = parse_money(r.amount_at_stake, "amount_at_stake", v, required=False, positive=False)
+    if amount is not None and amount.is_negative():
+        v.add("amount_at_stake.amount", "must not be negative")
+    raised_by = r.raised_by.strip()
+    v.require(
+        not raised_by or bool(PERSON.match(raised_by)),
+        "raised_by",
+        "must look like 'user:alice' or 'rule:sla-breach'",
+    )
+    v.require(len(r.trigger_event_id) <= 200, "trigger_event_id", "must be at most 200 characters")
+    cmd = Raise(
+        subject=subject,
+        reason_code=code(r.reason_code, "reason_code", v),
+        team=team(r.team, "team", v),
+        severity=severity(r.severity, "severity", v),
+        summary=_text(r.summary, "summary", v, MAX_SUMMARY),
+        amount=amount,
+        raised_by=raised_by,
+        trigger_event_id=r.trigger_event_id.strip(),
+        attributes=_attributes(r.attributes, v),
+    )
+    v.raise_if_any()
+    return cmd
+
+
+def _attributes(given, v: Violations) -> dict[str, str]:
+    v.require(len(given) <= MAX_ATTRIBUTES, "attributes", f"at most {MAX_ATTRIBUTES} entries")
+    found = {}
+    for key, value in sorted(given.items()):
+        field = f"attributes[{key[:64]}]"
+        if not ATTRIBUTE_KEY.match(key):
+            v.add(field, "keys are lower_snake_case, at most 64 characters")
+            continue
+        value = value.strip()
+        v.require(len(value) <= 500, field, "must be at most 500 characters")
+        if key in CUSTOMER_FLAGS:
+            v.require(value.lower() in ("true", "false"), field, "must be true or false")
+            value = value.lower()
+        elif key in UPPER_ATTRIBUTES:
+            value = value.upper()
+        found[key] = value
+    return found
+
+
+def act(request, action: Action) -> tuple[str, Act]:
+    """Any of the custom-method requests → (escalation id, command)."""
+    v = Violations()
+    esc_id = escalation_id(request.name)
+    fields: dict = {}
+    if action is Action.ASSIGN:
+        assignee = request.assignee.strip()
+        v.require(
+            bool(PERSON.match(assignee)) and not assignee.startswith("rule:"),
+            "assignee",
+            "is required, like 'user:bob'",
+        )
+        fields["assignee"] = assignee
+    elif action is Action.REQUEST_INFO:
+        fields["text"] = _text(request.question, "question", v, MAX_TEXT, required=True)
+    elif action is Action.PROVIDE_INFO:
+        fields["text"] = _text(request.answer, "answer", v, MAX_TEXT, required=True)
+        fields["evidence_links"] = _links(request.evidence_links, "evidence_links", v)
+    elif action in (Action.RESPOND, Action.HAND_BACK, Action.RESOLVE):
+        required = action is not Action.RESOLVE
+        fields["outcome_code"] = code(request.outcome_code, "outcome_code", v, required=required)
+        fields["note"] = _text(request.note, "note", v, MAX_TEXT)
+        fields["evidence_links"] = _links(request.evidence_links, "evidence_links", v)
+    v.raise_if_any()
+    return esc_id, Act(action=action, etag=request.etag, **fields)
+
+
+def rule_data(rule: pb.RoutingRule, v: Violations) -> RuleData:
+    min_amount = parse_money(rule.min_amount, "routing_rule.min_amount", v, required=False)
+    flag = rule.customer_flag.strip()
+    v.require(
+        not flag or flag in CUSTOMER_FLAGS,
+        "routing_rule.customer_flag",
+        f"must be one of {', '.join(CUSTOMER_FLAGS)}",
+    )
+    v.require(0 <= rule.priority <= 10_000, "routing_rule.priority", "must be 0 to 10000")
+    return RuleData(
+        description=_text(rule.description, "routing_rule.description", v, MAX_SUMMARY),
+        priority=rule.priority,
+        active=rule.active,
+        reason_code=code(rule.reason_code, "routing_rule.reason_code", v, required=False),
+        root_cause=code(rule.root_cause, "routing_rule.root_cause", v, required=False),
+        dispute_reason=code(rule.dispute_reason, "routing_rule.dispute_reason", v, required=False),
+        min_amount=min_amount,
+        customer_flag=flag,
+        team=team(rule.team, "routing_rule.team", v),
+        severity=severity(rule.severity, "routing_rule.severity", v),
+    )
+
+
+def rule_id(name: str, field: str = "routing_rule.name") -> str:
+    return parse_name(name, "routingRules", field)
+
+
+def update_mask(mask: str) -> tuple[str, ...]:
+    if not mask.strip():
+        return RULE_FIELDS
+    fields = tuple(f.strip() for f in mask.split(",") if f.strip())
+    unknown = sorted(set(fields) - set(RULE_FIELDS))
+    if unknown:
+        raise InvalidArgument.of("update_mask", f"cannot update {unknown}; fields: {RULE_FIELDS}")
+    return fields
+
+
+def subscription(s: pb.Subscription) -> NewSubscription:
+    v = Violations()
+    chosen = team(s.team, "subscription.team", v, required=True)
+    uri = s.endpoint_uri.strip()
+    check_endpoint(uri, "subscription.endpoint_uri", v)
+    check_secret(s.secret, "subscription.secret", v)
+    description = _text(s.description, "subscription.description", v, MAX_SUMMARY)
+    v.raise_if_any()
+    return NewSubscription(chosen, uri, s.secret, description)
+
+
+def subscription_id(name: str, field: str = "name") -> str:
+    return parse_name(name, "subscriptions", field)
+
+
+def delivery_name(name: str) -> tuple[str, str]:
+    return parse_child_name(name, "subscriptions", "deliveries")
+
+
+def cursor(text: str) -> int | None:
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 19:
+        raise InvalidArgument.of("cursor", "must be a cursor this service returned")
+    return int(text)
+
+
+# --- list filters -----------------------------------------------------------------------------
+def _enum_name(kind):
+    def convert(text: str) -> str:
+        return kind(text.upper()).value
+
+    return convert
+
+
+def _severity_rank(text: str) -> int:
+    try:
+        return int(Severity[text.upper()])
+    except KeyError:
+        raise ValueError(f"must be one of {', '.join(s.name for s in Severity)}") from None
+
+
+def _timestamp(text: str) -> datetime:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise ValueError("needs a time zone, e.g. 2026-03-02T17:00:00Z")
+    return value.astimezone(UTC)
+
+
+def _days(text: str) -> int:
+    days = int(text)
+    if not 0 <= days <= 36500:
+        raise ValueError("must be 0 to 36500")
+    return days
+
+
+ESCALATION_FILTERS = {
+    "team": _enum_name(Team),
+    "state": _enum_name(State),
+    "severity": _severity_rank,
+    "subject": str,
+    "reason_code": str,
+    "assignee": str,
+    "create_time": _timestamp,
+    "due_time": _timestamp,
+    "age_days": _days,
+}
+ESCALATION_ORDER = {"create_time", "update_time", "severity", "due_time"}
+DELIVERY_FILTERS = {
+    "state": lambda s: {"PENDING": "PENDING", "DELIVERED": "DELIVERED", "FAILED": "FAILED"}[s],
+    "event_type": str,
+}

@@ -1,0 +1,105 @@
+"""Composition root of the escalation service: everything the process needs is built here."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import grpc
+import httpx
+
+from common.clock import Clock, SystemClock
+from common.db import Database
+from common.idempotency import IdempotencyStore
+from common.outbox import Outbox, OutboxRelay
+from common.rpc.client import open_channel
+from common.rpc.server import ServiceProcess
+from common.settings import Settings, service_addr
+from common.telemetry import Telemetry
+from services.escalation import convert
+from services.escalation.config import EscalationConfig
+from services.escalation.models import IdempotencyKeyRow, OutboxEventRow
+from services.escalation.service.answers import DESTINATION
+from services.escalation.service.context import EscalationContext
+from services.escalation.service.watch import Feed
+from services.escalation.servicer import EscalationServicer
+from services.escalation.workers.sweeper import OlaSweeper
+from services.escalation.workers.webhooks import USER_AGENT, WebhookDispatcher
+from settle.escalation.v1 import escalation_pb2, escalation_pb2_grpc
+
+SERVICE_NAME = escalation_pb2.DESCRIPTOR.services_by_name["EscalationService"].full_name
+
+
+@dataclass
+class EscalationParts:
+    """The process and the pieces tests and tools reach into (workers can be run by hand)."""
+
+    process: ServiceProcess
+    ctx: EscalationContext
+    feed: Feed
+    sweeper: OlaSweeper
+    dispatcher: WebhookDispatcher
+    relay: OutboxRelay
+    disputes_channel: grpc.aio.Channel
+
+
+def build_parts(
+    settings: Settings,
+    telemetry: Telemetry | None = None,
+    clock: Clock | None = None,
+    config: EscalationConfig | None = None,
+) -> EscalationParts:
+    config = config or EscalationConfig.from_env()
+    clock = clock or SystemClock()
+    db = Database.from_url(settings.database_url)
+    if telemetry is not None:
+        telemetry.instrument_engine(db.engine)
+    ctx = EscalationContext(
+        db=db,
+        clock=clock,
+        idempotency=IdempotencyStore(IdempotencyKeyRow, clock),
+        outbox=Outbox(OutboxEventRow, clock),
+        render_event=convert.event_body,
+    )
+    feed = Feed(poll_s=config.watch_poll_s)
+    http = httpx.AsyncClient(follow_redirects=False, headers={"User-Agent": USER_AGENT})
+    disputes = open_channel(
+        settings.downstream.get(DESTINATION) or service_addr(DESTINATION),
+        secret=settings.internal_secret,
+        service="escalation",
+        default_deadline_s=settings.default_deadline_s,
+    )
+    sweeper = OlaSweeper(ctx, poll_s=config.sweep_poll_s)
+    dispatcher = WebhookDispatcher(db, clock, http, config.dispatch)
+    relay = OutboxRelay(db, OutboxEventRow, clock, {DESTINATION: disputes}, config.relay)
+    for listener in (feed.notify, sweeper.notify, dispatcher.notify, relay.notify):
+        ctx.signals.subscribe(listener)
+
+    async def end_streams(stop: asyncio.Event) -> None:
+        # Watch streams never end by themselves; end them first so shutdown is not held up.
+        await stop.wait()
+        feed.close()
+
+    servicer = EscalationServicer(ctx, feed)
+    workers = [end_streams]
+    if settings.workers_enabled:
+        workers += [sweeper.run, dispatcher.run, relay.run]
+    process = ServiceProcess(
+        name="escalation",
+        listen_addr=settings.listen_addr,
+        internal_secret=settings.internal_secret,
+        register=lambda server: escalation_pb2_grpc.add_EscalationServiceServicer_to_server(
+            servicer, server
+        ),
+        service_names=(SERVICE_NAME,),
+        ready_check=db.ping,
+        workers=workers,
+        on_close=[disputes.close, http.aclose, db.dispose],
+    )
+    return EscalationParts(process, ctx, feed, sweeper, dispatcher, relay, disputes)
+
+
+def build(
+    settings: Settings, telemetry: Telemetry | None = None, clock: Clock | None = None
+) -> ServiceProcess:
+    return build_parts(settings, telemetry, clock).process

@@ -1,0 +1,112 @@
+"""Every change leaves two traces: a history entry (the audit of one escalation) and, when others
+must hear of it, an event in the feed that watch streams and webhooks deliver.
+
+Events get their sequence from a counter row updated in the same transaction. The row lock is
+held until commit, so sequences become visible in order: a watcher that has seen sequence n can
+never later find an n-1 committed behind its back. Publishing is the last step of a use case,
+which keeps that lock short.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.ids import new_id
+from common.sla import BusinessCalendar
+from services.escalation import repository as repo
+from services.escalation.models import DeliveryRow, EscalationRow, EventRow, HistoryRow
+from services.escalation.service import clocks
+from services.escalation.service.context import EscalationContext
+
+
+@dataclass(frozen=True)
+class EscalationView:
+    """An escalation as shown to callers: the row and its clock as of a moment."""
+
+    row: EscalationRow
+    clock: clocks.ClockView
+
+
+async def view_of(
+    session: AsyncSession,
+    ctx: EscalationContext,
+    row: EscalationRow,
+    now: datetime,
+    cal: BusinessCalendar | None = None,
+) -> EscalationView:
+    cal = cal or await ctx.calendars.for_team(session, row.clock.team)
+    return EscalationView(row, clocks.view(row, cal, now))
+
+
+def record(
+    session: AsyncSession,
+    row: EscalationRow,
+    action: str,
+    actor: str,
+    at: datetime,
+    *,
+    from_state: str = "",
+    details: dict | None = None,
+) -> None:
+    session.add(
+        HistoryRow(
+            escalation_id=row.id,
+            action=action,
+            actor=actor,
+            at=at,
+            from_state=from_state,
+            to_state=row.state,
+            version=row.version,
+            details=json.dumps(
+                {k: str(v) for k, v in (details or {}).items() if v not in ("", None)}
+            ),
+        )
+    )
+
+
+async def publish(
+    session: AsyncSession,
+    ctx: EscalationContext,
+    events: Sequence[tuple[str, EscalationView]],
+    at: datetime,
+) -> None:
+    """Appends events to the feed and a pending delivery per live subscription of their team."""
+    if not events:
+        return
+    await session.flush()  # rows the events point at exist before the counter is locked
+    last = await repo.next_sequences(session, len(events))
+    subscribers: dict[str, list] = {}
+    for offset, (event_type, view) in enumerate(events):
+        sequence = last - len(events) + 1 + offset
+        team = view.row.team
+        session.add(
+            EventRow(
+                sequence=sequence,
+                escalation_id=view.row.id,
+                team=team,
+                type=event_type,
+                occurred_at=at,
+                body=ctx.render_event(event_type, sequence, at, view),
+            )
+        )
+        if team not in subscribers:
+            subscribers[team] = await repo.live_subscriptions(session, team)
+        for subscription in subscribers[team]:
+            session.add(
+                DeliveryRow(
+                    id=new_id(),
+                    subscription_id=subscription.id,
+                    event_sequence=sequence,
+                    event_type=event_type,
+                    escalation_id=view.row.id,
+                    state="PENDING",
+                    attempts=0,
+                    next_attempt_at=at,
+                    created_at=at,
+                )
+            )

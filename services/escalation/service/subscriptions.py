@@ -1,0 +1,97 @@
+"""Push delivery, the team's side: register endpoints, see what was delivered, retry failures."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from common.actor import current_actor
+from common.errors import FailedPrecondition, NotFound
+from common.idempotency import RequestKey, run_once
+from common.ids import new_id
+from common.listing import Page, Term
+from services.escalation import repository as repo
+from services.escalation.domain.commands import NewSubscription
+from services.escalation.models import DeliveryRow, SubscriptionRow
+from services.escalation.service import access
+from services.escalation.service.context import EscalationContext
+
+
+async def create_subscription(
+    ctx: EscalationContext, data: NewSubscription, request: RequestKey
+) -> SubscriptionRow:
+    actor = access.check_subscription_admin(data.team.value)
+
+    async def create(session):
+        row = SubscriptionRow(
+            id=new_id(),
+            team=data.team.value,
+            endpoint_uri=data.endpoint_uri,
+            secret=data.secret,
+            description=data.description,
+            created_by=actor.subject,
+            created_at=ctx.clock.now(),
+        )
+        session.add(row)
+        return row.id, row
+
+    async def replay(session, subscription_id):
+        return await repo.get_subscription(session, subscription_id)
+
+    return await run_once(ctx.db, ctx.idempotency, "CreateSubscription", request, create, replay)
+
+
+async def _visible_subscription(session, subscription_id: str) -> SubscriptionRow:
+    row = await repo.get_subscription(session, subscription_id)
+    access.check_visible(row.team, f"subscription {subscription_id}")
+    return row
+
+
+async def list_subscriptions(ctx: EscalationContext, team: str | None, page: Page):
+    team = access.visible_team(team)
+    async with ctx.db.transaction() as session:
+        return await repo.list_subscriptions(session, team, page)
+
+
+async def delete_subscription(ctx: EscalationContext, subscription_id: str) -> None:
+    async with ctx.db.transaction() as session:
+        row = await _visible_subscription(session, subscription_id)
+        access.check_subscription_admin(row.team)
+        now = ctx.clock.now()
+        row.deleted_at = now
+        # Nothing will ever be sent there again: say so on the deliveries instead of dropping them.
+        await session.execute(
+            update(DeliveryRow)
+            .where(DeliveryRow.subscription_id == row.id, DeliveryRow.state == "PENDING")
+            .values(state="FAILED", last_error="subscription deleted")
+        )
+
+
+async def list_deliveries(
+    ctx: EscalationContext, subscription_id: str, terms: list[Term], page: Page
+) -> list[DeliveryRow]:
+    async with ctx.db.transaction() as session:
+        await _visible_subscription(session, subscription_id)
+        return await repo.list_deliveries(session, subscription_id, terms, page)
+
+
+async def retry_delivery(
+    ctx: EscalationContext, subscription_id: str, delivery_id: str
+) -> DeliveryRow:
+    async with ctx.db.transaction() as session:
+        subscription = await _visible_subscription(session, subscription_id)
+        access.check_subscription_admin(subscription.team)
+        row = await session.get(DeliveryRow, delivery_id, with_for_update=True)
+        if row is None or row.subscription_id != subscription_id:
+            raise NotFound(
+                f"delivery {delivery_id} does not exist", metadata={"resource": "delivery"}
+            )
+        if row.state != "FAILED":
+            raise FailedPrecondition(
+                f"only FAILED deliveries can be retried; this one is {row.state}",
+                reason="WRONG_STATE",
+                metadata={"state": row.state},
+            )
+        row.state, row.attempts, row.next_attempt_at = "PENDING", 0, ctx.clock.now()
+        row.last_error = f"retried by {current_actor().subject}"
+    ctx.signals.changed()
+    return row

@@ -1,0 +1,62 @@
+"""Live delivery: a stream that replays the feed after a cursor, then follows it.
+
+Commits in this process wake the streams at once; a poll catches what other replicas commit.
+Because sequences become visible in order (journal.py), "everything after my cursor" is exact:
+a client that reconnects with its last cursor misses nothing and sees nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+
+from services.escalation import repository as repo
+from services.escalation.models import EventRow
+from services.escalation.service import access
+from services.escalation.service.context import EscalationContext
+
+
+class Feed:
+    def __init__(self, poll_s: float = 1.0, batch: int = 200):
+        self.poll_s = poll_s
+        self.batch = batch
+        self.closed = False
+        self._waiters: set[asyncio.Event] = set()
+
+    def notify(self) -> None:
+        for waiter in self._waiters:
+            waiter.set()
+
+    def close(self) -> None:
+        """Ends every stream (server shutdown); clients reconnect with their cursor."""
+        self.closed = True
+        self.notify()
+
+    @contextlib.contextmanager
+    def _waiter(self) -> Iterator[asyncio.Event]:
+        waiter = asyncio.Event()
+        self._waiters.add(waiter)
+        try:
+            yield waiter
+        finally:
+            self._waiters.discard(waiter)
+
+    async def follow(
+        self, ctx: EscalationContext, team: str | None, cursor: int | None
+    ) -> AsyncIterator[EventRow]:
+        team = access.visible_team(team)
+        if cursor is None:  # no cursor: start with the next change
+            async with ctx.db.transaction() as session:
+                cursor = await repo.last_sequence(session)
+        with self._waiter() as wake:
+            while not self.closed:
+                wake.clear()  # before reading: a commit after the read still wakes us
+                async with ctx.db.transaction() as session:
+                    rows = await repo.events_after(session, cursor, team, self.batch)
+                for row in rows:
+                    yield row
+                    cursor = row.sequence
+                if len(rows) < self.batch:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wake.wait(), self.poll_s)
