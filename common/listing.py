@@ -51,7 +51,9 @@ def parse_filter(text: str, fields: Mapping[str, Callable[[str], Any]]) -> list[
     for raw in re.split(r"\s+AND\s+", text.strip()):
         match = _TERM.match(raw)
         if not match:
-            raise InvalidArgument.of("filter", f"cannot read term '{raw}' (expected field=value)")
+            raise InvalidArgument.of(
+                "filter", f"cannot read term '{raw[:40]}' (expected field=value)"
+            )
         name, op, value = match.groups()
         if name not in fields:
             allowed = ", ".join(sorted(fields))

@@ -11,6 +11,15 @@ from grpc_status import rpc_status
 from common import errors
 
 ERROR_DOMAIN = "settle.app"
+# Errors travel in HTTP/2 trailers (8 KiB by default): bound what an echoed bad value can add.
+MAX_MESSAGE = 512
+MAX_DESCRIPTION = 200
+MAX_VIOLATIONS = 20
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
 
 STATUS_BY_ERROR: dict[type[errors.DomainError], grpc.StatusCode] = {
     errors.InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
@@ -42,7 +51,9 @@ def to_status(error: errors.DomainError, service: str) -> grpc.Status:
     details = [
         _pack(
             error_details_pb2.ErrorInfo(
-                reason=error.reason, domain=f"{service}.{ERROR_DOMAIN}", metadata=error.metadata
+                reason=error.reason,
+                domain=f"{service}.{ERROR_DOMAIN}",
+                metadata={k: _clip(v, MAX_DESCRIPTION) for k, v in error.metadata.items()},
             )
         )
     ]
@@ -52,15 +63,18 @@ def to_status(error: errors.DomainError, service: str) -> grpc.Status:
                 error_details_pb2.BadRequest(
                     field_violations=[
                         error_details_pb2.BadRequest.FieldViolation(
-                            field=v.field, description=v.description
+                            field=_clip(v.field, MAX_DESCRIPTION),
+                            description=_clip(v.description, MAX_DESCRIPTION),
                         )
-                        for v in error.violations
+                        for v in error.violations[:MAX_VIOLATIONS]
                     ]
                 )
             )
         )
     return rpc_status.to_status(
-        status_pb2.Status(code=code.value[0], message=error.message, details=details)
+        status_pb2.Status(
+            code=code.value[0], message=_clip(error.message, MAX_MESSAGE), details=details
+        )
     )
 
 
