@@ -1,16 +1,20 @@
-"""Every RPC a Settle service serves goes through here: caller identity, log context, and the
-mapping of errors to statuses. One place, so servicers contain only translation."""
+"""Every RPC a Settle service serves goes through here: caller identity, log context, the
+mapping of errors to statuses, and the RPC metrics (duration per method and status code). One
+place, so servicers contain only translation."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 
 import grpc
 import structlog
+from opentelemetry import metrics as otel_metrics
 
 from common import actor as actors
 from common.errors import DomainError, Unauthenticated, Unavailable
 from common.ids import new_id
+from common.metrics import RpcMetrics
 from common.rpc.status import internal_status, to_status
 
 log = structlog.get_logger("settle.rpc")
@@ -20,10 +24,20 @@ _TRANSIENT = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 
 
 class ServerInterceptor(grpc.aio.ServerInterceptor):
-    def __init__(self, service: str, internal_secret: str, require_identity: bool = True):
+    def __init__(
+        self,
+        service: str,
+        internal_secret: str,
+        require_identity: bool = True,
+        *,
+        meter_provider: otel_metrics.MeterProvider | None = None,
+    ):
         self.service = service
         self.secret = internal_secret
         self.require_identity = require_identity
+        # The global provider (set by setup_telemetry) unless a test passes its own.
+        provider = meter_provider or otel_metrics.get_meter_provider()
+        self.metrics = RpcMetrics(provider.get_meter("settle.rpc"))
 
     async def intercept_service(self, continuation, details):
         handler = await continuation(details)
@@ -56,11 +70,22 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         )
 
 
+def _status_code(context, default: grpc.StatusCode) -> int:
+    """The code the call ends with: what the handler or the abort set on the context."""
+    code = context.code()
+    if isinstance(code, grpc.StatusCode):
+        return code.value[0]
+    return code if isinstance(code, int) else default.value[0]
+
+
 class _Call:
     def __init__(self, owner: ServerInterceptor, method: str, metadata: dict[str, str]):
         self.owner = owner
         self.method = method
         self.metadata = metadata
+
+    def _record(self, started: float, code: int) -> None:
+        self.owner.metrics.record(self.method, code, time.perf_counter() - started)
 
     def _enter(self, context):
         request_id = self.metadata.get(REQUEST_ID) or new_id()
@@ -84,15 +109,19 @@ class _Call:
 
     def wrap_unary(self, behavior):
         async def handle(request, context):
-            token = None
+            token, started, ok = None, time.perf_counter(), grpc.StatusCode.OK
             try:
                 token = self._enter(context)
                 return await behavior(request, context)
-            except (grpc.aio.AbortError, asyncio.CancelledError):
+            except asyncio.CancelledError:
+                ok = grpc.StatusCode.CANCELLED
+                raise
+            except grpc.aio.AbortError:
                 raise
             except Exception as exc:
                 await self._fail(context, exc)
             finally:
+                self._record(started, _status_code(context, ok))
                 if token is not None:
                     actors.reset_actor(token)
                 structlog.contextvars.clear_contextvars()
@@ -101,16 +130,20 @@ class _Call:
 
     def wrap_stream(self, behavior):
         async def handle(request, context):
-            token = None
+            token, started, ok = None, time.perf_counter(), grpc.StatusCode.OK
             try:
                 token = self._enter(context)
                 async for item in behavior(request, context):
                     yield item
-            except (grpc.aio.AbortError, asyncio.CancelledError, GeneratorExit):
+            except (asyncio.CancelledError, GeneratorExit):
+                ok = grpc.StatusCode.CANCELLED
+                raise
+            except grpc.aio.AbortError:
                 raise
             except Exception as exc:
                 await self._fail(context, exc)
             finally:
+                self._record(started, _status_code(context, ok))
                 if token is not None:
                     actors.reset_actor(token)
                 structlog.contextvars.clear_contextvars()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import grpc
+
 from settle.accounts.v1 import accounts_pb2 as pb
 from settle.common.v1.common_pb2 import Money
 
