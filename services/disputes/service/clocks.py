@@ -125,6 +125,7 @@ class ClockDesk:
         store(row, clock)
         self.session.add(row)
         self.case.clocks.append(row)
+        await self.session.flush([row])  # milestones reference it (no ORM relationship orders them)
         self._event(row, "CLOCK_STARTED", policy=policy.id, target=clock.target)
         await self.replan(row)
         return row

@@ -1,0 +1,182 @@
+"""Queries of the disputes service. Rows in, rows out; a missing row is NotFound here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import exists, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from common.db.query import apply_filter, apply_order_and_page
+from common.errors import NotFound
+from common.listing import Page, Term
+from services.disputes.domain.policies import Policy, Target, TimeUnit
+from services.disputes.models import (
+    DisputeItemRow,
+    DisputeRow,
+    HistoryRow,
+    MilestoneRow,
+    ReasonCodeRow,
+    RootCauseRow,
+    SlaPolicyRow,
+)
+
+FULL = (
+    selectinload(DisputeRow.items),
+    selectinload(DisputeRow.clocks),
+    selectinload(DisputeRow.notes),
+    selectinload(DisputeRow.evidence),
+)
+WORK = (selectinload(DisputeRow.items), selectinload(DisputeRow.clocks))
+
+DISPUTE_COLUMNS = {
+    "status": DisputeRow.status,
+    "customer": DisputeRow.customer_id,
+    "assignee": DisputeRow.assignee,
+    "reason": DisputeRow.reason_code,
+    "root_cause": DisputeRow.root_cause_code,
+    "priority": DisputeRow.priority,
+    "sla_state": DisputeRow.sla_state,
+    "due_time": DisputeRow.due_at,
+    "create_time": DisputeRow.created_at,
+    "update_time": DisputeRow.updated_at,
+}
+ORDER_COLUMNS = {**DISPUTE_COLUMNS, "priority": DisputeRow.priority_rank}
+
+
+def _missing(label: str, key: str) -> NotFound:
+    return NotFound(f"{label} {key} does not exist", metadata={"resource": label})
+
+
+async def get_dispute(session: AsyncSession, dispute_id: str, *, lock: bool = False,
+                      options=FULL) -> DisputeRow:
+    stmt = select(DisputeRow).where(DisputeRow.id == dispute_id).options(*options)
+    if lock:
+        stmt = stmt.with_for_update()
+    row = await session.scalar(stmt)
+    if row is None:
+        raise _missing("dispute", dispute_id)
+    return row
+
+
+async def try_lock_dispute(session: AsyncSession, dispute_id: str) -> DisputeRow | None:
+    """The case locked for the sweeper, or None when someone else holds it (they will replace
+    its milestones, or release it shortly; the sweeper comes back)."""
+    stmt = (
+        select(DisputeRow).where(DisputeRow.id == dispute_id).options(*WORK)
+        .with_for_update(skip_locked=True)
+    )
+    return await session.scalar(stmt)
+
+
+async def list_disputes(session, terms: list[Term], order, page: Page) -> list[DisputeRow]:
+    stmt = select(DisputeRow).options(*FULL)
+    invoice_terms = [t for t in terms if t.field == "invoice"]
+    stmt = apply_filter(stmt, [t for t in terms if t.field != "invoice"], DISPUTE_COLUMNS)
+    for term in invoice_terms:
+        stmt = stmt.where(exists().where(
+            DisputeItemRow.dispute_id == DisputeRow.id, DisputeItemRow.invoice_id == term.value))
+    stmt = apply_order_and_page(stmt, order, ORDER_COLUMNS, DisputeRow.id, page)
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def history(session, dispute_id: str, page: Page) -> list[HistoryRow]:
+    stmt = (
+        select(HistoryRow).where(HistoryRow.dispute_id == dispute_id)
+        .order_by(HistoryRow.id).offset(page.offset).limit(page.size)
+    )
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def lock_invoices(session: AsyncSession, invoice_ids: list[str]) -> None:
+    """Serialises intake per invoice so two cases cannot both take its last collectible amount.
+    PostgreSQL: transaction-scoped advisory locks, in a fixed order (no deadlock); SQLite already
+    runs one writer at a time."""
+    if session.bind.dialect.name != "postgresql":
+        return
+    for invoice_id in sorted(set(invoice_ids)):
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"disputes.invoice:{invoice_id}"},
+        )
+
+
+async def disputed_here(session: AsyncSession, invoice_ids: list[str]) -> dict[str, int]:
+    """What this service's cases still dispute per invoice (resolved, withdrawn and voided cases
+    dispute nothing: their still-disputed amounts are zero)."""
+    rows = await session.execute(
+        select(DisputeItemRow.invoice_id, func.sum(DisputeItemRow.still_minor))
+        .where(DisputeItemRow.invoice_id.in_(invoice_ids))
+        .group_by(DisputeItemRow.invoice_id)
+    )
+    return {invoice_id: int(total or 0) for invoice_id, total in rows}
+
+
+def _csv(value: str) -> frozenset[str]:
+    return frozenset(v for v in value.split(",") if v)
+
+
+def policy_of(row: SlaPolicyRow) -> Policy:
+    return Policy(
+        id=row.id,
+        clock=row.clock_kind,
+        target=Target(row.target_value, TimeUnit(row.target_unit)),
+        reason_codes=_csv(row.reason_codes),
+        priorities=_csv(row.priorities),
+        risk_classes=_csv(row.risk_classes),
+        amount_currency=row.amount_currency,
+        min_amount_minor=row.min_amount_minor,
+        max_amount_minor=row.max_amount_minor,
+        warning_percents=tuple(int(p) for p in row.warning_percents.split(",") if p),
+        calendar_id=row.calendar_id,
+        precedence=row.precedence,
+        active=row.active,
+    )
+
+
+async def active_policies(session: AsyncSession) -> list[Policy]:
+    rows = await session.execute(select(SlaPolicyRow).where(SlaPolicyRow.active.is_(True)))
+    return [policy_of(r) for r in rows.scalars()]
+
+
+async def reason_code(session: AsyncSession, code: str) -> ReasonCodeRow | None:
+    return await session.get(ReasonCodeRow, code)
+
+
+async def root_cause(session: AsyncSession, code: str) -> RootCauseRow | None:
+    return await session.get(RootCauseRow, code)
+
+
+async def get_by_key(session: AsyncSession, model, key: str, label: str, *, lock: bool = False):
+    stmt = select(model).where(model.__mapper__.primary_key[0] == key)
+    if lock:
+        stmt = stmt.with_for_update()
+    row = await session.scalar(stmt)
+    if row is None:
+        raise _missing(label, key)
+    return row
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    return await session.scalar(
+        select(func.min(MilestoneRow.due_at)).where(MilestoneRow.fired_at.is_(None))
+    )
+
+
+async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[MilestoneRow]:
+    """Due, unfired milestones, locked; rows another sweeper holds are skipped, not waited for."""
+    stmt = (
+        select(MilestoneRow)
+        .where(MilestoneRow.fired_at.is_(None), MilestoneRow.due_at <= now)
+        .order_by(MilestoneRow.due_at, MilestoneRow.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def list_rows(session, model, columns, terms: list[Term], order, page: Page, tiebreak):
+    stmt = apply_filter(select(model), terms, columns)
+    stmt = apply_order_and_page(stmt, order, columns, tiebreak, page)
+    return list((await session.execute(stmt)).scalars().all())

@@ -1,0 +1,213 @@
+"""Protobuf requests → validated domain values. Every problem of a request is reported at once as
+a field violation; nothing here touches the database."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+from settle.disputes.v1 import disputes_pb2 as pb
+
+from common.errors import InvalidArgument, Violations
+from common.ids import is_id
+from common.money import Money
+from common.protoconv import parse_date, parse_money
+from services.disputes.domain.intake import ItemRequest
+from services.disputes.domain.policies import CalendarSpec, Policy, Priority, Target, TimeUnit
+from services.disputes.domain.waterfall import Decision, Outcome
+from services.disputes.service.intake import NewDispute
+
+MAX_TEXT = 200
+MAX_NOTE = 10_000
+MAX_ITEMS = 100
+_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
+_SLUG = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+RISK_CLASSES = ("LOW", "MEDIUM", "HIGH")
+TEAMS = ("SALES", "GBS", "LOGISTICS", "OPERATIONS", "LEGAL", "CUSTOMER", "NONE")
+
+
+def text(value: str, field: str, v: Violations, *, required=False, limit=MAX_TEXT) -> str:
+    value = value.strip()
+    v.require(bool(value) or not required, field, "is required")
+    v.require(len(value) <= limit, field, f"must be at most {limit} characters")
+    v.require("\x00" not in value, field, "must not contain NUL characters")
+    return value
+
+
+def name_id(name: str, collection: str, field: str, v: Violations) -> str:
+    prefix = f"{collection}/"
+    if name.startswith(prefix) and is_id(name[len(prefix):]):
+        return name[len(prefix):]
+    v.add(field, f"must look like '{collection}/{{id}}'" if name else "is required")
+    return ""
+
+
+def dispute_id(name: str, field: str = "name") -> str:
+    v = Violations()
+    found = name_id(name, "disputes", field, v)
+    v.raise_if_any()
+    return found
+
+
+def code(value: str, field: str, v: Violations, *, required=True) -> str:
+    value = value.strip().upper()
+    if not value:
+        v.require(not required, field, "is required")
+    elif not _CODE.match(value):
+        v.add(field, "must be an UPPER_SNAKE code")
+    return value
+
+
+def priority(value: int, field: str, v: Violations) -> Priority:
+    if value == pb.PRIORITY_UNSPECIFIED:
+        return Priority.MEDIUM
+    if value not in pb.Priority.values():
+        v.add(field, "is not a priority")
+        return Priority.MEDIUM
+    return Priority(pb.Priority.Name(value))
+
+
+def new_dispute(msg: pb.Dispute) -> NewDispute:
+    v = Violations()
+    items = []
+    v.require(0 < len(msg.items) <= MAX_ITEMS, "dispute.items", f"1 to {MAX_ITEMS} invoices are required")
+    seen = set()
+    for n, item in enumerate(msg.items):
+        f = f"dispute.items[{n}]"
+        invoice_id = name_id(item.invoice, "invoices", f"{f}.invoice", v)
+        v.require(invoice_id not in seen or not invoice_id, f"{f}.invoice", "is listed twice")
+        seen.add(invoice_id)
+        amount = parse_money(item.amount, f"{f}.amount", v, required=False)
+        v.require(all(ln > 0 for ln in item.line_numbers), f"{f}.line_numbers", "start at 1")
+        items.append(ItemRequest(invoice_id, amount, tuple(item.line_numbers)))
+    data = NewDispute(
+        customer_id=name_id(msg.customer, "customers", "dispute.customer", v),
+        title=text(msg.title, "dispute.title", v, required=True),
+        reason_code=code(msg.reason_code, "dispute.reason_code", v),
+        priority=priority(msg.priority, "dispute.priority", v),
+        items=tuple(items),
+        external_ref=text(msg.external_ref, "dispute.external_ref", v, limit=100),
+        assignee=text(msg.assignee, "dispute.assignee", v),
+        coordinator=text(msg.coordinator, "dispute.coordinator", v),
+        first_note=text(msg.first_note, "dispute.first_note", v, limit=MAX_NOTE),
+    )
+    v.raise_if_any()
+    return data
+
+
+def outcome(value: int, v: Violations) -> Outcome | None:
+    if value == pb.OUTCOME_UNSPECIFIED or value not in pb.Outcome.values():
+        v.add("outcome", "is required" if value == pb.OUTCOME_UNSPECIFIED else "is not an outcome")
+        return None
+    return Outcome(pb.Outcome.Name(value))
+
+
+def decisions(msgs, v: Violations) -> tuple[Decision, ...]:
+    result = []
+    for n, d in enumerate(msgs):
+        f = f"decisions[{n}]"
+        invoice_id = name_id(d.invoice, "invoices", f"{f}.invoice", v)
+        credit = parse_money(d.credit_amount, f"{f}.credit_amount", v, required=False)
+        write_off = parse_money(d.write_off_amount, f"{f}.write_off_amount", v, required=False)
+        result.append(Decision(invoice_id, _minor(credit), _minor(write_off)))
+    return tuple(result)
+
+
+def _minor(m: Money | None) -> int:
+    return m.minor if m else 0
+
+
+def mask(value: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    if not value.strip():
+        return allowed
+    paths = tuple(p.strip() for p in value.split(",") if p.strip())
+    bad = [p for p in paths if p not in allowed]
+    if bad:
+        raise InvalidArgument.of("update_mask", f"cannot update {bad}; updatable: {', '.join(allowed)}")
+    return paths
+
+
+def timestamp_filter(value: str) -> datetime:
+    """RFC 3339 instant, or a date meaning midnight UTC."""
+    if len(value) == 10:
+        return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError("needs a time zone, e.g. 2026-03-01T09:00:00Z")
+    return moment.astimezone(UTC)
+
+
+def enum_name(enum, value: str) -> str:
+    if value not in enum.keys() or value.endswith("UNSPECIFIED"):
+        raise ValueError(f"must be one of {[k for k in enum.keys() if not k.endswith('UNSPECIFIED')]}")
+    return value
+
+
+def slug(value: str, field: str, v: Violations) -> str:
+    v.require(not value or bool(_SLUG.match(value)) or is_id(value), field,
+              "must be lower-case letters, digits and dashes (at most 63)")
+    return value
+
+
+def policy(msg: pb.SlaPolicy, policy_id: str) -> tuple[Policy, str]:
+    v = Violations()
+    f = lambda name: f"sla_policy.{name}"  # noqa: E731
+    v.require(msg.clock != pb.CLOCK_KIND_UNSPECIFIED, f("clock"), "is required")
+    v.require(msg.target.value > 0, f("target.value"), "must be greater than zero")
+    v.require(msg.target.unit != pb.TIME_UNIT_UNSPECIFIED, f("target.unit"), "is required")
+    reasons = [code(r, f("reason_codes"), v) for r in msg.reason_codes]
+    priorities = [priority(p, f("priorities"), v).value for p in msg.priorities]
+    risks = [r.strip().upper() for r in msg.risk_classes]
+    v.require(all(r in RISK_CLASSES for r in risks), f("risk_classes"), f"must be in {RISK_CLASSES}")
+    lo = parse_money(msg.min_amount, f("min_amount"), v, required=False, positive=False)
+    hi = parse_money(msg.max_amount, f("max_amount"), v, required=False, positive=False)
+    if lo and hi:
+        v.require(lo.currency == hi.currency, f("max_amount"), "must be in the currency of min_amount")
+        v.require(lo.currency != hi.currency or lo < hi, f("max_amount"), "must be above min_amount")
+    warnings = tuple(msg.warning_percents) or (50, 75)
+    v.require(all(0 < p < 100 for p in warnings), f("warning_percents"), "must be between 1 and 99")
+    calendar = ""
+    if msg.calendar:
+        calendar = msg.calendar.removeprefix("calendars/")
+        v.require(msg.calendar.startswith("calendars/"), f("calendar"), "must look like 'calendars/{id}'")
+    v.raise_if_any()
+    bound = lo or hi
+    return Policy(
+        id=policy_id, clock=pb.ClockKind.Name(msg.clock),
+        target=Target(msg.target.value, TimeUnit(pb.TimeUnit.Name(msg.target.unit))),
+        reason_codes=frozenset(reasons), priorities=frozenset(priorities), risk_classes=frozenset(risks),
+        amount_currency=bound.currency if bound else None,
+        min_amount_minor=lo.minor if lo else None, max_amount_minor=hi.minor if hi else None,
+        warning_percents=tuple(sorted(set(warnings))), calendar_id=calendar or None,
+        precedence=msg.precedence, active=msg.active,
+    ), text(msg.display_name, f("display_name"), v)
+
+
+def calendar(msg: pb.Calendar, calendar_id: str) -> CalendarSpec:
+    v = Violations()
+    hours: dict[int, list[tuple[str, str]]] | None = None
+    if msg.working_hours:
+        hours = {}
+        for n, wh in enumerate(msg.working_hours):
+            v.require(0 <= wh.day_of_week <= 6, f"calendar.working_hours[{n}].day_of_week", "must be 0..6")
+            hours.setdefault(wh.day_of_week, []).append((wh.start, wh.end))
+    dates = {}
+    for name in ("extra_holidays", "extra_working_days"):
+        dates[name] = tuple(filter(None, (parse_date(d, f"calendar.{name}[{n}]", v)
+                                          for n, d in enumerate(getattr(msg, name)))))
+    customer = name_id(msg.customer, "customers", "calendar.customer", v) if msg.customer else None
+    team = msg.team.strip().upper()
+    v.require(bool(msg.time_zone), "calendar.time_zone", "is required")
+    v.raise_if_any()
+    try:
+        spec = CalendarSpec(
+            id=calendar_id, time_zone=msg.time_zone, hours=hours,
+            country=msg.country_code.upper() or None, subdivision=msg.subdivision or None,
+            extra_holidays=dates["extra_holidays"], extra_working_days=dates["extra_working_days"],
+            customer_id=customer, team=team or None, display_name=msg.display_name.strip()[:MAX_TEXT],
+        )
+        spec.build()
+    except InvalidArgument as exc:  # name the request's fields
+        raise InvalidArgument(exc.message, violations=[
+            type(x)(f"calendar.{x.field}", x.description) for x in exc.violations]) from None
+    return spec

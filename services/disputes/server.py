@@ -1,0 +1,75 @@
+"""Composition root of the disputes service: everything the process needs is built here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from settle.disputes.v1 import disputes_pb2, disputes_pb2_grpc
+
+from common.clock import Clock, SystemClock
+from common.db import Database
+from common.idempotency import IdempotencyStore
+from common.outbox import Outbox, OutboxRelay
+from common.rpc.client import open_channel
+from common.rpc.server import ServiceProcess
+from common.settings import Settings
+from common.telemetry import Telemetry
+from services.disputes.accounts_client import AccountsClient
+from services.disputes.models import IdempotencyKeyRow, OutboxEventRow
+from services.disputes.service.context import DisputesContext
+from services.disputes.servicer import DisputesServicer
+from services.disputes.sweeper import Sweeper
+
+SERVICE_NAME = disputes_pb2.DESCRIPTOR.services_by_name["DisputesService"].full_name
+DOWNSTREAM = ("accounts", "escalation")
+
+
+@dataclass
+class Assembly:
+    """The built process and the parts tests drive directly (sweeper, relay)."""
+
+    process: ServiceProcess
+    ctx: DisputesContext
+    sweeper: Sweeper
+    relay: OutboxRelay
+
+
+def assemble(settings: Settings, telemetry: Telemetry | None = None, clock: Clock | None = None) -> Assembly:
+    clock = clock or SystemClock()
+    db = Database.from_url(settings.database_url)
+    if telemetry is not None:
+        telemetry.instrument_engine(db.engine)
+    channels = {
+        name: open_channel(settings.downstream[name], secret=settings.internal_secret,
+                           service="disputes", default_deadline_s=settings.default_deadline_s)
+        for name in DOWNSTREAM
+    }
+    ctx = DisputesContext(
+        db=db, clock=clock, idempotency=IdempotencyStore(IdempotencyKeyRow, clock),
+        outbox=Outbox(OutboxEventRow, clock), accounts=AccountsClient(channels["accounts"]),
+    )
+    sweeper = Sweeper(ctx)
+    relay = OutboxRelay(db, OutboxEventRow, clock, channels)
+    ctx.listeners += [sweeper.notify, relay.notify]
+    servicer = DisputesServicer(ctx)
+
+    async def close() -> None:
+        for channel in channels.values():
+            await channel.close()
+        await db.dispose()
+
+    process = ServiceProcess(
+        name="disputes",
+        listen_addr=settings.listen_addr,
+        internal_secret=settings.internal_secret,
+        register=lambda server: disputes_pb2_grpc.add_DisputesServiceServicer_to_server(servicer, server),
+        service_names=(SERVICE_NAME,),
+        ready_check=db.ping,
+        workers=[sweeper.run, relay.run] if settings.workers_enabled else [],
+        on_close=[close],
+    )
+    return Assembly(process, ctx, sweeper, relay)
+
+
+def build(settings: Settings, telemetry: Telemetry | None = None, clock: Clock | None = None) -> ServiceProcess:
+    return assemble(settings, telemetry, clock).process

@@ -1,0 +1,146 @@
+"""Reading cases, their history, and the changes that are not status moves: notes, evidence,
+field updates (a priority change re-targets the clocks), and escalation answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from common.actor import current_actor
+from common.errors import FailedPrecondition
+from common.etag import check_etag
+from common.idempotency import RequestKey, run_once
+from common.ids import new_id
+from common.listing import Page, Term
+from services.disputes import repository as repo
+from services.disputes.domain.policies import PRIORITY_RANK, Priority
+from services.disputes.domain.status import ACTIVE, Action, Status
+from services.disputes.models import EvidenceRow, HistoryRow, NoteRow
+from services.disputes.service import history
+from services.disputes.service.clocks import ClockDesk
+from services.disputes.service.context import DisputesContext
+from services.disputes.service.views import DisputeView, view_of, views_of
+from services.disputes.service.workflow import move
+
+UPDATABLE = ("title", "priority", "external_ref", "coordinator")
+
+
+async def get_dispute(ctx: DisputesContext, dispute_id: str) -> DisputeView:
+    async with ctx.db.transaction() as session:
+        case = await repo.get_dispute(session, dispute_id)
+        return await view_of(session, ctx.calendars, case, ctx.clock.now())
+
+
+async def list_disputes(ctx: DisputesContext, terms: list[Term], order, page: Page) -> list[DisputeView]:
+    async with ctx.db.transaction() as session:
+        cases = await repo.list_disputes(session, terms, order, page)
+        return await views_of(session, ctx.calendars, cases, ctx.clock.now())
+
+
+async def list_history(ctx: DisputesContext, dispute_id: str, page: Page) -> list[HistoryRow]:
+    async with ctx.db.transaction() as session:
+        await repo.get_dispute(session, dispute_id, options=())
+        return await repo.history(session, dispute_id, page)
+
+
+async def add_note(ctx: DisputesContext, dispute_id: str, text: str) -> NoteRow:
+    async with ctx.db.transaction() as session:
+        case = await repo.get_dispute(session, dispute_id, lock=True, options=())
+        now, actor = ctx.clock.now(), current_actor().subject
+        note = NoteRow(id=new_id(), dispute_id=case.id, text=text, author=actor, created_at=now)
+        session.add(note)
+        case.version, case.updated_at = case.version + 1, now
+        history.record(session, case, "NOTE_ADDED", actor, now, comment=text, details={"note": note.id})
+        return note
+
+
+async def add_evidence(ctx: DisputesContext, dispute_id: str, uri: str, description: str) -> EvidenceRow:
+    async with ctx.db.transaction() as session:
+        case = await repo.get_dispute(session, dispute_id, lock=True, options=())
+        now, actor = ctx.clock.now(), current_actor().subject
+        row = EvidenceRow(id=new_id(), dispute_id=case.id, uri=uri, description=description,
+                          added_by=actor, created_at=now)
+        session.add(row)
+        case.version, case.updated_at = case.version + 1, now
+        history.record(session, case, "EVIDENCE_ADDED", actor, now, comment=description,
+                       details={"evidence": row.id, "uri": uri})
+        return row
+
+
+@dataclass(frozen=True)
+class DisputeChanges:
+    title: str = ""
+    priority: Priority = Priority.MEDIUM
+    external_ref: str = ""
+    coordinator: str = ""
+
+
+async def update_dispute(ctx: DisputesContext, dispute_id: str, etag: str, data: DisputeChanges,
+                         fields: tuple[str, ...]) -> DisputeView:
+    async with ctx.db.transaction() as session:
+        case = await repo.get_dispute(session, dispute_id, lock=True)
+        check_etag(etag, case.id, case.version)
+        if Status(case.status) not in ACTIVE:
+            raise FailedPrecondition(f"a {case.status} case cannot be changed", reason="CASE_FINAL")
+        now, actor = ctx.clock.now(), current_actor().subject
+        changed = {f: (getattr(case, f), getattr(data, f)) for f in fields if getattr(case, f) != getattr(data, f)}
+        for name, (_, new) in changed.items():
+            setattr(case, name, new.value if isinstance(new, Priority) else new)
+        case.priority_rank = PRIORITY_RANK[Priority(case.priority)]
+        case.version, case.updated_at = case.version + 1, now
+        history.record(session, case, "UPDATED", actor, now,
+                       details={f"{k}": f"{old} -> {new}" for k, (old, new) in changed.items()})
+        if "priority" in changed:
+            desk = ClockDesk(session, ctx.calendars, case, now, actor)
+            await desk.load()
+            await desk.retarget(await repo.active_policies(session))
+        view = await view_of(session, ctx.calendars, case, now)
+    ctx.changed()
+    return view
+
+
+@dataclass(frozen=True)
+class EscalationAnswer:
+    escalation: str
+    team: str
+    kind: str  # RESOLVED | HANDED_BACK
+    outcome_code: str
+    note: str
+    evidence_links: tuple[str, ...]
+    answered_by: str
+
+
+async def apply_escalation_answer(ctx: DisputesContext, dispute_id: str, answer: EscalationAnswer,
+                                  request: RequestKey) -> DisputeView:
+    """Recorded whatever the case's status (the relay must not retry forever); only a
+    PENDING_INTERNAL case moves back to IN_PROGRESS."""
+
+    async def create(session):
+        case = await repo.get_dispute(session, dispute_id, lock=True)
+        details = {"escalation": answer.escalation, "team": answer.team, "answer": answer.kind,
+                   "outcome_code": answer.outcome_code}
+        actor = answer.answered_by or current_actor().subject
+        now = ctx.clock.now()
+        if Status(case.status) is Status.PENDING_INTERNAL:
+            await move(ctx, session, case, Action.ANSWER, answer.note, details=details,
+                       kind="ESCALATION_ANSWERED")
+        else:
+            case.version, case.updated_at = case.version + 1, now
+            history.record(session, case, "ESCALATION_ANSWERED", actor, now, comment=answer.note,
+                           details=details)
+        if answer.note:
+            case.notes.append(NoteRow(id=new_id(), dispute_id=case.id, text=answer.note,
+                                      author=actor, created_at=now))
+        for link in answer.evidence_links:
+            case.evidence.append(EvidenceRow(id=new_id(), dispute_id=case.id, uri=link,
+                                             description=f"from {answer.escalation}",
+                                             added_by=actor, created_at=now))
+        await session.flush()
+        return case.id, await view_of(session, ctx.calendars, case, now)
+
+    async def replay(session, case_id: str) -> DisputeView:
+        case = await repo.get_dispute(session, case_id)
+        return await view_of(session, ctx.calendars, case, ctx.clock.now())
+
+    result = await run_once(ctx.db, ctx.idempotency, "ApplyEscalationAnswer", request, create, replay)
+    ctx.changed()
+    return result

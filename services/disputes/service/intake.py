@@ -1,0 +1,134 @@
+"""Opening a case: validated against accounts, holds placed through the outbox, clocks started,
+all in one transaction. Idempotent by request id."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from opentelemetry import propagate
+from sqlalchemy import select
+
+from common.actor import current_actor
+from common.errors import InvalidArgument
+from common.idempotency import RequestKey, run_once
+from common.ids import new_id
+from services.disputes import events
+from services.disputes import repository as repo
+from services.disputes.domain.intake import ItemRequest, plan_items
+from services.disputes.domain.policies import PRIORITY_RANK, Priority
+from services.disputes.domain.status import Status
+from services.disputes.models import DisputeItemRow, DisputeRow, NoteRow
+from services.disputes.service import history
+from services.disputes.service.clocks import ClockDesk
+from services.disputes.service.context import DisputesContext
+from services.disputes.service.views import DisputeView, view_of
+
+SCOPE = "CreateDispute"
+
+
+@dataclass(frozen=True)
+class NewDispute:
+    customer_id: str
+    title: str
+    reason_code: str
+    priority: Priority
+    items: tuple[ItemRequest, ...]
+    external_ref: str = ""
+    assignee: str = ""
+    coordinator: str = ""
+    first_note: str = ""
+
+
+async def _earlier(ctx: DisputesContext, request: RequestKey) -> DisputeView | None:
+    """A retry is answered before accounts is asked anything."""
+    if not request.present:
+        return None
+    model = ctx.idempotency.model
+    async with ctx.db.transaction() as session:
+        row = await session.scalar(select(model).where(model.scope == SCOPE, model.key == request.key))
+        if row is None or row.resource_id is None:
+            return None
+        if row.fingerprint != request.fingerprint:
+            raise InvalidArgument.of("request_id", "was already used for a different request")
+        case = await repo.get_dispute(session, row.resource_id)
+        return await view_of(session, ctx.calendars, case, ctx.clock.now())
+
+
+async def _check_reason(session, data: NewDispute) -> None:
+    reason = await repo.reason_code(session, data.reason_code)
+    if reason is None or not reason.active:
+        state = "is not a reason code" if reason is None else "is deactivated"
+        raise InvalidArgument.of("dispute.reason_code", f"{data.reason_code!r} {state}")
+    if reason.requires_note and not data.first_note:
+        raise InvalidArgument.of("dispute.first_note", f"is required for reason {reason.code}")
+
+
+async def create_dispute(ctx: DisputesContext, data: NewDispute, request: RequestKey) -> DisputeView:
+    earlier = await _earlier(ctx, request)
+    if earlier is not None:
+        return earlier
+    async with ctx.db.transaction() as session:  # cheap local checks before asking accounts
+        await _check_reason(session, data)
+    # Not inside the transaction: a database transaction never waits on another service.
+    customer, *invoices = await asyncio.gather(
+        ctx.accounts.customer(data.customer_id),
+        *(ctx.accounts.invoice(item.invoice_id, f"dispute.items[{n}].invoice")
+          for n, item in enumerate(data.items)),
+    )
+    facts = {inv.invoice_id: inv for inv in invoices}
+    actor = current_actor().subject
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+
+    async def create(session):
+        await _check_reason(session, data)
+        invoice_ids = [i.invoice_id for i in data.items]
+        await repo.lock_invoices(session, invoice_ids)
+        mine = await repo.disputed_here(session, invoice_ids)
+        currency, planned = plan_items(data.customer_id, data.items, facts, mine)
+        now = ctx.clock.now()
+        status = Status.OPEN if data.assignee else Status.NEW
+        case = DisputeRow(
+            id=new_id(), customer_id=data.customer_id, title=data.title, reason_code=data.reason_code,
+            priority=data.priority.value, priority_rank=PRIORITY_RANK[data.priority],
+            status=status.value, assignee=data.assignee, coordinator=data.coordinator,
+            external_ref=data.external_ref, currency=currency,
+            customer_risk_class=customer.risk_class, customer_bankruptcy=customer.bankruptcy,
+            customer_in_litigation=customer.in_litigation, sla_state="ON_TRACK",
+            origin_traceparent=carrier.get("traceparent"), version=1, created_at=now, updated_at=now,
+            items=[
+                DisputeItemRow(invoice_id=p.invoice_id, position=n, invoice_number=p.invoice_number,
+                               line_numbers=",".join(map(str, p.line_numbers)),
+                               original_minor=p.amount_minor, still_minor=p.amount_minor,
+                               paid_minor=0, credited_minor=0, written_off_minor=0)
+                for n, p in enumerate(planned)
+            ],
+            clocks=[], notes=[], evidence=[],
+        )
+        session.add(case)
+        history.record(session, case, "CREATED", actor, now, to_status=status.value,
+                       comment=data.first_note,
+                       details={"reason": data.reason_code, "priority": data.priority.value,
+                                "assignee": data.assignee, "currency": currency,
+                                "invoices": ",".join(p.invoice_number for p in planned)})
+        if data.first_note:
+            case.notes.append(NoteRow(id=new_id(), dispute_id=case.id, text=data.first_note,
+                                      author=actor, created_at=now))
+        await session.flush()
+        policies = await repo.active_policies(session)
+        desk = ClockDesk(session, ctx.calendars, case, now, actor)
+        for kind in ("ACKNOWLEDGE", "RESOLVE"):
+            await desk.start(kind, policies)
+        for p in planned:
+            events.place_hold(ctx.outbox, session, case, p.invoice_id, p.amount_minor)
+        await session.flush()
+        return case.id, await view_of(session, ctx.calendars, case, now)
+
+    async def replay(session, dispute_id: str) -> DisputeView:
+        case = await repo.get_dispute(session, dispute_id)
+        return await view_of(session, ctx.calendars, case, ctx.clock.now())
+
+    result = await run_once(ctx.db, ctx.idempotency, SCOPE, request, create, replay)
+    ctx.changed()
+    return result

@@ -1,0 +1,46 @@
+"""A case as a use case returns it: the rows, and each current clock read at `now`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.sla.clock import Clock
+from services.disputes.domain import milestones
+from services.disputes.models import ClockRow, DisputeRow
+from services.disputes.service import clocks as desk
+from services.disputes.service.calendars import CalendarBook
+
+
+@dataclass(frozen=True)
+class ClockView:
+    row: ClockRow
+    clock: Clock
+    reading: milestones.ClockReading
+    fired: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DisputeView:
+    case: DisputeRow
+    clocks: tuple[ClockView, ...]
+
+
+async def view_of(session: AsyncSession, book: CalendarBook, case: DisputeRow, now: datetime) -> DisputeView:
+    return (await views_of(session, book, [case], now))[0]
+
+
+async def views_of(session: AsyncSession, book: CalendarBook, cases: list[DisputeRow], now: datetime):
+    rows = {c.id: desk.current(c.clocks) for c in cases}
+    calendars = await book.load(session, {r.calendar_id for rs in rows.values() for r in rs})
+    result = []
+    for case in cases:
+        views = []
+        for row in rows[case.id]:
+            clock = desk.to_clock(row)
+            reading = milestones.read(clock, desk.counting(row, calendars), now)
+            views.append(ClockView(row, clock, reading, tuple(desk.fired(row))))
+        result.append(DisputeView(case, tuple(views)))
+    return result

@@ -1,0 +1,75 @@
+"""Disputes tests run a real accounts server, a real disputes server and a fake escalation
+service; the disputes background workers are driven by hand (relay, sweeper) on a ManualClock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from settle.accounts.v1 import accounts_pb2_grpc
+from settle.disputes.v1 import disputes_pb2_grpc
+from sqlalchemy import func, select
+
+from common.clock import ManualClock
+from common.settings import Settings
+from services.accounts.server import build as build_accounts
+from services.disputes.models import OutboxEventRow
+from services.disputes.server import Assembly, assemble
+from tests.accounts.conftest import accounts_settings
+from tests.disputes.support import FakeEscalation, fake_escalation
+from tests.support.rpc import TEST_SECRET, channel, running
+
+MONDAY_9 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def disputes_settings(url: str, accounts_addr: str, escalation_addr: str, *, workers: bool) -> Settings:
+    return Settings(
+        service="disputes", database_url=url, listen_addr="127.0.0.1:0", development=True,
+        internal_secret=TEST_SECRET, log_level="WARNING",
+        downstream={"accounts": accounts_addr, "escalation": escalation_addr}, workers_enabled=workers,
+    )
+
+
+@dataclass
+class System:
+    disputes: disputes_pb2_grpc.DisputesServiceStub
+    accounts: accounts_pb2_grpc.AccountsServiceStub
+    clock: ManualClock
+    assembly: Assembly
+    escalation: FakeEscalation
+
+    async def relay(self) -> int:
+        """Delivers every pending outbox event; returns how many were attempted."""
+        total = 0
+        while n := await self.assembly.relay.relay_once():
+            total += n
+            if total > 10_000:
+                raise AssertionError("the relay does not settle")
+        return total
+
+    async def sweep(self) -> int:
+        return (await self.assembly.sweeper.sweep_once()).fired
+
+    async def outbox_count(self, **where) -> int:
+        async with self.assembly.ctx.db.transaction() as session:
+            stmt = select(func.count()).select_from(OutboxEventRow)
+            for key, value in where.items():
+                stmt = stmt.where(getattr(OutboxEventRow, key) == value)
+            return await session.scalar(stmt)
+
+
+@pytest.fixture
+async def system(backend, database_factory):
+    accounts_url = database_factory.new_url(backend, "accounts")
+    disputes_url = database_factory.new_url(backend, "disputes")
+    clock = ManualClock(MONDAY_9)
+    async with (
+        fake_escalation() as (escalation, escalation_addr),
+        running(build_accounts(accounts_settings(accounts_url), clock=clock)) as accounts_addr,
+    ):
+        asm = assemble(disputes_settings(disputes_url, accounts_addr, escalation_addr, workers=False),
+                       clock=clock)
+        async with running(asm.process) as address, channel(address) as ch, channel(accounts_addr) as ach:
+            yield System(disputes_pb2_grpc.DisputesServiceStub(ch),
+                         accounts_pb2_grpc.AccountsServiceStub(ach), clock, asm, escalation)
