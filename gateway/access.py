@@ -1,0 +1,112 @@
+"""Who may call what: the one table from every RPC to the roles allowed to call it.
+
+Keys are "<package>.<Service>/<Method>". `INTERNAL` methods are for services only (outbox
+consumers): the gateway does not expose them at all (HTTP 404, gRPC UNIMPLEMENTED). A method that
+exists in a proto but not here is not exposed either, and tests/gateway/test_access.py fails.
+
+Object-level rules (a Sales, GBS or Legal user sees only their team's escalations and the cases
+behind them) are enforced by the services from the signed identity; see common/team_scope.py.
+"""
+
+from __future__ import annotations
+
+COLLECTOR = "collector"
+SPECIALIST = "specialist"
+TEAM_LEAD = "team_lead"
+SALES = "sales"
+GBS = "gbs"
+LEGAL = "legal"
+SRE = "sre"  # read-only, plus SLA and trace views
+ADMIN = "admin"  # code lists, policies, calendars, routing rules
+ROLES = (COLLECTOR, SPECIALIST, TEAM_LEAD, SALES, GBS, LEGAL, SRE, ADMIN)
+
+INTERNAL = "internal"
+
+EVERYONE = ROLES  # reads; team roles are scoped to their team by the services
+CASE_WORKERS = (COLLECTOR, SPECIALIST, TEAM_LEAD)  # work disputes, escalate them
+RECEIVING_TEAMS = (SALES, GBS, LEGAL, TEAM_LEAD)  # answer escalations
+MASTER_DATA = (*CASE_WORKERS, GBS)
+BILLING = (SPECIALIST, TEAM_LEAD, GBS)  # invoices, payments, credit notes, cash application
+CASE_PARTIES = (*CASE_WORKERS, SALES, GBS, LEGAL)  # a case escalated to a team: notes, evidence
+CONFIGURATION = (ADMIN,)  # code lists, SLA policies, calendars
+ROUTING = (TEAM_LEAD, ADMIN)
+
+_ACCOUNTS = "settle.accounts.v1.AccountsService/"
+_DISPUTES = "settle.disputes.v1.DisputesService/"
+_ESCALATION = "settle.escalation.v1.EscalationService/"
+
+ACCESS: dict[str, tuple[str, ...] | str] = {
+    _ACCOUNTS + "CreateCustomer": MASTER_DATA,
+    _ACCOUNTS + "GetCustomer": EVERYONE,
+    _ACCOUNTS + "ListCustomers": EVERYONE,
+    _ACCOUNTS + "UpdateCustomer": MASTER_DATA,
+    _ACCOUNTS + "CreateBillingAccount": MASTER_DATA,
+    _ACCOUNTS + "ListBillingAccounts": EVERYONE,
+    _ACCOUNTS + "GetCustomerBalance": EVERYONE,
+    _ACCOUNTS + "CreateInvoice": BILLING,
+    _ACCOUNTS + "GetInvoice": EVERYONE,
+    _ACCOUNTS + "ListInvoices": EVERYONE,
+    _ACCOUNTS + "CreatePayment": BILLING,
+    _ACCOUNTS + "ListPayments": EVERYONE,
+    _ACCOUNTS + "CreateCreditNote": BILLING,
+    _ACCOUNTS + "ListCreditNotes": EVERYONE,
+    _ACCOUNTS + "AllocateFunds": BILLING,
+    _ACCOUNTS + "PlaceHold": INTERNAL,  # disputes' outbox
+    _ACCOUNTS + "ReleaseHold": INTERNAL,  # disputes' outbox
+    _ACCOUNTS + "PostDisputeAdjustment": INTERNAL,  # disputes' outbox
+    _ACCOUNTS + "GetAgingReport": EVERYONE,
+    _ACCOUNTS + "ImportOpenItems": (TEAM_LEAD, GBS),
+    _DISPUTES + "CreateDispute": CASE_WORKERS,
+    _DISPUTES + "GetDispute": EVERYONE,
+    _DISPUTES + "ListDisputes": EVERYONE,
+    _DISPUTES + "UpdateDispute": CASE_WORKERS,
+    _DISPUTES + "AssignDispute": CASE_WORKERS,
+    _DISPUTES + "StartDispute": CASE_WORKERS,
+    _DISPUTES + "PauseDispute": CASE_WORKERS,
+    _DISPUTES + "ResumeDispute": CASE_WORKERS,
+    _DISPUTES + "EscalateDispute": CASE_WORKERS,
+    _DISPUTES + "ResolveDispute": CASE_WORKERS,
+    _DISPUTES + "CloseDispute": CASE_WORKERS,
+    _DISPUTES + "WithdrawDispute": CASE_WORKERS,
+    _DISPUTES + "VoidDispute": CASE_WORKERS,
+    _DISPUTES + "ReopenDispute": CASE_WORKERS,
+    _DISPUTES + "AddNote": CASE_PARTIES,
+    _DISPUTES + "AddEvidence": CASE_PARTIES,
+    _DISPUTES + "ListDisputeHistory": EVERYONE,
+    _DISPUTES + "ApplyEscalationAnswer": INTERNAL,  # escalation's outbox
+    _DISPUTES + "ListReasonCodes": EVERYONE,
+    _DISPUTES + "CreateReasonCode": CONFIGURATION,
+    _DISPUTES + "DeactivateReasonCode": CONFIGURATION,
+    _DISPUTES + "ListRootCauses": EVERYONE,
+    _DISPUTES + "CreateRootCause": CONFIGURATION,
+    _DISPUTES + "DeactivateRootCause": CONFIGURATION,
+    _DISPUTES + "ListSlaPolicies": EVERYONE,
+    _DISPUTES + "GetSlaPolicy": EVERYONE,
+    _DISPUTES + "CreateSlaPolicy": CONFIGURATION,
+    _DISPUTES + "UpdateSlaPolicy": CONFIGURATION,
+    _DISPUTES + "ListCalendars": EVERYONE,
+    _DISPUTES + "GetCalendar": EVERYONE,
+    _DISPUTES + "CreateCalendar": CONFIGURATION,
+    _DISPUTES + "UpdateCalendar": CONFIGURATION,
+    # Raised by rules through the outbox, and by people who escalate a case.
+    _ESCALATION + "RaiseEscalation": CASE_WORKERS,
+    _ESCALATION + "GetEscalation": EVERYONE,
+    _ESCALATION + "ListEscalations": EVERYONE,
+    _ESCALATION + "ClaimEscalation": RECEIVING_TEAMS,
+    _ESCALATION + "AssignEscalation": RECEIVING_TEAMS,
+    _ESCALATION + "RequestEscalationInfo": RECEIVING_TEAMS,
+    _ESCALATION + "ProvideEscalationInfo": CASE_WORKERS,
+    _ESCALATION + "RespondToEscalation": RECEIVING_TEAMS,
+    _ESCALATION + "HandBackEscalation": RECEIVING_TEAMS,
+    _ESCALATION + "ResolveEscalation": RECEIVING_TEAMS,
+    _ESCALATION + "ListEscalationHistory": EVERYONE,
+    _ESCALATION + "WatchEscalations": EVERYONE,
+    _ESCALATION + "ListRoutingRules": EVERYONE,
+    _ESCALATION + "CreateRoutingRule": ROUTING,
+    _ESCALATION + "UpdateRoutingRule": ROUTING,
+    _ESCALATION + "CreateSubscription": (*RECEIVING_TEAMS, ADMIN),
+    _ESCALATION + "ListSubscriptions": EVERYONE,
+    _ESCALATION + "DeleteSubscription": (*RECEIVING_TEAMS, ADMIN),
+    _ESCALATION + "ListDeliveries": EVERYONE,
+    _ESCALATION + "RetryDelivery": (*RECEIVING_TEAMS, ADMIN),
+}

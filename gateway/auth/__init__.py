@@ -1,0 +1,1 @@
+"""Who is calling (authentication) and whether they may (authorisation)."""

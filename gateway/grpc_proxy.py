@@ -1,0 +1,66 @@
+"""The gRPC front door: a generic handler per public method that admits the caller (metadata
+`authorization: Bearer …` or `x-api-key`), then forwards the request bytes to the backend and the
+answer back, undecoded. The caller's deadline is kept when shorter than the gateway's own."""
+
+from __future__ import annotations
+
+import grpc
+
+from common.errors import DomainError
+from gateway.backends import Backends
+from gateway.calls import Gate, calling_as, request_id_from
+from gateway.catalog import Rpc
+from gateway.errors import backend_status, gateway_status, grpc_code, grpc_trailers
+
+
+async def _abort(context, status) -> None:
+    await context.abort(grpc_code(status), status.message, grpc_trailers(status))
+
+
+class Proxy(grpc.GenericRpcHandler):
+    def __init__(self, rpcs: tuple[Rpc, ...], gate: Gate, backends: Backends):
+        self.gate = gate
+        self.backends = backends
+        self.handlers = {rpc.path: self._handler(rpc) for rpc in rpcs}
+
+    def service(self, handler_call_details):
+        return self.handlers.get(handler_call_details.method)  # None: UNIMPLEMENTED
+
+    async def _start(self, rpc: Rpc, request, context):
+        metadata = {k: v for k, v in context.invocation_metadata() or () if isinstance(v, str)}
+        try:
+            actor = self.gate.admit(rpc, metadata.get("authorization"), metadata.get("x-api-key"))
+        except DomainError as exc:
+            await _abort(context, gateway_status(exc))
+        request_id = request_id_from(metadata.get("x-request-id"))
+        await context.send_initial_metadata((("x-request-id", request_id),))
+        with calling_as(actor, request_id):
+            return self.backends.call(rpc)(
+                request, timeout=self.gate.timeout_for(rpc, context.time_remaining())
+            )
+
+    def _handler(self, rpc: Rpc):
+        async def unary_response(request, context):
+            call = await self._start(rpc, request, context)
+            try:
+                return await call
+            except grpc.aio.AioRpcError as exc:
+                await _abort(context, backend_status(exc, rpc.backend))
+
+        async def stream_response(request, context):
+            call = await self._start(rpc, request, context)
+            try:
+                async for item in call:
+                    yield item
+            except grpc.aio.AioRpcError as exc:
+                await _abort(context, backend_status(exc, rpc.backend))
+            finally:
+                call.cancel()
+
+        make = {
+            (False, False): grpc.unary_unary_rpc_method_handler,
+            (True, False): grpc.stream_unary_rpc_method_handler,
+            (False, True): grpc.unary_stream_rpc_method_handler,
+            (True, True): grpc.stream_stream_rpc_method_handler,
+        }[(rpc.client_streaming, rpc.server_streaming)]
+        return make(stream_response if rpc.server_streaming else unary_response)

@@ -1,0 +1,1 @@
+"""The HTTP/JSON front door (Starlette on uvicorn)."""

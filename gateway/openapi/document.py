@@ -1,0 +1,176 @@
+"""The OpenAPI 3.1 document: one operation per HTTP route, generated from the route table, the
+message descriptors, the protos' comments and the access table. Built once, when first asked for."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from gateway.access import ACCESS
+from gateway.openapi.comments import load_comments
+from gateway.openapi.paths import path_and_parameters, query_parameters
+from gateway.openapi.schemas import Schemas
+from gateway.routing import Route, RouteTable
+
+ERROR_REF = {"$ref": "#/components/responses/Error"}
+INTRODUCTION = """\
+The HTTP/JSON API of Settle, generated from the service protos. Requests and responses follow the
+protobuf JSON mapping: lowerCamelCase fields, enums as strings, 64-bit integers and money amounts
+as strings, timestamps in RFC 3339. Unknown fields and query parameters are refused (400), never
+ignored. Authenticate with a bearer JWT (`Authorization: Bearer …`) or a service account's API key
+(`X-Api-Key`); `x-roles` on each operation lists the roles that may call it. Errors are
+`{"error": {"code", "status", "message", "details"}}` (google.rpc.Status). Send `X-Request-Id` to
+correlate logs; W3C `traceparent` is honoured."""
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "status", "message"],
+            "properties": {
+                "code": {"type": "integer", "description": "The HTTP status."},
+                "status": {"type": "string", "description": "The google.rpc.Code name."},
+                "message": {"type": "string"},
+                "details": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"@type": {"type": "string"}},
+                        "additionalProperties": True,
+                        "description": "google.rpc.ErrorInfo (`reason`), google.rpc.BadRequest "
+                        "(`fieldViolations`), google.rpc.RequestInfo (`requestId`).",
+                    },
+                },
+            },
+        }
+    },
+}
+
+
+class OpenApi:
+    def __init__(self, routes: RouteTable, protos_dir: Path):
+        self.routes = routes
+        self.protos_dir = protos_dir
+        self._document: dict | None = None
+
+    async def document(self) -> dict:
+        if self._document is None:  # protoc runs in a thread: the loop keeps serving meanwhile
+            self._document = await asyncio.to_thread(self.build)
+        return self._document
+
+    def build(self) -> dict:
+        files = sorted({r.rpc.descriptor.containing_service.file.name for r in self.routes.routes})
+        return build_document(self.routes, load_comments(self.protos_dir, files))
+
+
+def _json(schema: dict) -> dict:
+    return {"application/json": {"schema": schema}}
+
+
+def _request_body(route: Route, schemas: Schemas) -> dict | None:
+    rpc = route.rpc
+    request = rpc.descriptor.input_type
+    if rpc.client_streaming:
+        content = _json(
+            {
+                "type": "array",
+                "items": schemas.message(request),
+                "description": "The stream's messages, in order.",
+            }
+        )
+        raw = {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}
+        content.update({"text/csv": raw, "application/octet-stream": raw})
+        return {
+            "required": True,
+            "content": content,
+            "description": "A JSON array of the messages, or the raw file with the first "
+            "message's fields as query parameters.",
+        }
+    if route.body == "*":
+        return {"required": True, "content": _json(schemas.message(request))}
+    if route.body:
+        return {
+            "required": True,
+            "content": _json(schemas.field(request.fields_by_name[route.body])),
+        }
+    return None
+
+
+def _response(route: Route, schemas: Schemas) -> dict:
+    schema = schemas.message(route.rpc.descriptor.output_type)
+    if route.rpc.server_streaming:
+        return {
+            "description": "Server-Sent Events: each `data:` line is one message as JSON "
+            "(`x-event-schema`); `id:` is its cursor, sent back as `Last-Event-ID` to resume.",
+            "content": {
+                "text/event-stream": {"schema": {"type": "string"}, "x-event-schema": schema}
+            },
+        }
+    return {"description": "OK", "content": _json(schema)}
+
+
+def _operation(route: Route, schemas: Schemas, comments: dict[str, str]) -> tuple[str, dict]:
+    method = route.rpc.descriptor
+    service = method.containing_service
+    path, parameters = path_and_parameters(route.template)
+    parameters += query_parameters(route, schemas)
+    text = comments.get(method.full_name, method.name)
+    operation = {
+        "operationId": f"{service.name}_{method.name}",
+        "tags": [service.name],
+        "summary": text.split("\n")[0],
+        "description": text,
+        "x-roles": list(ACCESS.get(route.rpc.name, ())),
+        "parameters": parameters,
+        "responses": {"200": _response(route, schemas), "default": ERROR_REF},
+    }
+    body = _request_body(route, schemas)
+    if body:
+        operation["requestBody"] = body
+    return path, operation
+
+
+def build_document(routes: RouteTable, comments: dict[str, str]) -> dict:
+    schemas = Schemas(comments)
+    paths: dict[str, dict] = {}
+    tags: dict[str, str] = {}
+    for route in sorted(routes.routes, key=lambda r: (r.template.text, r.method)):
+        path, operation = _operation(route, schemas, comments)
+        paths.setdefault(path, {})[route.method.lower()] = operation
+        service = route.rpc.descriptor.containing_service
+        tags[service.name] = comments.get(service.full_name, "")
+    paths["/healthz"] = {"get": _probe("The process is alive.")}
+    paths["/readyz"] = {"get": _probe("Every backend answers SERVING (503 lists the others).")}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Settle API", "version": "v1", "description": INTRODUCTION},
+        "servers": [{"url": "/"}],
+        "security": [{"bearerAuth": []}, {"apiKey": []}],
+        "tags": [{"name": name, "description": text} for name, text in sorted(tags.items())],
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": {**dict(sorted(schemas.components.items())), "Error": ERROR_SCHEMA},
+            "responses": {
+                "Error": {
+                    "description": "An error (see the `error.status`).",
+                    "content": _json({"$ref": "#/components/schemas/Error"}),
+                }
+            },
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
+            },
+        },
+    }
+
+
+def _probe(description: str) -> dict:
+    return {
+        "tags": ["Probes"],
+        "summary": description,
+        "security": [],
+        "operationId": f"probe_{'alive' if 'alive' in description else 'ready'}",
+        "responses": {"200": {"description": "OK"}, "503": {"description": "Not ready"}},
+    }

@@ -1,0 +1,141 @@
+"""JSON Schemas (OpenAPI 3.1) for messages and enums, as the protobuf JSON mapping writes them:
+lowerCamelCase properties, enums as strings, 64-bit integers as strings, timestamps RFC 3339."""
+
+from __future__ import annotations
+
+from google.api import field_behavior_pb2
+from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
+
+from gateway import fieldpath
+
+REF = "#/components/schemas/"
+_T = FieldDescriptor
+_SCALARS = {
+    _T.TYPE_DOUBLE: {"type": "number", "format": "double"},
+    _T.TYPE_FLOAT: {"type": "number", "format": "float"},
+    _T.TYPE_INT32: {"type": "integer", "format": "int32"},
+    _T.TYPE_SINT32: {"type": "integer", "format": "int32"},
+    _T.TYPE_SFIXED32: {"type": "integer", "format": "int32"},
+    _T.TYPE_UINT32: {"type": "integer", "format": "int64", "minimum": 0},
+    _T.TYPE_FIXED32: {"type": "integer", "format": "int64", "minimum": 0},
+    _T.TYPE_INT64: {"type": "string", "format": "int64"},
+    _T.TYPE_SINT64: {"type": "string", "format": "int64"},
+    _T.TYPE_SFIXED64: {"type": "string", "format": "int64"},
+    _T.TYPE_UINT64: {"type": "string", "format": "uint64"},
+    _T.TYPE_FIXED64: {"type": "string", "format": "uint64"},
+    _T.TYPE_BOOL: {"type": "boolean"},
+    _T.TYPE_STRING: {"type": "string"},
+    _T.TYPE_BYTES: {"type": "string", "contentEncoding": "base64"},
+}
+_WRAPPED = {
+    "Double": _T.TYPE_DOUBLE,
+    "Float": _T.TYPE_FLOAT,
+    "Int64": _T.TYPE_INT64,
+    "UInt64": _T.TYPE_UINT64,
+    "Int32": _T.TYPE_INT32,
+    "UInt32": _T.TYPE_UINT32,
+    "Bool": _T.TYPE_BOOL,
+    "String": _T.TYPE_STRING,
+    "Bytes": _T.TYPE_BYTES,
+}
+
+
+def _nullable(kind: int) -> dict:
+    schema = dict(_SCALARS[kind])
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+WELL_KNOWN = {
+    "google.protobuf.Timestamp": {"type": "string", "format": "date-time"},
+    "google.protobuf.Duration": {
+        "type": "string",
+        "pattern": r"^-?\d+(\.\d{1,9})?s$",
+        "description": 'Seconds with an "s" suffix, e.g. "3.5s".',
+    },
+    "google.protobuf.FieldMask": {"type": "string", "description": "Comma-separated field paths."},
+    "google.protobuf.Empty": {"type": "object"},
+    "google.protobuf.Struct": {"type": "object", "additionalProperties": True},
+    "google.protobuf.Value": {},
+    "google.protobuf.ListValue": {"type": "array", "items": {}},
+    "google.protobuf.Any": {
+        "type": "object",
+        "properties": {"@type": {"type": "string"}},
+        "required": ["@type"],
+        "additionalProperties": True,
+    },
+    **{f"google.protobuf.{name}Value": _nullable(kind) for name, kind in _WRAPPED.items()},
+}
+
+
+def _behaviours(field: FieldDescriptor) -> set[int]:
+    return set(field.GetOptions().Extensions[field_behavior_pb2.field_behavior])
+
+
+class Schemas:
+    """Collects the components that the operations refer to, each once, by full name."""
+
+    def __init__(self, comments: dict[str, str]):
+        self.comments = comments
+        self.components: dict[str, dict] = {}
+
+    def _described(self, schema: dict, full_name: str) -> dict:
+        text = self.comments.get(full_name)
+        return {**schema, "description": text} if text else schema
+
+    def message(self, descriptor: Descriptor) -> dict:
+        """A reference to the message's schema (inline for the well-known types)."""
+        if descriptor.full_name in WELL_KNOWN:
+            return dict(WELL_KNOWN[descriptor.full_name])
+        if descriptor.full_name not in self.components:
+            self.components[descriptor.full_name] = {}  # placeholder: recursive messages end here
+            self.components[descriptor.full_name] = self._message_schema(descriptor)
+        return {"$ref": REF + descriptor.full_name}
+
+    def enum(self, descriptor: EnumDescriptor) -> dict:
+        if descriptor.full_name not in self.components:
+            values = "\n".join(
+                f"- `{v.name}`: {self.comments[f'{descriptor.full_name}.{v.name}']}"
+                for v in descriptor.values
+                if f"{descriptor.full_name}.{v.name}" in self.comments
+            )
+            text = "\n\n".join(t for t in (self.comments.get(descriptor.full_name), values) if t)
+            schema = {"type": "string", "enum": [v.name for v in descriptor.values]}
+            self.components[descriptor.full_name] = {
+                **schema,
+                **({"description": text} if text else {}),
+            }
+        return {"$ref": REF + descriptor.full_name}
+
+    def _message_schema(self, descriptor: Descriptor) -> dict:
+        properties, required = {}, []
+        for field in descriptor.fields:
+            properties[field.json_name] = self.field(field)
+            if field_behavior_pb2.REQUIRED in _behaviours(field):
+                required.append(field.json_name)
+        schema = {"type": "object", "properties": properties}
+        if required:
+            schema["required"] = required
+        return self._described(schema, descriptor.full_name)
+
+    def single(self, field: FieldDescriptor) -> dict:
+        """The schema of one value of the field (an element, for a repeated field)."""
+        if field.message_type is not None:
+            return self.message(field.message_type)
+        if field.enum_type is not None:
+            return self.enum(field.enum_type)
+        return dict(_SCALARS[field.type])
+
+    def field(self, field: FieldDescriptor) -> dict:
+        if fieldpath.is_map(field):
+            value = self.single(field.message_type.fields_by_name["value"])
+            schema = {"type": "object", "additionalProperties": value}
+        elif field.is_repeated:
+            schema = {"type": "array", "items": self.single(field)}
+        else:
+            schema = self.single(field)
+        behaviours = _behaviours(field)
+        if field_behavior_pb2.OUTPUT_ONLY in behaviours:
+            schema["readOnly"] = True
+        if field_behavior_pb2.INPUT_ONLY in behaviours:
+            schema["writeOnly"] = True
+        return self._described(schema, field.full_name)
