@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from google.protobuf.field_mask_pb2 import FieldMask
 from settle.disputes.v1 import disputes_pb2 as pb
 
 from common.errors import InvalidArgument, Violations
@@ -17,6 +18,14 @@ def _key(name: str, collection: str, field: str = "name") -> str:
     if not name.startswith(prefix) or not name[len(prefix):]:
         raise InvalidArgument.of(field, f"must look like '{collection}/{{id}}'")
     return name[len(prefix):]
+
+
+def _merged(current, given, fields: tuple[str, ...]):
+    """The stored resource with the masked fields taken from the request, validated as a whole
+    (the etag in the update's transaction guards against a change in between)."""
+    FieldMask(paths=list(fields)).MergeMessage(given, current, replace_message_field=True,
+                                               replace_repeated_field=True)
+    return current
 
 
 def _page(request, *parts):
@@ -102,7 +111,8 @@ class AdminMethods:
     async def UpdateSlaPolicy(self, request, context):
         policy_id = _key(request.sla_policy.name, "slaPolicies", "sla_policy.name")
         fields = req.mask(request.update_mask, sla_admin.POLICY_FIELDS)
-        policy, display_name = req.policy(request.sla_policy, policy_id)
+        current = convert.sla_policy(await sla_admin.get_policy(self.ctx, policy_id))
+        policy, display_name = req.policy(_merged(current, request.sla_policy, fields), policy_id)
         row = await sla_admin.update_policy(self.ctx, policy, display_name, request.sla_policy.etag, fields)
         return convert.sla_policy(row)
 
@@ -125,6 +135,7 @@ class AdminMethods:
     async def UpdateCalendar(self, request, context):
         calendar_id = _key(request.calendar.name, "calendars", "calendar.name")
         fields = req.mask(request.update_mask, sla_admin.CALENDAR_FIELDS)
-        spec = req.calendar(request.calendar, calendar_id)
+        current = convert.calendar(await sla_admin.get_calendar(self.ctx, calendar_id))
+        spec = req.calendar(_merged(current, request.calendar, fields), calendar_id)
         row = await sla_admin.update_calendar(self.ctx, spec, request.calendar.etag, fields)
         return convert.calendar(row)

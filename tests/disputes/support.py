@@ -75,3 +75,9 @@ async def fake_escalation():
         yield fake, f"127.0.0.1:{port}"
     finally:
         await server.stop(0)
+
+
+def disputes_stub(ch):
+    from settle.disputes.v1 import disputes_pb2_grpc
+
+    return disputes_pb2_grpc.DisputesServiceStub(ch)

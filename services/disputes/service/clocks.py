@@ -176,6 +176,7 @@ class ClockDesk:
 
     async def replan(self, row: ClockRow) -> None:
         """Unfired milestones are replaced by those of the clock as it is now."""
+        await self.session.flush()  # earlier plans of this transaction must be deleted too
         await self.session.execute(
             delete(MilestoneRow).where(MilestoneRow.clock_id == row.id, MilestoneRow.fired_at.is_(None))
         )
