@@ -150,12 +150,12 @@ async def test_policy_change_retargets_running_clocks_keeping_time_spent(system)
     assert resolve.business_time_spent.ToTimedelta() == timedelta(hours=8)
     assert resolve.due_time.ToDatetime(tzinfo=UTC) == _at(3, 17)
     assert len(await _events(system, case, "CLOCK_RETARGETED")) == 1
-    # the resolve clock's 50 % (8 h) is now due at once: it fires, late rather than lost (with the
-    # acknowledge clock's three, overdue since Monday 17:00)
+    # the resolve clock's 50 % (8 h) was passed on Monday 17:00 under the new target: it fires now,
+    # late rather than lost, with its true due time (and the acknowledge clock's three)
     assert await system.sweep() == 4
     warned = [e for e in await _events(system, case, "CLOCK_WARNED") if e.details["clock"] == "RESOLVE"]
     assert [(e.details["threshold"], e.details["due_time"]) for e in warned] == [
-        ("WARNING_50", _at(3, 9).isoformat())]
+        ("WARNING_50", _at(2, 17).isoformat())]
     stale = pb.UpdateSlaPolicyRequest(sla_policy=pb.SlaPolicy(name=policy.name, etag=policy.etag,
                                                               precedence=1), update_mask="precedence")
     from tests.support.rpc import expect_error
