@@ -60,14 +60,14 @@ async def get_dispute(session: AsyncSession, dispute_id: str, *, lock: bool = Fa
     return row
 
 
-async def try_lock_dispute(session: AsyncSession, dispute_id: str) -> DisputeRow | None:
-    """The case locked for the sweeper, or None when someone else holds it (they will replace
-    its milestones, or release it shortly; the sweeper comes back)."""
+async def try_lock_disputes(session: AsyncSession, ids: set[str]) -> dict[str, DisputeRow]:
+    """The cases locked for the sweeper; a case someone else holds is left out (they will
+    replace its milestones, or release it shortly, and the sweeper comes back)."""
     stmt = (
-        select(DisputeRow).where(DisputeRow.id == dispute_id).options(*WORK)
-        .with_for_update(skip_locked=True)
+        select(DisputeRow).where(DisputeRow.id.in_(ids)).options(*WORK)
+        .order_by(DisputeRow.id).with_for_update(skip_locked=True)
     )
-    return await session.scalar(stmt)
+    return {row.id: row for row in (await session.execute(stmt)).scalars()}
 
 
 async def list_disputes(session, terms: list[Term], order, page: Page) -> list[DisputeRow]:
