@@ -80,33 +80,35 @@ async def publish(
         return
     await session.flush()  # rows the events point at exist before the counter is locked
     last = await repo.next_sequences(session, len(events))
-    subscribers: dict[str, list] = {}
-    for offset, (event_type, view) in enumerate(events):
-        sequence = last - len(events) + 1 + offset
-        team = view.row.team
-        session.add(
-            EventRow(
-                sequence=sequence,
-                escalation_id=view.row.id,
-                team=team,
-                type=event_type,
-                occurred_at=at,
-                body=ctx.render_event(event_type, sequence, at, view),
-            )
+    first = last - len(events) + 1
+    rows = [
+        EventRow(
+            sequence=first + offset,
+            escalation_id=view.row.id,
+            team=view.row.team,
+            type=event_type,
+            occurred_at=at,
+            body=ctx.render_event(event_type, first + offset, at, view),
         )
-        if team not in subscribers:
-            subscribers[team] = await repo.live_subscriptions(session, team)
-        for subscription in subscribers[team]:
-            session.add(
-                DeliveryRow(
-                    id=new_id(),
-                    subscription_id=subscription.id,
-                    event_sequence=sequence,
-                    event_type=event_type,
-                    escalation_id=view.row.id,
-                    state="PENDING",
-                    attempts=0,
-                    next_attempt_at=at,
-                    created_at=at,
-                )
+        for offset, (event_type, view) in enumerate(events)
+    ]
+    session.add_all(rows)
+    await session.flush()  # no relationship orders these inserts: events before deliveries
+    subscribers: dict[str, list] = {}
+    for event in rows:
+        if event.team not in subscribers:
+            subscribers[event.team] = await repo.live_subscriptions(session, event.team)
+        session.add_all(
+            DeliveryRow(
+                id=new_id(),
+                subscription_id=subscription.id,
+                event_sequence=event.sequence,
+                event_type=event.type,
+                escalation_id=event.escalation_id,
+                state="PENDING",
+                attempts=0,
+                next_attempt_at=at,
+                created_at=at,
             )
+            for subscription in subscribers[event.team]
+        )

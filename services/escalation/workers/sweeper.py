@@ -88,7 +88,7 @@ class OlaSweeper:
                 "settle.clock.remaining_minutes": view.clock.remaining_minutes,
             }
             with tracer.start_as_current_span(event_type, attributes=attributes):
-                log.info("OLA milestone", escalation_id=view.row.id, team=team, event=event_type)
+                log.info("OLA milestone", escalation_id=view.row.id, team=team, kind=event_type)
         if fired:
             ctx.signals.changed()
         return len(due)

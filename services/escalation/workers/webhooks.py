@@ -135,11 +135,12 @@ class WebhookDispatcher:
             )
             if not rows:
                 return []
-            ids = [r.id for r in rows]
+            leased = {r.id: (r.subscription_id, r.event_type, r.attempts + 1) for r in rows}
             await session.execute(
                 update(DeliveryRow)
-                .where(DeliveryRow.id.in_(ids))
+                .where(DeliveryRow.id.in_(list(leased)))
                 .values(next_attempt_at=now + p.lease, attempts=DeliveryRow.attempts + 1)
+                .execution_options(synchronize_session=False)
             )
             details = await session.execute(
                 select(
@@ -150,20 +151,12 @@ class WebhookDispatcher:
                 )
                 .join(SubscriptionRow, SubscriptionRow.id == DeliveryRow.subscription_id)
                 .join(EventRow, EventRow.sequence == DeliveryRow.event_sequence)
-                .where(DeliveryRow.id.in_(ids))
+                .where(DeliveryRow.id.in_(list(leased)))
             )
             found = {d.id: d for d in details.all()}
         return [
-            _Leased(
-                r.id,
-                r.subscription_id,
-                found[r.id].endpoint_uri,
-                found[r.id].secret,
-                r.event_type,
-                found[r.id].body,
-                r.attempts + 1,
-            )
-            for r in rows
+            _Leased(id_, sub, found[id_].endpoint_uri, found[id_].secret, kind, found[id_].body, n)
+            for id_, (sub, kind, n) in leased.items()
         ]
 
     async def _attempt(self, delivery: _Leased) -> None:

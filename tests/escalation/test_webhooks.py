@@ -1,0 +1,188 @@
+"""Push delivery to a real HTTP receiver on loopback: signed, retried with backoff, at least once,
+visible, and a failing endpoint never holds up another."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+
+import grpc
+
+from common.clock import SystemClock
+from services.escalation.domain.webhooks import verify
+from settle.escalation.v1 import escalation_pb2 as pb
+from tests.escalation.receiver import receiving
+from tests.escalation.support import raise_request, start_escalation
+from tests.support.rpc import as_actor, expect_error
+
+SECRET = "s3cret-for-the-gbs-hook"
+
+
+async def subscribe(esc, uri: str, team=pb.GBS, secret=SECRET) -> pb.Subscription:
+    return await esc.stub.CreateSubscription(
+        pb.CreateSubscriptionRequest(
+            subscription=pb.Subscription(team=team, endpoint_uri=uri, secret=secret)
+        )
+    )
+
+
+async def deliveries(esc, subscription: pb.Subscription) -> list[pb.Delivery]:
+    listed = await esc.stub.ListDeliveries(pb.ListDeliveriesRequest(parent=subscription.name))
+    return list(listed.deliveries)
+
+
+async def until(check, within: float = 10.0):
+    deadline = time.monotonic() + within
+    while True:
+        result = await check()
+        if result:
+            return result
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.05)
+
+
+def subject(i: int) -> str:
+    return f"disputes/{i:032x}"
+
+
+async def test_flaky_receiver_gets_every_event_signed_and_the_healthy_one_is_not_delayed(
+    escalation_url,
+):
+    async with (
+        receiving(fail_first=2) as rx,
+        start_escalation(escalation_url, SystemClock(), workers=True) as esc,
+    ):
+        flaky = await subscribe(esc, f"{rx.base}/flaky")
+        healthy = await subscribe(esc, f"{rx.base}/healthy")
+        other_team = await subscribe(esc, f"{rx.base}/healthy", team=pb.SALES)
+        raised_at = time.monotonic()
+        made = [
+            await esc.stub.RaiseEscalation(raise_request(subject(i), team=pb.GBS)) for i in range(3)
+        ]
+        await esc.stub.ClaimEscalation(pb.ClaimEscalationRequest(name=made[0].name))
+
+        async def all_delivered():
+            found = await deliveries(esc, flaky)
+            return len(found) == 4 and all(d.state == pb.DELIVERED for d in found) and found
+
+        done = await until(all_delivered)
+        assert time.monotonic() - raised_at < 5
+        # Each delivery: two refusals, then accepted once; same id, same body, valid signature.
+        by_delivery: dict[str, list] = {}
+        for hit in rx.on("/flaky"):
+            by_delivery.setdefault(hit.delivery, []).append(hit)
+        assert sorted(by_delivery) == sorted(d.name.rsplit("/", 1)[1] for d in done)
+        for hits in by_delivery.values():
+            assert [h.status for h in hits] == [500, 500, 200]
+            assert len({h.body for h in hits}) == 1
+            gaps = [b.at - a.at for a, b in itertools.pairwise(hits)]
+            assert min(gaps) >= 0.05  # the shortest backoff: half of the 0.1 s base
+        # The healthy endpoint got each event once, before the flaky one was even retried.
+        first_try = {json.loads(h.body)["cursor"]: h for h in rx.on("/healthy")}
+        assert len(first_try) == 4 and len(rx.on("/healthy")) == 4
+        for hits in by_delivery.values():
+            assert first_try[json.loads(hits[0].body)["cursor"]].at < hits[1].at
+        for hit in rx.hits:
+            assert verify(SECRET, hit.body, hit.signature), "bad signature"
+            assert hit.signature.startswith("sha256=")
+            payload = json.loads(hit.body)
+            assert payload["type"] == hit.event
+            assert payload["escalation"]["team"] == "GBS"
+        accepted = [json.loads(h.body) for h in rx.accepted("/flaky")]
+        assert sorted(int(p["cursor"]) for p in accepted) == [1, 2, 3, 4]
+        assert sorted(p["type"] for p in accepted) == [
+            "escalation.claimed",
+            "escalation.raised",
+            "escalation.raised",
+            "escalation.raised",
+        ]
+        assert all(d.attempts == 3 and not d.last_error for d in done)
+        assert all(d.attempts == 1 for d in await deliveries(esc, healthy))
+        assert await deliveries(esc, other_team) == []
+
+
+async def test_a_hanging_endpoint_does_not_hold_up_another(escalation_url):
+    async with (
+        receiving(hang_s=3.0) as rx,
+        start_escalation(escalation_url, SystemClock(), workers=True) as esc,
+    ):
+        slow = await subscribe(esc, f"{rx.base}/slow")
+        await subscribe(esc, f"{rx.base}/healthy")
+        started = time.monotonic()
+        for i in range(6):
+            await esc.stub.RaiseEscalation(raise_request(subject(i), team=pb.GBS))
+        await until(lambda: asyncio.sleep(0, len(rx.accepted("/healthy")) == 6))
+        assert time.monotonic() - started < 1.5  # well under the slow endpoint's 3 s
+
+        async def timed_out():
+            found = await deliveries(esc, slow)
+            return any(d.last_error == "ReadTimeout" for d in found) and found
+
+        found = await until(timed_out)
+        assert all(d.state == pb.PENDING for d in found)
+
+
+async def test_an_endpoint_that_never_answers_ends_failed_and_can_be_retried(escalation_url):
+    async with start_escalation(escalation_url, SystemClock(), workers=True) as esc:
+        dead = await subscribe(esc, "http://127.0.0.1:1/hook")
+        await esc.stub.RaiseEscalation(raise_request(team=pb.GBS))
+
+        async def failed():
+            found = await deliveries(esc, dead)
+            return found and found[0].state == pb.FAILED and found
+
+        (delivery,) = await until(failed)
+        assert delivery.attempts == 5 and delivery.last_error == "ConnectError"
+        retried = await esc.stub.RetryDelivery(pb.RetryDeliveryRequest(name=delivery.name))
+        assert retried.state == pb.PENDING and retried.attempts == 0
+        await expect_error(
+            esc.stub.RetryDelivery(pb.RetryDeliveryRequest(name=delivery.name)),
+            grpc.StatusCode.FAILED_PRECONDITION,
+        )
+
+
+async def test_secrets_never_come_back_and_bad_subscriptions_are_refused(esc):
+    made = await subscribe(esc, "https://hooks.example/settle")
+    assert made.secret == "" and made.team == pb.GBS and made.name.startswith("subscriptions/")
+    listed = await esc.stub.ListSubscriptions(pb.ListSubscriptionsRequest())
+    assert [s.name for s in listed.subscriptions] == [made.name]
+    assert all(s.secret == "" for s in listed.subscriptions)
+    assert SECRET not in str(listed)
+    error = await expect_error(
+        esc.stub.CreateSubscription(
+            pb.CreateSubscriptionRequest(
+                subscription=pb.Subscription(
+                    endpoint_uri="ftp://user:pw@x",
+                    secret="short",
+                )
+            )
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        fields=("subscription.team", "subscription.endpoint_uri", "subscription.secret"),
+    )
+    assert "short" not in error.details()
+    await expect_error(
+        subscribe(esc, "https://user:pw@hooks.example/x"),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        field="subscription.endpoint_uri",
+    )
+    as_actor("user:sam", "sales", team="SALES")
+    await expect_error(
+        subscribe(esc, "https://hooks.example/gbs"), grpc.StatusCode.PERMISSION_DENIED
+    )
+    own = await subscribe(esc, "https://hooks.example/sales", team=pb.SALES)
+    listed = await esc.stub.ListSubscriptions(pb.ListSubscriptionsRequest())
+    assert [s.name for s in listed.subscriptions] == [own.name]
+
+
+async def test_deleting_a_subscription_cancels_its_pending_deliveries(esc):
+    made = await subscribe(esc, "https://hooks.example/settle")
+    await esc.stub.RaiseEscalation(raise_request(team=pb.GBS))
+    (pending,) = await deliveries(esc, made)
+    assert pending.state == pb.PENDING and pending.event_type == "escalation.raised"
+    await esc.stub.DeleteSubscription(pb.DeleteSubscriptionRequest(name=made.name))
+    await expect_error(deliveries(esc, made), grpc.StatusCode.NOT_FOUND)
+    await esc.stub.RaiseEscalation(raise_request(subject(7), team=pb.GBS))
+    assert await esc.parts.dispatcher.dispatch_once() == 0
