@@ -4,15 +4,18 @@ errors translated into this service's errors on this service's request fields.""
 from __future__ import annotations
 
 import grpc
-from settle.accounts.v1 import accounts_pb2 as apb
-from settle.accounts.v1 import accounts_pb2_grpc
 
 from common.errors import DomainError, InvalidArgument, Unavailable
 from common.money import Money
 from services.disputes.domain.intake import CustomerFacts, InvoiceFacts
+from settle.accounts.v1 import accounts_pb2 as apb
+from settle.accounts.v1 import accounts_pb2_grpc
 
-RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
-             grpc.StatusCode.RESOURCE_EXHAUSTED}
+RETRYABLE = {
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+}
 
 
 def _minor(pb) -> int:
@@ -24,8 +27,12 @@ class AccountsClient:
         self.stub = accounts_pb2_grpc.AccountsServiceStub(channel)
 
     async def customer(self, customer_id: str) -> CustomerFacts:
-        msg = await self._call(self.stub.GetCustomer, apb.GetCustomerRequest(name=f"customers/{customer_id}"),
-                               "dispute.customer", "customer")
+        msg = await self._call(
+            self.stub.GetCustomer,
+            apb.GetCustomerRequest(name=f"customers/{customer_id}"),
+            "dispute.customer",
+            "customer",
+        )
         return CustomerFacts(
             customer_id=customer_id,
             risk_class=apb.RiskClass.Name(msg.risk_class) if msg.risk_class else "MEDIUM",
@@ -34,8 +41,12 @@ class AccountsClient:
         )
 
     async def invoice(self, invoice_id: str, field: str) -> InvoiceFacts:
-        msg = await self._call(self.stub.GetInvoice, apb.GetInvoiceRequest(name=f"invoices/{invoice_id}"),
-                               field, "invoice")
+        msg = await self._call(
+            self.stub.GetInvoice,
+            apb.GetInvoiceRequest(name=f"invoices/{invoice_id}"),
+            field,
+            "invoice",
+        )
         return InvoiceFacts(
             invoice_id=invoice_id,
             customer_id=msg.customer.removeprefix("customers/"),
@@ -56,7 +67,9 @@ class AccountsClient:
             if code == grpc.StatusCode.INVALID_ARGUMENT:
                 raise InvalidArgument.of(field, f"accounts refused the {label} name") from None
             if code in RETRYABLE:
-                raise Unavailable("the accounts service did not answer; retry",
-                                  reason="ACCOUNTS_UNAVAILABLE") from None
-            raise DomainError(f"the accounts service failed ({code.name})",
-                              reason="ACCOUNTS_FAILED") from None
+                raise Unavailable(
+                    "the accounts service did not answer; retry", reason="ACCOUNTS_UNAVAILABLE"
+                ) from None
+            raise DomainError(
+                f"the accounts service failed ({code.name})", reason="ACCOUNTS_FAILED"
+            ) from None

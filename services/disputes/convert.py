@@ -6,7 +6,6 @@ import json
 from datetime import timedelta
 
 from google.protobuf.duration_pb2 import Duration
-from settle.disputes.v1 import disputes_pb2 as pb
 
 from common.etag import etag_of
 from common.protoconv import minor_pb, timestamp
@@ -22,6 +21,7 @@ from services.disputes.models import (
 )
 from services.disputes.service.calendars import spec_of
 from services.disputes.service.views import ClockView, DisputeView
+from settle.disputes.v1 import disputes_pb2 as pb
 
 
 def duration(value: timedelta) -> Duration:
@@ -73,20 +73,36 @@ def clock(v: ClockView) -> pb.SlaClock:
 
 
 def note(row: NoteRow) -> pb.Note:
-    return pb.Note(name=f"disputes/{row.dispute_id}/notes/{row.id}", text=row.text, author=row.author,
-                   create_time=timestamp(row.created_at))
+    return pb.Note(
+        name=f"disputes/{row.dispute_id}/notes/{row.id}",
+        text=row.text,
+        author=row.author,
+        create_time=timestamp(row.created_at),
+    )
 
 
 def evidence(row: EvidenceRow) -> pb.Evidence:
-    return pb.Evidence(name=f"disputes/{row.dispute_id}/evidence/{row.id}", uri=row.uri,
-                       description=row.description, added_by=row.added_by,
-                       create_time=timestamp(row.created_at))
+    return pb.Evidence(
+        name=f"disputes/{row.dispute_id}/evidence/{row.id}",
+        uri=row.uri,
+        description=row.description,
+        added_by=row.added_by,
+        create_time=timestamp(row.created_at),
+    )
 
 
 def dispute(view: DisputeView) -> pb.Dispute:
     case, cur = view.case, view.case.currency
-    sums = [sum(getattr(i, f) for i in case.items)
-            for f in ("original_minor", "still_minor", "paid_minor", "credited_minor", "written_off_minor")]
+    sums = [
+        sum(getattr(i, f) for i in case.items)
+        for f in (
+            "original_minor",
+            "still_minor",
+            "paid_minor",
+            "credited_minor",
+            "written_off_minor",
+        )
+    ]
     msg = pb.Dispute(
         name=f"disputes/{case.id}",
         customer=f"customers/{case.customer_id}",
@@ -102,9 +118,16 @@ def dispute(view: DisputeView) -> pb.Dispute:
         outcome=_enum(pb.Outcome, case.outcome),
         pause_reason=_enum(pb.PauseReason, case.pause_reason),
         currency_code=cur,
-        amounts=pb.AmountSummary(**{
-            k: minor_pb(v, cur) for k, v in zip(
-                ("original", "still_disputed", "paid", "credited", "written_off"), sums, strict=True)}),
+        amounts=pb.AmountSummary(
+            **{
+                k: minor_pb(v, cur)
+                for k, v in zip(
+                    ("original", "still_disputed", "paid", "credited", "written_off"),
+                    sums,
+                    strict=True,
+                )
+            }
+        ),
         clocks=[clock(c) for c in view.clocks],
         sla_state=pb.SlaState.Value(case.sla_state),
         notes=[note(n) for n in case.notes],
@@ -123,32 +146,48 @@ def dispute(view: DisputeView) -> pb.Dispute:
 
 def history_entry(row: HistoryRow) -> pb.HistoryEntry:
     return pb.HistoryEntry(
-        kind=row.kind, actor=row.actor, time=timestamp(row.occurred_at), version=row.version,
+        kind=row.kind,
+        actor=row.actor,
+        time=timestamp(row.occurred_at),
+        version=row.version,
         from_status=_enum(pb.Dispute.Status, row.from_status),
         to_status=_enum(pb.Dispute.Status, row.to_status),
-        comment=row.comment, details=json.loads(row.details),
+        comment=row.comment,
+        details=json.loads(row.details),
     )
 
 
 def reason_code(row: ReasonCodeRow) -> pb.ReasonCode:
     return pb.ReasonCode(
-        name=f"reasonCodes/{row.code}", code=row.code, display_name=row.display_name,
-        description=row.description, x12_code=row.x12_code, edifact_code=row.edifact_code,
-        requires_note=row.requires_note, active=row.active, create_time=timestamp(row.created_at),
+        name=f"reasonCodes/{row.code}",
+        code=row.code,
+        display_name=row.display_name,
+        description=row.description,
+        x12_code=row.x12_code,
+        edifact_code=row.edifact_code,
+        requires_note=row.requires_note,
+        active=row.active,
+        create_time=timestamp(row.created_at),
     )
 
 
 def root_cause(row: RootCauseRow) -> pb.RootCause:
     return pb.RootCause(
-        name=f"rootCauses/{row.code}", code=row.code, display_name=row.display_name,
-        description=row.description, owning_team=row.owning_team, requires_note=row.requires_note,
-        active=row.active, create_time=timestamp(row.created_at),
+        name=f"rootCauses/{row.code}",
+        code=row.code,
+        display_name=row.display_name,
+        description=row.description,
+        owning_team=row.owning_team,
+        requires_note=row.requires_note,
+        active=row.active,
+        create_time=timestamp(row.created_at),
     )
 
 
 def sla_policy(row: SlaPolicyRow) -> pb.SlaPolicy:
     msg = pb.SlaPolicy(
-        name=f"slaPolicies/{row.id}", display_name=row.display_name,
+        name=f"slaPolicies/{row.id}",
+        display_name=row.display_name,
         clock=pb.ClockKind.Value(row.clock_kind),
         target=pb.SlaTarget(value=row.target_value, unit=pb.TimeUnit.Value(row.target_unit)),
         reason_codes=[c for c in row.reason_codes.split(",") if c],
@@ -156,8 +195,11 @@ def sla_policy(row: SlaPolicyRow) -> pb.SlaPolicy:
         risk_classes=[r for r in row.risk_classes.split(",") if r],
         warning_percents=[int(p) for p in row.warning_percents.split(",") if p],
         calendar=f"calendars/{row.calendar_id}" if row.calendar_id else "",
-        precedence=row.precedence, active=row.active, etag=etag_of(row.id, row.version),
-        create_time=timestamp(row.created_at), update_time=timestamp(row.updated_at),
+        precedence=row.precedence,
+        active=row.active,
+        etag=etag_of(row.id, row.version),
+        create_time=timestamp(row.created_at),
+        update_time=timestamp(row.updated_at),
     )
     if row.min_amount_minor is not None:
         msg.min_amount.CopyFrom(minor_pb(row.min_amount_minor, row.amount_currency))
@@ -168,14 +210,23 @@ def sla_policy(row: SlaPolicyRow) -> pb.SlaPolicy:
 
 def calendar(row: CalendarRow) -> pb.Calendar:
     spec = spec_of(row)
-    hours = [pb.WorkingHours(day_of_week=d, start=s, end=e)
-             for d, spans in sorted((spec.hours or {}).items()) for s, e in spans]
+    hours = [
+        pb.WorkingHours(day_of_week=d, start=s, end=e)
+        for d, spans in sorted((spec.hours or {}).items())
+        for s, e in spans
+    ]
     return pb.Calendar(
-        name=f"calendars/{row.id}", display_name=row.display_name, time_zone=row.time_zone,
-        working_hours=hours, country_code=row.country_code, subdivision=row.subdivision,
+        name=f"calendars/{row.id}",
+        display_name=row.display_name,
+        time_zone=row.time_zone,
+        working_hours=hours,
+        country_code=row.country_code,
+        subdivision=row.subdivision,
         extra_holidays=[d.isoformat() for d in spec.extra_holidays],
         extra_working_days=[d.isoformat() for d in spec.extra_working_days],
-        customer=f"customers/{row.customer_id}" if row.customer_id else "", team=row.team,
+        customer=f"customers/{row.customer_id}" if row.customer_id else "",
+        team=row.team,
         etag=etag_of(row.id, row.version),
-        create_time=timestamp(row.created_at), update_time=timestamp(row.updated_at),
+        create_time=timestamp(row.created_at),
+        update_time=timestamp(row.updated_at),
     )

@@ -3,7 +3,6 @@ transaction. Hold changes carry explicit amounts, so they converge in any delive
 
 from __future__ import annotations
 
-from settle.accounts.v1 import accounts_pb2 as apb
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.outbox import Outbox
@@ -11,6 +10,7 @@ from common.protoconv import minor_pb
 from services.disputes import escalation_messages
 from services.disputes.domain.waterfall import Settlement
 from services.disputes.models import DisputeRow
+from settle.accounts.v1 import accounts_pb2 as apb
 
 ACCOUNTS = "/settle.accounts.v1.AccountsService/"
 
@@ -19,31 +19,51 @@ def name(case: DisputeRow) -> str:
     return f"disputes/{case.id}"
 
 
-def place_hold(outbox: Outbox, session: AsyncSession, case: DisputeRow, invoice_id: str, minor: int) -> str:
+def place_hold(
+    outbox: Outbox, session: AsyncSession, case: DisputeRow, invoice_id: str, minor: int
+) -> str:
     return outbox.add(
-        session, destination="accounts", method=ACCOUNTS + "PlaceHold", subject=name(case),
-        request=apb.PlaceHoldRequest(invoice=f"invoices/{invoice_id}", dispute=name(case),
-                                     amount=minor_pb(minor, case.currency)),
+        session,
+        destination="accounts",
+        method=ACCOUNTS + "PlaceHold",
+        subject=name(case),
+        request=apb.PlaceHoldRequest(
+            invoice=f"invoices/{invoice_id}",
+            dispute=name(case),
+            amount=minor_pb(minor, case.currency),
+        ),
     )
 
 
-def settle(outbox: Outbox, session: AsyncSession, case: DisputeRow, s: Settlement, reason_code: str) -> None:
+def settle(
+    outbox: Outbox, session: AsyncSession, case: DisputeRow, s: Settlement, reason_code: str
+) -> None:
     """Credit and write-off post to the ledger (and shrink the hold); the rest is released."""
     invoice = f"invoices/{s.invoice_id}"
     for kind, minor in ((apb.CREDIT, s.credit), (apb.WRITE_OFF, s.write_off)):
         if minor:
             outbox.add(
-                session, destination="accounts", method=ACCOUNTS + "PostDisputeAdjustment",
+                session,
+                destination="accounts",
+                method=ACCOUNTS + "PostDisputeAdjustment",
                 subject=name(case),
                 request=apb.PostDisputeAdjustmentRequest(
-                    invoice=invoice, dispute=name(case), kind=kind,
-                    amount=minor_pb(minor, case.currency), reason_code=reason_code),
+                    invoice=invoice,
+                    dispute=name(case),
+                    kind=kind,
+                    amount=minor_pb(minor, case.currency),
+                    reason_code=reason_code,
+                ),
             )
     if s.pay:
         outbox.add(
-            session, destination="accounts", method=ACCOUNTS + "ReleaseHold", subject=name(case),
-            request=apb.ReleaseHoldRequest(invoice=invoice, dispute=name(case),
-                                           amount=minor_pb(s.pay, case.currency)),
+            session,
+            destination="accounts",
+            method=ACCOUNTS + "ReleaseHold",
+            subject=name(case),
+            request=apb.ReleaseHoldRequest(
+                invoice=invoice, dispute=name(case), amount=minor_pb(s.pay, case.currency)
+            ),
         )
 
 
@@ -59,14 +79,33 @@ def routing_attributes(case: DisputeRow, **extra) -> dict[str, str]:
     }
 
 
-def escalate(outbox: Outbox, session: AsyncSession, case: DisputeRow, *, reason_code: str,
-             summary: str, raised_by: str, trigger_event_id: str = "", team: str = "",
-             **attributes) -> str:
+def escalate(
+    outbox: Outbox,
+    session: AsyncSession,
+    case: DisputeRow,
+    *,
+    reason_code: str,
+    summary: str,
+    raised_by: str,
+    trigger_event_id: str = "",
+    team: str = "",
+    **attributes,
+) -> str:
     still = sum(i.still_minor for i in case.items)
     request = escalation_messages.raise_request(
-        subject=name(case), reason_code=reason_code, summary=summary,
-        amount=minor_pb(still, case.currency), raised_by=raised_by,
-        trigger_event_id=trigger_event_id, attributes=routing_attributes(case, **attributes), team=team,
+        subject=name(case),
+        reason_code=reason_code,
+        summary=summary,
+        amount=minor_pb(still, case.currency),
+        raised_by=raised_by,
+        trigger_event_id=trigger_event_id,
+        attributes=routing_attributes(case, **attributes),
+        team=team,
     )
-    return outbox.add(session, destination="escalation", method=escalation_messages.METHOD,
-                      request=request, subject=name(case))
+    return outbox.add(
+        session,
+        destination="escalation",
+        method=escalation_messages.METHOD,
+        request=request,
+        subject=name(case),
+    )

@@ -44,7 +44,9 @@ class DisputeRow(Base):
     customer_id: Mapped[str] = mapped_column(Id)
     title: Mapped[str] = mapped_column(String(200))
     reason_code: Mapped[str] = mapped_column(ForeignKey("reason_codes.code"))
-    root_cause_code: Mapped[str | None] = mapped_column(ForeignKey("root_causes.code"), nullable=True)
+    root_cause_code: Mapped[str | None] = mapped_column(
+        ForeignKey("root_causes.code"), nullable=True
+    )
     priority: Mapped[str] = mapped_column(String(16))
     priority_rank: Mapped[int] = mapped_column(Integer)  # for ordering by priority
     status: Mapped[str] = mapped_column(String(24))
@@ -238,7 +240,9 @@ class CalendarRow(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     display_name: Mapped[str] = mapped_column(String(200), default="")
     time_zone: Mapped[str] = mapped_column(String(64))
-    hours: Mapped[str] = mapped_column(Text, default="")  # JSON {"0": [["09:00","17:00"]]}; "" default
+    hours: Mapped[str] = mapped_column(
+        Text, default=""
+    )  # JSON {"0": [["09:00","17:00"]]}; "" default
     country_code: Mapped[str] = mapped_column(String(2), default="")
     subdivision: Mapped[str] = mapped_column(String(10), default="")
     extra_holidays: Mapped[str] = mapped_column(Text, default="")  # comma-separated ISO dates

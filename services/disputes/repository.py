@@ -49,8 +49,9 @@ def _missing(label: str, key: str) -> NotFound:
     return NotFound(f"{label} {key} does not exist", metadata={"resource": label})
 
 
-async def get_dispute(session: AsyncSession, dispute_id: str, *, lock: bool = False,
-                      options=FULL) -> DisputeRow:
+async def get_dispute(
+    session: AsyncSession, dispute_id: str, *, lock: bool = False, options=FULL
+) -> DisputeRow:
     stmt = select(DisputeRow).where(DisputeRow.id == dispute_id).options(*options)
     if lock:
         stmt = stmt.with_for_update()
@@ -64,8 +65,11 @@ async def try_lock_disputes(session: AsyncSession, ids: set[str]) -> dict[str, D
     """The cases locked for the sweeper; a case someone else holds is left out (they will
     replace its milestones, or release it shortly, and the sweeper comes back)."""
     stmt = (
-        select(DisputeRow).where(DisputeRow.id.in_(ids)).options(*WORK)
-        .order_by(DisputeRow.id).with_for_update(skip_locked=True)
+        select(DisputeRow)
+        .where(DisputeRow.id.in_(ids))
+        .options(*WORK)
+        .order_by(DisputeRow.id)
+        .with_for_update(skip_locked=True)
     )
     return {row.id: row for row in (await session.execute(stmt)).scalars()}
 
@@ -75,16 +79,22 @@ async def list_disputes(session, terms: list[Term], order, page: Page) -> list[D
     invoice_terms = [t for t in terms if t.field == "invoice"]
     stmt = apply_filter(stmt, [t for t in terms if t.field != "invoice"], DISPUTE_COLUMNS)
     for term in invoice_terms:
-        stmt = stmt.where(exists().where(
-            DisputeItemRow.dispute_id == DisputeRow.id, DisputeItemRow.invoice_id == term.value))
+        stmt = stmt.where(
+            exists().where(
+                DisputeItemRow.dispute_id == DisputeRow.id, DisputeItemRow.invoice_id == term.value
+            )
+        )
     stmt = apply_order_and_page(stmt, order, ORDER_COLUMNS, DisputeRow.id, page)
     return list((await session.execute(stmt)).scalars().all())
 
 
 async def history(session, dispute_id: str, page: Page) -> list[HistoryRow]:
     stmt = (
-        select(HistoryRow).where(HistoryRow.dispute_id == dispute_id)
-        .order_by(HistoryRow.id).offset(page.offset).limit(page.size)
+        select(HistoryRow)
+        .where(HistoryRow.dispute_id == dispute_id)
+        .order_by(HistoryRow.id)
+        .offset(page.offset)
+        .limit(page.size)
     )
     return list((await session.execute(stmt)).scalars().all())
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
-from settle.disputes.v1 import disputes_pb2 as pb
-
 from common.errors import InvalidArgument, Violations
 from common.ids import is_id
 from common.money import Money
@@ -16,6 +14,7 @@ from services.disputes.domain.intake import ItemRequest
 from services.disputes.domain.policies import CalendarSpec, Policy, Priority, Target, TimeUnit
 from services.disputes.domain.waterfall import Decision, Outcome
 from services.disputes.service.intake import NewDispute
+from settle.disputes.v1 import disputes_pb2 as pb
 
 MAX_TEXT = 200
 MAX_NOTE = 10_000
@@ -36,8 +35,8 @@ def text(value: str, field: str, v: Violations, *, required=False, limit=MAX_TEX
 
 def name_id(name: str, collection: str, field: str, v: Violations) -> str:
     prefix = f"{collection}/"
-    if name.startswith(prefix) and is_id(name[len(prefix):]):
-        return name[len(prefix):]
+    if name.startswith(prefix) and is_id(name[len(prefix) :]):
+        return name[len(prefix) :]
     v.add(field, f"must look like '{collection}/{{id}}'" if name else "is required")
     return ""
 
@@ -70,7 +69,9 @@ def priority(value: int, field: str, v: Violations) -> Priority:
 def new_dispute(msg: pb.Dispute) -> NewDispute:
     v = Violations()
     items = []
-    v.require(0 < len(msg.items) <= MAX_ITEMS, "dispute.items", f"1 to {MAX_ITEMS} invoices are required")
+    v.require(
+        0 < len(msg.items) <= MAX_ITEMS, "dispute.items", f"1 to {MAX_ITEMS} invoices are required"
+    )
     seen = set()
     for n, item in enumerate(msg.items):
         f = f"dispute.items[{n}]"
@@ -123,7 +124,9 @@ def mask(value: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
     paths = tuple(p.strip() for p in value.split(",") if p.strip())
     bad = [p for p in paths if p not in allowed]
     if bad:
-        raise InvalidArgument.of("update_mask", f"cannot update {bad}; updatable: {', '.join(allowed)}")
+        raise InvalidArgument.of(
+            "update_mask", f"cannot update {bad}; updatable: {', '.join(allowed)}"
+        )
     return paths
 
 
@@ -138,14 +141,18 @@ def timestamp_filter(value: str) -> datetime:
 
 
 def enum_name(enum, value: str) -> str:
-    if value not in enum.keys() or value.endswith("UNSPECIFIED"):
-        raise ValueError(f"must be one of {[k for k in enum.keys() if not k.endswith('UNSPECIFIED')]}")
+    names = [k for k in list(enum.keys()) if not k.endswith("UNSPECIFIED")]
+    if value not in names:
+        raise ValueError(f"must be one of {names}")
     return value
 
 
 def slug(value: str, field: str, v: Violations) -> str:
-    v.require(not value or bool(_SLUG.match(value)) or is_id(value), field,
-              "must be lower-case letters, digits and dashes (at most 63)")
+    v.require(
+        not value or bool(_SLUG.match(value)) or is_id(value),
+        field,
+        "must be lower-case letters, digits and dashes (at most 63)",
+    )
     return value
 
 
@@ -158,28 +165,42 @@ def policy(msg: pb.SlaPolicy, policy_id: str) -> tuple[Policy, str]:
     reasons = [code(r, f("reason_codes"), v) for r in msg.reason_codes]
     priorities = [priority(p, f("priorities"), v).value for p in msg.priorities]
     risks = [r.strip().upper() for r in msg.risk_classes]
-    v.require(all(r in RISK_CLASSES for r in risks), f("risk_classes"), f"must be in {RISK_CLASSES}")
+    v.require(
+        all(r in RISK_CLASSES for r in risks), f("risk_classes"), f"must be in {RISK_CLASSES}"
+    )
     lo = parse_money(msg.min_amount, f("min_amount"), v, required=False, positive=False)
     hi = parse_money(msg.max_amount, f("max_amount"), v, required=False, positive=False)
     if lo and hi:
-        v.require(lo.currency == hi.currency, f("max_amount"), "must be in the currency of min_amount")
-        v.require(lo.currency != hi.currency or lo < hi, f("max_amount"), "must be above min_amount")
+        v.require(
+            lo.currency == hi.currency, f("max_amount"), "must be in the currency of min_amount"
+        )
+        v.require(
+            lo.currency != hi.currency or lo < hi, f("max_amount"), "must be above min_amount"
+        )
     warnings = tuple(msg.warning_percents) or (50, 75)
     v.require(all(0 < p < 100 for p in warnings), f("warning_percents"), "must be between 1 and 99")
     calendar = ""
     if msg.calendar:
         calendar = msg.calendar.removeprefix("calendars/")
-        v.require(msg.calendar.startswith("calendars/"), f("calendar"), "must look like 'calendars/{id}'")
+        v.require(
+            msg.calendar.startswith("calendars/"), f("calendar"), "must look like 'calendars/{id}'"
+        )
     v.raise_if_any()
     bound = lo or hi
     return Policy(
-        id=policy_id, clock=pb.ClockKind.Name(msg.clock),
+        id=policy_id,
+        clock=pb.ClockKind.Name(msg.clock),
         target=Target(msg.target.value, TimeUnit(pb.TimeUnit.Name(msg.target.unit))),
-        reason_codes=frozenset(reasons), priorities=frozenset(priorities), risk_classes=frozenset(risks),
+        reason_codes=frozenset(reasons),
+        priorities=frozenset(priorities),
+        risk_classes=frozenset(risks),
         amount_currency=bound.currency if bound else None,
-        min_amount_minor=lo.minor if lo else None, max_amount_minor=hi.minor if hi else None,
-        warning_percents=tuple(sorted(set(warnings))), calendar_id=calendar or None,
-        precedence=msg.precedence, active=msg.active,
+        min_amount_minor=lo.minor if lo else None,
+        max_amount_minor=hi.minor if hi else None,
+        warning_percents=tuple(sorted(set(warnings))),
+        calendar_id=calendar or None,
+        precedence=msg.precedence,
+        active=msg.active,
     ), text(msg.display_name, f("display_name"), v)
 
 
@@ -189,25 +210,42 @@ def calendar(msg: pb.Calendar, calendar_id: str) -> CalendarSpec:
     if msg.working_hours:
         hours = {}
         for n, wh in enumerate(msg.working_hours):
-            v.require(0 <= wh.day_of_week <= 6, f"calendar.working_hours[{n}].day_of_week", "must be 0..6")
+            v.require(
+                0 <= wh.day_of_week <= 6, f"calendar.working_hours[{n}].day_of_week", "must be 0..6"
+            )
             hours.setdefault(wh.day_of_week, []).append((wh.start, wh.end))
     dates = {}
     for name in ("extra_holidays", "extra_working_days"):
-        dates[name] = tuple(filter(None, (parse_date(d, f"calendar.{name}[{n}]", v)
-                                          for n, d in enumerate(getattr(msg, name)))))
+        dates[name] = tuple(
+            filter(
+                None,
+                (
+                    parse_date(d, f"calendar.{name}[{n}]", v)
+                    for n, d in enumerate(getattr(msg, name))
+                ),
+            )
+        )
     customer = name_id(msg.customer, "customers", "calendar.customer", v) if msg.customer else None
     team = msg.team.strip().upper()
     v.require(bool(msg.time_zone), "calendar.time_zone", "is required")
     v.raise_if_any()
     try:
         spec = CalendarSpec(
-            id=calendar_id, time_zone=msg.time_zone, hours=hours,
-            country=msg.country_code.upper() or None, subdivision=msg.subdivision or None,
-            extra_holidays=dates["extra_holidays"], extra_working_days=dates["extra_working_days"],
-            customer_id=customer, team=team or None, display_name=msg.display_name.strip()[:MAX_TEXT],
+            id=calendar_id,
+            time_zone=msg.time_zone,
+            hours=hours,
+            country=msg.country_code.upper() or None,
+            subdivision=msg.subdivision or None,
+            extra_holidays=dates["extra_holidays"],
+            extra_working_days=dates["extra_working_days"],
+            customer_id=customer,
+            team=team or None,
+            display_name=msg.display_name.strip()[:MAX_TEXT],
         )
         spec.build()
     except InvalidArgument as exc:  # name the request's fields
-        raise InvalidArgument(exc.message, violations=[
-            type(x)(f"calendar.{x.field}", x.description) for x in exc.violations]) from None
+        raise InvalidArgument(
+            exc.message,
+            violations=[type(x)(f"calendar.{x.field}", x.description) for x in exc.violations],
+        ) from None
     return spec

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from settle.disputes.v1 import disputes_pb2, disputes_pb2_grpc
-
 from common.clock import Clock, SystemClock
 from common.db import Database
 from common.idempotency import IdempotencyStore
@@ -19,6 +17,7 @@ from services.disputes.models import IdempotencyKeyRow, OutboxEventRow
 from services.disputes.service.context import DisputesContext
 from services.disputes.servicer import DisputesServicer
 from services.disputes.sweeper import Sweeper
+from settle.disputes.v1 import disputes_pb2, disputes_pb2_grpc
 
 SERVICE_NAME = disputes_pb2.DESCRIPTOR.services_by_name["DisputesService"].full_name
 DOWNSTREAM = ("accounts", "escalation")
@@ -34,19 +33,28 @@ class Assembly:
     relay: OutboxRelay
 
 
-def assemble(settings: Settings, telemetry: Telemetry | None = None, clock: Clock | None = None) -> Assembly:
+def assemble(
+    settings: Settings, telemetry: Telemetry | None = None, clock: Clock | None = None
+) -> Assembly:
     clock = clock or SystemClock()
     db = Database.from_url(settings.database_url)
     if telemetry is not None:
         telemetry.instrument_engine(db.engine)
     channels = {
-        name: open_channel(settings.downstream[name], secret=settings.internal_secret,
-                           service="disputes", default_deadline_s=settings.default_deadline_s)
+        name: open_channel(
+            settings.downstream[name],
+            secret=settings.internal_secret,
+            service="disputes",
+            default_deadline_s=settings.default_deadline_s,
+        )
         for name in DOWNSTREAM
     }
     ctx = DisputesContext(
-        db=db, clock=clock, idempotency=IdempotencyStore(IdempotencyKeyRow, clock),
-        outbox=Outbox(OutboxEventRow, clock), accounts=AccountsClient(channels["accounts"]),
+        db=db,
+        clock=clock,
+        idempotency=IdempotencyStore(IdempotencyKeyRow, clock),
+        outbox=Outbox(OutboxEventRow, clock),
+        accounts=AccountsClient(channels["accounts"]),
     )
     sweeper = Sweeper(ctx)
     relay = OutboxRelay(db, OutboxEventRow, clock, channels)
@@ -62,7 +70,9 @@ def assemble(settings: Settings, telemetry: Telemetry | None = None, clock: Cloc
         name="disputes",
         listen_addr=settings.listen_addr,
         internal_secret=settings.internal_secret,
-        register=lambda server: disputes_pb2_grpc.add_DisputesServiceServicer_to_server(servicer, server),
+        register=lambda server: disputes_pb2_grpc.add_DisputesServiceServicer_to_server(
+            servicer, server
+        ),
         service_names=(SERVICE_NAME,),
         ready_check=db.ping,
         workers=[sweeper.run, relay.run] if settings.workers_enabled else [],
@@ -71,5 +81,7 @@ def assemble(settings: Settings, telemetry: Telemetry | None = None, clock: Cloc
     return Assembly(process, ctx, sweeper, relay)
 
 
-def build(settings: Settings, telemetry: Telemetry | None = None, clock: Clock | None = None) -> ServiceProcess:
+def build(
+    settings: Settings, telemetry: Telemetry | None = None, clock: Clock | None = None
+) -> ServiceProcess:
     return assemble(settings, telemetry, clock).process

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from settle.disputes.v1 import disputes_pb2 as pb
-from settle.disputes.v1 import disputes_pb2_grpc
-
 from common.errors import InvalidArgument, Violations
 from common.ids import parse_name
 from common.listing import parse_filter, parse_order_by, parse_page, query_key
@@ -15,6 +12,8 @@ from services.disputes.domain.status import Action
 from services.disputes.service import casework, intake, resolution, workflow
 from services.disputes.service.context import DisputesContext
 from services.disputes.servicer_admin import AdminMethods
+from settle.disputes.v1 import disputes_pb2 as pb
+from settle.disputes.v1 import disputes_pb2_grpc
 
 DISPUTE_FILTERS = {
     "status": lambda s: req.enum_name(pb.Dispute.Status, s),
@@ -54,8 +53,10 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
         key = query_key(request.filter, order)
         page = parse_page(request.page_size, request.page_token, key)
         views = await casework.list_disputes(self.ctx, terms, order, page)
-        return pb.ListDisputesResponse(disputes=[convert.dispute(v) for v in views],
-                                       next_page_token=page.next_token(len(views), key))
+        return pb.ListDisputesResponse(
+            disputes=[convert.dispute(v) for v in views],
+            next_page_token=page.next_token(len(views), key),
+        )
 
     async def UpdateDispute(self, request, context):
         d = request.dispute
@@ -69,7 +70,9 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
             coordinator=req.text(d.coordinator, "dispute.coordinator", v),
         )
         v.raise_if_any()
-        return convert.dispute(await casework.update_dispute(self.ctx, case_id, d.etag, data, fields))
+        return convert.dispute(
+            await casework.update_dispute(self.ctx, case_id, d.etag, data, fields)
+        )
 
     async def _move(self, request, action: Action, *, comment_required=False, **kw):
         case_id = req.dispute_id(request.name)
@@ -89,9 +92,16 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
         return await self._move(request, Action.START)
 
     async def PauseDispute(self, request, context):
-        if request.reason == pb.PAUSE_REASON_UNSPECIFIED or request.reason not in pb.PauseReason.values():
-            raise InvalidArgument.of("reason", "PENDING_CUSTOMER or PENDING_THIRD_PARTY is required")
-        return await self._move(request, Action.PAUSE, pause_reason=pb.PauseReason.Name(request.reason))
+        if (
+            request.reason == pb.PAUSE_REASON_UNSPECIFIED
+            or request.reason not in pb.PauseReason.values()
+        ):
+            raise InvalidArgument.of(
+                "reason", "PENDING_CUSTOMER or PENDING_THIRD_PARTY is required"
+            )
+        return await self._move(
+            request, Action.PAUSE, pause_reason=pb.PauseReason.Name(request.reason)
+        )
 
     async def ResumeDispute(self, request, context):
         return await self._move(request, Action.RESUME)
@@ -100,7 +110,9 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
         v = Violations()
         reason = req.code(request.reason_code, "reason_code", v)
         team = request.team.strip().upper()
-        v.require(not team or team in workflow.TEAMS, "team", f"must be one of {workflow.TEAMS} or empty")
+        v.require(
+            not team or team in workflow.TEAMS, "team", f"must be one of {workflow.TEAMS} or empty"
+        )
         summary = req.text(request.summary, "summary", v, limit=1000)
         v.raise_if_any()
         escalation = workflow.Escalation(reason, team, summary)
@@ -114,7 +126,9 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
         comment = _comment(request.comment, v)
         decisions = req.decisions(request.decisions, v)
         v.raise_if_any()
-        view = await resolution.resolve(self.ctx, case_id, request.etag, cause, outcome, comment, decisions)
+        view = await resolution.resolve(
+            self.ctx, case_id, request.etag, cause, outcome, comment, decisions
+        )
         return convert.dispute(view)
 
     async def CloseDispute(self, request, context):
@@ -140,7 +154,11 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
         case_id = req.dispute_id(request.parent, "parent")
         v = Violations()
         uri = req.text(request.evidence.uri, "evidence.uri", v, required=True, limit=2000)
-        v.require(not uri or uri.startswith(("https://", "http://")), "evidence.uri", "must be an http(s) link")
+        v.require(
+            not uri or uri.startswith(("https://", "http://")),
+            "evidence.uri",
+            "must be an http(s) link",
+        )
         description = req.text(request.evidence.description, "evidence.description", v, limit=500)
         v.raise_if_any()
         return convert.evidence(await casework.add_evidence(self.ctx, case_id, uri, description))
@@ -150,23 +168,37 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
         key = query_key(case_id)
         page = parse_page(request.page_size, request.page_token, key)
         rows = await casework.list_history(self.ctx, case_id, page)
-        return pb.ListDisputeHistoryResponse(entries=[convert.history_entry(r) for r in rows],
-                                             next_page_token=page.next_token(len(rows), key))
+        return pb.ListDisputeHistoryResponse(
+            entries=[convert.history_entry(r) for r in rows],
+            next_page_token=page.next_token(len(rows), key),
+        )
 
     async def ApplyEscalationAnswer(self, request, context):
         case_id = req.dispute_id(request.dispute, "dispute")
         v = Violations()
-        v.require(request.escalation.startswith("escalations/"), "escalation", "must look like 'escalations/{id}'")
-        v.require(request.kind in ("RESOLVED", "HANDED_BACK"), "kind", "must be RESOLVED or HANDED_BACK")
+        v.require(
+            request.escalation.startswith("escalations/"),
+            "escalation",
+            "must look like 'escalations/{id}'",
+        )
+        v.require(
+            request.kind in ("RESOLVED", "HANDED_BACK"), "kind", "must be RESOLVED or HANDED_BACK"
+        )
         v.require(bool(request.request_id), "request_id", "is required (the event id)")
         answer = casework.EscalationAnswer(
-            escalation=request.escalation, team=req.text(request.team, "team", v),
-            kind=request.kind, outcome_code=req.text(request.outcome_code, "outcome_code", v),
+            escalation=request.escalation,
+            team=req.text(request.team, "team", v),
+            kind=request.kind,
+            outcome_code=req.text(request.outcome_code, "outcome_code", v),
             note=req.text(request.note, "note", v, limit=req.MAX_NOTE),
-            evidence_links=tuple(req.text(link, f"evidence_links[{n}]", v, limit=2000)
-                                 for n, link in enumerate(request.evidence_links)),
+            evidence_links=tuple(
+                req.text(link, f"evidence_links[{n}]", v, limit=2000)
+                for n, link in enumerate(request.evidence_links)
+            ),
             answered_by=req.text(request.answered_by, "answered_by", v),
         )
         v.raise_if_any()
-        view = await casework.apply_escalation_answer(self.ctx, case_id, answer, request_key(request))
+        view = await casework.apply_escalation_answer(
+            self.ctx, case_id, answer, request_key(request)
+        )
         return convert.dispute(view)

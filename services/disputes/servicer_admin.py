@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from google.protobuf.field_mask_pb2 import FieldMask
-from settle.disputes.v1 import disputes_pb2 as pb
 
 from common.errors import InvalidArgument, Violations
 from common.listing import parse_bool, parse_filter, parse_page, query_key
@@ -11,20 +10,22 @@ from common.protoconv import request_key
 from services.disputes import convert
 from services.disputes import requests as req
 from services.disputes.service import catalog, sla_admin
+from settle.disputes.v1 import disputes_pb2 as pb
 
 
 def _key(name: str, collection: str, field: str = "name") -> str:
     prefix = f"{collection}/"
-    if not name.startswith(prefix) or not name[len(prefix):]:
+    if not name.startswith(prefix) or not name[len(prefix) :]:
         raise InvalidArgument.of(field, f"must look like '{collection}/{{id}}'")
-    return name[len(prefix):]
+    return name[len(prefix) :]
 
 
 def _merged(current, given, fields: tuple[str, ...]):
     """The stored resource with the masked fields taken from the request, validated as a whole
     (the etag in the update's transaction guards against a change in between)."""
-    FieldMask(paths=list(fields)).MergeMessage(given, current, replace_message_field=True,
-                                               replace_repeated_field=True)
+    FieldMask(paths=list(fields)).MergeMessage(
+        given, current, replace_message_field=True, replace_repeated_field=True
+    )
     return current
 
 
@@ -43,8 +44,9 @@ class AdminMethods:
         return [to_pb(r) for r in rows], page.next_token(len(rows), key)
 
     async def ListReasonCodes(self, request, context):
-        rows, token = await self._list_codes(request, "reason", {"active": parse_bool, "code": str},
-                                             convert.reason_code)
+        rows, token = await self._list_codes(
+            request, "reason", {"active": parse_bool, "code": str}, convert.reason_code
+        )
         return pb.ListReasonCodesResponse(reason_codes=rows, next_page_token=token)
 
     async def CreateReasonCode(self, request, context):
@@ -78,14 +80,17 @@ class AdminMethods:
             code=req.code(m.code, "root_cause.code", v),
             display_name=req.text(m.display_name, "root_cause.display_name", v),
             description=req.text(m.description, "root_cause.description", v, limit=1000),
-            owning_team=team, requires_note=m.requires_note,
+            owning_team=team,
+            requires_note=m.requires_note,
         )
         v.raise_if_any()
         row = await catalog.create_code(self.ctx, "root_cause", values, request_key(request))
         return convert.root_cause(row)
 
     async def DeactivateRootCause(self, request, context):
-        row = await catalog.deactivate_code(self.ctx, "root_cause", _key(request.name, "rootCauses"))
+        row = await catalog.deactivate_code(
+            self.ctx, "root_cause", _key(request.name, "rootCauses")
+        )
         return convert.root_cause(row)
 
     async def ListSlaPolicies(self, request, context):
@@ -93,8 +98,10 @@ class AdminMethods:
         terms = parse_filter(request.filter, filters)
         page, key = _page(request, "policies", request.filter)
         rows = await sla_admin.list_policies(self.ctx, terms, page)
-        return pb.ListSlaPoliciesResponse(sla_policies=[convert.sla_policy(r) for r in rows],
-                                          next_page_token=page.next_token(len(rows), key))
+        return pb.ListSlaPoliciesResponse(
+            sla_policies=[convert.sla_policy(r) for r in rows],
+            next_page_token=page.next_token(len(rows), key),
+        )
 
     async def GetSlaPolicy(self, request, context):
         row = await sla_admin.get_policy(self.ctx, _key(request.name, "slaPolicies"))
@@ -113,24 +120,32 @@ class AdminMethods:
         fields = req.mask(request.update_mask, sla_admin.POLICY_FIELDS)
         current = convert.sla_policy(await sla_admin.get_policy(self.ctx, policy_id))
         policy, display_name = req.policy(_merged(current, request.sla_policy, fields), policy_id)
-        row = await sla_admin.update_policy(self.ctx, policy, display_name, request.sla_policy.etag, fields)
+        row = await sla_admin.update_policy(
+            self.ctx, policy, display_name, request.sla_policy.etag, fields
+        )
         return convert.sla_policy(row)
 
     async def ListCalendars(self, request, context):
         page, key = _page(request, "calendars")
         rows = await sla_admin.list_calendars(self.ctx, page)
-        return pb.ListCalendarsResponse(calendars=[convert.calendar(r) for r in rows],
-                                        next_page_token=page.next_token(len(rows), key))
+        return pb.ListCalendarsResponse(
+            calendars=[convert.calendar(r) for r in rows],
+            next_page_token=page.next_token(len(rows), key),
+        )
 
     async def GetCalendar(self, request, context):
-        return convert.calendar(await sla_admin.get_calendar(self.ctx, _key(request.name, "calendars")))
+        return convert.calendar(
+            await sla_admin.get_calendar(self.ctx, _key(request.name, "calendars"))
+        )
 
     async def CreateCalendar(self, request, context):
         v = Violations()
         calendar_id = req.slug(request.calendar_id, "calendar_id", v)
         v.raise_if_any()
         spec = req.calendar(request.calendar, calendar_id)
-        return convert.calendar(await sla_admin.create_calendar(self.ctx, spec, request_key(request)))
+        return convert.calendar(
+            await sla_admin.create_calendar(self.ctx, spec, request_key(request))
+        )
 
     async def UpdateCalendar(self, request, context):
         calendar_id = _key(request.calendar.name, "calendars", "calendar.name")

@@ -30,7 +30,8 @@ from services.disputes.service.context import DisputesContext
 log = structlog.get_logger("settle.disputes.sweeper")
 tracer = trace.get_tracer("settle.disputes.sweeper")
 firings = metrics.get_meter("settle.disputes").create_counter(
-    "settle.sla.firings", description="SLA warnings and breaches fired, by clock and threshold")
+    "settle.sla.firings", description="SLA warnings and breaches fired, by clock and threshold"
+)
 ACTOR = "rule:sla"
 
 
@@ -100,7 +101,8 @@ class Sweeper:
                 return SweepResult(0, 0)
             cases = await repo.try_lock_disputes(session, {m.dispute_id for m in due})
             calendars = await self.ctx.calendars.load(
-                session, {c.calendar_id for case in cases.values() for c in case.clocks})
+                session, {c.calendar_id for case in cases.values() for c in case.clocks}
+            )
             for milestone in due:
                 case = cases.get(milestone.dispute_id)
                 if case is None:
@@ -114,8 +116,11 @@ class Sweeper:
                             self._fire(session, case, calendars, milestone, now)
                         fired += 1
                     except Exception:
-                        log.exception("milestone firing failed", milestone=milestone.id,
-                                      dispute_id=milestone.dispute_id)
+                        log.exception(
+                            "milestone firing failed",
+                            milestone=milestone.id,
+                            dispute_id=milestone.dispute_id,
+                        )
                         failed += 1
         return SweepResult(fired, skipped, failed)
 
@@ -129,33 +134,55 @@ class Sweeper:
         row.fired = ",".join([*filter(None, row.fired.split(",")), milestone.name])
         breach = milestone.name == "BREACH"
         kind = "CLOCK_BREACHED" if breach else "CLOCK_WARNED"
-        details = {"clock": row.kind, "cycle": row.cycle, "threshold": milestone.name,
-                   "due_time": milestone.due_at.isoformat(), "fired_time": now.isoformat(),
-                   "lateness_ms": lateness_ms, "remaining": remaining, "policy": row.policy_id}
+        details = {
+            "clock": row.kind,
+            "cycle": row.cycle,
+            "threshold": milestone.name,
+            "due_time": milestone.due_at.isoformat(),
+            "fired_time": now.isoformat(),
+            "lateness_ms": lateness_ms,
+            "remaining": remaining,
+            "policy": row.policy_id,
+        }
         with self._span(case, row, milestone, remaining):
             history.record(session, case, kind, ACTOR, now, details=details)
             events.escalate(
-                self.ctx.outbox, session, case,
+                self.ctx.outbox,
+                session,
+                case,
                 reason_code="SLA_BREACH" if breach else "SLA_WARNING",
                 summary=f"{row.kind.lower()} clock {milestone.name.lower()} on {case.title}",
                 raised_by="rule:sla-breach" if breach else "rule:sla-warning",
-                trigger_event_id=milestone.id, clock=row.kind, threshold=milestone.name,
+                trigger_event_id=milestone.id,
+                clock=row.kind,
+                threshold=milestone.name,
                 due_time=milestone.due_at.isoformat(),
             )
             desk.refresh_case()
         firings.add(1, {"clock": row.kind, "threshold": milestone.name})
-        log.info("sla milestone fired", dispute_id=case.id, clock=row.kind,
-                 threshold=milestone.name, lateness_ms=lateness_ms)
+        log.info(
+            "sla milestone fired",
+            dispute_id=case.id,
+            clock=row.kind,
+            threshold=milestone.name,
+            lateness_ms=lateness_ms,
+        )
 
     def _span(self, case, row: ClockRow, milestone: MilestoneRow, remaining):
         links = []
         if case.origin_traceparent:  # a breach links back to the trace that opened the case
-            origin = trace.get_current_span(propagate.extract({"traceparent": case.origin_traceparent}))
+            origin = trace.get_current_span(
+                propagate.extract({"traceparent": case.origin_traceparent})
+            )
             links.append(trace.Link(origin.get_span_context()))
         return tracer.start_as_current_span(
-            f"sla {milestone.name.lower()}", links=links,
-            attributes={"settle.dispute.id": case.id, "settle.sla.clock": row.kind,
-                        "settle.sla.threshold": milestone.name,
-                        "settle.sla.target_s": row.target_us / 1e6,
-                        "settle.sla.remaining_s": remaining.total_seconds()},
+            f"sla {milestone.name.lower()}",
+            links=links,
+            attributes={
+                "settle.dispute.id": case.id,
+                "settle.sla.clock": row.kind,
+                "settle.sla.threshold": milestone.name,
+                "settle.sla.target_s": row.target_us / 1e6,
+                "settle.sla.remaining_s": remaining.total_seconds(),
+            },
         )

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from settle.accounts.v1 import accounts_pb2_grpc
-from settle.disputes.v1 import disputes_pb2_grpc
 from sqlalchemy import func, select, update
 
 from common.clock import ManualClock
@@ -16,6 +14,8 @@ from common.settings import Settings
 from services.accounts.server import build as build_accounts
 from services.disputes.models import OutboxEventRow
 from services.disputes.server import Assembly, assemble
+from settle.accounts.v1 import accounts_pb2_grpc
+from settle.disputes.v1 import disputes_pb2_grpc
 from tests.accounts.conftest import accounts_settings
 from tests.disputes.support import FakeEscalation, fake_escalation
 from tests.support.rpc import TEST_SECRET, channel, running
@@ -23,11 +23,18 @@ from tests.support.rpc import TEST_SECRET, channel, running
 MONDAY_9 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def disputes_settings(url: str, accounts_addr: str, escalation_addr: str, *, workers: bool) -> Settings:
+def disputes_settings(
+    url: str, accounts_addr: str, escalation_addr: str, *, workers: bool
+) -> Settings:
     return Settings(
-        service="disputes", database_url=url, listen_addr="127.0.0.1:0", development=True,
-        internal_secret=TEST_SECRET, log_level="WARNING",
-        downstream={"accounts": accounts_addr, "escalation": escalation_addr}, workers_enabled=workers,
+        service="disputes",
+        database_url=url,
+        listen_addr="127.0.0.1:0",
+        development=True,
+        internal_secret=TEST_SECRET,
+        log_level="WARNING",
+        downstream={"accounts": accounts_addr, "escalation": escalation_addr},
+        workers_enabled=workers,
     )
 
 
@@ -50,13 +57,15 @@ class System:
                 pass
             pending = OutboxEventRow.delivered_at.is_(None) & OutboxEventRow.dead_at.is_(None)
             async with self.assembly.ctx.db.transaction() as session:
-                delivered = await session.scalar(select(func.count()).where(
-                    OutboxEventRow.delivered_at.is_not(None)))
+                delivered = await session.scalar(
+                    select(func.count()).where(OutboxEventRow.delivered_at.is_not(None))
+                )
                 waiting = await session.scalar(select(func.count()).where(pending))
                 if not waiting:
                     break
-                await session.execute(update(OutboxEventRow).where(pending).values(
-                    available_at=self.clock.now()))
+                await session.execute(
+                    update(OutboxEventRow).where(pending).values(available_at=self.clock.now())
+                )
         new, self.delivered_total = delivered - self.delivered_total, delivered
         return new
 
@@ -80,8 +89,19 @@ async def system(backend, database_factory):
         fake_escalation() as (escalation, escalation_addr),
         running(build_accounts(accounts_settings(accounts_url), clock=clock)) as accounts_addr,
     ):
-        asm = assemble(disputes_settings(disputes_url, accounts_addr, escalation_addr, workers=False),
-                       clock=clock)
-        async with running(asm.process) as address, channel(address) as ch, channel(accounts_addr) as ach:
-            yield System(disputes_pb2_grpc.DisputesServiceStub(ch),
-                         accounts_pb2_grpc.AccountsServiceStub(ach), clock, asm, escalation)
+        asm = assemble(
+            disputes_settings(disputes_url, accounts_addr, escalation_addr, workers=False),
+            clock=clock,
+        )
+        async with (
+            running(asm.process) as address,
+            channel(address) as ch,
+            channel(accounts_addr) as ach,
+        ):
+            yield System(
+                disputes_pb2_grpc.DisputesServiceStub(ch),
+                accounts_pb2_grpc.AccountsServiceStub(ach),
+                clock,
+                asm,
+                escalation,
+            )

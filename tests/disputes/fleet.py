@@ -24,13 +24,17 @@ class FakeAccounts:
         return CustomerFacts(customer_id, "MEDIUM")
 
     async def invoice(self, invoice_id: str, field: str) -> InvoiceFacts:
-        return InvoiceFacts(invoice_id, CUSTOMER, f"N-{invoice_id[:8]}", "EUR", 100_000, 0, {1: 100_000})
+        return InvoiceFacts(
+            invoice_id, CUSTOMER, f"N-{invoice_id[:8]}", "EUR", 100_000, 0, {1: 100_000}
+        )
 
 
 def context(url: str, clock: Clock, pool_size: int = 5) -> DisputesContext:
     return DisputesContext(
-        db=Database.from_url(url, pool_size=pool_size), clock=clock,
-        idempotency=IdempotencyStore(IdempotencyKeyRow, clock), outbox=Outbox(OutboxEventRow, clock),
+        db=Database.from_url(url, pool_size=pool_size),
+        clock=clock,
+        idempotency=IdempotencyStore(IdempotencyKeyRow, clock),
+        outbox=Outbox(OutboxEventRow, clock),
         accounts=FakeAccounts(),
     )
 
@@ -38,8 +42,13 @@ def context(url: str, clock: Clock, pool_size: int = 5) -> DisputesContext:
 async def open_cases(ctx: DisputesContext, n: int) -> list[str]:
     names = []
     for _ in range(n):
-        data = NewDispute(customer_id=CUSTOMER, title="fleet", reason_code="PRICING",
-                          priority=Priority.MEDIUM, items=(ItemRequest(new_id()),))
+        data = NewDispute(
+            customer_id=CUSTOMER,
+            title="fleet",
+            reason_code="PRICING",
+            priority=Priority.MEDIUM,
+            items=(ItemRequest(new_id()),),
+        )
         view = await create_dispute(ctx, data, RequestKey("", ""))
         names.append(view.case.id)
     return names

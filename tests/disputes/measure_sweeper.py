@@ -34,8 +34,10 @@ async def main(cases: int, sweepers: int) -> None:
         fired = await asyncio.gather(*(_drain(Sweeper(c)) for c in parts))
         took = time.perf_counter() - started
         print(f"{cases} cases opened in {made:.2f}s ({cases / made:.0f}/s)")
-        print(f"{sum(fired)} milestones fired by {sweepers} sweeper(s) {fired} in {took:.2f}s "
-              f"= {sum(fired) / took:.0f} firings/s")
+        print(
+            f"{sum(fired)} milestones fired by {sweepers} sweeper(s) {fired} in {took:.2f}s "
+            f"= {sum(fired) / took:.0f} firings/s"
+        )
         for c in (writer, *parts):
             await c.db.dispose()
     finally:
@@ -43,5 +45,9 @@ async def main(cases: int, sweepers: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 200,
-                     int(sys.argv[2]) if len(sys.argv) > 2 else 1))
+    asyncio.run(
+        main(
+            int(sys.argv[1]) if len(sys.argv) > 1 else 200,
+            int(sys.argv[2]) if len(sys.argv) > 2 else 1,
+        )
+    )

@@ -5,11 +5,11 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 import grpc
+
+from services.disputes import escalation_messages
 from settle.accounts.v1 import accounts_pb2 as apb
 from settle.common.v1.common_pb2 import Money
 from settle.disputes.v1 import disputes_pb2 as pb
-
-from services.disputes import escalation_messages
 
 
 def eur(amount: str) -> Money:
@@ -17,24 +17,52 @@ def eur(amount: str) -> Money:
 
 
 async def customer(stub, ref: str = "C-1", **fields) -> apb.Customer:
-    fields = {"display_name": "Acme GmbH", "external_ref": ref, "currency_code": "EUR",
-              "risk_class": apb.MEDIUM, **fields}
+    fields = {
+        "display_name": "Acme GmbH",
+        "external_ref": ref,
+        "currency_code": "EUR",
+        "risk_class": apb.MEDIUM,
+        **fields,
+    }
     return await stub.CreateCustomer(apb.CreateCustomerRequest(customer=apb.Customer(**fields)))
 
 
-async def invoice(stub, customer_name: str, number: str, amount: str = "1000.00",
-                  currency: str = "EUR", lines: tuple[str, ...] = ("800.00", "200.00")) -> apb.Invoice:
+async def invoice(
+    stub,
+    customer_name: str,
+    number: str,
+    amount: str = "1000.00",
+    currency: str = "EUR",
+    lines: tuple[str, ...] = ("800.00", "200.00"),
+) -> apb.Invoice:
     money = lambda a: Money(currency_code=currency, amount=a)  # noqa: E731
-    return await stub.CreateInvoice(apb.CreateInvoiceRequest(invoice=apb.Invoice(
-        customer=customer_name, external_number=number, invoice_date="2026-01-02",
-        due_date="2026-02-01", amount=money(amount),
-        lines=[apb.InvoiceLine(description=f"line {n + 1}", amount=money(a)) for n, a in enumerate(lines)],
-    )))
+    return await stub.CreateInvoice(
+        apb.CreateInvoiceRequest(
+            invoice=apb.Invoice(
+                customer=customer_name,
+                external_number=number,
+                invoice_date="2026-01-02",
+                due_date="2026-02-01",
+                amount=money(amount),
+                lines=[
+                    apb.InvoiceLine(description=f"line {n + 1}", amount=money(a))
+                    for n, a in enumerate(lines)
+                ],
+            )
+        )
+    )
 
 
-def new_case(customer_name: str, *items: pb.DisputedItem, reason: str = "PRICING", **fields) -> pb.Dispute:
-    return pb.Dispute(customer=customer_name, title="Price differs from contract", reason_code=reason,
-                      items=list(items), **fields)
+def new_case(
+    customer_name: str, *items: pb.DisputedItem, reason: str = "PRICING", **fields
+) -> pb.Dispute:
+    return pb.Dispute(
+        customer=customer_name,
+        title="Price differs from contract",
+        reason_code=reason,
+        items=list(items),
+        **fields,
+    )
 
 
 def whole(invoice_name: str) -> pb.DisputedItem:

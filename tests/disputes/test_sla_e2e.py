@@ -7,14 +7,13 @@ import asyncio
 import time
 from datetime import UTC, datetime
 
+from common.clock import SystemClock
+from services.accounts.server import build as build_accounts
+from services.disputes.server import build
 from settle.accounts.v1 import accounts_pb2 as apb
 from settle.accounts.v1 import accounts_pb2_grpc
 from settle.disputes.v1 import disputes_pb2 as pb
 from settle.disputes.v1 import disputes_pb2_grpc
-
-from common.clock import SystemClock
-from services.accounts.server import build as build_accounts
-from services.disputes.server import build
 from tests.accounts.conftest import accounts_settings
 from tests.disputes import support as s
 from tests.disputes.conftest import disputes_settings
@@ -40,24 +39,42 @@ async def test_warning_and_breach_fire_on_time_with_the_service_running(backend,
     async with (
         s.fake_escalation() as (escalation, escalation_addr),
         running(build_accounts(accounts_settings(accounts_url), clock=clock)) as accounts_addr,
-        running(build(disputes_settings(disputes_url, accounts_addr, escalation_addr, workers=True),
-                      clock=clock)) as address,
-        channel(address) as ch, channel(accounts_addr) as ach,
+        running(
+            build(
+                disputes_settings(disputes_url, accounts_addr, escalation_addr, workers=True),
+                clock=clock,
+            )
+        ) as address,
+        channel(address) as ch,
+        channel(accounts_addr) as ach,
     ):
         disputes = disputes_pb2_grpc.DisputesServiceStub(ch)
         accounts = accounts_pb2_grpc.AccountsServiceStub(ach)
         for kind, value in ((pb.RESOLVE, TARGET_S), (pb.ACKNOWLEDGE, 3600)):
-            await disputes.CreateSlaPolicy(pb.CreateSlaPolicyRequest(sla_policy=pb.SlaPolicy(
-                clock=kind, target=pb.SlaTarget(value=value, unit=pb.CALENDAR_SECONDS),
-                reason_codes=["WRONG_ITEM"], precedence=100, active=True)))
+            await disputes.CreateSlaPolicy(
+                pb.CreateSlaPolicyRequest(
+                    sla_policy=pb.SlaPolicy(
+                        clock=kind,
+                        target=pb.SlaTarget(value=value, unit=pb.CALENDAR_SECONDS),
+                        reason_codes=["WRONG_ITEM"],
+                        precedence=100,
+                        active=True,
+                    )
+                )
+            )
         c = await s.customer(accounts)
         inv = await s.invoice(accounts, c.name, "INV-E2E")
-        case = await disputes.CreateDispute(pb.CreateDisputeRequest(
-            dispute=s.new_case(c.name, s.partial(inv.name, "250.00"), reason="WRONG_ITEM")))
+        case = await disputes.CreateDispute(
+            pb.CreateDisputeRequest(
+                dispute=s.new_case(c.name, s.partial(inv.name, "250.00"), reason="WRONG_ITEM")
+            )
+        )
         opened = case.create_time.ToDatetime(tzinfo=UTC)
 
         async def fired():
-            reply = await disputes.ListDisputeHistory(pb.ListDisputeHistoryRequest(parent=case.name))
+            reply = await disputes.ListDisputeHistory(
+                pb.ListDisputeHistoryRequest(parent=case.name)
+            )
             entries = [e for e in reply.entries if e.kind in ("CLOCK_WARNED", "CLOCK_BREACHED")]
             return entries if len(entries) == 3 else None
 
@@ -81,6 +98,10 @@ async def test_warning_and_breach_fire_on_time_with_the_service_running(backend,
             return invoice.held_amount.amount == "250.00" and len(escalation.received) == 3
 
         await _wait_for(delivered, timeout_s=5)
-        assert [e.reason_code for e in escalation.received] == ["SLA_WARNING", "SLA_WARNING", "SLA_BREACH"]
+        assert [e.reason_code for e in escalation.received] == [
+            "SLA_WARNING",
+            "SLA_WARNING",
+            "SLA_BREACH",
+        ]
         final = await disputes.GetDispute(pb.GetDisputeRequest(name=case.name))
         assert final.sla_state == pb.BREACHED

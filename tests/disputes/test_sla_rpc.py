@@ -6,17 +6,19 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from settle.disputes.v1 import disputes_pb2 as pb
-
 from services.disputes.sweeper import Sweeper
+from settle.disputes.v1 import disputes_pb2 as pb
 from tests.disputes import support as s
 
 
 async def _case(system, reason="PRICING", **fields):
     c = await s.customer(system.accounts, fields.pop("ref", "C-1"))
     inv = await s.invoice(system.accounts, c.name, fields.pop("number", "INV-1"))
-    return await system.disputes.CreateDispute(pb.CreateDisputeRequest(
-        dispute=s.new_case(c.name, s.whole(inv.name), reason=reason, **fields)))
+    return await system.disputes.CreateDispute(
+        pb.CreateDisputeRequest(
+            dispute=s.new_case(c.name, s.whole(inv.name), reason=reason, **fields)
+        )
+    )
 
 
 async def _get(system, case):
@@ -42,8 +44,15 @@ async def test_warnings_and_breach_fire_once_each_when_due(system):
     assert (await _get(system, case)).sla_state == pb.WARNED
     await system.relay()
     (warning,) = system.escalation.received
-    assert (warning.reason_code, warning.raised_by, warning.subject) == ("SLA_WARNING", "rule:sla-warning", case.name)
-    assert warning.attributes["clock"] == "ACKNOWLEDGE" and warning.attributes["threshold"] == "WARNING_50"
+    assert (warning.reason_code, warning.raised_by, warning.subject) == (
+        "SLA_WARNING",
+        "rule:sla-warning",
+        case.name,
+    )
+    assert (
+        warning.attributes["clock"] == "ACKNOWLEDGE"
+        and warning.attributes["threshold"] == "WARNING_50"
+    )
     assert warning.trigger_event_id and warning.request_id
 
     system.clock.set(_at(2, 17, 0))
@@ -54,11 +63,18 @@ async def test_warnings_and_breach_fire_once_each_when_due(system):
     assert ack.business_time_remaining.ToTimedelta() == timedelta(0)
     fired = await _events(system, case, "CLOCK_WARNED", "CLOCK_BREACHED")
     assert [(e.details["clock"], e.details["threshold"]) for e in fired] == [
-        ("ACKNOWLEDGE", "WARNING_50"), ("ACKNOWLEDGE", "WARNING_75"), ("ACKNOWLEDGE", "BREACH")]
+        ("ACKNOWLEDGE", "WARNING_50"),
+        ("ACKNOWLEDGE", "WARNING_75"),
+        ("ACKNOWLEDGE", "BREACH"),
+    ]
     assert [int(e.details["lateness_ms"]) for e in fired] == [0, 2 * 3600 * 1000, 0]
     assert all(e.actor == "rule:sla" and e.version == current_version(current) for e in fired)
     await system.relay()
-    assert [e.reason_code for e in system.escalation.received] == ["SLA_WARNING", "SLA_WARNING", "SLA_BREACH"]
+    assert [e.reason_code for e in system.escalation.received] == [
+        "SLA_WARNING",
+        "SLA_WARNING",
+        "SLA_BREACH",
+    ]
 
 
 def current_version(case) -> int:
@@ -87,7 +103,8 @@ async def test_a_sweeper_stopped_past_several_due_times_fires_them_all_on_restar
         await task
     fired = await _events(system, case, "CLOCK_WARNED", "CLOCK_BREACHED")
     assert sorted((e.details["clock"], e.details["threshold"]) for e in fired) == sorted(
-        (k, t) for k in ("ACKNOWLEDGE", "RESOLVE") for t in ("WARNING_50", "WARNING_75", "BREACH"))
+        (k, t) for k in ("ACKNOWLEDGE", "RESOLVE") for t in ("WARNING_50", "WARNING_75", "BREACH")
+    )
     assert await system.sweep() == 0
 
 
@@ -95,9 +112,14 @@ async def test_paused_time_is_excluded_and_milestones_follow_the_pause(system):
     case = await _case(system, assignee="user:alice")
     case = await system.disputes.StartDispute(pb.StartDisputeRequest(name=case.name))
     system.clock.set(_at(2, 11))  # 2 business hours spent
-    case = await system.disputes.PauseDispute(pb.PauseDisputeRequest(
-        name=case.name, reason=pb.PENDING_THIRD_PARTY, comment="waiting for the carrier"))
-    assert case.pause_reason == pb.PENDING_THIRD_PARTY and case.status == pb.Dispute.PENDING_CUSTOMER
+    case = await system.disputes.PauseDispute(
+        pb.PauseDisputeRequest(
+            name=case.name, reason=pb.PENDING_THIRD_PARTY, comment="waiting for the carrier"
+        )
+    )
+    assert (
+        case.pause_reason == pb.PENDING_THIRD_PARTY and case.status == pb.Dispute.PENDING_CUSTOMER
+    )
     system.clock.set(_at(13, 10))  # a week and a half paused: nothing may fire
     assert await system.sweep() == 0
     case = await system.disputes.ResumeDispute(pb.ResumeDisputeRequest(name=case.name))
@@ -112,37 +134,66 @@ async def test_paused_time_is_excluded_and_milestones_follow_the_pause(system):
     system.clock.set(_at(17, 12))
     assert await system.sweep() == 1
     (warned,) = await _events(system, case, "CLOCK_WARNED")
-    assert warned.details["clock"] == "RESOLVE" and warned.details["due_time"] == _at(17, 12).isoformat()
+    assert (
+        warned.details["clock"] == "RESOLVE"
+        and warned.details["due_time"] == _at(17, 12).isoformat()
+    )
 
 
 async def test_holidays_and_time_zones_of_the_customer_calendar(system):
     c = await s.customer(system.accounts, "C-DE")
-    await system.disputes.CreateCalendar(pb.CreateCalendarRequest(calendar_id="acme-berlin", calendar=pb.Calendar(
-        time_zone="Europe/Berlin", country_code="DE", customer=c.name,
-        working_hours=[pb.WorkingHours(day_of_week=d, start="08:00", end="16:00") for d in range(5)])))
+    await system.disputes.CreateCalendar(
+        pb.CreateCalendarRequest(
+            calendar_id="acme-berlin",
+            calendar=pb.Calendar(
+                time_zone="Europe/Berlin",
+                country_code="DE",
+                customer=c.name,
+                working_hours=[
+                    pb.WorkingHours(day_of_week=d, start="08:00", end="16:00") for d in range(5)
+                ],
+            ),
+        )
+    )
     system.clock.set(datetime(2026, 3, 30, 6, 0, tzinfo=UTC))  # Monday 08:00 in Berlin (CEST)
     inv = await s.invoice(system.accounts, c.name, "INV-DE")
-    case = await system.disputes.CreateDispute(pb.CreateDisputeRequest(
-        dispute=s.new_case(c.name, s.whole(inv.name))))
+    case = await system.disputes.CreateDispute(
+        pb.CreateDisputeRequest(dispute=s.new_case(c.name, s.whole(inv.name)))
+    )
     resolve = next(x for x in case.clocks if x.kind == pb.RESOLVE)
     assert resolve.calendar == "calendars/acme-berlin"
     # 5 × 8 h: Mon–Thu, then Good Friday and Easter Monday are holidays → Tuesday 16:00 Berlin
     assert resolve.due_time.ToDatetime(tzinfo=UTC) == datetime(2026, 4, 7, 14, 0, tzinfo=UTC)
     await s.invoice(system.accounts, c.name, "INV-DE2")
-    await system.disputes.CreateCalendar(pb.CreateCalendarRequest(
-        calendar_id="team-gbs", calendar=pb.Calendar(time_zone="Asia/Kolkata", team="GBS")))
+    await system.disputes.CreateCalendar(
+        pb.CreateCalendarRequest(
+            calendar_id="team-gbs", calendar=pb.Calendar(time_zone="Asia/Kolkata", team="GBS")
+        )
+    )
     calendars = await system.disputes.ListCalendars(pb.ListCalendarsRequest())
-    assert [x.name for x in calendars.calendars] == ["calendars/acme-berlin", "calendars/default", "calendars/team-gbs"]
+    assert [x.name for x in calendars.calendars] == [
+        "calendars/acme-berlin",
+        "calendars/default",
+        "calendars/team-gbs",
+    ]
 
 
 async def test_policy_change_retargets_running_clocks_keeping_time_spent(system):
     case = await _case(system)
     system.clock.set(_at(3, 9))  # one business day spent
-    policy = await system.disputes.GetSlaPolicy(pb.GetSlaPolicyRequest(name="slaPolicies/resolve-fast"))
-    updated = await system.disputes.UpdateSlaPolicy(pb.UpdateSlaPolicyRequest(
-        sla_policy=pb.SlaPolicy(name=policy.name, etag=policy.etag,
-                                target=pb.SlaTarget(value=2, unit=pb.BUSINESS_DAYS)),
-        update_mask="target"))
+    policy = await system.disputes.GetSlaPolicy(
+        pb.GetSlaPolicyRequest(name="slaPolicies/resolve-fast")
+    )
+    updated = await system.disputes.UpdateSlaPolicy(
+        pb.UpdateSlaPolicyRequest(
+            sla_policy=pb.SlaPolicy(
+                name=policy.name,
+                etag=policy.etag,
+                target=pb.SlaTarget(value=2, unit=pb.BUSINESS_DAYS),
+            ),
+            update_mask="target",
+        )
+    )
     assert updated.target.value == 2 and updated.reason_codes == policy.reason_codes
     case = await _get(system, case)
     resolve = next(c for c in case.clocks if c.kind == pb.RESOLVE)
@@ -153,13 +204,19 @@ async def test_policy_change_retargets_running_clocks_keeping_time_spent(system)
     # the resolve clock's 50 % (8 h) was passed on Monday 17:00 under the new target: it fires now,
     # late rather than lost, with its true due time (and the acknowledge clock's three)
     assert await system.sweep() == 4
-    warned = [e for e in await _events(system, case, "CLOCK_WARNED") if e.details["clock"] == "RESOLVE"]
+    warned = [
+        e for e in await _events(system, case, "CLOCK_WARNED") if e.details["clock"] == "RESOLVE"
+    ]
     assert [(e.details["threshold"], e.details["due_time"]) for e in warned] == [
-        ("WARNING_50", _at(2, 17).isoformat())]
-    stale = pb.UpdateSlaPolicyRequest(sla_policy=pb.SlaPolicy(name=policy.name, etag=policy.etag,
-                                                              precedence=1), update_mask="precedence")
-    from tests.support.rpc import expect_error
+        ("WARNING_50", _at(2, 17).isoformat())
+    ]
+    stale = pb.UpdateSlaPolicyRequest(
+        sla_policy=pb.SlaPolicy(name=policy.name, etag=policy.etag, precedence=1),
+        update_mask="precedence",
+    )
     import grpc
+
+    from tests.support.rpc import expect_error
 
     await expect_error(system.disputes.UpdateSlaPolicy(stale), grpc.StatusCode.ABORTED)
 
@@ -181,11 +238,17 @@ async def test_list_filters_by_sla_state_due_window_and_orders(system):
     assert await names(order_by="priority desc") == [second.name, first.name]
     assert await names(order_by="due_time desc") == [second.name, first.name]
     page = await system.disputes.ListDisputes(pb.ListDisputesRequest(page_size=1))
-    rest = await system.disputes.ListDisputes(pb.ListDisputesRequest(page_size=1, page_token=page.next_page_token))
+    rest = await system.disputes.ListDisputes(
+        pb.ListDisputesRequest(page_size=1, page_token=page.next_page_token)
+    )
     assert [d.name for d in (*page.disputes, *rest.disputes)] == [first.name, second.name]
     assert await names(filter=f"invoice={first.items[0].invoice}") == [first.name]
-    from tests.support.rpc import expect_error
     import grpc
 
-    await expect_error(system.disputes.ListDisputes(pb.ListDisputesRequest(filter="sla_state=LATE")),
-                       grpc.StatusCode.INVALID_ARGUMENT, field="filter")
+    from tests.support.rpc import expect_error
+
+    await expect_error(
+        system.disputes.ListDisputes(pb.ListDisputesRequest(filter="sla_state=LATE")),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        field="filter",
+    )

@@ -41,11 +41,18 @@ async def test_two_sweepers_fire_each_milestone_exactly_once(postgres_backend, d
         assert sum(fired) == CASES * 6
         assert min(fired) > 0, f"one sweeper did all the work: {fired}"
         async with writer.db.transaction() as session:
-            unfired = await session.scalar(select(func.count()).where(MilestoneRow.fired_at.is_(None)))
+            unfired = await session.scalar(
+                select(func.count()).where(MilestoneRow.fired_at.is_(None))
+            )
             kinds = Counter((await session.execute(select(HistoryRow.kind))).scalars())
-            payloads = (await session.execute(
-                select(OutboxEventRow.payload).where(OutboxEventRow.destination == "escalation"))).scalars()
-            triggers = Counter(RaiseEscalationRequest.FromString(p).trigger_event_id for p in payloads)
+            payloads = (
+                await session.execute(
+                    select(OutboxEventRow.payload).where(OutboxEventRow.destination == "escalation")
+                )
+            ).scalars()
+            triggers = Counter(
+                RaiseEscalationRequest.FromString(p).trigger_event_id for p in payloads
+            )
             milestone_ids = set((await session.execute(select(MilestoneRow.id))).scalars())
         assert unfired == 0
         assert kinds["CLOCK_WARNED"] == CASES * 4 and kinds["CLOCK_BREACHED"] == CASES * 2

@@ -33,7 +33,10 @@ class Planned:
 
 
 def plan(
-    clock: Clock, cal: BusinessCalendar, steps: tuple[Threshold, ...], fired: Iterable[str],
+    clock: Clock,
+    cal: BusinessCalendar,
+    steps: tuple[Threshold, ...],
+    fired: Iterable[str],
     now: datetime,
 ) -> list[Planned]:
     if clock.status is not ClockStatus.RUNNING:
@@ -90,9 +93,11 @@ class ClockReading:
 
 def read(clock: Clock, cal: BusinessCalendar, now: datetime) -> ClockReading:
     spent = sla.spent(clock, cal, now)
-    due = cal.add(clock.running_since, clock.target - clock.spent_before) if (
-        clock.status is ClockStatus.RUNNING and clock.target > clock.spent_before
-    ) else None
+    due = (
+        cal.add(clock.running_since, clock.target - clock.spent_before)
+        if (clock.status is ClockStatus.RUNNING and clock.target > clock.spent_before)
+        else None
+    )
     if clock.status is ClockStatus.RUNNING and due is None:
         due = clock.running_since  # already over target when this segment began
     return ClockReading(due, spent, clock.target - spent)

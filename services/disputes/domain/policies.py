@@ -45,8 +45,10 @@ class TimeUnit(StrEnum):
 
 
 _UNIT = {
-    "DAYS": timedelta(days=1), "HOURS": timedelta(hours=1),
-    "MINUTES": timedelta(minutes=1), "SECONDS": timedelta(seconds=1),
+    "DAYS": timedelta(days=1),
+    "HOURS": timedelta(hours=1),
+    "MINUTES": timedelta(minutes=1),
+    "SECONDS": timedelta(seconds=1),
 }
 
 
@@ -73,8 +75,10 @@ def working_day(calendar: BusinessCalendar) -> timedelta:
         total = timedelta(0)
         for start, end in day:
             s = timedelta(hours=start.hour, minutes=start.minute, seconds=start.second)
-            e = timedelta(days=1) if (end.hour, end.minute, end.second) == (0, 0, 0) else timedelta(
-                hours=end.hour, minutes=end.minute, seconds=end.second
+            e = (
+                timedelta(days=1)
+                if (end.hour, end.minute, end.second) == (0, 0, 0)
+                else timedelta(hours=end.hour, minutes=end.minute, seconds=end.second)
             )
             total += e - s
         if total:
@@ -84,7 +88,9 @@ def working_day(calendar: BusinessCalendar) -> timedelta:
 
 
 def thresholds(warning_percents: tuple[int, ...]) -> tuple[Threshold, ...]:
-    warnings = tuple(Threshold(f"WARNING_{p}", Fraction(p, 100)) for p in sorted(set(warning_percents)))
+    warnings = tuple(
+        Threshold(f"WARNING_{p}", Fraction(p, 100)) for p in sorted(set(warning_percents))
+    )
     return (*warnings, Threshold("BREACH", Fraction(1)))
 
 
@@ -142,7 +148,8 @@ def select_policy(policies: list[Policy], clock: str, case: CaseFacts) -> Policy
     if not candidates:
         raise FailedPrecondition(
             f"no active SLA policy applies to the {clock} clock of this case",
-            reason="NO_SLA_POLICY", metadata={"clock": clock, "reason_code": case.reason_code},
+            reason="NO_SLA_POLICY",
+            metadata={"clock": clock, "reason_code": case.reason_code},
         )
     return min(candidates, key=lambda p: (-p.precedence, -p.specificity, p.id))
 
@@ -163,8 +170,12 @@ class CalendarSpec:
 
     def build(self) -> BusinessCalendar:
         return BusinessCalendar.build(
-            self.time_zone, self.hours, self.country, self.subdivision,
-            self.extra_holidays, self.extra_working_days,
+            self.time_zone,
+            self.hours,
+            self.country,
+            self.subdivision,
+            self.extra_holidays,
+            self.extra_working_days,
         )
 
 

@@ -53,7 +53,8 @@ class Waterfall:
             raise InvalidArgument.of("amount", "must not be negative")
         if credit + write_off + pay > self.still:
             raise FailedPrecondition(
-                "cannot settle more than is still disputed", reason="EXCEEDS_DISPUTED",
+                "cannot settle more than is still disputed",
+                reason="EXCEEDS_DISPUTED",
                 metadata={"still_disputed_minor": self.still},
             )
         return replace(
@@ -118,7 +119,8 @@ def settlements(
             v.add(field, "credit + write-off exceed what is still disputed on the invoice")
         by_invoice[d.invoice_id] = d
     v.require(
-        any(d.credit or d.write_off for d in decisions), "decisions",
+        any(d.credit or d.write_off for d in decisions),
+        "decisions",
         "a PARTIAL outcome needs a credit or write-off on at least one invoice",
     )
     v.raise_if_any()

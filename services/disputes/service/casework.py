@@ -30,7 +30,9 @@ async def get_dispute(ctx: DisputesContext, dispute_id: str) -> DisputeView:
         return await view_of(session, ctx.calendars, case, ctx.clock.now())
 
 
-async def list_disputes(ctx: DisputesContext, terms: list[Term], order, page: Page) -> list[DisputeView]:
+async def list_disputes(
+    ctx: DisputesContext, terms: list[Term], order, page: Page
+) -> list[DisputeView]:
     async with ctx.db.transaction() as session:
         cases = await repo.list_disputes(session, terms, order, page)
         return await views_of(session, ctx.calendars, cases, ctx.clock.now())
@@ -49,20 +51,37 @@ async def add_note(ctx: DisputesContext, dispute_id: str, text: str) -> NoteRow:
         note = NoteRow(id=new_id(), dispute_id=case.id, text=text, author=actor, created_at=now)
         session.add(note)
         case.version, case.updated_at = case.version + 1, now
-        history.record(session, case, "NOTE_ADDED", actor, now, comment=text, details={"note": note.id})
+        history.record(
+            session, case, "NOTE_ADDED", actor, now, comment=text, details={"note": note.id}
+        )
         return note
 
 
-async def add_evidence(ctx: DisputesContext, dispute_id: str, uri: str, description: str) -> EvidenceRow:
+async def add_evidence(
+    ctx: DisputesContext, dispute_id: str, uri: str, description: str
+) -> EvidenceRow:
     async with ctx.db.transaction() as session:
         case = await repo.get_dispute(session, dispute_id, lock=True, options=())
         now, actor = ctx.clock.now(), current_actor().subject
-        row = EvidenceRow(id=new_id(), dispute_id=case.id, uri=uri, description=description,
-                          added_by=actor, created_at=now)
+        row = EvidenceRow(
+            id=new_id(),
+            dispute_id=case.id,
+            uri=uri,
+            description=description,
+            added_by=actor,
+            created_at=now,
+        )
         session.add(row)
         case.version, case.updated_at = case.version + 1, now
-        history.record(session, case, "EVIDENCE_ADDED", actor, now, comment=description,
-                       details={"evidence": row.id, "uri": uri})
+        history.record(
+            session,
+            case,
+            "EVIDENCE_ADDED",
+            actor,
+            now,
+            comment=description,
+            details={"evidence": row.id, "uri": uri},
+        )
         return row
 
 
@@ -74,21 +93,32 @@ class DisputeChanges:
     coordinator: str = ""
 
 
-async def update_dispute(ctx: DisputesContext, dispute_id: str, etag: str, data: DisputeChanges,
-                         fields: tuple[str, ...]) -> DisputeView:
+async def update_dispute(
+    ctx: DisputesContext, dispute_id: str, etag: str, data: DisputeChanges, fields: tuple[str, ...]
+) -> DisputeView:
     async with ctx.db.transaction() as session:
         case = await repo.get_dispute(session, dispute_id, lock=True)
         check_etag(etag, case.id, case.version)
         if Status(case.status) not in ACTIVE:
             raise FailedPrecondition(f"a {case.status} case cannot be changed", reason="CASE_FINAL")
         now, actor = ctx.clock.now(), current_actor().subject
-        changed = {f: (getattr(case, f), getattr(data, f)) for f in fields if getattr(case, f) != getattr(data, f)}
+        changed = {
+            f: (getattr(case, f), getattr(data, f))
+            for f in fields
+            if getattr(case, f) != getattr(data, f)
+        }
         for name, (_, new) in changed.items():
             setattr(case, name, new.value if isinstance(new, Priority) else new)
         case.priority_rank = PRIORITY_RANK[Priority(case.priority)]
         case.version, case.updated_at = case.version + 1, now
-        history.record(session, case, "UPDATED", actor, now,
-                       details={f"{k}": f"{old} -> {new}" for k, (old, new) in changed.items()})
+        history.record(
+            session,
+            case,
+            "UPDATED",
+            actor,
+            now,
+            details={f"{k}": f"{old} -> {new}" for k, (old, new) in changed.items()},
+        )
         if "priority" in changed:
             desk = ClockDesk(session, ctx.calendars, case, now, actor)
             await desk.load()
@@ -109,31 +139,60 @@ class EscalationAnswer:
     answered_by: str
 
 
-async def apply_escalation_answer(ctx: DisputesContext, dispute_id: str, answer: EscalationAnswer,
-                                  request: RequestKey) -> DisputeView:
+async def apply_escalation_answer(
+    ctx: DisputesContext, dispute_id: str, answer: EscalationAnswer, request: RequestKey
+) -> DisputeView:
     """Recorded whatever the case's status (the relay must not retry forever); only a
     PENDING_INTERNAL case moves back to IN_PROGRESS."""
 
     async def create(session):
         case = await repo.get_dispute(session, dispute_id, lock=True)
-        details = {"escalation": answer.escalation, "team": answer.team, "answer": answer.kind,
-                   "outcome_code": answer.outcome_code}
+        details = {
+            "escalation": answer.escalation,
+            "team": answer.team,
+            "answer": answer.kind,
+            "outcome_code": answer.outcome_code,
+        }
         actor = answer.answered_by or current_actor().subject
         now = ctx.clock.now()
         if Status(case.status) is Status.PENDING_INTERNAL:
-            await move(ctx, session, case, Action.ANSWER, answer.note, details=details,
-                       kind="ESCALATION_ANSWERED")
+            await move(
+                ctx,
+                session,
+                case,
+                Action.ANSWER,
+                answer.note,
+                details=details,
+                kind="ESCALATION_ANSWERED",
+            )
         else:
             case.version, case.updated_at = case.version + 1, now
-            history.record(session, case, "ESCALATION_ANSWERED", actor, now, comment=answer.note,
-                           details=details)
+            history.record(
+                session,
+                case,
+                "ESCALATION_ANSWERED",
+                actor,
+                now,
+                comment=answer.note,
+                details=details,
+            )
         if answer.note:
-            case.notes.append(NoteRow(id=new_id(), dispute_id=case.id, text=answer.note,
-                                      author=actor, created_at=now))
+            case.notes.append(
+                NoteRow(
+                    id=new_id(), dispute_id=case.id, text=answer.note, author=actor, created_at=now
+                )
+            )
         for link in answer.evidence_links:
-            case.evidence.append(EvidenceRow(id=new_id(), dispute_id=case.id, uri=link,
-                                             description=f"from {answer.escalation}",
-                                             added_by=actor, created_at=now))
+            case.evidence.append(
+                EvidenceRow(
+                    id=new_id(),
+                    dispute_id=case.id,
+                    uri=link,
+                    description=f"from {answer.escalation}",
+                    added_by=actor,
+                    created_at=now,
+                )
+            )
         await session.flush()
         return case.id, await view_of(session, ctx.calendars, case, now)
 
@@ -141,6 +200,8 @@ async def apply_escalation_answer(ctx: DisputesContext, dispute_id: str, answer:
         case = await repo.get_dispute(session, case_id)
         return await view_of(session, ctx.calendars, case, ctx.clock.now())
 
-    result = await run_once(ctx.db, ctx.idempotency, "ApplyEscalationAnswer", request, create, replay)
+    result = await run_once(
+        ctx.db, ctx.idempotency, "ApplyEscalationAnswer", request, create, replay
+    )
     ctx.changed()
     return result

@@ -10,9 +10,20 @@ from services.disputes.models import ReasonCodeRow, RootCauseRow
 from services.disputes.service.context import DisputesContext
 
 LISTS = {
-    "reason": (ReasonCodeRow, "reason code", {"active": ReasonCodeRow.active, "code": ReasonCodeRow.code}),
-    "root_cause": (RootCauseRow, "root cause", {
-        "active": RootCauseRow.active, "code": RootCauseRow.code, "owning_team": RootCauseRow.owning_team}),
+    "reason": (
+        ReasonCodeRow,
+        "reason code",
+        {"active": ReasonCodeRow.active, "code": ReasonCodeRow.code},
+    ),
+    "root_cause": (
+        RootCauseRow,
+        "root cause",
+        {
+            "active": RootCauseRow.active,
+            "code": RootCauseRow.code,
+            "owning_team": RootCauseRow.owning_team,
+        },
+    ),
 }
 
 
@@ -21,7 +32,9 @@ async def create_code(ctx: DisputesContext, which: str, values: dict, request: R
 
     async def create(session):
         if await session.get(model, values["code"]) is not None:
-            raise AlreadyExists(f"{label} {values['code']} exists (deactivated codes stay reserved)")
+            raise AlreadyExists(
+                f"{label} {values['code']} exists (deactivated codes stay reserved)"
+            )
         row = model(**values, active=True, created_at=ctx.clock.now())
         session.add(row)
         await session.flush()
@@ -45,4 +58,6 @@ async def deactivate_code(ctx: DisputesContext, which: str, code: str):
 async def list_codes(ctx: DisputesContext, which: str, terms: list[Term], page: Page):
     model, _, columns = LISTS[which]
     async with ctx.db.transaction() as session:
-        return await repo.list_rows(session, model, columns, terms, ("code", False), page, model.code)
+        return await repo.list_rows(
+            session, model, columns, terms, ("code", False), page, model.code
+        )

@@ -88,14 +88,17 @@ def case_facts(case: DisputeRow) -> CaseFacts:
 
 
 async def customer_calendar_id(session: AsyncSession, customer_id: str) -> str | None:
-    return await session.scalar(select(CalendarRow.id).where(CalendarRow.customer_id == customer_id))
+    return await session.scalar(
+        select(CalendarRow.id).where(CalendarRow.customer_id == customer_id)
+    )
 
 
 class ClockDesk:
     """Every clock change of one case in the caller's transaction. The case row is locked."""
 
-    def __init__(self, session: AsyncSession, book: CalendarBook, case: DisputeRow, now: datetime,
-                 actor: str):
+    def __init__(
+        self, session: AsyncSession, book: CalendarBook, case: DisputeRow, now: datetime, actor: str
+    ):
         self.session, self.book, self.case, self.now, self.actor = session, book, case, now, actor
         self.calendars: dict[str, BusinessCalendar] = {}
 
@@ -105,21 +108,32 @@ class ClockDesk:
         return self.calendars[calendar_id]
 
     async def load(self) -> None:
-        self.calendars.update(await self.book.load(self.session, {r.calendar_id for r in self.case.clocks}))
+        self.calendars.update(
+            await self.book.load(self.session, {r.calendar_id for r in self.case.clocks})
+        )
 
     def live(self) -> dict[str, ClockRow]:
         return {r.kind: r for r in current(self.case.clocks) if r.status in LIVE}
 
     async def start(self, kind: str, policies: list[Policy], cycle: int = 1) -> ClockRow:
         policy = select_policy(policies, kind, case_facts(self.case))
-        cal_id = calendar_id_for(policy, await customer_calendar_id(self.session, self.case.customer_id))
+        cal_id = calendar_id_for(
+            policy, await customer_calendar_id(self.session, self.case.customer_id)
+        )
         business = await self._calendar(cal_id)
         clock = sla.start(sla.ClockKind(kind), policy.target.duration(business), self.now)
         row = ClockRow(
-            id=new_id(), dispute_id=self.case.id, kind=kind, cycle=cycle, pausable=clock.pausable,
-            policy_id=policy.id, calendar_id=cal_id, target_value=policy.target.value,
+            id=new_id(),
+            dispute_id=self.case.id,
+            kind=kind,
+            cycle=cycle,
+            pausable=clock.pausable,
+            policy_id=policy.id,
+            calendar_id=cal_id,
+            target_value=policy.target.value,
             target_unit=policy.target.unit.value,
-            warning_percents=",".join(map(str, policy.warning_percents)), fired="",
+            warning_percents=",".join(map(str, policy.warning_percents)),
+            fired="",
             started_at=self.now,
         )
         store(row, clock)
@@ -141,16 +155,27 @@ class ClockDesk:
             cal = counting(row, self.calendars)
             clock = to_clock(row)
             if change.op is ClockOp.PAUSE:
-                clock, kind = sla.pause(clock, cal, self.now, PauseReason(pause_reason)), "CLOCK_PAUSED"
+                clock, kind = (
+                    sla.pause(clock, cal, self.now, PauseReason(pause_reason)),
+                    "CLOCK_PAUSED",
+                )
             elif change.op is ClockOp.RESUME:
                 clock, kind = sla.resume(clock, cal, self.now), "CLOCK_RESUMED"
             elif change.op is ClockOp.MEET:
                 clock, kind = sla.stop(clock, cal, self.now, ClockStatus.MET), "CLOCK_MET"
             else:
-                clock, kind = sla.stop(clock, cal, self.now, ClockStatus.CANCELLED), "CLOCK_CANCELLED"
+                clock, kind = (
+                    sla.stop(clock, cal, self.now, ClockStatus.CANCELLED),
+                    "CLOCK_CANCELLED",
+                )
             store(row, clock)
-            self._event(row, kind, spent=sla.spent(clock, cal, self.now),
-                        remaining=sla.remaining(clock, cal, self.now), reason=pause_reason or "")
+            self._event(
+                row,
+                kind,
+                spent=sla.spent(clock, cal, self.now),
+                remaining=sla.remaining(clock, cal, self.now),
+                reason=pause_reason or "",
+            )
             await self.replan(row)
 
     async def retarget(self, policies: list[Policy]) -> None:
@@ -159,11 +184,17 @@ class ClockDesk:
         facts = case_facts(self.case)
         for row in self.live().values():
             policy = select_policy(policies, row.kind, facts)
-            cal_id = calendar_id_for(policy, await customer_calendar_id(self.session, self.case.customer_id))
+            cal_id = calendar_id_for(
+                policy, await customer_calendar_id(self.session, self.case.customer_id)
+            )
             target = policy.target.duration(await self._calendar(cal_id))
             steps = ",".join(map(str, policy.warning_percents))
             same = (policy.id, cal_id, target // US, steps) == (
-                row.policy_id, row.calendar_id, row.target_us, row.warning_percents)
+                row.policy_id,
+                row.calendar_id,
+                row.target_us,
+                row.warning_percents,
+            )
             if same:
                 continue
             before = row.target_us * US
@@ -178,16 +209,27 @@ class ClockDesk:
         """Unfired milestones are replaced by those of the clock as it is now."""
         await self.session.flush()  # earlier plans of this transaction must be deleted too
         await self.session.execute(
-            delete(MilestoneRow).where(MilestoneRow.clock_id == row.id, MilestoneRow.fired_at.is_(None))
+            delete(MilestoneRow).where(
+                MilestoneRow.clock_id == row.id, MilestoneRow.fired_at.is_(None)
+            )
         )
         if row.status != ClockStatus.RUNNING:
             self.refresh_case()
             return
         steps = thresholds(tuple(int(p) for p in row.warning_percents.split(",") if p))
-        planned = milestones.plan(to_clock(row), counting(row, self.calendars), steps, fired(row), self.now)
+        planned = milestones.plan(
+            to_clock(row), counting(row, self.calendars), steps, fired(row), self.now
+        )
         for p in planned:
-            self.session.add(MilestoneRow(id=new_id(), clock_id=row.id, dispute_id=self.case.id,
-                                          name=p.name, due_at=p.due_at))
+            self.session.add(
+                MilestoneRow(
+                    id=new_id(),
+                    clock_id=row.id,
+                    dispute_id=self.case.id,
+                    name=p.name,
+                    due_at=p.due_at,
+                )
+            )
         self.refresh_case()
 
     def refresh_case(self) -> None:
@@ -196,9 +238,17 @@ class ClockDesk:
         resolve = next((r for r in rows if r.kind == "RESOLVE"), None)
         due = None
         if resolve is not None and resolve.status == ClockStatus.RUNNING:
-            due = milestones.read(to_clock(resolve), counting(resolve, self.calendars), self.now).due_at
+            due = milestones.read(
+                to_clock(resolve), counting(resolve, self.calendars), self.now
+            ).due_at
         self.case.due_at = due
 
     def _event(self, row: ClockRow, kind: str, **details) -> None:
-        history.record(self.session, self.case, kind, self.actor, self.now,
-                       details={"clock": row.kind, "cycle": row.cycle, **details})
+        history.record(
+            self.session,
+            self.case,
+            kind,
+            self.actor,
+            self.now,
+            details={"clock": row.kind, "cycle": row.cycle, **details},
+        )

@@ -46,7 +46,9 @@ async def _earlier(ctx: DisputesContext, request: RequestKey) -> DisputeView | N
         return None
     model = ctx.idempotency.model
     async with ctx.db.transaction() as session:
-        row = await session.scalar(select(model).where(model.scope == SCOPE, model.key == request.key))
+        row = await session.scalar(
+            select(model).where(model.scope == SCOPE, model.key == request.key)
+        )
         if row is None or row.resource_id is None:
             return None
         if row.fingerprint != request.fingerprint:
@@ -64,7 +66,9 @@ async def _check_reason(session, data: NewDispute) -> None:
         raise InvalidArgument.of("dispute.first_note", f"is required for reason {reason.code}")
 
 
-async def create_dispute(ctx: DisputesContext, data: NewDispute, request: RequestKey) -> DisputeView:
+async def create_dispute(
+    ctx: DisputesContext, data: NewDispute, request: RequestKey
+) -> DisputeView:
     earlier = await _earlier(ctx, request)
     if earlier is not None:
         return earlier
@@ -73,8 +77,10 @@ async def create_dispute(ctx: DisputesContext, data: NewDispute, request: Reques
     # Not inside the transaction: a database transaction never waits on another service.
     customer, *invoices = await asyncio.gather(
         ctx.accounts.customer(data.customer_id),
-        *(ctx.accounts.invoice(item.invoice_id, f"dispute.items[{n}].invoice")
-          for n, item in enumerate(data.items)),
+        *(
+            ctx.accounts.invoice(item.invoice_id, f"dispute.items[{n}].invoice")
+            for n, item in enumerate(data.items)
+        ),
     )
     facts = {inv.invoice_id: inv for inv in invoices}
     actor = current_actor().subject
@@ -90,31 +96,70 @@ async def create_dispute(ctx: DisputesContext, data: NewDispute, request: Reques
         now = ctx.clock.now()
         status = Status.OPEN if data.assignee else Status.NEW
         case = DisputeRow(
-            id=new_id(), customer_id=data.customer_id, title=data.title, reason_code=data.reason_code,
-            priority=data.priority.value, priority_rank=PRIORITY_RANK[data.priority],
-            status=status.value, assignee=data.assignee, coordinator=data.coordinator,
-            external_ref=data.external_ref, currency=currency,
-            customer_risk_class=customer.risk_class, customer_bankruptcy=customer.bankruptcy,
-            customer_in_litigation=customer.in_litigation, sla_state="ON_TRACK",
-            origin_traceparent=carrier.get("traceparent"), version=1, created_at=now, updated_at=now,
+            id=new_id(),
+            customer_id=data.customer_id,
+            title=data.title,
+            reason_code=data.reason_code,
+            priority=data.priority.value,
+            priority_rank=PRIORITY_RANK[data.priority],
+            status=status.value,
+            assignee=data.assignee,
+            coordinator=data.coordinator,
+            external_ref=data.external_ref,
+            currency=currency,
+            customer_risk_class=customer.risk_class,
+            customer_bankruptcy=customer.bankruptcy,
+            customer_in_litigation=customer.in_litigation,
+            sla_state="ON_TRACK",
+            origin_traceparent=carrier.get("traceparent"),
+            version=1,
+            created_at=now,
+            updated_at=now,
             items=[
-                DisputeItemRow(invoice_id=p.invoice_id, position=n, invoice_number=p.invoice_number,
-                               line_numbers=",".join(map(str, p.line_numbers)),
-                               original_minor=p.amount_minor, still_minor=p.amount_minor,
-                               paid_minor=0, credited_minor=0, written_off_minor=0)
+                DisputeItemRow(
+                    invoice_id=p.invoice_id,
+                    position=n,
+                    invoice_number=p.invoice_number,
+                    line_numbers=",".join(map(str, p.line_numbers)),
+                    original_minor=p.amount_minor,
+                    still_minor=p.amount_minor,
+                    paid_minor=0,
+                    credited_minor=0,
+                    written_off_minor=0,
+                )
                 for n, p in enumerate(planned)
             ],
-            clocks=[], notes=[], evidence=[],
+            clocks=[],
+            notes=[],
+            evidence=[],
         )
         session.add(case)
-        history.record(session, case, "CREATED", actor, now, to_status=status.value,
-                       comment=data.first_note,
-                       details={"reason": data.reason_code, "priority": data.priority.value,
-                                "assignee": data.assignee, "currency": currency,
-                                "invoices": ",".join(p.invoice_number for p in planned)})
+        history.record(
+            session,
+            case,
+            "CREATED",
+            actor,
+            now,
+            to_status=status.value,
+            comment=data.first_note,
+            details={
+                "reason": data.reason_code,
+                "priority": data.priority.value,
+                "assignee": data.assignee,
+                "currency": currency,
+                "invoices": ",".join(p.invoice_number for p in planned),
+            },
+        )
         if data.first_note:
-            case.notes.append(NoteRow(id=new_id(), dispute_id=case.id, text=data.first_note,
-                                      author=actor, created_at=now))
+            case.notes.append(
+                NoteRow(
+                    id=new_id(),
+                    dispute_id=case.id,
+                    text=data.first_note,
+                    author=actor,
+                    created_at=now,
+                )
+            )
         await session.flush()
         policies = await repo.active_policies(session)
         desk = ClockDesk(session, ctx.calendars, case, now, actor)

@@ -13,8 +13,15 @@ from services.disputes.service.views import DisputeView, view_of
 from services.disputes.service.workflow import apply_settlements, move
 
 
-async def resolve(ctx: DisputesContext, dispute_id: str, etag: str, root_cause_code: str,
-                  outcome: Outcome, comment: str, decisions: tuple[Decision, ...]) -> DisputeView:
+async def resolve(
+    ctx: DisputesContext,
+    dispute_id: str,
+    etag: str,
+    root_cause_code: str,
+    outcome: Outcome,
+    comment: str,
+    decisions: tuple[Decision, ...],
+) -> DisputeView:
     async with ctx.db.transaction() as session:
         case = await repo.get_dispute(session, dispute_id, lock=True)
         check_etag(etag, case.id, case.version)
@@ -24,11 +31,23 @@ async def resolve(ctx: DisputesContext, dispute_id: str, etag: str, root_cause_c
             raise InvalidArgument.of("root_cause_code", f"{root_cause_code!r} {state}")
         reason = await repo.reason_code(session, case.reason_code)
         if (cause.requires_note or (reason and reason.requires_note)) and not comment:
-            raise InvalidArgument.of("comment", "is required to resolve with this reason or root cause")
+            raise InvalidArgument.of(
+                "comment", "is required to resolve with this reason or root cause"
+            )
         still = {i.invoice_id: i.still_minor for i in case.items}
         plan = settlements(outcome, still, decisions)
-        m = await move(ctx, session, case, Action.RESOLVE, comment, details={
-            "root_cause": cause.code, "owning_team": cause.owning_team, "outcome": outcome.value})
+        m = await move(
+            ctx,
+            session,
+            case,
+            Action.RESOLVE,
+            comment,
+            details={
+                "root_cause": cause.code,
+                "owning_team": cause.owning_team,
+                "outcome": outcome.value,
+            },
+        )
         case.root_cause_code, case.outcome, case.resolved_at = cause.code, outcome.value, m.now
         apply_settlements(ctx, m, plan, cause.code)
         view = await view_of(session, ctx.calendars, case, m.now)

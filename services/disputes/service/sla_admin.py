@@ -19,27 +19,62 @@ from services.disputes.models import CalendarRow, ClockRow, ReasonCodeRow, SlaPo
 from services.disputes.service.clocks import ClockDesk
 from services.disputes.service.context import DisputesContext
 
-POLICY_FIELDS = ("display_name", "clock", "target", "reason_codes", "priorities", "risk_classes",
-                 "min_amount", "max_amount", "warning_percents", "calendar", "precedence", "active")
-CALENDAR_FIELDS = ("display_name", "time_zone", "working_hours", "country_code", "subdivision",
-                   "extra_holidays", "extra_working_days", "customer", "team")
-POLICY_COLUMNS = {"active": SlaPolicyRow.active, "clock": SlaPolicyRow.clock_kind, "id": SlaPolicyRow.id}
+POLICY_FIELDS = (
+    "display_name",
+    "clock",
+    "target",
+    "reason_codes",
+    "priorities",
+    "risk_classes",
+    "min_amount",
+    "max_amount",
+    "warning_percents",
+    "calendar",
+    "precedence",
+    "active",
+)
+CALENDAR_FIELDS = (
+    "display_name",
+    "time_zone",
+    "working_hours",
+    "country_code",
+    "subdivision",
+    "extra_holidays",
+    "extra_working_days",
+    "customer",
+    "team",
+)
+POLICY_COLUMNS = {
+    "active": SlaPolicyRow.active,
+    "clock": SlaPolicyRow.clock_kind,
+    "id": SlaPolicyRow.id,
+}
 
 
 def _policy_values(p: Policy, display_name: str) -> dict:
     return dict(
-        display_name=display_name, clock_kind=p.clock, target_value=p.target.value,
-        target_unit=p.target.unit.value, reason_codes=",".join(sorted(p.reason_codes)),
-        priorities=",".join(sorted(p.priorities)), risk_classes=",".join(sorted(p.risk_classes)),
-        amount_currency=p.amount_currency, min_amount_minor=p.min_amount_minor,
-        max_amount_minor=p.max_amount_minor, warning_percents=",".join(map(str, p.warning_percents)),
-        calendar_id=p.calendar_id, precedence=p.precedence, active=p.active,
+        display_name=display_name,
+        clock_kind=p.clock,
+        target_value=p.target.value,
+        target_unit=p.target.unit.value,
+        reason_codes=",".join(sorted(p.reason_codes)),
+        priorities=",".join(sorted(p.priorities)),
+        risk_classes=",".join(sorted(p.risk_classes)),
+        amount_currency=p.amount_currency,
+        min_amount_minor=p.min_amount_minor,
+        max_amount_minor=p.max_amount_minor,
+        warning_percents=",".join(map(str, p.warning_percents)),
+        calendar_id=p.calendar_id,
+        precedence=p.precedence,
+        active=p.active,
     )
 
 
 _MASK_TO_COLUMNS = {
-    "clock": ("clock_kind",), "target": ("target_value", "target_unit"),
-    "min_amount": ("min_amount_minor", "amount_currency"), "max_amount": ("max_amount_minor", "amount_currency"),
+    "clock": ("clock_kind",),
+    "target": ("target_value", "target_unit"),
+    "min_amount": ("min_amount_minor", "amount_currency"),
+    "max_amount": ("max_amount_minor", "amount_currency"),
     "calendar": ("calendar_id",),
 }
 
@@ -50,18 +85,27 @@ async def _check_refs(session, p: Policy) -> None:
     if unknown:
         raise InvalidArgument.of("sla_policy.reason_codes", f"unknown reason codes {unknown}")
     if p.calendar_id and await session.get(CalendarRow, p.calendar_id) is None:
-        raise InvalidArgument.of("sla_policy.calendar", f"calendar {p.calendar_id!r} does not exist")
+        raise InvalidArgument.of(
+            "sla_policy.calendar", f"calendar {p.calendar_id!r} does not exist"
+        )
 
 
-async def create_policy(ctx: DisputesContext, policy: Policy, display_name: str, request: RequestKey):
+async def create_policy(
+    ctx: DisputesContext, policy: Policy, display_name: str, request: RequestKey
+):
     async def create(session):
         policy_id = policy.id or new_id()
         if await session.get(SlaPolicyRow, policy_id) is not None:
             raise AlreadyExists(f"SLA policy {policy_id} exists")
         await _check_refs(session, policy)
         now = ctx.clock.now()
-        row = SlaPolicyRow(id=policy_id, **_policy_values(policy, display_name), version=1,
-                           created_at=now, updated_at=now)
+        row = SlaPolicyRow(
+            id=policy_id,
+            **_policy_values(policy, display_name),
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
         session.add(row)
         await session.flush()
         return row.id, row
@@ -72,8 +116,9 @@ async def create_policy(ctx: DisputesContext, policy: Policy, display_name: str,
     return await run_once(ctx.db, ctx.idempotency, "CreateSlaPolicy", request, create, replay)
 
 
-async def update_policy(ctx: DisputesContext, policy: Policy, display_name: str, etag: str,
-                        fields: tuple[str, ...]):
+async def update_policy(
+    ctx: DisputesContext, policy: Policy, display_name: str, etag: str, fields: tuple[str, ...]
+):
     async with ctx.db.transaction() as session:
         row = await repo.get_by_key(session, SlaPolicyRow, policy.id, "SLA policy", lock=True)
         check_etag(etag, row.id, row.version)
@@ -96,29 +141,39 @@ async def get_policy(ctx: DisputesContext, policy_id: str):
 
 async def list_policies(ctx: DisputesContext, terms: list[Term], page: Page):
     async with ctx.db.transaction() as session:
-        return await repo.list_rows(session, SlaPolicyRow, POLICY_COLUMNS, terms, ("id", False), page,
-                                    SlaPolicyRow.id)
+        return await repo.list_rows(
+            session, SlaPolicyRow, POLICY_COLUMNS, terms, ("id", False), page, SlaPolicyRow.id
+        )
 
 
 def _calendar_values(spec: CalendarSpec) -> dict:
     spec.build()  # validates: zone, hours, holidays country
     hours = {str(d): [list(i) for i in spans] for d, spans in (spec.hours or {}).items()}
     return dict(
-        display_name=spec.display_name, time_zone=spec.time_zone,
+        display_name=spec.display_name,
+        time_zone=spec.time_zone,
         hours=json.dumps(hours, sort_keys=True) if spec.hours is not None else "",
-        country_code=spec.country or "", subdivision=spec.subdivision or "",
+        country_code=spec.country or "",
+        subdivision=spec.subdivision or "",
         extra_holidays=",".join(d.isoformat() for d in sorted(spec.extra_holidays)),
         extra_working_days=",".join(d.isoformat() for d in sorted(spec.extra_working_days)),
-        customer_id=spec.customer_id, team=spec.team or "",
+        customer_id=spec.customer_id,
+        team=spec.team or "",
     )
 
 
-_CAL_MASK = {"working_hours": ("hours",), "country_code": ("country_code",), "customer": ("customer_id",)}
+_CAL_MASK = {
+    "working_hours": ("hours",),
+    "country_code": ("country_code",),
+    "customer": ("customer_id",),
+}
 
 
 async def _customer_free(session, spec: CalendarSpec) -> None:
     if spec.customer_id:
-        other = await session.scalar(select(CalendarRow.id).where(CalendarRow.customer_id == spec.customer_id))
+        other = await session.scalar(
+            select(CalendarRow.id).where(CalendarRow.customer_id == spec.customer_id)
+        )
         if other is not None and other != spec.id:
             raise AlreadyExists(f"customer already has calendar {other}")
 
@@ -143,7 +198,9 @@ async def create_calendar(ctx: DisputesContext, spec: CalendarSpec, request: Req
     return await run_once(ctx.db, ctx.idempotency, "CreateCalendar", request, create, replay)
 
 
-async def update_calendar(ctx: DisputesContext, spec: CalendarSpec, etag: str, fields: tuple[str, ...]):
+async def update_calendar(
+    ctx: DisputesContext, spec: CalendarSpec, etag: str, fields: tuple[str, ...]
+):
     values = _calendar_values(spec)
     async with ctx.db.transaction() as session:
         row = await repo.get_by_key(session, CalendarRow, spec.id, "calendar", lock=True)
@@ -168,15 +225,25 @@ async def get_calendar(ctx: DisputesContext, calendar_id: str):
 async def list_calendars(ctx: DisputesContext, page: Page):
     async with ctx.db.transaction() as session:
         cols = {"id": CalendarRow.id}
-        return await repo.list_rows(session, CalendarRow, cols, [], ("id", False), page, CalendarRow.id)
+        return await repo.list_rows(
+            session, CalendarRow, cols, [], ("id", False), page, CalendarRow.id
+        )
 
 
 async def _refresh(ctx: DisputesContext, session, condition) -> None:
     """Re-target (new policy choice or target) and re-plan every live clock matching `condition`.
     Cases are locked in id order so concurrent refreshes cannot deadlock."""
-    case_ids = sorted(set((await session.execute(
-        select(ClockRow.dispute_id).where(condition, ClockRow.status.in_(("RUNNING", "PAUSED")))
-    )).scalars()))
+    case_ids = sorted(
+        set(
+            (
+                await session.execute(
+                    select(ClockRow.dispute_id).where(
+                        condition, ClockRow.status.in_(("RUNNING", "PAUSED"))
+                    )
+                )
+            ).scalars()
+        )
+    )
     if not case_ids:
         return
     policies = await repo.active_policies(session)

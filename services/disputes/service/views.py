@@ -28,11 +28,15 @@ class DisputeView:
     clocks: tuple[ClockView, ...]
 
 
-async def view_of(session: AsyncSession, book: CalendarBook, case: DisputeRow, now: datetime) -> DisputeView:
+async def view_of(
+    session: AsyncSession, book: CalendarBook, case: DisputeRow, now: datetime
+) -> DisputeView:
     return (await views_of(session, book, [case], now))[0]
 
 
-async def views_of(session: AsyncSession, book: CalendarBook, cases: list[DisputeRow], now: datetime):
+async def views_of(
+    session: AsyncSession, book: CalendarBook, cases: list[DisputeRow], now: datetime
+):
     rows = {c.id: desk.current(c.clocks) for c in cases}
     calendars = await book.load(session, {r.calendar_id for rs in rows.values() for r in rs})
     result = []

@@ -43,9 +43,17 @@ class Move:
     after: Status
 
 
-async def move(ctx: DisputesContext, session: AsyncSession, case: DisputeRow, action: Action,
-               comment: str, *, pause_reason: str | None = None, details: dict | None = None,
-               kind: str = "STATUS_CHANGED") -> Move:
+async def move(
+    ctx: DisputesContext,
+    session: AsyncSession,
+    case: DisputeRow,
+    action: Action,
+    comment: str,
+    *,
+    pause_reason: str | None = None,
+    details: dict | None = None,
+    kind: str = "STATUS_CHANGED",
+) -> Move:
     """Transition, history row and clock changes; the case version goes up by one."""
     before = Status(case.status)
     after = next_status(before, action)
@@ -58,28 +66,52 @@ async def move(ctx: DisputesContext, session: AsyncSession, case: DisputeRow, ac
     case.version += 1
     case.status, case.updated_at = after.value, now
     case.pause_reason = pause_reason if after is Status.PENDING_CUSTOMER else None
-    history.record(session, case, kind, actor, now, from_status=before.value, to_status=after.value,
-                   comment=comment, details={"action": action.value, **(details or {})})
+    history.record(
+        session,
+        case,
+        kind,
+        actor,
+        now,
+        from_status=before.value,
+        to_status=after.value,
+        comment=comment,
+        details={"action": action.value, **(details or {})},
+    )
     await desk.apply(changes, pause_reason, policies)
     return Move(session, case, actor, now, before, after)
 
 
-def apply_settlements(ctx: DisputesContext, m: Move, settlements: list[Settlement], reason_code: str) -> None:
+def apply_settlements(
+    ctx: DisputesContext, m: Move, settlements: list[Settlement], reason_code: str
+) -> None:
     """Moves money out of 'still disputed' per invoice (the waterfall checks itself) and writes
     the ledger effects and hold releases to the outbox."""
     items = {i.invoice_id: i for i in m.case.items}
     for s in settlements:
         item = items[s.invoice_id]
-        fall = Waterfall(item.original_minor, item.still_minor, item.paid_minor, item.credited_minor,
-                         item.written_off_minor).settle(credit=s.credit, write_off=s.write_off, pay=s.pay)
+        fall = Waterfall(
+            item.original_minor,
+            item.still_minor,
+            item.paid_minor,
+            item.credited_minor,
+            item.written_off_minor,
+        ).settle(credit=s.credit, write_off=s.write_off, pay=s.pay)
         item.still_minor, item.paid_minor = fall.still, fall.paid
         item.credited_minor, item.written_off_minor = fall.credited, fall.written_off
         events.settle(ctx.outbox, m.session, m.case, s, reason_code)
 
 
-async def transition(ctx: DisputesContext, dispute_id: str, etag: str, action: Action, comment: str = "",
-                     *, assignee: str = "", pause_reason: str | None = None,
-                     escalation: Escalation | None = None) -> DisputeView:
+async def transition(
+    ctx: DisputesContext,
+    dispute_id: str,
+    etag: str,
+    action: Action,
+    comment: str = "",
+    *,
+    assignee: str = "",
+    pause_reason: str | None = None,
+    escalation: Escalation | None = None,
+) -> DisputeView:
     async with ctx.db.transaction() as session:
         case = await repo.get_dispute(session, dispute_id, lock=True)
         check_etag(etag, case.id, case.version)
@@ -92,12 +124,25 @@ async def transition(ctx: DisputesContext, dispute_id: str, etag: str, action: A
             details = {"pause_reason": pause_reason}
         if escalation is not None:
             details = {"team": escalation.team, "escalation_reason": escalation.reason_code}
-        m = await move(ctx, session, case, action, comment, pause_reason=pause_reason,
-                       details=details, kind=kind)
+        m = await move(
+            ctx,
+            session,
+            case,
+            action,
+            comment,
+            pause_reason=pause_reason,
+            details=details,
+            kind=kind,
+        )
         if escalation is not None:
             events.escalate(
-                ctx.outbox, session, case, reason_code=escalation.reason_code,
-                summary=escalation.summary or case.title, raised_by=m.actor, team=escalation.team,
+                ctx.outbox,
+                session,
+                case,
+                reason_code=escalation.reason_code,
+                summary=escalation.summary or case.title,
+                raised_by=m.actor,
+                team=escalation.team,
             )
         if action in (Action.WITHDRAW, Action.VOID):
             still = {i.invoice_id: i.still_minor for i in case.items}

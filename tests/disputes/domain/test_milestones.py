@@ -26,13 +26,16 @@ from services.disputes.domain.policies import (
 BERLIN = BusinessCalendar.build("Europe/Berlin", country="DE")
 STEPS = thresholds((50, 75))
 # around the spring DST change, Easter (Good Friday, Easter Monday) and the year end
-instants = st.datetimes(min_value=datetime(2025, 12, 20), max_value=datetime(2026, 4, 20),
-                        timezones=st.just(UTC))
+instants = st.datetimes(
+    min_value=datetime(2025, 12, 20), max_value=datetime(2026, 4, 20), timezones=st.just(UTC)
+)
 gaps = st.timedeltas(min_value=timedelta(minutes=1), max_value=timedelta(days=9))
 
 
 @settings(max_examples=60, deadline=None)
-@given(start=instants, days=st.integers(1, 15), segments=st.lists(st.tuples(gaps, gaps), max_size=4))
+@given(
+    start=instants, days=st.integers(1, 15), segments=st.lists(st.tuples(gaps, gaps), max_size=4)
+)
 def test_due_times_count_only_running_business_time(start, days, segments):
     target = Target(days, TimeUnit.BUSINESS_DAYS).duration(BERLIN)
     clock = sla.start(sla.ClockKind.RESOLVE, target, start)
@@ -68,15 +71,30 @@ def test_a_fired_threshold_is_never_planned_again_and_a_missed_one_is_due_now():
     unfired = {p.name: p.due_at for p in plan(clock, cal, STEPS, (), resumed_at)}
     assert unfired["WARNING_50"] == resumed_at  # passed in an earlier segment, never fired: now
     lowered = sla.retarget(clock, cal, timedelta(hours=4), resumed_at)  # keeps the 5 h spent
-    assert {p.name for p in plan(lowered, cal, STEPS, ("WARNING_50",), resumed_at)} == {"WARNING_75", "BREACH"}
-    assert all(p.due_at == resumed_at for p in plan(lowered, cal, STEPS, ("WARNING_50",), resumed_at))
-    assert plan(sla.pause(lowered, cal, resumed_at, sla.PauseReason.PENDING_CUSTOMER), cal, STEPS, (),
-                resumed_at) == []
+    assert {p.name for p in plan(lowered, cal, STEPS, ("WARNING_50",), resumed_at)} == {
+        "WARNING_75",
+        "BREACH",
+    }
+    assert all(
+        p.due_at == resumed_at for p in plan(lowered, cal, STEPS, ("WARNING_50",), resumed_at)
+    )
+    assert (
+        plan(
+            sla.pause(lowered, cal, resumed_at, sla.PauseReason.PENDING_CUSTOMER),
+            cal,
+            STEPS,
+            (),
+            resumed_at,
+        )
+        == []
+    )
 
 
 def test_business_days_follow_the_calendar_and_dst_keeps_wall_hours():
     assert working_day(BERLIN) == timedelta(hours=8)
-    split = BusinessCalendar.build("UTC", {d: [("08:00", "12:00"), ("13:00", "17:30")] for d in range(5)})
+    split = BusinessCalendar.build(
+        "UTC", {d: [("08:00", "12:00"), ("13:00", "17:30")] for d in range(5)}
+    )
     assert working_day(split) == timedelta(hours=8, minutes=30)
     # Friday 13:00 CET before the DST change (29 March 2026) + 1 business day = Monday 13:00 CEST
     friday = datetime(2026, 3, 27, 12, tzinfo=UTC)
@@ -89,19 +107,44 @@ def test_policy_choice_precedence_then_specificity():
     ten = Target(10, TimeUnit.BUSINESS_DAYS)
     policies = [
         Policy("resolve-default", "RESOLVE", ten),
-        Policy("resolve-fast", "RESOLVE", Target(5, TimeUnit.BUSINESS_DAYS),
-               reason_codes=frozenset({"PRICING"}), precedence=10),
-        Policy("high-risk", "RESOLVE", Target(3, TimeUnit.BUSINESS_DAYS), risk_classes=frozenset({"HIGH"})),
-        Policy("big", "RESOLVE", Target(2, TimeUnit.BUSINESS_DAYS), amount_currency="EUR",
-               min_amount_minor=10_000_00, precedence=20),
+        Policy(
+            "resolve-fast",
+            "RESOLVE",
+            Target(5, TimeUnit.BUSINESS_DAYS),
+            reason_codes=frozenset({"PRICING"}),
+            precedence=10,
+        ),
+        Policy(
+            "high-risk",
+            "RESOLVE",
+            Target(3, TimeUnit.BUSINESS_DAYS),
+            risk_classes=frozenset({"HIGH"}),
+        ),
+        Policy(
+            "big",
+            "RESOLVE",
+            Target(2, TimeUnit.BUSINESS_DAYS),
+            amount_currency="EUR",
+            min_amount_minor=10_000_00,
+            precedence=20,
+        ),
         Policy("off", "RESOLVE", Target(1, TimeUnit.BUSINESS_DAYS), precedence=99, active=False),
     ]
     facts = CaseFacts("PRICING", Priority.MEDIUM, "HIGH", "EUR", 500_00)
     assert select_policy(policies, "RESOLVE", facts).id == "resolve-fast"
-    assert select_policy(policies, "RESOLVE", CaseFacts("TAX", Priority.LOW, "HIGH", "EUR", 1)).id == "high-risk"
-    assert select_policy(policies, "RESOLVE", CaseFacts("TAX", Priority.LOW, "LOW", "EUR", 2 * 10**6)).id == "big"
-    assert select_policy(policies, "RESOLVE", CaseFacts("TAX", Priority.LOW, "LOW", "USD", 2 * 10**6)).id == (
-        "resolve-default")
+    assert (
+        select_policy(policies, "RESOLVE", CaseFacts("TAX", Priority.LOW, "HIGH", "EUR", 1)).id
+        == "high-risk"
+    )
+    assert (
+        select_policy(
+            policies, "RESOLVE", CaseFacts("TAX", Priority.LOW, "LOW", "EUR", 2 * 10**6)
+        ).id
+        == "big"
+    )
+    assert select_policy(
+        policies, "RESOLVE", CaseFacts("TAX", Priority.LOW, "LOW", "USD", 2 * 10**6)
+    ).id == ("resolve-default")
     assert [s.fraction for s in thresholds((75, 50, 50))] == [Fraction(1, 2), Fraction(3, 4), 1]
 
 

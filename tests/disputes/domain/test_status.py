@@ -21,11 +21,17 @@ FINAL = {Status.WITHDRAWN, Status.VOIDED}
 
 
 def test_the_documented_happy_path():
-    path = [(Action.ASSIGN, Status.OPEN), (Action.START, Status.IN_PROGRESS),
-            (Action.PAUSE, Status.PENDING_CUSTOMER), (Action.RESUME, Status.IN_PROGRESS),
-            (Action.ESCALATE, Status.PENDING_INTERNAL), (Action.ANSWER, Status.IN_PROGRESS),
-            (Action.RESOLVE, Status.RESOLVED), (Action.CLOSE, Status.CLOSED),
-            (Action.REOPEN, Status.REOPENED)]
+    path = [
+        (Action.ASSIGN, Status.OPEN),
+        (Action.START, Status.IN_PROGRESS),
+        (Action.PAUSE, Status.PENDING_CUSTOMER),
+        (Action.RESUME, Status.IN_PROGRESS),
+        (Action.ESCALATE, Status.PENDING_INTERNAL),
+        (Action.ANSWER, Status.IN_PROGRESS),
+        (Action.RESOLVE, Status.RESOLVED),
+        (Action.CLOSE, Status.CLOSED),
+        (Action.REOPEN, Status.REOPENED),
+    ]
     status = Status.NEW
     for action, expected in path:
         status = next_status(status, action)

@@ -42,7 +42,9 @@ def test_every_resolution_empties_still_disputed_and_keeps_the_invariant(args):
     still, outcome, decisions = args
     falls = {i: Waterfall.opened(a) for i, a in still.items()}
     for s in settlements(outcome, still, decisions):
-        falls[s.invoice_id] = falls[s.invoice_id].settle(credit=s.credit, write_off=s.write_off, pay=s.pay)
+        falls[s.invoice_id] = falls[s.invoice_id].settle(
+            credit=s.credit, write_off=s.write_off, pay=s.pay
+        )
     for invoice, fall in falls.items():
         assert fall.still == 0
         assert fall.original == still[invoice] == fall.paid + fall.credited + fall.written_off
@@ -54,7 +56,9 @@ def test_every_resolution_empties_still_disputed_and_keeps_the_invariant(args):
 
 
 @given(amounts, st.integers(0, 10**12), st.integers(0, 10**12), st.integers(0, 10**12))
-def test_settling_more_than_is_disputed_is_refused_and_nothing_moves(original, credit, write_off, pay):
+def test_settling_more_than_is_disputed_is_refused_and_nothing_moves(
+    original, credit, write_off, pay
+):
     fall = Waterfall.opened(original)
     if credit + write_off + pay > original:
         with pytest.raises(FailedPrecondition):
