@@ -13,8 +13,9 @@ from gateway.catalog import Rpc
 from gateway.errors import backend_status, gateway_status, grpc_code, grpc_trailers
 
 
-async def _abort(context, status) -> None:
-    await context.abort(grpc_code(status), status.message, grpc_trailers(status))
+async def _abort(context, status, request_id: str = "") -> None:
+    trailers = grpc_trailers(status) + ((("x-request-id", request_id),) if request_id else ())
+    await context.abort(grpc_code(status), status.message, trailers)
 
 
 class Proxy(grpc.GenericRpcHandler):
@@ -33,27 +34,28 @@ class Proxy(grpc.GenericRpcHandler):
         except DomainError as exc:
             await _abort(context, gateway_status(exc))
         request_id = request_id_from(metadata.get("x-request-id"))
-        await context.send_initial_metadata((("x-request-id", request_id),))
+        context.set_trailing_metadata((("x-request-id", request_id),))  # rides with the status
         with calling_as(actor, request_id):
-            return self.backends.call(rpc)(
+            call = self.backends.call(rpc)(
                 request, timeout=self.gate.timeout_for(rpc, context.time_remaining())
             )
+        return call, request_id
 
     def _handler(self, rpc: Rpc):
         async def unary_response(request, context):
-            call = await self._start(rpc, request, context)
+            call, request_id = await self._start(rpc, request, context)
             try:
                 return await call
             except grpc.aio.AioRpcError as exc:
-                await _abort(context, backend_status(exc, rpc.backend))
+                await _abort(context, backend_status(exc, rpc.backend), request_id)
 
         async def stream_response(request, context):
-            call = await self._start(rpc, request, context)
+            call, request_id = await self._start(rpc, request, context)
             try:
                 async for item in call:
                     yield item
             except grpc.aio.AioRpcError as exc:
-                await _abort(context, backend_status(exc, rpc.backend))
+                await _abort(context, backend_status(exc, rpc.backend), request_id)
             finally:
                 call.cancel()
 

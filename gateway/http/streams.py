@@ -133,9 +133,11 @@ async def upload(request: Request, route: Route, bindings: dict, actor: Actor, a
             try:
                 async for chunk in body.chunks(request, limit):
                     yield rpc.request_class(**{field.name: chunk}).SerializeToString()
-            except DomainError as exc:  # never end the stream early as if the body were complete
+            except DomainError as exc:
+                # Raising (not returning) makes gRPC cancel the call: the backend must never see
+                # the end of a cut-short body as the end of the file.
                 failure.append(exc)
-                call.cancel()
+                raise
 
         requests = stream()
     with calling_as(actor, request.state.request_id):

@@ -1,0 +1,175 @@
+"""The HTTP/JSON API through real HTTP against the real services: the first session of
+docs/gateway.md, identity reaching the services' history, request ids, trace context, CORS."""
+
+from __future__ import annotations
+
+import time
+
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from tests.gateway.support import API_KEY, bearer
+
+LEAD, COLLECTOR = bearer("team_lead", subject="lena"), bearer("collector", subject="carl")
+
+
+def _ok(response):
+    assert response.is_success, response.text
+    return response.json()
+
+
+def test_the_first_session_of_the_guide(stack):
+    http = stack.http
+    customer = _ok(
+        http.post(
+            "/v1/customers",
+            headers=LEAD,
+            json={
+                "displayName": "Acme GmbH",
+                "countryCode": "DE",
+                "currencyCode": "EUR",
+                "externalRef": "C-1000",
+                "riskClass": "HIGH",
+            },
+        )
+    )
+    assert customer["name"].startswith("customers/") and customer["riskClass"] == "HIGH"
+    invoice = _ok(
+        http.post(
+            "/v1/invoices",
+            headers=LEAD,
+            json={
+                "customer": customer["name"],
+                "externalNumber": "INV-1",
+                "invoiceDate": "2026-01-05",
+                "dueDate": "2026-02-04",
+                "amount": {"currencyCode": "EUR", "amount": "1200.00"},
+            },
+        )
+    )
+    dispute = _ok(
+        http.post(
+            "/v1/disputes",
+            headers=COLLECTOR,
+            params={"requestId": "first-1"},
+            json={
+                "customer": customer["name"],
+                "title": "Price differs",
+                "reasonCode": "PRICING",
+                "items": [{"invoice": invoice["name"]}],
+            },
+        )
+    )
+    listed = _ok(
+        http.get(
+            "/v1/disputes", headers=COLLECTOR, params={"filter": f"customer={customer['name']}"}
+        )
+    )
+    assert [d["name"] for d in listed["disputes"]] == [dispute["name"]]
+    case = dispute["name"]
+    assigned = _ok(
+        http.post(
+            f"/v1/{case}:assign",
+            headers=COLLECTOR,
+            json={"assignee": "user:carl", "etag": dispute["etag"]},
+        )
+    )
+    started = _ok(
+        http.post(f"/v1/{case}:start", headers=COLLECTOR, json={"etag": assigned["etag"]})
+    )
+    resolved = _ok(
+        http.post(
+            f"/v1/{case}:resolve",
+            headers=COLLECTOR,
+            json={
+                "etag": started["etag"],
+                "rootCauseCode": "CUSTOMER_ERROR",
+                "outcome": "CUSTOMER_PAYS",
+            },
+        )
+    )
+    assert resolved["status"] == "RESOLVED" and resolved["outcome"] == "CUSTOMER_PAYS"
+    history = _ok(http.get(f"/v1/{case}/history", headers=LEAD))["entries"]
+    assert {"user:carl"} <= {entry["actor"] for entry in history}  # the person, not the gateway
+    stale = http.post(f"/v1/{case}:close", headers=COLLECTOR, json={"etag": started["etag"]})
+    assert stale.status_code == 409 and stale.json()["error"]["status"] == "ABORTED"
+
+
+def test_an_api_key_acts_as_its_service_account(stack):
+    created = _ok(
+        stack.http.post(
+            "/v1/customers", headers={"X-Api-Key": API_KEY}, json={"displayName": "From the ERP"}
+        )
+    )
+    assert created["displayName"] == "From the ERP"
+
+
+def test_request_ids_go_in_and_come_out(stack):
+    given = stack.http.get("/v1/customers", headers={**LEAD, "X-Request-Id": "front-end-42"})
+    assert given.headers["x-request-id"] == "front-end-42"
+    made = stack.http.get("/v1/customers", headers={**LEAD, "X-Request-Id": "bad id\x7f"})
+    assert made.headers["x-request-id"] != "bad id\x7f" and len(made.headers["x-request-id"]) == 32
+    assert made.headers["x-content-type-options"] == "nosniff"
+    assert made.headers["cache-control"] == "no-store"
+
+
+def _exporter() -> InMemorySpanExporter:
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return exporter
+
+
+def test_the_callers_trace_continues_through_the_gateway_into_the_service(stack):
+    exporter = _exporter()
+    trace_id, parent = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    _ok(
+        stack.http.get(
+            "/v1/customers", headers={**LEAD, "traceparent": f"00-{trace_id}-{parent}-01"}
+        )
+    )
+    deadline = time.monotonic() + 5  # the server ends its span just after the client has the answer
+    while True:
+        spans = [
+            s
+            for s in exporter.get_finished_spans()
+            if format(s.context.trace_id, "032x") == trace_id
+        ]
+        if any(s.name == "GET /v1/customers" for s in spans) or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    names = {s.name for s in spans}
+    assert "GET /v1/customers" in names  # the gateway's SERVER span, named by its route
+    assert "/settle.accounts.v1.AccountsService/ListCustomers" in names  # client and server
+    gateway_span = next(s for s in spans if s.name == "GET /v1/customers")
+    assert format(gateway_span.parent.span_id, "016x") == parent
+    assert gateway_span.attributes["http.response.status_code"] == 200
+
+
+def test_cors_for_configured_origins_only(stack):
+    preflight = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
+    allowed = stack.http.options(
+        "/v1/customers", headers={"Origin": "http://front.example", **preflight}
+    )
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "http://front.example"
+    refused = stack.http.options(
+        "/v1/customers", headers={"Origin": "http://evil.example", **preflight}
+    )
+    assert "access-control-allow-origin" not in refused.headers
+    simple = stack.http.get("/v1/customers", headers={**LEAD, "Origin": "http://front.example"})
+    assert "x-request-id" in simple.headers["access-control-expose-headers"].lower()
+
+
+def test_probes(stack):
+    assert stack.http.get("/healthz").json() == {"status": "alive"}
+    ready = stack.http.get("/readyz").json()
+    assert ready["status"] == "ready" and set(ready["backends"]) == set(stack.addresses)

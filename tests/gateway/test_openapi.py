@@ -1,0 +1,89 @@
+"""The OpenAPI document is generated from the descriptors, valid, complete, and readable offline."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from openapi_spec_validator import validate
+
+from gateway.auth.policy import Policy
+from gateway.catalog import load_catalog
+from gateway.openapi.document import OpenApi
+from gateway.openapi.paths import path_and_parameters
+from gateway.routing import RouteTable
+
+ROUTES = RouteTable.from_rpcs(Policy().public_rpcs(load_catalog()))
+
+
+@pytest.fixture(scope="module")
+def document(stack) -> dict:
+    response = stack.http.get("/openapi.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_the_document_is_valid_openapi(document):
+    validate(document)
+    assert document["openapi"].startswith("3.1")
+
+
+def test_every_public_route_is_an_operation_with_its_roles(document):
+    for route in ROUTES.routes:
+        path, _ = path_and_parameters(route.template)
+        operation = document["paths"][path][route.method.lower()]
+        assert operation["operationId"].endswith("_" + route.rpc.descriptor.name)
+        assert operation["x-roles"], route.rpc.name
+    operations = [op for item in document["paths"].values() for op in item.values()]
+    assert len({op["operationId"] for op in operations}) == len(operations)
+
+
+def test_internal_methods_are_not_in_the_document(document):
+    assert not any("holds" in path or "applyEscalationAnswer" in path for path in document["paths"])
+
+
+def test_comments_schemas_enums_errors_and_security(document):
+    schemas = document["components"]["schemas"]
+    get_customer = document["paths"]["/v1/customers/{customer}"]["get"]
+    assert get_customer["summary"] == "Gets a customer with its contacts."
+    assert get_customer["parameters"][0]["name"] == "customer"
+    customer = schemas["settle.accounts.v1.Customer"]
+    assert customer["properties"]["countryCode"]["description"] == 'ISO 3166-1 alpha-2, e.g. "DE".'
+    assert customer["properties"]["name"]["readOnly"] is True
+    assert customer["properties"]["createTime"]["format"] == "date-time"
+    assert "displayName" in customer["required"]
+    risk = schemas["settle.accounts.v1.RiskClass"]
+    assert risk["enum"] == ["RISK_CLASS_UNSPECIFIED", "LOW", "MEDIUM", "HIGH"]
+    money = schemas["settle.common.v1.Money"]
+    assert "Never a float" in money["description"]
+    assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert document["paths"]["/v1/customers"]["get"]["responses"]["default"]["$ref"].endswith(
+        "Error"
+    )
+    list_query = [p["name"] for p in document["paths"]["/v1/customers"]["get"]["parameters"]]
+    assert list_query == ["pageSize", "pageToken", "filter", "orderBy"]
+
+
+def test_streams_are_described(document):
+    watch = document["paths"]["/v1/escalations:watch"]["get"]["responses"]["200"]["content"]
+    assert "text/event-stream" in watch
+    upload = document["paths"]["/v1/openItems:import"]["post"]
+    assert {"application/json", "text/csv"} <= set(upload["requestBody"]["content"])
+    assert "options.currencyCode" in [p["name"] for p in upload["parameters"]]
+
+
+def test_without_the_protos_the_document_only_lacks_descriptions(tmp_path, document):
+    bare = OpenApi(ROUTES, Path(tmp_path / "missing")).build()
+    assert bare["paths"].keys() == document["paths"].keys()
+    assert "description" not in bare["components"]["schemas"]["settle.common.v1.Money"]
+
+
+def test_the_docs_page_is_self_contained(stack):
+    page = stack.http.get("/docs")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert not re.search(
+        r"(src|href)\s*=\s*[\"']?(https?:)?//", page.text
+    )  # nothing loaded from elsewhere
+    assert 'fetch("/openapi.json")' in page.text
+    assert "default-src 'none'" in page.headers["content-security-policy"]

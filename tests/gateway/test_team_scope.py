@@ -1,0 +1,106 @@
+"""Object-level isolation: a Sales, GBS or Legal user sees and acts on only their team's
+escalations (and the cases behind them); another team's looks exactly like a missing one. The
+gateway carries the team in the signed identity; the services apply common/team_scope.py."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from common.actor import Actor
+from common.team_scope import sees_team, team_scope
+from tests.gateway.support import bearer, error_info
+
+COLLECTOR, LEAD = bearer("collector"), bearer("team_lead")
+SALES, LEGAL = bearer("sales", subject="sam"), bearer("legal", subject="lou")
+
+
+@pytest.mark.parametrize(
+    ("roles", "team", "scope"),
+    [
+        (("sales",), "SALES", "SALES"),
+        (("legal",), "legal", "LEGAL"),
+        (("sales", "gbs"), "GBS", "GBS"),
+        (("sales",), "", ""),  # scoped to no team: sees nothing (the gateway refuses it anyway)
+        (("sales", "team_lead"), "SALES", None),  # a broader role wins
+        (("collector",), "", None),
+        (("sre",), "", None),
+        (("service",), "", None),
+    ],
+)
+def test_who_is_scoped_to_a_team(roles, team, scope):
+    actor = Actor("user:x", roles, team)
+    assert team_scope(actor) == scope
+    assert sees_team(actor, "SALES") == (scope in (None, "SALES"))
+
+
+def test_a_team_role_without_a_team_is_refused(stack):
+    response = stack.http.get("/v1/escalations", headers=bearer("sales", team=""))
+    assert response.status_code == 403
+    assert error_info(response.json())["reason"] == "TEAM_REQUIRED"
+
+
+def _raise(stack, team: str) -> dict:
+    response = stack.http.post(
+        "/v1/escalations:raise",
+        headers=COLLECTOR,
+        json={
+            "subject": f"customers/{uuid.uuid4().hex}",
+            "team": team,
+            "reasonCode": "PRICING_AUTHORITY",
+            "summary": "Is this price agreed?",
+        },
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_team_sees_only_its_escalations_and_anothers_look_missing(stack):
+    sales_case, legal_case = _raise(stack, "SALES"), _raise(stack, "LEGAL")
+    listed = stack.http.get("/v1/escalations", headers=SALES, params={"pageSize": 1000}).json()
+    teams = {e["team"] for e in listed["escalations"]}
+    assert teams == {"SALES"}
+    assert sales_case["name"] in [e["name"] for e in listed["escalations"]]
+
+    hidden = stack.http.get(f"/v1/{legal_case['name']}", headers=SALES)
+    missing = stack.http.get("/v1/escalations/" + "0" * 32, headers=SALES)
+    assert hidden.status_code == missing.status_code == 404
+    assert error_info(hidden.json())["reason"] == error_info(missing.json())["reason"]
+    claim = stack.http.post(f"/v1/{legal_case['name']}:claim", headers=SALES, json={})
+    assert claim.status_code == 404
+
+    assert stack.http.get(f"/v1/{legal_case['name']}", headers=LEGAL).status_code == 200
+    everyone = stack.http.get("/v1/escalations", headers=LEAD, params={"pageSize": 1000}).json()
+    assert {"SALES", "LEGAL"} <= {e["team"] for e in everyone["escalations"]}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="disputes does not scope cases by team yet (see the "
+    "gateway report: only cases escalated to the caller's team are visible)",
+)
+def test_a_team_user_does_not_see_cases_never_escalated_to_their_team(stack):
+    customer = stack.http.post("/v1/customers", headers=LEAD, json={"displayName": "Scoped"}).json()
+    invoice = stack.http.post(
+        "/v1/invoices",
+        headers=LEAD,
+        json={
+            "customer": customer["name"],
+            "externalNumber": f"S-{uuid.uuid4().hex[:8]}",
+            "invoiceDate": "2026-01-05",
+            "dueDate": "2026-02-04",
+            "amount": {"currencyCode": "EUR", "amount": "100.00"},
+        },
+    ).json()
+    case = stack.http.post(
+        "/v1/disputes",
+        headers=COLLECTOR,
+        json={
+            "customer": customer["name"],
+            "title": "Not for Sales",
+            "reasonCode": "PRICING",
+            "items": [{"invoice": invoice["name"]}],
+        },
+    ).json()
+    assert stack.http.get(f"/v1/{case['name']}", headers=SALES).status_code == 404
