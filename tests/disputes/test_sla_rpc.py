@@ -252,3 +252,20 @@ async def test_list_filters_by_sla_state_due_window_and_orders(system):
         grpc.StatusCode.INVALID_ARGUMENT,
         field="filter",
     )
+
+
+async def test_escalation_down_keeps_the_event_until_it_comes_back(system):
+    import grpc
+
+    await _case(system)
+    system.clock.set(_at(2, 13))
+    assert await system.sweep() == 1
+    system.escalation.fail_with = grpc.StatusCode.UNAVAILABLE
+    await system.assembly.relay.relay_once()  # the hold is delivered, the warning is not
+    assert system.escalation.received == []
+    pending = await system.outbox_count(destination="escalation", delivered_at=None, dead_at=None)
+    assert pending == 1
+    system.escalation.fail_with = None
+    await system.relay()
+    assert [e.reason_code for e in system.escalation.received] == ["SLA_WARNING"]
+    assert await system.outbox_count(destination="escalation", delivered_at=None) == 0

@@ -1,0 +1,63 @@
+"""The disputes migrations build the schema and the seed data from nothing on both databases,
+agree with the models, keep history append-only, and roll back."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
+
+from common.db.database import create_engine
+from common.db.migrate import downgrade, upgrade
+from services.disputes.models import Base
+
+
+def _diff(sync_conn):
+    context = MigrationContext.configure(
+        sync_conn, opts={"compare_type": True, "version_table": "alembic_version_disputes"}
+    )
+    return compare_metadata(context, Base.metadata)
+
+
+async def test_upgrade_seeds_matches_the_models_and_downgrades(backend, database_factory):
+    engine = create_engine(database_factory.empty_url(backend))
+    try:
+        await upgrade(engine, "disputes")
+        async with engine.connect() as conn:
+            assert await conn.run_sync(_diff) == []
+            counts = {
+                t: (await conn.execute(text(f"SELECT count(*) FROM {t}"))).scalar()
+                for t in ("reason_codes", "root_causes", "sla_policies", "calendars")
+            }
+        assert counts == {"reason_codes": 17, "root_causes": 14, "sla_policies": 4, "calendars": 1}
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO disputes (id, customer_id, title, reason_code, priority, priority_rank, "
+                    "status, assignee, coordinator, external_ref, currency, customer_risk_class, "
+                    "customer_bankruptcy, customer_in_litigation, sla_state, version, created_at, updated_at) "
+                    "VALUES ('d1', 'c1', 't', 'PRICING', 'LOW', 1, 'NEW', '', '', '', 'EUR', 'LOW', "
+                    "false, false, 'ON_TRACK', 1, '2026-01-01', '2026-01-01')"
+                )
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO dispute_history (dispute_id, kind, actor, occurred_at, version, comment, "
+                    "details) VALUES ('d1', 'CREATED', 'user:a', '2026-01-01', 1, '', '{}')"
+                )
+            )
+        for statement in (
+            "UPDATE dispute_history SET actor = 'user:b'",
+            "DELETE FROM dispute_history",
+        ):
+            with pytest.raises(DBAPIError, match="append-only"):
+                async with engine.begin() as conn:
+                    await conn.execute(text(statement))
+        await downgrade(engine, "disputes")
+        async with engine.connect() as conn:
+            left = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+        assert left == {"alembic_version_disputes"}
+    finally:
+        await engine.dispose()
