@@ -23,6 +23,7 @@ from services.escalation.models import DeliveryRow, EventRow, SubscriptionRow
 
 log = structlog.get_logger("settle.escalation.webhooks")
 USER_AGENT = "Settle-Webhooks/1"
+SHUTDOWN_GRACE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,10 @@ class WebhookDispatcher:
             )
             for w in waits:
                 w.cancel()
-        if self._inflight:  # let attempts under way finish; an unfinished lease just expires
-            await asyncio.wait(list(self._inflight), timeout=self.policy.timeout_s + 1)
+        if self._inflight:  # a moment for attempts under way; an unfinished lease just expires
+            _, unfinished = await asyncio.wait(list(self._inflight), timeout=SHUTDOWN_GRACE_S)
+            for task in unfinished:
+                task.cancel()
 
     def _done(self, task: asyncio.Task) -> None:
         self._inflight.pop(task, None)
