@@ -13,6 +13,18 @@ from common.db.database import create_engine
 from common.db.migrate import downgrade, upgrade
 from services.disputes.models import Base
 
+CASE = (
+    "INSERT INTO disputes (id, customer_id, title, reason_code, priority, priority_rank, status, "
+    "assignee, coordinator, external_ref, currency, customer_risk_class, customer_bankruptcy, "
+    "customer_in_litigation, sla_state, version, created_at, updated_at) VALUES ('d1', 'c1', 't', "
+    "'PRICING', 'LOW', 1, 'NEW', '', '', '', 'EUR', 'LOW', false, false, 'ON_TRACK', 1, "
+    "'2026-01-01', '2026-01-01')"
+)
+HISTORY = (
+    "INSERT INTO dispute_history (dispute_id, kind, actor, occurred_at, version, comment, details) "
+    "VALUES ('d1', 'CREATED', 'user:a', '2026-01-01', 1, '', '{}')"
+)
+
 
 def _diff(sync_conn):
     context = MigrationContext.configure(
@@ -33,21 +45,8 @@ async def test_upgrade_seeds_matches_the_models_and_downgrades(backend, database
             }
         assert counts == {"reason_codes": 17, "root_causes": 14, "sla_policies": 4, "calendars": 1}
         async with engine.begin() as conn:
-            await conn.execute(
-                text(
-                    "INSERT INTO disputes (id, customer_id, title, reason_code, priority, priority_rank, "
-                    "status, assignee, coordinator, external_ref, currency, customer_risk_class, "
-                    "customer_bankruptcy, customer_in_litigation, sla_state, version, created_at, updated_at) "
-                    "VALUES ('d1', 'c1', 't', 'PRICING', 'LOW', 1, 'NEW', '', '', '', 'EUR', 'LOW', "
-                    "false, false, 'ON_TRACK', 1, '2026-01-01', '2026-01-01')"
-                )
-            )
-            await conn.execute(
-                text(
-                    "INSERT INTO dispute_history (dispute_id, kind, actor, occurred_at, version, comment, "
-                    "details) VALUES ('d1', 'CREATED', 'user:a', '2026-01-01', 1, '', '{}')"
-                )
-            )
+            await conn.execute(text(CASE))
+            await conn.execute(text(HISTORY))
         for statement in (
             "UPDATE dispute_history SET actor = 'user:b'",
             "DELETE FROM dispute_history",
