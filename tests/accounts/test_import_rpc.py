@@ -24,7 +24,7 @@ async def upload(stub, path, currency="USD") -> pb.ImportReport:
         for start in range(0, len(data), CHUNK):
             yield pb.ImportOpenItemsRequest(chunk=data[start : start + CHUNK])
 
-    return await stub.ImportOpenItems(parts())
+    return await stub.ImportOpenItems(parts(), timeout=120)  # a long call: not the 5 s default
 
 
 async def count_invoices(stub) -> int:
