@@ -1,0 +1,161 @@
+"""A bare grpc.aio server: no interceptors, no tracing, no ORM, no identity checks.
+
+`python -m bench.baseline.server --listen ADDR --dsn DSN` serves the benchmarked accounts methods
+with raw asyncpg (one transaction per call, the service's SQL); `--next ADDR` instead relays every
+call, as bytes, to the next server, so a chain has as many hops as the scenario it is compared to.
+It answers the standard health service so the bench starts it like any Settle process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+from datetime import date
+
+import asyncpg
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+from bench.baseline import accounts_sql, import_rows, pbconv
+from settle.accounts.v1 import accounts_pb2 as pb
+
+SERVICE = "settle.accounts.v1.AccountsService"
+STREAMING_REQUESTS = {"ImportOpenItems"}  # client-streaming methods, for the relay
+POOL_MAX = 20  # the services' SQLAlchemy pool: 10 + 10 overflow
+
+
+class AccountsHandlers:
+    def __init__(self, pool: asyncpg.Pool):
+        self.pool = pool
+
+    async def get_customer(self, request: pb.GetCustomerRequest, context) -> pb.Customer:
+        async with self.pool.acquire() as conn:
+            row, contacts = await accounts_sql.get_customer(conn, request.name.split("/", 1)[1])
+        if row is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "no such customer")
+        return pbconv.customer(row, contacts)
+
+    async def list_invoices(self, request: pb.ListInvoicesRequest, context):
+        terms = dict(term.split("=", 1) for term in request.filter.split(" AND "))
+        size = request.page_size or 50
+        async with self.pool.acquire() as conn:
+            rows, lines, holds = await accounts_sql.list_open_invoices(
+                conn, terms["customer"].split("/", 1)[1], size
+            )
+        return pb.ListInvoicesResponse(
+            invoices=pbconv.invoices(rows, lines, holds),
+            next_page_token=pbconv.next_page_token(
+                len(rows), size, request.filter, ("due_date", False)
+            ),
+        )
+
+    async def aging(self, request: pb.GetAgingReportRequest, context) -> pb.AgingReport:
+        as_of = date.fromisoformat(request.as_of)
+        async with self.pool.acquire() as conn:
+            rows = await accounts_sql.aging_totals(conn, as_of)
+        return pbconv.aging_totals(as_of, rows)
+
+    async def import_open_items(self, request_iterator, context) -> pb.ImportReport:
+        currency, chunks = "", []
+        async for part in request_iterator:
+            if part.HasField("options"):
+                currency = part.options.currency_code
+            else:
+                chunks.append(part.chunk)
+        rows = import_rows.parse(b"".join(chunks), currency)
+        async with self.pool.acquire() as conn:
+            await import_rows.write_inserts(conn, rows)
+        return pb.ImportReport(
+            rows_read=len(rows["invoices"]),
+            imported=len(rows["invoices"]),
+            customers_created=len(rows["customers"]),
+            payments_recorded=len(rows["payments"]),
+        )
+
+    def generic(self) -> grpc.GenericRpcHandler:
+        def unary(fn, request_type):
+            return grpc.unary_unary_rpc_method_handler(
+                fn, request_type.FromString, lambda m: m.SerializeToString()
+            )
+
+        return grpc.method_handlers_generic_handler(SERVICE, {
+            "GetCustomer": unary(self.get_customer, pb.GetCustomerRequest),
+            "ListInvoices": unary(self.list_invoices, pb.ListInvoicesRequest),
+            "GetAgingReport": unary(self.aging, pb.GetAgingReportRequest),
+            "ImportOpenItems": grpc.stream_unary_rpc_method_handler(
+                self.import_open_items, pb.ImportOpenItemsRequest.FromString,
+                lambda m: m.SerializeToString(),
+            ),
+        })  # fmt: skip
+
+
+class Relay(grpc.GenericRpcHandler):
+    """Forwards every call of any service, untouched bytes, to the next hop."""
+
+    def __init__(self, channel: grpc.aio.Channel):
+        self.channel = channel
+        self.handlers: dict[str, grpc.RpcMethodHandler] = {}
+
+    def service(self, details):
+        method = details.method
+        if method.startswith("/grpc.health."):
+            return None
+        if method not in self.handlers:
+            self.handlers[method] = self._handler(method)
+        return self.handlers[method]
+
+    def _handler(self, method: str) -> grpc.RpcMethodHandler:
+        if method.rsplit("/", 1)[-1] in STREAMING_REQUESTS:
+            stream_call = self.channel.stream_unary(method)
+
+            async def relay_stream(request_iterator, context):
+                return await stream_call(request_iterator, timeout=context.time_remaining())
+
+            return grpc.stream_unary_rpc_method_handler(relay_stream)
+        unary_call = self.channel.unary_unary(method)
+
+        async def relay_unary(request, context):
+            return await unary_call(request, timeout=context.time_remaining())
+
+        return grpc.unary_unary_rpc_method_handler(relay_unary)
+
+
+async def serve(listen: str, dsn: str | None, next_hop: str | None) -> None:
+    server = grpc.aio.server()
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    pool = channel = None
+    if next_hop:
+        channel = grpc.aio.insecure_channel(next_hop)
+        server.add_generic_rpc_handlers((Relay(channel),))
+    else:
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=POOL_MAX)
+        server.add_generic_rpc_handlers((AccountsHandlers(pool).generic(),))
+    server.add_insecure_port(listen)
+    await server.start()
+    await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await server.stop(2)
+    if pool:
+        await pool.close()
+    if channel:
+        await channel.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.baseline.server")
+    parser.add_argument("--listen", required=True)
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--dsn", help="serve the accounts methods from this database")
+    target.add_argument("--next", dest="next_hop", help="relay every call to this address")
+    args = parser.parse_args()
+    asyncio.run(serve(args.listen, args.dsn, args.next_hop))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The measuring machinery: processes, load, /proc readings, results and the table."""

@@ -1,0 +1,144 @@
+"""Warm-up, then N repetitions of every variant of a scenario, interleaved (and rotated) so that
+drift on a shared machine hits the Settle stack and its baselines alike."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.harness import procstat, profiling
+from bench.harness.load import LoadRun, Op, closed_loop, percentile
+from bench.harness.results import VariantResult
+
+CLIENT = "client"  # the bench process itself: load generator and, for asyncpg, the whole app
+
+
+@dataclass
+class Variant:
+    name: str
+    description: str
+    op: Op
+    roles: Callable[[], Awaitable[procstat.Pids]]  # processes doing this variant's work, now
+    processes: Callable[[], dict[str, int]]  # process name → pid, for peak memory
+    baseline: bool = False
+    unit: str = "req"
+    units_per_op: float = 1.0
+    before_rep: Callable[[], Awaitable[None]] | None = None  # e.g. empty the tables; not timed
+    warmup_op: Op | None = None  # a cheaper operation that warms the same paths
+
+
+@dataclass(frozen=True)
+class Plan:
+    concurrency: int
+    reps: int
+    duration_s: float | None = None  # per repetition; or
+    iterations: int | None = None  # operations per repetition
+    warmup_s: float | None = None
+    warmup_iterations: int | None = None
+
+
+async def _load(op: Op, plan: Plan, *, warmup: bool) -> LoadRun:
+    if warmup:
+        return await closed_loop(
+            op, concurrency=plan.concurrency, duration_s=plan.warmup_s,
+            iterations=plan.warmup_iterations,
+        )  # fmt: skip
+    return await closed_loop(
+        op, concurrency=plan.concurrency, duration_s=plan.duration_s, iterations=plan.iterations
+    )
+
+
+async def measure(
+    variants: list[Variant], plan: Plan, profile_dir: Path | None = None
+) -> list[VariantResult]:
+    """Returns one result per variant; with `profile_dir`, each Settle variant then runs one more
+    (unmeasured) repetition under py-spy."""
+    runs: dict[str, list[LoadRun]] = {v.name: [] for v in variants}
+    cpu: dict[str, dict[str, list[float]]] = {
+        v.name: defaultdict(lambda: [0.0, 0.0]) for v in variants
+    }  # variant → role → [user, system] seconds
+    broken: set[str] = set()  # failed every warm-up operation: reported, not repeated
+    for v in variants:
+        if plan.warmup_s or plan.warmup_iterations:
+            if v.before_rep:
+                await v.before_rep()
+            warm = await _load(v.warmup_op or v.op, plan, warmup=True)
+            if warm.errors and not warm.latencies_s:
+                broken.add(v.name)
+                runs[v.name].append(warm)
+    for rep in range(plan.reps):
+        shift = rep % len(variants)
+        for v in variants[shift:] + variants[:shift]:
+            if v.name in broken:
+                continue
+            if v.before_rep:
+                await v.before_rep()
+            before = procstat.snapshot(await v.roles())
+            run = await _load(v.op, plan, warmup=False)
+            after = procstat.snapshot(await v.roles())
+            for role, (user, system) in procstat.cpu_used(before, after).items():
+                cpu[v.name][role][0] += user
+                cpu[v.name][role][1] += system
+            runs[v.name].append(run)
+    results = [_summarise(v, runs[v.name], cpu[v.name]) for v in variants]
+    if profile_dir is not None:
+        for v, result in zip(variants, results, strict=True):
+            if not v.baseline and v.name not in broken:
+                result.profile = await _profile(v, plan, profile_dir)
+    return results
+
+
+async def _profile(v: Variant, plan: Plan, out_dir: Path) -> dict[str, dict]:
+    targets = {name: pid for name, pid in v.processes().items() if name != CLIENT}
+    if v.before_rep:
+        await v.before_rep()
+    recordings = {
+        name: profiling.Recording(pid, out_dir / f"{v.name}-{name}-{pid}.collapsed")
+        for name, pid in targets.items()
+    }
+    await asyncio.sleep(0.5)  # py-spy attaches
+    await _load(v.op, plan, warmup=False)
+    for recording in recordings.values():
+        await recording.stop()
+    return {name: profiling.summarise(r.out) for name, r in recordings.items()}
+
+
+def _summarise(v: Variant, runs: list[LoadRun], cpu: dict[str, list[float]]) -> VariantResult:
+    latencies = [x for r in runs for x in r.latencies_s]
+    ops = sum(r.ops for r in runs)
+    errors = sum(r.errors for r in runs)
+    rates = [r.ops * v.units_per_op / r.wall_s for r in runs if r.ops and not r.errors]
+    units = ops * v.units_per_op
+    peaks = {}
+    for name, pid in v.processes().items():
+        memory = procstat.memory_mb(pid)
+        if memory:
+            peaks[name] = round(memory["peak"], 1)
+    ms = lambda s: round(s * 1000, 3) if s is not None else None  # noqa: E731
+    return VariantResult(
+        name=v.name,
+        description=v.description,
+        baseline=v.baseline,
+        unit=v.unit,
+        rate=statistics.median(rates) if rates and not errors else None,
+        p50_ms=ms(percentile(latencies, 50)),
+        p99_ms=ms(percentile(latencies, 99)),
+        ops=ops,
+        errors=errors,
+        first_error=next((r.first_error for r in runs if r.first_error), None),
+        cpu_ms_per_unit={role: round(sum(us) * 1000 / units, 4) for role, us in cpu.items()}
+        if units
+        else {},
+        cpu_system_share={role: round(us[1] / sum(us), 2) for role, us in cpu.items() if sum(us)},
+        peak_rss_mb=peaks,
+        rep_rates=[round(r, 2) for r in rates],
+    )
+
+
+def client_pid() -> int:
+    return os.getpid()
