@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from common.errors import InvalidArgument, Violations
 from common.ids import parse_name
-from common.listing import parse_filter, parse_order_by, parse_page, query_key
+from common.listing import Term, parse_filter, parse_order_by, parse_page, query_key
 from common.protoconv import request_key
 from services.disputes import convert
 from services.disputes import requests as req
@@ -25,10 +25,21 @@ DISPUTE_FILTERS = {
     "priority": lambda s: req.enum_name(pb.Priority, s),
     "sla_state": lambda s: req.enum_name(pb.SlaState, s),
     "due_time": req.timestamp_filter,
+    "due_before": req.timestamp_filter,
+    "due_after": req.timestamp_filter,
     "create_time": req.timestamp_filter,
     "update_time": req.timestamp_filter,
 }
+WINDOW = {"due_before": "<", "due_after": ">="}  # due_before=X AND due_after=Y: a due-by window
 ORDERABLE = {"create_time", "update_time", "due_time", "priority"}
+
+
+def _window(term: Term) -> Term:
+    if term.field not in WINDOW:
+        return term
+    if term.op != "=":
+        raise InvalidArgument.of("filter", f"write {term.field}=<time>")
+    return Term("due_time", WINDOW[term.field], term.value)
 
 
 def _comment(value: str, v: Violations, *, required=False) -> str:
@@ -48,7 +59,7 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
         return convert.dispute(await casework.get_dispute(self.ctx, req.dispute_id(request.name)))
 
     async def ListDisputes(self, request, context):
-        terms = parse_filter(request.filter, DISPUTE_FILTERS)
+        terms = [_window(t) for t in parse_filter(request.filter, DISPUTE_FILTERS)]
         order = parse_order_by(request.order_by, ORDERABLE, "create_time")
         key = query_key(request.filter, order)
         page = parse_page(request.page_size, request.page_token, key)

@@ -234,6 +234,7 @@ async def test_list_filters_by_sla_state_due_window_and_orders(system):
     assert await names(filter="sla_state=WARNED") == [first.name, second.name]
     assert await names(filter="due_time<2026-03-07") == [first.name]
     assert await names(filter="due_time>=2026-03-07T00:00:00Z AND reason=QUALITY") == [second.name]
+    assert await names(filter="due_after=2026-03-06 AND due_before=2026-03-07") == [first.name]
     assert await names(filter="priority=HIGH") == [second.name]
     assert await names(order_by="priority desc") == [second.name, first.name]
     assert await names(order_by="due_time desc") == [second.name, first.name]
