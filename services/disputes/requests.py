@@ -22,7 +22,7 @@ MAX_ITEMS = 100
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
 _SLUG = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 RISK_CLASSES = ("LOW", "MEDIUM", "HIGH")
-TEAMS = ("SALES", "GBS", "LOGISTICS", "OPERATIONS", "LEGAL", "CUSTOMER", "NONE")
+OWNING_TEAMS = ("SALES", "GBS", "LOGISTICS", "OPERATIONS", "LEGAL", "CUSTOMER", "NONE")
 
 
 def text(value: str, field: str, v: Violations, *, required=False, limit=MAX_TEXT) -> str:

@@ -75,7 +75,9 @@ class AdminMethods:
     async def CreateRootCause(self, request, context):
         m, v = request.root_cause, Violations()
         team = m.owning_team.strip().upper()
-        v.require(team in req.TEAMS, "root_cause.owning_team", f"must be one of {req.TEAMS}")
+        v.require(
+            team in req.OWNING_TEAMS, "root_cause.owning_team", f"must be one of {req.OWNING_TEAMS}"
+        )
         values = dict(
             code=req.code(m.code, "root_cause.code", v),
             display_name=req.text(m.display_name, "root_cause.display_name", v),

@@ -16,7 +16,7 @@ from services.disputes.sweeper import Sweeper
 from tests.disputes.conftest import MONDAY_9
 from tests.disputes.fleet import context, open_cases
 
-CASES = 60  # × 6 milestones (acknowledge and resolve: 50 %, 75 %, breach)
+CASES = 40  # × 6 milestones (acknowledge and resolve: 50 %, 75 %, breach)
 
 
 async def _drain(sweeper: Sweeper) -> int:

@@ -9,7 +9,6 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.actor import current_actor
-from common.errors import InvalidArgument
 from common.etag import check_etag
 from services.disputes import events
 from services.disputes import repository as repo
@@ -153,8 +152,3 @@ async def transition(
         view = await view_of(session, ctx.calendars, case, m.now)
     ctx.changed()
     return view
-
-
-def check_team(team: str) -> None:
-    if team and team not in TEAMS:
-        raise InvalidArgument.of("team", f"must be one of {', '.join(TEAMS)} or empty")
