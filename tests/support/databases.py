@@ -117,9 +117,19 @@ class DatabaseFactory:
         return sqlalchemy_url(_dsn_for(name))
 
     def cleanup(self) -> None:
+        """Drops every database this session made. DROP DATABASE waits for a checkpoint; run in
+        parallel, the drops share checkpoints (16 take about as long as one)."""
+
         async def drop_all():
-            for name in reversed(self.created_pg):
-                await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            gate = asyncio.Semaphore(16)
+
+            async def drop(name: str) -> None:
+                async with gate:
+                    await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+            copies = [n for n in self.created_pg if not n.startswith("settle_tpl_")]
+            await asyncio.gather(*(drop(n) for n in copies))
+            await asyncio.gather(*(drop(n) for n in self.created_pg if n not in copies))
 
         if self.created_pg:
             _run(drop_all())
