@@ -169,8 +169,8 @@ def rule_data(rule: pb.RoutingRule, v: Violations) -> RuleData:
         dispute_reason=code(rule.dispute_reason, "routing_rule.dispute_reason", v, required=False),
         min_amount=min_amount,
         customer_flag=flag,
-        team=team(rule.team, "routing_rule.team", v),
-        severity=severity(rule.severity, "routing_rule.severity", v),
+        team=team(rule.team, "routing_rule.team", v, required=True),
+        severity=severity(rule.severity, "routing_rule.severity", v, required=True),
     )
 
 

@@ -72,7 +72,7 @@ async def receiving(**kw):
         port=0,
         log_level="error",
         lifespan="off",
-        timeout_graceful_shutdown=1,
+        timeout_graceful_shutdown=0.2,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -29,6 +29,7 @@ FAST = EscalationConfig(
         ),
         timeout_s=0.5,
         poll_s=0.05,
+        shutdown_grace_s=0.1,
     ),
     relay=RelayPolicy(poll_s=0.05, base_backoff_s=0.05, max_backoff_s=0.2),
 )

@@ -23,7 +23,6 @@ from services.escalation.models import DeliveryRow, EventRow, SubscriptionRow
 
 log = structlog.get_logger("settle.escalation.webhooks")
 USER_AGENT = "Settle-Webhooks/1"
-SHUTDOWN_GRACE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -34,6 +33,7 @@ class DispatchPolicy:
     concurrency: int = 32
     per_endpoint: int = 4
     poll_s: float = 1.0
+    shutdown_grace_s: float = 1.0  # for attempts under way when the process stops
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,9 @@ class WebhookDispatcher:
             for w in waits:
                 w.cancel()
         if self._inflight:  # a moment for attempts under way; an unfinished lease just expires
-            _, unfinished = await asyncio.wait(list(self._inflight), timeout=SHUTDOWN_GRACE_S)
+            _, unfinished = await asyncio.wait(
+                list(self._inflight), timeout=self.policy.shutdown_grace_s
+            )
             for task in unfinished:
                 task.cancel()
 
