@@ -317,3 +317,42 @@ async def test_code_lists_grow_and_deactivate_but_never_vanish(system):
         C.INVALID_ARGUMENT,
         field="root_cause.owning_team",
     )
+
+
+async def test_concurrent_retries_and_hostile_text(system):
+    import asyncio
+
+    c, inv = await _setup(system)
+    request = pb.CreateDisputeRequest(
+        dispute=s.new_case(c.name, s.partial(inv.name, "5.00")), request_id="same-id"
+    )
+    results = await asyncio.gather(*(system.disputes.CreateDispute(request) for _ in range(4)))
+    assert len({r.name for r in results}) == 1 and await _count(system) == 1
+    hostile = s.new_case(c.name, s.partial(inv.name, "5.00"))
+    hostile.title = "x" * 5000
+    hostile.external_ref = "ref\x00"
+    hostile.first_note = "n" * 20_000
+    await expect_error(
+        system.disputes.CreateDispute(pb.CreateDisputeRequest(dispute=hostile)),
+        C.INVALID_ARGUMENT,
+        fields=["dispute.title", "dispute.external_ref", "dispute.first_note"],
+    )
+    case = results[0]
+    await expect_error(
+        system.disputes.AddEvidence(
+            pb.AddEvidenceRequest(parent=case.name, evidence=pb.Evidence(uri="javascript:alert(1)"))
+        ),
+        C.INVALID_ARGUMENT,
+        field="evidence.uri",
+    )
+    await expect_error(
+        system.disputes.ListDisputes(pb.ListDisputesRequest(page_token="garbage")),
+        C.INVALID_ARGUMENT,
+        field="page_token",
+    )
+    await expect_error(
+        system.disputes.ListDisputes(pb.ListDisputesRequest(filter="due_time<yesterday")),
+        C.INVALID_ARGUMENT,
+        field="filter",
+    )
+    await _unchanged(system, case)

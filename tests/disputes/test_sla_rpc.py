@@ -270,3 +270,20 @@ async def test_escalation_down_keeps_the_event_until_it_comes_back(system):
     await system.relay()
     assert [e.reason_code for e in system.escalation.received] == ["SLA_WARNING"]
     assert await system.outbox_count(destination="escalation", delivered_at=None) == 0
+
+
+async def test_calendar_change_moves_the_due_times_of_running_clocks(system):
+    case = await _case(system)  # default calendar: resolve due Friday 17:00 UTC
+    calendar = await system.disputes.GetCalendar(pb.GetCalendarRequest(name="calendars/default"))
+    await system.disputes.UpdateCalendar(
+        pb.UpdateCalendarRequest(
+            calendar=pb.Calendar(
+                name=calendar.name, etag=calendar.etag, extra_holidays=["2026-03-04"]
+            ),
+            update_mask="extra_holidays",
+        )
+    )
+    case = await _get(system, case)
+    resolve = next(c for c in case.clocks if c.kind == pb.RESOLVE)
+    assert resolve.due_time.ToDatetime(tzinfo=UTC) == _at(9, 17)  # a day off pushes it to Monday
+    assert case.due_time == resolve.due_time
