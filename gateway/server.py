@@ -16,6 +16,7 @@ import structlog
 import uvicorn
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from opentelemetry import trace
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
 from common.rpc.server import GRACE_S, SERVER_OPTIONS
@@ -55,7 +56,12 @@ def _bind(address: str) -> socket.socket:
 class Gateway:
     """Made inside the event loop it will run on (gRPC's aio objects belong to one loop)."""
 
-    def __init__(self, settings: GatewaySettings, catalog: Catalog | None = None):
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        catalog: Catalog | None = None,
+        tracer_provider: trace.TracerProvider | None = None,  # None: OpenTelemetry's global one
+    ):
         self.settings = settings
         catalog = catalog or load_catalog()
         policy = Policy()
@@ -72,6 +78,7 @@ class Gateway:
             self.backends,
             self.openapi.document,
             settings.cors_origins,
+            trace.get_tracer("settle.gateway", tracer_provider=tracer_provider),
         )
         self._http = _Uvicorn(
             uvicorn.Config(

@@ -51,7 +51,10 @@ class GatewaySettings:
     def from_env(cls, environ=None) -> GatewaySettings:
         env = os.environ if environ is None else environ
         base = Settings.from_env("gateway", BACKENDS, env)
-        get = lambda name, default=None: env.get(name) or default  # noqa: E731
+
+        def get(name: str, default: str | None = None) -> str | None:
+            return env.get(name) or default  # set but empty counts as unset
+
         jwt = _jwt_settings(get, base.development)
         api_keys = load_api_keys(get("GATEWAY_API_KEYS_FILE"))
         if jwt is None and not api_keys:

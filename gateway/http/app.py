@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import grpc
+from opentelemetry import trace
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -35,6 +36,7 @@ def build_app(
     backends: Backends,
     document: Callable[[], Awaitable[dict]],
     cors_origins: tuple[str, ...],
+    tracer: trace.Tracer,
 ) -> Starlette:
     docs_html = DOCS_PAGE.read_text()
 
@@ -68,7 +70,7 @@ def build_app(
             )
         return error_response(request, NotFound("no such route", reason="ROUTE_NOT_FOUND"))
 
-    middleware = [Middleware(Edge)]
+    middleware = [Middleware(Edge, tracer=tracer)]
     if cors_origins:
         middleware.append(
             Middleware(

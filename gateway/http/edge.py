@@ -21,9 +21,9 @@ _SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"cache-control",
 
 
 class Edge:
-    def __init__(self, app):
+    def __init__(self, app, tracer: trace.Tracer):
         self.app = app
-        self.tracer = trace.get_tracer("settle.gateway")
+        self.tracer = tracer
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":

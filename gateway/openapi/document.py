@@ -141,8 +141,8 @@ def build_document(routes: RouteTable, comments: dict[str, str]) -> dict:
         paths.setdefault(path, {})[route.method.lower()] = operation
         service = route.rpc.descriptor.containing_service
         tags[service.name] = comments.get(service.full_name, "")
-    paths["/healthz"] = {"get": _probe("The process is alive.")}
-    paths["/readyz"] = {"get": _probe("Every backend answers SERVING (503 lists the others).")}
+    paths["/healthz"] = {"get": _probe("probe_alive", "The process is alive.")}
+    paths["/readyz"] = {"get": _probe("probe_ready", "Every backend is SERVING (503: not all).")}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Settle API", "version": "v1", "description": INTRODUCTION},
@@ -166,11 +166,11 @@ def build_document(routes: RouteTable, comments: dict[str, str]) -> dict:
     }
 
 
-def _probe(description: str) -> dict:
+def _probe(operation_id: str, description: str) -> dict:
     return {
         "tags": ["Probes"],
         "summary": description,
         "security": [],
-        "operationId": f"probe_{'alive' if 'alive' in description else 'ready'}",
+        "operationId": operation_id,
         "responses": {"200": {"description": "OK"}, "503": {"description": "Not ready"}},
     }

@@ -24,6 +24,7 @@ def _packed(message) -> any_pb2.Any:
 
 class FailingAccounts:
     def __init__(self):
+        self.metadata: dict[str, str] = {}  # of the last call answered OK
         self.server = grpc.aio.server()
         self.server.add_generic_rpc_handlers((self,))
         health_pb2_grpc.add_HealthServicer_to_server(health.aio.HealthServicer(), self.server)
@@ -40,6 +41,7 @@ class FailingAccounts:
         if what == "HANG":
             await asyncio.sleep(60)
         if what == "OK":
+            self.metadata = dict(context.invocation_metadata())
             return pb.Customer(name=request.name, display_name="Fake")
         code = grpc.StatusCode[what]
         status = status_pb2.Status(

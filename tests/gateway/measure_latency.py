@@ -32,15 +32,22 @@ def _percentiles(samples: list[float]) -> str:
     return f"p50 {statistics.median(ordered) * 1000:6.2f} ms   p99 {p99 * 1000:6.2f} ms"
 
 
-def _timed(call, n: int) -> list[float]:
+def _cpu_s(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc): robust where wall time is noisy."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _timed(call, n: int, pid: int) -> tuple[list[float], float]:
+    """Wall time of each call, and the gateway's CPU time per call."""
     for _ in range(min(50, n)):  # warm up connections and caches
         call()
-    samples = []
+    samples, cpu = [], _cpu_s(pid)
     for _ in range(n):
         started = time.perf_counter()
         call()
         samples.append(time.perf_counter() - started)
-    return samples
+    return samples, (_cpu_s(pid) - cpu) / n
 
 
 def _wait_accounts(url: str) -> None:
@@ -95,12 +102,19 @@ def main(n: int = 1000) -> None:
                 "gateway gRPC proxy": lambda: proxy.GetCustomer(request, metadata=bearer),
                 "gateway HTTP/JSON": lambda: http.get(f"/v1/{name}").raise_for_status(),
             }
-            results = {label: _timed(call, n) for label, call in runs.items()}
-            base = statistics.median(results["direct gRPC (accounts)"])
-            print(f"{n} sequential GetCustomer calls, SQLite, loopback")
-            for label, samples in results.items():
+            gateway_pid = procs[1].pid
+            results = {label: _timed(call, n, gateway_pid) for label, call in runs.items()}
+            base = statistics.median(results["direct gRPC (accounts)"][0])
+            print(
+                f"{n} sequential GetCustomer calls, SQLite, loopback, {os.cpu_count()} CPUs, "
+                f"load {os.getloadavg()[0]:.1f}"
+            )
+            for label, (samples, cpu) in results.items():
                 added = (statistics.median(samples) - base) * 1000
-                print(f"  {label:<24} {_percentiles(samples)}   added p50 {added:+6.2f} ms")
+                print(
+                    f"  {label:<24} {_percentiles(samples)}   added p50 {added:+6.2f} ms"
+                    f"   gateway CPU/call {cpu * 1000:5.2f} ms"
+                )
         finally:
             for proc in procs:
                 proc.terminate()

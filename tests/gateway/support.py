@@ -151,6 +151,7 @@ def running_stack(
     gateway_overrides: dict | None = None,
     fakes: dict | None = None,
     real: bool = True,
+    tracer_provider=None,
 ):
     """A gateway in front of every backend present in gen/, each started with its own
     server.build on SQLite. `fakes` (name → factory of a server with start()/stop()) replace
@@ -174,7 +175,8 @@ def running_stack(
         )
         servers[name] = restarts[name]()
         loop.run(servers[name].start())
-    gateway = loop.make(Gateway, gateway_settings(addresses, **(gateway_overrides or {})))
+    settings = gateway_settings(addresses, **(gateway_overrides or {}))
+    gateway = loop.make(Gateway, settings, None, tracer_provider)
     loop.run(gateway.start())
     stack = Stack(loop, gateway, servers, addresses, restarts)
     try:

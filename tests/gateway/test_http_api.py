@@ -1,16 +1,17 @@
 """The HTTP/JSON API through real HTTP against the real services: the first session of
-docs/gateway.md, identity reaching the services' history, request ids, trace context, CORS."""
+docs/gateway.md, identity reaching the services, request ids, trace context, CORS."""
 
 from __future__ import annotations
 
 import time
 
-from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 
-from tests.gateway.support import API_KEY, bearer
+from tests.gateway.fakes import FailingAccounts
+from tests.gateway.support import API_KEY, bearer, running_stack
 
 LEAD, COLLECTOR = bearer("team_lead", subject="lena"), bearer("collector", subject="carl")
 
@@ -115,40 +116,35 @@ def test_request_ids_go_in_and_come_out(stack):
     assert made.headers["cache-control"] == "no-store"
 
 
-def _exporter() -> InMemorySpanExporter:
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, TracerProvider):
-        provider = TracerProvider()
-        trace.set_tracer_provider(provider)
+def test_the_callers_trace_and_identity_reach_the_service(database_factory):
+    # A private tracer provider: OpenTelemetry's global one belongs to the process (one per run).
     exporter = InMemorySpanExporter()
+    provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    return exporter
-
-
-def test_the_callers_trace_continues_through_the_gateway_into_the_service(stack):
-    exporter = _exporter()
     trace_id, parent = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
-    _ok(
-        stack.http.get(
-            "/v1/customers", headers={**LEAD, "traceparent": f"00-{trace_id}-{parent}-01"}
-        )
-    )
-    deadline = time.monotonic() + 5  # the server ends its span just after the client has the answer
-    while True:
-        spans = [
-            s
-            for s in exporter.get_finished_spans()
-            if format(s.context.trace_id, "032x") == trace_id
-        ]
-        if any(s.name == "GET /v1/customers" for s in spans) or time.monotonic() > deadline:
-            break
-        time.sleep(0.02)
-    names = {s.name for s in spans}
-    assert "GET /v1/customers" in names  # the gateway's SERVER span, named by its route
-    assert "/settle.accounts.v1.AccountsService/ListCustomers" in names  # client and server
-    gateway_span = next(s for s in spans if s.name == "GET /v1/customers")
-    assert format(gateway_span.parent.span_id, "016x") == parent
-    assert gateway_span.attributes["http.response.status_code"] == 200
+    with running_stack(
+        database_factory, fakes={"accounts": FailingAccounts}, real=False, tracer_provider=provider
+    ) as stack:
+        headers = {
+            **bearer("sre", subject="sid"),
+            "traceparent": f"00-{trace_id}-{parent}-01",
+            "X-Request-Id": "trace-test-1",
+        }
+        _ok(stack.http.get("/v1/customers/OK", headers=headers))
+        received = stack.backends["accounts"].metadata
+        deadline = time.monotonic() + 5  # the server ends its span just after the answer
+        while not exporter.get_finished_spans() and time.monotonic() < deadline:
+            time.sleep(0.02)
+    (span,) = exporter.get_finished_spans()
+    assert span.name == "GET /v1/{name=customers/*}" and span.kind == SpanKind.SERVER
+    assert format(span.context.trace_id, "032x") == trace_id
+    assert format(span.parent.span_id, "016x") == parent
+    assert span.attributes["http.response.status_code"] == 200
+    _, sent_trace, sent_parent, _ = received["traceparent"].split("-")
+    assert (sent_trace, sent_parent) == (trace_id, format(span.context.span_id, "016x"))
+    assert received["x-request-id"] == "trace-test-1"
+    assert (received["x-settle-subject"], received["x-settle-roles"]) == ("user:sid", "sre")
+    assert received["x-settle-signature"]  # signed with the internal secret
 
 
 def test_cors_for_configured_origins_only(stack):
