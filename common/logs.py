@@ -1,5 +1,9 @@
-"""structlog setup: JSON when not on a terminal (or LOG_FORMAT=json), readable otherwise; every
-line carries the trace and span ids of the work it belongs to."""
+"""structlog setup: JSON when not on a terminal (or LOG_FORMAT=json), readable otherwise; level by
+LOG_LEVEL. Every line carries the trace and span ids of the work it belongs to, and whatever the
+work bound to the log context: the server interceptor binds `rpc_method` and `request_id`;
+`common.tracing.about(case_id=...)` / `working_on(...)` bind `case_id`, `escalation_id`,
+`customer_id`, `invoice_id`, `event_id`. Personal data is removed before a line is written
+(common/redaction.py): code should not log it, this is the safety net."""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ import sys
 import structlog
 from opentelemetry import trace
 
+from common.redaction import redact_mapping
+
 
 def _add_trace_ids(_logger, _name, event: dict) -> dict:
     span_context = trace.get_current_span().get_span_context()
@@ -19,12 +25,22 @@ def _add_trace_ids(_logger, _name, event: dict) -> dict:
     return event
 
 
+def redact_personal_data(_logger, _name, event: dict) -> dict:
+    """Drops the values of keys that name personal data and masks emails/phone numbers in text
+    (the message and rendered exceptions included)."""
+    return redact_mapping(event)
+
+
 def setup_logging(service: str, level: str = "INFO") -> None:
     as_json = os.environ.get("LOG_FORMAT", "").lower() == "json" or not sys.stderr.isatty()
     renderer = (
-        [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
+        [
+            structlog.processors.dict_tracebacks,  # before redaction: exception text is scrubbed
+            redact_personal_data,
+            structlog.processors.JSONRenderer(),
+        ]
         if as_json
-        else [structlog.dev.ConsoleRenderer()]
+        else [redact_personal_data, structlog.dev.ConsoleRenderer()]
     )
     structlog.configure(
         processors=[

@@ -5,7 +5,8 @@ gRPC method, with the event id as its `request_id` so the consumer applies it on
 delivers pending events: it leases a batch (row locks with SKIP LOCKED, so replicas share the
 work), calls the consumer with the trace context of the action that caused the event, then marks
 each delivered, or reschedules it with exponential backoff. A consumer that is down delays events;
-it never loses them.
+it never loses them. Given `metrics`, the relay counts delivery outcomes and, every
+`RelayPolicy.backlog_every_s`, reports the backlog (pending, dead, age of the oldest pending).
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from datetime import timedelta
 import grpc
 import structlog
 from opentelemetry import propagate, trace
-from sqlalchemy import select, update
+from opentelemetry.trace import Status, StatusCode
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.clock import Clock
 from common.db import Database
 from common.ids import new_id
+from common.metrics import OUTBOX_DEAD, OUTBOX_LAG, OUTBOX_PENDING, SettleMetrics
 
 log = structlog.get_logger("settle.outbox")
 tracer = trace.get_tracer("settle.outbox")
@@ -82,6 +85,15 @@ class RelayPolicy:
     base_backoff_s: float = 0.5
     max_backoff_s: float = 60.0
     deadline_s: float = 5.0
+    backlog_every_s: float = 15.0  # how often the backlog gauges are refreshed (with metrics)
+
+
+@dataclass(frozen=True)
+class Backlog:
+    destination: str
+    pending: int
+    dead: int
+    oldest_pending_age_s: float  # delivery lag; 0 when nothing is pending
 
 
 class OutboxRelay:
@@ -92,11 +104,15 @@ class OutboxRelay:
         clock: Clock,
         channels: Mapping[str, grpc.aio.Channel],
         policy: RelayPolicy = RelayPolicy(),
+        *,
+        metrics: SettleMetrics | None = None,
     ):
         self.db, self.model, self.clock = db, model, clock
         self.channels = channels
         self.policy = policy
+        self.metrics = metrics
         self._wake = asyncio.Event()
+        self._backlog_due = 0.0
 
     def notify(self) -> None:
         """Called after a commit that wrote events: deliver now instead of at the next poll."""
@@ -104,6 +120,7 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            await self._maybe_report_backlog()
             try:
                 delivered = await self.relay_once()
             except Exception:  # database down, etc.: keep the worker alive and try again
@@ -118,6 +135,45 @@ class OutboxRelay:
             )
             for w in waits:
                 w.cancel()
+
+    async def backlog(self) -> list[Backlog]:
+        """Per destination (every channel's, and any other found in the table)."""
+        m, now = self.model, self.clock.now()
+        async with self.db.transaction() as session:
+            pending_rows = await session.execute(
+                select(m.destination, func.count(), func.min(m.created_at))
+                .where(m.delivered_at.is_(None), m.dead_at.is_(None))
+                .group_by(m.destination)
+            )
+            dead_rows = await session.execute(
+                select(m.destination, func.count())
+                .where(m.dead_at.is_not(None))
+                .group_by(m.destination)
+            )
+        pending = {d: (n, oldest) for d, n, oldest in pending_rows.all()}
+        dead = dict(dead_rows.all())
+        backlog = []
+        for destination in sorted({*self.channels, *pending, *dead}):
+            count, oldest = pending.get(destination, (0, None))
+            lag = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+            backlog.append(Backlog(destination, count, dead.get(destination, 0), lag))
+        return backlog
+
+    async def _maybe_report_backlog(self) -> None:
+        loop_now = asyncio.get_running_loop().time()
+        if self.metrics is None or loop_now < self._backlog_due:
+            return
+        self._backlog_due = loop_now + self.policy.backlog_every_s
+        try:
+            rows = await self.backlog()
+        except Exception:  # the relay pass right after will log the database problem
+            rows = []
+        for name, value in (
+            (OUTBOX_PENDING, lambda b: b.pending),
+            (OUTBOX_DEAD, lambda b: b.dead),
+            (OUTBOX_LAG, lambda b: b.oldest_pending_age_s),
+        ):
+            self.metrics.report(name, [(value(b), {"destination": b.destination}) for b in rows])
 
     async def relay_once(self) -> int:
         leased = await self._lease()
@@ -176,9 +232,10 @@ class OutboxRelay:
                 "settle.event.attempt": event.attempts,
                 "messaging.destination.name": event.destination,
             },
-        ):
+        ) as span:
             channel = self.channels.get(event.destination)
             if channel is None:
+                span.set_status(Status(StatusCode.ERROR, "no channel for destination"))
                 return LookupError(f"no channel for destination {event.destination!r}")
             try:
                 await channel.unary_unary(event.method)(
@@ -186,6 +243,8 @@ class OutboxRelay:
                 )
                 return None
             except grpc.aio.AioRpcError as exc:
+                # The code only: the consumer's details may quote the payload.
+                span.set_status(Status(StatusCode.ERROR, exc.code().name))
                 return exc
 
     def _backoff(self, attempts: int) -> timedelta:
@@ -194,6 +253,7 @@ class OutboxRelay:
 
     async def _record(self, outcomes: list[tuple[_Leased, Exception | None]]) -> None:
         m, now = self.model, self.clock.now()
+        counted: list[tuple[str, str]] = []  # (destination, outcome), counted once committed
         async with self.db.transaction() as session:
             for event, error in outcomes:
                 if error is None:
@@ -214,4 +274,11 @@ class OutboxRelay:
                         values["dead_at"] = now
                     else:
                         values["available_at"] = now + self._backoff(event.attempts)
+                outcome = (
+                    "delivered" if error is None else "dead" if "dead_at" in values else "retry"
+                )
+                counted.append((event.destination, outcome))
                 await session.execute(update(m).where(m.id == event.id).values(**values))
+        if self.metrics is not None:
+            for destination, outcome in counted:
+                self.metrics.outbox_delivery(destination, outcome)
