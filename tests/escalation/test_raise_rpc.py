@@ -55,6 +55,19 @@ async def test_concurrent_duplicate_deliveries_still_make_one(esc):
     assert len(everything.escalations) == 1
 
 
+async def test_racing_raises_for_one_subject_and_team_end_in_one_at_the_highest_severity(esc):
+    severities = [pb.LOW, pb.HIGH, pb.MEDIUM, pb.CRITICAL, pb.LOW, pb.MEDIUM]
+    results = await asyncio.gather(
+        *(esc.stub.RaiseEscalation(raise_request(team=pb.GBS, severity=s)) for s in severities)
+    )
+    assert len({r.name for r in results}) == 1
+    now = await esc.stub.GetEscalation(pb.GetEscalationRequest(name=results[0].name))
+    assert now.severity == pb.CRITICAL
+    history = await esc.stub.ListEscalationHistory(pb.ListEscalationHistoryRequest(parent=now.name))
+    assert [h.action for h in history.entries].count("RAISED") == 1
+    assert len(history.entries) == len(severities)
+
+
 async def test_routing_by_root_cause_reason_and_flags(esc):
     cases = [
         ({"root_cause": "BILLING_ERROR"}, "SLA_WARNING", pb.GBS),
