@@ -113,7 +113,10 @@ class EscalationServicer(escalation_pb2_grpc.EscalationServiceServicer):
 
     async def CreateSubscription(self, request, context):
         data = req.subscription(request.subscription)
-        row = await subscriptions.create_subscription(self.ctx, data, request_key(request))
+        key = request_key(request)
+        # Tracebacks log their frames' locals: from here on the request no longer holds the secret.
+        request.subscription.ClearField("secret")
+        row = await subscriptions.create_subscription(self.ctx, data, key)
         return convert.subscription(row)
 
     async def ListSubscriptions(self, request, context):

@@ -68,5 +68,5 @@ RULE_FIELDS = (
 class NewSubscription:
     team: Team
     endpoint_uri: str
-    secret: str
-    description: str
+    secret: str = field(repr=False)  # reprs end up in tracebacks, tracebacks in logs
+    description: str = ""

@@ -41,10 +41,10 @@ class _Leased:
     id: str
     subscription_id: str
     endpoint: str
-    secret: str
-    event_type: str
-    body: bytes
-    attempts: int
+    secret: str = field(repr=False)  # reprs end up in tracebacks, tracebacks in logs
+    event_type: str = ""
+    body: bytes = field(default=b"", repr=False)  # carries notes: personal data
+    attempts: int = 0
 
 
 class WebhookDispatcher:
