@@ -93,7 +93,8 @@ class Gateway:
             )
         )
         self._grpc = grpc.aio.server(
-            interceptors=[aio_server_interceptor()], options=SERVER_OPTIONS
+            interceptors=[aio_server_interceptor(tracer_provider=tracer_provider)],
+            options=SERVER_OPTIONS,
         )
         self._grpc.add_generic_rpc_handlers((Proxy(rpcs, gate, self.backends),))
         self._health = health.aio.HealthServicer()

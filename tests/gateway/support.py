@@ -7,6 +7,7 @@ import asyncio
 import importlib
 import socket
 import threading
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -220,3 +221,41 @@ def grpc_error_info(error: grpc.RpcError) -> dict:
                     detail.Unpack(info)
                     return {"reason": info.reason, "domain": info.domain}
     return {}
+
+
+def ok(response: httpx.Response) -> dict:
+    assert response.is_success, response.text
+    return response.json()
+
+
+def create_invoice(stack: Stack, customer: str, number: str, amount: str, headers) -> dict:
+    return ok(
+        stack.http.post(
+            "/v1/invoices",
+            headers=headers,
+            json={
+                "customer": customer,
+                "externalNumber": number,
+                "invoiceDate": "2026-01-05",
+                "dueDate": "2026-02-04",
+                "amount": {"currencyCode": "EUR", "amount": amount},
+            },
+        )
+    )
+
+
+def raise_escalation(stack: Stack, team: str, headers) -> dict:
+    """An escalation of a fresh subject to `team`, raised by whoever `headers` authenticate."""
+    return ok(
+        stack.http.post(
+            "/v1/escalations:raise",
+            headers=headers,
+            json={
+                "subject": f"customers/{uuid.uuid4().hex}",
+                "team": team,
+                "reasonCode": "PRICING_AUTHORITY",
+                "severity": "HIGH",
+                "summary": "Is this price agreed?",
+            },
+        )
+    )

@@ -11,19 +11,14 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from tests.gateway.fakes import FailingAccounts
-from tests.gateway.support import API_KEY, bearer, running_stack
+from tests.gateway.support import API_KEY, bearer, create_invoice, ok, running_stack
 
 LEAD, COLLECTOR = bearer("team_lead", subject="lena"), bearer("collector", subject="carl")
 
 
-def _ok(response):
-    assert response.is_success, response.text
-    return response.json()
-
-
 def test_the_first_session_of_the_guide(stack):
     http = stack.http
-    customer = _ok(
+    customer = ok(
         http.post(
             "/v1/customers",
             headers=LEAD,
@@ -37,20 +32,8 @@ def test_the_first_session_of_the_guide(stack):
         )
     )
     assert customer["name"].startswith("customers/") and customer["riskClass"] == "HIGH"
-    invoice = _ok(
-        http.post(
-            "/v1/invoices",
-            headers=LEAD,
-            json={
-                "customer": customer["name"],
-                "externalNumber": "INV-1",
-                "invoiceDate": "2026-01-05",
-                "dueDate": "2026-02-04",
-                "amount": {"currencyCode": "EUR", "amount": "1200.00"},
-            },
-        )
-    )
-    dispute = _ok(
+    invoice = create_invoice(stack, customer["name"], "INV-1", "1200.00", LEAD)
+    dispute = ok(
         http.post(
             "/v1/disputes",
             headers=COLLECTOR,
@@ -63,24 +46,22 @@ def test_the_first_session_of_the_guide(stack):
             },
         )
     )
-    listed = _ok(
+    listed = ok(
         http.get(
             "/v1/disputes", headers=COLLECTOR, params={"filter": f"customer={customer['name']}"}
         )
     )
     assert [d["name"] for d in listed["disputes"]] == [dispute["name"]]
     case = dispute["name"]
-    assigned = _ok(
+    assigned = ok(
         http.post(
             f"/v1/{case}:assign",
             headers=COLLECTOR,
             json={"assignee": "user:carl", "etag": dispute["etag"]},
         )
     )
-    started = _ok(
-        http.post(f"/v1/{case}:start", headers=COLLECTOR, json={"etag": assigned["etag"]})
-    )
-    resolved = _ok(
+    started = ok(http.post(f"/v1/{case}:start", headers=COLLECTOR, json={"etag": assigned["etag"]}))
+    resolved = ok(
         http.post(
             f"/v1/{case}:resolve",
             headers=COLLECTOR,
@@ -92,14 +73,14 @@ def test_the_first_session_of_the_guide(stack):
         )
     )
     assert resolved["status"] == "RESOLVED" and resolved["outcome"] == "CUSTOMER_PAYS"
-    history = _ok(http.get(f"/v1/{case}/history", headers=LEAD))["entries"]
+    history = ok(http.get(f"/v1/{case}/history", headers=LEAD))["entries"]
     assert {"user:carl"} <= {entry["actor"] for entry in history}  # the person, not the gateway
     stale = http.post(f"/v1/{case}:close", headers=COLLECTOR, json={"etag": started["etag"]})
     assert stale.status_code == 409 and stale.json()["error"]["status"] == "ABORTED"
 
 
 def test_an_api_key_acts_as_its_service_account(stack):
-    created = _ok(
+    created = ok(
         stack.http.post(
             "/v1/customers", headers={"X-Api-Key": API_KEY}, json={"displayName": "From the ERP"}
         )
@@ -130,7 +111,7 @@ def test_the_callers_trace_and_identity_reach_the_service(database_factory):
             "traceparent": f"00-{trace_id}-{parent}-01",
             "X-Request-Id": "trace-test-1",
         }
-        _ok(stack.http.get("/v1/customers/OK", headers=headers))
+        ok(stack.http.get("/v1/customers/OK", headers=headers))
         received = stack.backends["accounts"].metadata
         deadline = time.monotonic() + 5  # the server ends its span just after the answer
         while not exporter.get_finished_spans() and time.monotonic() < deadline:

@@ -14,7 +14,7 @@ from settle.accounts.v1 import accounts_pb2 as pb
 from settle.accounts.v1 import accounts_pb2_grpc
 from settle.escalation.v1 import escalation_pb2 as esc
 from settle.escalation.v1 import escalation_pb2_grpc
-from tests.gateway.support import bearer, error_info, token
+from tests.gateway.support import bearer, error_info, raise_escalation, token
 
 LEAD, COLLECTOR, SALES = bearer("team_lead"), bearer("collector"), bearer("sales", subject="sam")
 HEADER = (
@@ -97,20 +97,8 @@ def test_import_through_the_grpc_proxy(stack):
     assert report.imported == 2
 
 
-def _raise(stack, team: str, headers=COLLECTOR) -> dict:
-    response = stack.http.post(
-        "/v1/escalations:raise",
-        headers=headers,
-        json={
-            "subject": f"customers/{uuid.uuid4().hex}",
-            "team": team,
-            "reasonCode": "PRICING_AUTHORITY",
-            "severity": "HIGH",
-            "summary": "Is this price agreed?",
-        },
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
+def _raise(stack, team: str) -> dict:
+    return raise_escalation(stack, team, COLLECTOR)
 
 
 def _events(response, until: str, limit: int = 50):

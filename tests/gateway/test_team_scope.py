@@ -10,7 +10,7 @@ import pytest
 
 from common.actor import Actor
 from common.team_scope import sees_team, team_scope
-from tests.gateway.support import bearer, error_info
+from tests.gateway.support import bearer, create_invoice, error_info, raise_escalation
 
 COLLECTOR, LEAD = bearer("collector"), bearer("team_lead")
 SALES, LEGAL = bearer("sales", subject="sam"), bearer("legal", subject="lou")
@@ -42,18 +42,7 @@ def test_a_team_role_without_a_team_is_refused(stack):
 
 
 def _raise(stack, team: str) -> dict:
-    response = stack.http.post(
-        "/v1/escalations:raise",
-        headers=COLLECTOR,
-        json={
-            "subject": f"customers/{uuid.uuid4().hex}",
-            "team": team,
-            "reasonCode": "PRICING_AUTHORITY",
-            "summary": "Is this price agreed?",
-        },
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
+    return raise_escalation(stack, team, COLLECTOR)
 
 
 def test_a_team_sees_only_its_escalations_and_anothers_look_missing(stack):
@@ -82,17 +71,8 @@ def test_a_team_sees_only_its_escalations_and_anothers_look_missing(stack):
 )
 def test_a_team_user_does_not_see_cases_never_escalated_to_their_team(stack):
     customer = stack.http.post("/v1/customers", headers=LEAD, json={"displayName": "Scoped"}).json()
-    invoice = stack.http.post(
-        "/v1/invoices",
-        headers=LEAD,
-        json={
-            "customer": customer["name"],
-            "externalNumber": f"S-{uuid.uuid4().hex[:8]}",
-            "invoiceDate": "2026-01-05",
-            "dueDate": "2026-02-04",
-            "amount": {"currencyCode": "EUR", "amount": "100.00"},
-        },
-    ).json()
+    number = f"S-{uuid.uuid4().hex[:8]}"
+    invoice = create_invoice(stack, customer["name"], number, "100.00", LEAD)
     case = stack.http.post(
         "/v1/disputes",
         headers=COLLECTOR,
