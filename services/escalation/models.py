@@ -67,6 +67,8 @@ class EscalationRow(Base):
     evidence_links: Mapped[str] = mapped_column(Text, default="[]")  # JSON array
     answered_by: Mapped[str] = mapped_column(String(200), default="")
     routing_rule_id: Mapped[str | None] = mapped_column(Id, nullable=True)
+    # The trace that raised it (through the outbox: the dispute's); OLA breaches link back to it.
+    origin_traceparent: Mapped[str | None] = mapped_column(String(128), nullable=True)
     response_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())

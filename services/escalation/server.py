@@ -11,12 +11,14 @@ import httpx
 from common.clock import Clock, SystemClock
 from common.db import Database
 from common.idempotency import IdempotencyStore
+from common.metrics import ESCALATIONS_OPEN, SettleMetrics
 from common.outbox import Outbox, OutboxRelay
 from common.rpc.client import open_channel
 from common.rpc.server import ServiceProcess
 from common.settings import Settings, service_addr
 from common.telemetry import Telemetry
 from services.escalation import convert
+from services.escalation import repository as repo
 from services.escalation.config import EscalationConfig
 from services.escalation.models import IdempotencyKeyRow, OutboxEventRow
 from services.escalation.service.answers import DESTINATION
@@ -54,12 +56,14 @@ def build_parts(
     db = Database.from_url(settings.database_url)
     if telemetry is not None:
         telemetry.instrument_engine(db.engine)
+    metrics = telemetry.metrics if telemetry is not None else SettleMetrics.noop()
     ctx = EscalationContext(
         db=db,
         clock=clock,
         idempotency=IdempotencyStore(IdempotencyKeyRow, clock),
         outbox=Outbox(OutboxEventRow, clock),
         render_event=convert.event_body,
+        metrics=metrics,
     )
     feed = Feed(poll_s=config.watch_poll_s)
     http = httpx.AsyncClient(follow_redirects=False, headers={"User-Agent": USER_AGENT})
@@ -71,7 +75,9 @@ def build_parts(
     )
     sweeper = OlaSweeper(ctx, poll_s=config.sweep_poll_s)
     dispatcher = WebhookDispatcher(db, clock, http, config.dispatch)
-    relay = OutboxRelay(db, OutboxEventRow, clock, {DESTINATION: disputes}, config.relay)
+    relay = OutboxRelay(
+        db, OutboxEventRow, clock, {DESTINATION: disputes}, config.relay, metrics=metrics
+    )
     for listener in (feed.notify, sweeper.notify, dispatcher.notify, relay.notify):
         ctx.signals.subscribe(listener)
 
@@ -80,10 +86,20 @@ def build_parts(
         await stop.wait()
         feed.close()
 
+    async def open_escalations():
+        async with db.transaction() as session:
+            counts = await repo.count_open(session)
+        return {
+            ESCALATIONS_OPEN: [
+                (n, {"status": state, "team": team}) for (team, state), n in counts.items()
+            ]
+        }
+
     servicer = EscalationServicer(ctx, feed)
     workers = [end_streams]
     if settings.workers_enabled:
         workers += [sweeper.run, dispatcher.run, relay.run]
+        workers.append(metrics.poll([ESCALATIONS_OPEN], open_escalations))
     process = ServiceProcess(
         name="escalation",
         listen_addr=settings.listen_addr,

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime
 
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
+
 from common.clock import ManualClock
+from common.metrics import SettleMetrics
 from settle.escalation.v1 import escalation_pb2 as pb
 from tests.escalation.support import START, raise_request, start_escalation
 
@@ -120,3 +129,33 @@ async def test_the_running_sweeper_fires_when_the_clock_reaches_the_due_time(esc
             "OLA_WARNING_75",
             "OLA_BREACH",
         ]
+
+
+async def test_milestones_are_counted_and_a_breach_span_links_to_the_raising_trace(esc):
+    spans = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    reader = InMemoryMetricReader()
+    meter = MeterProvider(metric_readers=[reader]).get_meter("test")
+    sweeper = esc.parts.sweeper
+    sweeper.tracer = provider.get_tracer("test")
+    sweeper.ctx = replace(sweeper.ctx, metrics=SettleMetrics(meter))
+    with provider.get_tracer("test").start_as_current_span("collector escalates") as root:
+        e = await esc.stub.RaiseEscalation(raise_request(team=pb.LEGAL))
+    esc.clock.set(BREACH)
+    await sweeper.sweep_once()
+    (breach,) = [s for s in spans.get_finished_spans() if s.name == "settle.sla.breach"]
+    assert breach.attributes["settle.escalation.id"] == e.name.split("/")[1]
+    assert breach.attributes["settle.team"] == "LEGAL" and breach.attributes["settle.sla.breach"]
+    assert breach.status.status_code is StatusCode.ERROR
+    assert [link.context.trace_id for link in breach.links] == [root.get_span_context().trace_id]
+    warnings = [s for s in spans.get_finished_spans() if s.name == "settle.sla.warning"]
+    assert len(warnings) == 2
+    counted = {
+        m.name: sum(p.value for p in m.data.data_points)
+        for rm in reader.get_metrics_data().resource_metrics
+        for sm in rm.scope_metrics
+        for m in sm.metrics
+        if m.name in ("settle.sla.warnings", "settle.sla.breaches")
+    }
+    assert counted["settle.sla.warnings"] == 2 and counted["settle.sla.breaches"] == 1

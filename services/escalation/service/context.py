@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.clock import Clock
 from common.db import Database
 from common.idempotency import IdempotencyStore
+from common.metrics import SettleMetrics
 from common.outbox import Outbox
 from common.sla import BusinessCalendar
 from services.escalation.models import TeamCalendarRow
@@ -68,3 +69,4 @@ class EscalationContext:
     render_event: EventRenderer
     calendars: CalendarBook = field(default_factory=CalendarBook)
     signals: Signals = field(default_factory=Signals)
+    metrics: SettleMetrics = field(default_factory=SettleMetrics.noop)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.actor import current_actor
 from common.idempotency import RequestKey, run_once
 from common.ids import new_id
+from common.tracing import about, current_traceparent
 from services.escalation import repository as repo
 from services.escalation.domain import ola
 from services.escalation.domain.commands import Raise
@@ -53,6 +54,7 @@ async def raise_escalation(
             if attempt == _RACE_RETRIES - 1:
                 raise
     ctx.signals.changed()
+    about(escalation_id=view.row.id)
     return view
 
 
@@ -84,6 +86,7 @@ async def _create(
         evidence_links="[]",
         answered_by="",
         routing_rule_id=decision.rule_id,
+        origin_traceparent=current_traceparent(),
         version=1,
         created_at=now,
         updated_at=now,

@@ -9,6 +9,7 @@ from datetime import datetime
 from common.actor import Actor, current_actor
 from common.errors import InvalidArgument
 from common.etag import check_etag
+from common.tracing import about
 from services.escalation import repository as repo
 from services.escalation.domain import ola
 from services.escalation.domain.commands import Act
@@ -71,6 +72,7 @@ def _apply(row: EscalationRow, cmd: Act, actor: Actor) -> dict:
 
 
 async def act(ctx: EscalationContext, escalation_id: str, cmd: Act) -> journal.EscalationView:
+    about(escalation_id=escalation_id)
     async with ctx.db.transaction() as session:
         row = await repo.get_escalation(session, escalation_id, for_update=True)
         actor = _authorize(row, cmd.action)

@@ -11,23 +11,28 @@ from __future__ import annotations
 import asyncio
 
 import structlog
-from opentelemetry import metrics, trace
+from opentelemetry import trace
 
 from common.errors import DomainError
+from common.tracing import ESCALATION_ID, annotate, breach_span, clock_event, linked_span
 from services.escalation import repository as repo
 from services.escalation.service import clocks, journal, milestones
 from services.escalation.service.context import EscalationContext
 
 log = structlog.get_logger("settle.escalation.sweeper")
-tracer = trace.get_tracer("settle.escalation")
-_fired_counter = metrics.get_meter("settle.escalation").create_counter(
-    "settle.escalation.ola_events", description="OLA warnings and breaches fired, by team"
-)
+CLOCK, POLICY = "response", "ola"  # how OLA clocks show in SLA metrics and spans
 
 
 class OlaSweeper:
-    def __init__(self, ctx: EscalationContext, poll_s: float = 1.0, batch: int = 100):
+    def __init__(
+        self,
+        ctx: EscalationContext,
+        poll_s: float = 1.0,
+        batch: int = 100,
+        tracer: trace.Tracer | None = None,
+    ):
         self.ctx = ctx
+        self.tracer = tracer or trace.get_tracer("settle.escalation")
         self.poll_s = poll_s
         self.batch = batch
         self._wake = asyncio.Event()
@@ -61,7 +66,7 @@ class OlaSweeper:
     async def sweep_once(self) -> int:
         """Fires everything due now; returns how many clocks it claimed."""
         ctx, now = self.ctx, self.ctx.clock.now()
-        fired: list[tuple[str, str, journal.EscalationView]] = []
+        fired: list[tuple[str, journal.EscalationView]] = []
         async with ctx.db.transaction() as session:
             due = await repo.due_clocks(session, now, self.batch)
             for clock_row in due:
@@ -69,26 +74,56 @@ class OlaSweeper:
                 cal = await ctx.calendars.for_team(session, clock_row.team)
                 try:
                     types = milestones.fire_due(session, row, cal, now)
-                except DomainError:  # a clock that cannot be read must not stop the others
+                except (DomainError, ValueError):  # an unreadable clock must not stop the others
                     log.exception("OLA clock unreadable", escalation_id=row.id)
                     clock_row.next_due_at = None
                     continue
                 if not types:  # e.g. the calendar changed: only the schedule moves
                     clocks.store(row, clocks.to_clock(clock_row), clocks.fired_of(clock_row), cal)
                 view = await journal.view_of(session, ctx, row, now, cal)
-                fired += [(t, row.team, view) for t in types]
-            await journal.publish(session, ctx, [(t, v) for t, _, v in fired], now)
-        for event_type, team, view in fired:
-            _fired_counter.add(1, {"team": team, "event": event_type})
-            attributes = {
-                "settle.escalation.id": view.row.id,
-                "settle.team": team,
-                "settle.clock": "RESPONSE",
-                "settle.clock.target_minutes": view.clock.target_minutes,
-                "settle.clock.remaining_minutes": view.clock.remaining_minutes,
-            }
-            with tracer.start_as_current_span(event_type, attributes=attributes):
-                log.info("OLA milestone", escalation_id=view.row.id, team=team, kind=event_type)
+                fired += [(t, view) for t in types]
+            await journal.publish(session, ctx, fired, now)
+        for event_type, view in fired:
+            self._observe(event_type, view, now)
         if fired:
             ctx.signals.changed()
         return len(due)
+
+    def _observe(self, event_type: str, view: journal.EscalationView, now) -> None:
+        """Metrics and a span per milestone; a breach's span links to the trace that raised the
+        escalation (which, through the outbox, is the dispute's)."""
+        row, team = view.row, view.row.team
+        clock = dict(
+            case_id=row.subject,
+            clock=CLOCK,
+            policy=POLICY,
+            target_s=view.clock.target_minutes * 60,
+            business_remaining_s=view.clock.remaining_minutes * 60,
+        )
+        breach = event_type == clocks.EVENT_OF_MILESTONE["BREACH"]
+        self.ctx.metrics.sla_event(
+            "breach" if breach else "warning",
+            clock=CLOCK,
+            reason=row.reason_code,
+            team=team,
+            policy=POLICY,
+        )
+        if breach:
+            started = row.clock.started_at
+            self.ctx.metrics.time_to_breach(
+                (now - started).total_seconds(), clock=CLOCK, team=team, policy=POLICY
+            )
+            with breach_span(
+                self.tracer,
+                origin_traceparent=row.origin_traceparent,
+                reason=row.reason_code,
+                team=team,
+                **clock,
+            ):
+                annotate({ESCALATION_ID: row.id})
+                log.info("OLA breached", escalation_id=row.id, team=team)
+            return
+        with linked_span(self.tracer, "settle.sla.warning", links=[row.origin_traceparent]):
+            annotate({ESCALATION_ID: row.id})
+            clock_event("warned", **clock)
+            log.info("OLA warning", escalation_id=row.id, team=team, kind=event_type)
