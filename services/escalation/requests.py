@@ -18,7 +18,7 @@ from settle.escalation.v1 import escalation_pb2 as pb
 
 SUBJECT = re.compile(r"^[a-z][A-Za-z0-9]{0,40}/[A-Za-z0-9_.-]{1,100}$")
 CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
-PERSON = re.compile(r"^(user|rule|service):[A-Za-z0-9_.@+-]{1,190}$")
+PERSON = re.compile(r"^(user|rule|service):\S{1,190}$")  # subjects come from identity providers
 ATTRIBUTE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 UPPER_ATTRIBUTES = ("root_cause", "dispute_reason", "priority", "clock")
 MAX_TEXT, MAX_SUMMARY, MAX_ATTRIBUTES, MAX_LINKS = 4000, 2000, 32, 20
