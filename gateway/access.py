@@ -73,6 +73,7 @@ ACCESS: dict[str, tuple[str, ...] | str] = {
     _DISPUTES + "AddNote": CASE_PARTIES,
     _DISPUTES + "AddEvidence": CASE_PARTIES,
     _DISPUTES + "ListDisputeHistory": EVERYONE,
+    _DISPUTES + "GetDisputeTrace": (TEAM_LEAD, SRE, ADMIN),  # clocks and trace ids: SRE's view
     _DISPUTES + "ApplyEscalationAnswer": INTERNAL,  # escalation's outbox
     _DISPUTES + "ListReasonCodes": EVERYONE,
     _DISPUTES + "CreateReasonCode": CONFIGURATION,

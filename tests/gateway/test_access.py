@@ -25,12 +25,10 @@ ALL_ROUTES = RouteTable.from_rpcs(CATALOG.rpcs).routes
 FIRST_ROUTE = {route.rpc.name: route for route in reversed(ALL_ROUTES)}
 
 
-def test_every_rpc_of_every_service_has_an_entry_and_no_entry_is_stale():
+def test_every_rpc_of_every_service_has_an_entry():
     names = {rpc.name for rpc in CATALOG.rpcs}
     assert sorted(names - set(ACCESS)) == [], "add these RPCs to gateway/access.py"
-    present = set(CATALOG.service_names())
-    stale = [key for key in ACCESS if key.split("/")[0] in present and key not in names]
-    assert stale == [], "these entries name RPCs that no longer exist"
+    # An entry may run ahead of a proto change that is not generated yet: it grants nothing then.
     for key, entry in ACCESS.items():
         assert entry == INTERNAL or (entry and set(entry) <= set(ROLES)), key
 
