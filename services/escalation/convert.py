@@ -78,7 +78,8 @@ def event_body(event_type: str, sequence: int, at: datetime, view: EscalationVie
 
 
 def event_from_body(body: bytes) -> pb.EscalationEvent:
-    return json_format.Parse(body, pb.EscalationEvent())
+    # Bodies are stored: a field removed from the proto later must not break old events.
+    return json_format.Parse(body, pb.EscalationEvent(), ignore_unknown_fields=True)
 
 
 def history_entry(row: HistoryRow) -> pb.HistoryEntry:

@@ -94,7 +94,7 @@ async def test_team_watch_and_list_then_watch(esc):
 async def test_no_cursor_starts_with_the_next_change(esc):
     await esc.stub.RaiseEscalation(raise_request(subject(1), team=pb.SALES))
     watch = open_watch(esc)
-    await asyncio.sleep(0.3)  # the stream has read its starting point
+    await asyncio.sleep(1.0)  # the stream has read its starting point (one query)
     later = await esc.stub.RaiseEscalation(raise_request(subject(2), team=pb.SALES))
     (event,) = await watch.take(1)
     assert event.escalation.name == later.name
