@@ -12,6 +12,7 @@ import os
 import sys
 
 import structlog
+import structlog.tracebacks
 from opentelemetry import trace
 
 from common.redaction import redact_mapping
@@ -35,7 +36,11 @@ def setup_logging(service: str, level: str = "INFO") -> None:
     as_json = os.environ.get("LOG_FORMAT", "").lower() == "json" or not sys.stderr.isatty()
     renderer = (
         [
-            structlog.processors.dict_tracebacks,  # before redaction: exception text is scrubbed
+            # Structured tracebacks without frame locals: a local may hold a request, a secret or
+            # a contact's details. Before redaction, so exception text is scrubbed too.
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+            ),
             redact_personal_data,
             structlog.processors.JSONRenderer(),
         ]

@@ -66,3 +66,19 @@ def test_personal_data_never_reaches_a_line(json_logs):
     text = json.dumps(failed)
     assert "ana@acme.example" not in text and "1234567" not in text
     assert "ValueError" in text  # the exception is still there, only scrubbed
+
+
+def test_tracebacks_never_carry_frame_locals(json_logs):
+    setup_logging("escalation", "INFO")
+
+    def register(value: str) -> None:
+        body = value  # a local a verbose traceback would print, under an innocent name  # noqa: F841
+        raise RuntimeError("endpoint refused")
+
+    try:
+        register("whsec-very-secret-value")
+    except RuntimeError:
+        structlog.get_logger("x").exception("subscription failed")
+    (line,) = json_logs()
+    assert "endpoint refused" in json.dumps(line)
+    assert "whsec-very-secret-value" not in json.dumps(line)
