@@ -85,6 +85,9 @@ class RelayPolicy:
     base_backoff_s: float = 0.5
     max_backoff_s: float = 60.0
     deadline_s: float = 5.0
+    # Retries that still fail after this many attempts (about an hour at the backoff ceiling) are
+    # parked for a person: a precondition that never comes true must not be retried forever.
+    max_attempts: int = 60
     backlog_every_s: float = 15.0  # how often the backlog gauges are refreshed (with metrics)
 
 
@@ -270,7 +273,7 @@ class OutboxRelay:
                         error=text,
                     )
                     values = {"last_error": text[:2000]}
-                    if code in PERMANENT:
+                    if code in PERMANENT or event.attempts >= self.policy.max_attempts:
                         values["dead_at"] = now
                     else:
                         values["available_at"] = now + self._backoff(event.attempts)

@@ -211,3 +211,24 @@ async def test_two_relays_share_the_work_without_double_delivery(
         for c in channels:
             await c.close()
     await producer_db.dispose()
+
+
+async def test_an_event_still_failing_after_max_attempts_is_parked(accounts, producer):
+    clock = ManualClock(datetime(2026, 3, 2, tzinfo=UTC))
+    (event_id,) = await write_holds(producer, clock, "invoices/" + "0" * 32, ["1.00"])  # NOT_FOUND
+    channel = open_channel(accounts.address, secret=TEST_SECRET, service="producer")
+    relay = OutboxRelay(
+        producer,
+        ProducerOutbox,
+        clock,
+        {"accounts": channel},
+        RelayPolicy(max_attempts=3, max_backoff_s=1),
+    )
+    for _ in range(3):
+        await relay.relay_once()
+        clock.advance(timedelta(seconds=2))
+    async with producer.transaction() as session:
+        row = await session.get(ProducerOutbox, event_id)
+    assert row.attempts == 3 and row.dead_at is not None and row.last_error.startswith("NOT_FOUND")
+    assert await relay.relay_once() == 0
+    await channel.close()
