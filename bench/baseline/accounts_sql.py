@@ -65,6 +65,16 @@ async def list_open_invoices(conn: asyncpg.Connection, customer_id: str, page_si
     return invoices, lines, holds
 
 
+async def get_invoice(conn: asyncpg.Connection, invoice_id: str):
+    async with conn.transaction():
+        invoices = await conn.fetch(
+            f"SELECT {INVOICE_COLUMNS} FROM invoices WHERE id = $1", invoice_id
+        )
+        lines = await conn.fetch(LINES, [invoice_id]) if invoices else []
+        holds = await conn.fetch(HOLDS, [invoice_id]) if invoices else []
+    return invoices, lines, holds
+
+
 def _bucket_case(as_of: date) -> str:
     """Bucket bounds become due-date bounds, computed here as the service does."""
     whens = []

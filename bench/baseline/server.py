@@ -1,9 +1,12 @@
-"""A bare grpc.aio server: no interceptors, no tracing, no ORM, no identity checks.
+"""A bare grpc.aio server: no Settle interceptors, no ORM, no identity checks; OpenTelemetry's
+stock instrumentation only when the OTEL_* variables turn tracing on (bench/baseline/tracing.py).
 
 `python -m bench.baseline.server --listen ADDR --dsn DSN` serves the benchmarked accounts methods
-with raw asyncpg (one transaction per call, the service's SQL); `--next ADDR` instead relays every
-call, as bytes, to the next server, so a chain has as many hops as the scenario it is compared to.
-It answers the standard health service so the bench starts it like any Settle process.
+with raw asyncpg (one transaction per call, the service's SQL); `--service disputes --accounts
+ADDR` serves CreateDispute the same way, asking the accounts server at ADDR; `--next ADDR`
+instead relays every call, as bytes, to the next server, so a chain has as many hops as the
+scenario it is compared to. It answers the standard health service so the bench starts it like
+any Settle process.
 """
 
 from __future__ import annotations
@@ -17,12 +20,15 @@ import asyncpg
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from bench.baseline import accounts_sql, import_rows, pbconv
+from bench.baseline import accounts_sql, import_rows, pbconv, tracing
+from bench.baseline.disputes_bare import DisputesHandlers
 from settle.accounts.v1 import accounts_pb2 as pb
 
 SERVICE = "settle.accounts.v1.AccountsService"
 STREAMING_REQUESTS = {"ImportOpenItems"}  # client-streaming methods, for the relay
-POOL_MAX = 20  # the services' SQLAlchemy pool: 10 + 10 overflow
+# One connection per request in flight at the bench's 16 clients (the services' pools allow 20):
+# enough to never queue, and few, since PostgreSQL's connections are shared with other users.
+POOL_MAX = 16
 
 
 class AccountsHandlers:
@@ -49,6 +55,13 @@ class AccountsHandlers:
                 len(rows), size, request.filter, ("due_date", False)
             ),
         )
+
+    async def get_invoice(self, request: pb.GetInvoiceRequest, context) -> pb.Invoice:
+        async with self.pool.acquire() as conn:
+            rows, lines, holds = await accounts_sql.get_invoice(conn, request.name.split("/", 1)[1])
+        if not rows:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "no such invoice")
+        return pbconv.invoices(rows, lines, holds)[0]
 
     async def aging(self, request: pb.GetAgingReportRequest, context) -> pb.AgingReport:
         as_of = date.fromisoformat(request.as_of)
@@ -82,6 +95,7 @@ class AccountsHandlers:
         return grpc.method_handlers_generic_handler(SERVICE, {
             "GetCustomer": unary(self.get_customer, pb.GetCustomerRequest),
             "ListInvoices": unary(self.list_invoices, pb.ListInvoicesRequest),
+            "GetInvoice": unary(self.get_invoice, pb.GetInvoiceRequest),
             "GetAgingReport": unary(self.aging, pb.GetAgingReportRequest),
             "ImportOpenItems": grpc.stream_unary_rpc_method_handler(
                 self.import_open_items, pb.ImportOpenItemsRequest.FromString,
@@ -121,17 +135,26 @@ class Relay(grpc.GenericRpcHandler):
         return grpc.unary_unary_rpc_method_handler(relay_unary)
 
 
-async def serve(listen: str, dsn: str | None, next_hop: str | None) -> None:
-    server = grpc.aio.server()
+async def serve(args: argparse.Namespace) -> None:
+    server_interceptors, client_interceptors, shutdown = tracing.setup(args.service)
+    server = grpc.aio.server(interceptors=server_interceptors)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     pool = channel = None
-    if next_hop:
-        channel = grpc.aio.insecure_channel(next_hop)
+    downstream = args.next_hop or args.accounts
+    if downstream:
+        channel = grpc.aio.insecure_channel(downstream, interceptors=client_interceptors)
+    if args.next_hop:
         server.add_generic_rpc_handlers((Relay(channel),))
     else:
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=POOL_MAX)
-        server.add_generic_rpc_handlers((AccountsHandlers(pool).generic(),))
+        pool = await asyncpg.create_pool(args.dsn, min_size=1, max_size=POOL_MAX)
+        handlers = (
+            DisputesHandlers(pool, channel)
+            if args.service == "disputes"
+            else AccountsHandlers(pool)
+        )
+        server.add_generic_rpc_handlers((handlers.generic(),))
+    listen = args.listen
     server.add_insecure_port(listen)
     await server.start()
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
@@ -145,16 +168,18 @@ async def serve(listen: str, dsn: str | None, next_hop: str | None) -> None:
         await pool.close()
     if channel:
         await channel.close()
+    shutdown()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.baseline.server")
     parser.add_argument("--listen", required=True)
+    parser.add_argument("--service", choices=("accounts", "disputes"), default="accounts")
+    parser.add_argument("--accounts", help="disputes: the accounts server to ask")
     target = parser.add_mutually_exclusive_group(required=True)
-    target.add_argument("--dsn", help="serve the accounts methods from this database")
+    target.add_argument("--dsn", help="serve the service's methods from this database")
     target.add_argument("--next", dest="next_hop", help="relay every call to this address")
-    args = parser.parse_args()
-    asyncio.run(serve(args.listen, args.dsn, args.next_hop))
+    asyncio.run(serve(parser.parse_args()))
 
 
 if __name__ == "__main__":

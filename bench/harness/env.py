@@ -3,8 +3,8 @@ datasets, and process launching whose processes stop when the scenario ends."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,3 +46,15 @@ class BenchEnv:
 
     def on_exit(self, close: Callable[[], Awaitable[None]]) -> None:
         self.stack.push_async_callback(close)
+
+    @asynccontextmanager
+    async def phase(self) -> AsyncIterator[None]:
+        """Processes and clients started inside stop when the block ends (not at the end of the
+        scenario): keeps PostgreSQL connections, shared with other users, few at a time."""
+        outer = self.stack
+        async with AsyncExitStack() as inner:
+            self.stack = inner
+            try:
+                yield
+            finally:
+                self.stack = outer

@@ -29,6 +29,9 @@ class Variant:
     unit: str = "req"
     units_per_op: float = 1.0
     before_rep: Callable[[], Awaitable[None]] | None = None  # e.g. empty the tables; not timed
+    # after the load, inside the CPU window but not the rate's: e.g. let background work the
+    # requests caused (outbox deliveries) finish, so its CPU is charged to them
+    after_rep: Callable[[], Awaitable[None]] | None = None
     warmup_op: Op | None = None  # a cheaper operation that warms the same paths
 
 
@@ -68,6 +71,8 @@ async def measure(
             if v.before_rep:
                 await v.before_rep()
             warm = await _load(v.warmup_op or v.op, plan, warmup=True)
+            if v.after_rep:
+                await v.after_rep()
             if warm.errors and not warm.latencies_s:
                 broken.add(v.name)
                 runs[v.name].append(warm)
@@ -80,6 +85,8 @@ async def measure(
                 await v.before_rep()
             before = procstat.snapshot(await v.roles())
             run = await _load(v.op, plan, warmup=False)
+            if v.after_rep:
+                await v.after_rep()
             after = procstat.snapshot(await v.roles())
             for role, (user, system) in procstat.cpu_used(before, after).items():
                 cpu[v.name][role][0] += user

@@ -36,6 +36,8 @@ def scenario_block(r: ScenarioResult) -> str:
              f"     target {r.target} → {r.verdict or r.status}"]  # fmt: skip
     if r.dataset and r.name != "memory":
         lines.append(f"     dataset {_compact(r.dataset)}")
+    if r.name == "memory":
+        lines += [f"     {k}: {mb:.0f} MB" for k, mb in r.dataset.items()]
     if r.settings:
         lines.append(f"     settings {_compact(r.settings)}")
     for name, ok in r.checks.items():
@@ -53,7 +55,7 @@ def scenario_block(r: ScenarioResult) -> str:
             f"     {v.name:<16} {rate:>16} {_num(v.p50_ms):>10} {_num(v.p99_ms):>10}  "
             f"{_cpu(v.cpu_ms_per_unit):<52} {memory}"
         )
-        if v.name in r.ratios:
+        if r.ratios.get(v.name):
             ratios = " · ".join(f"{x:.2f} × {b}" for b, x in r.ratios[v.name].items())
             lines.append(f"     {'':<16} ↳ {ratios}")
         if v.first_error:

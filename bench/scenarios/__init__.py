@@ -1,3 +1,10 @@
 """Scenario modules; importing this package registers them (`order=` sets the table order)."""
 
-from bench.scenarios import aging, importing, later, reads  # noqa: F401  (registration)
+from bench.scenarios import (  # noqa: F401
+    aging,
+    cases,
+    gateway_path,
+    importing,
+    reads,
+    sweeper,
+)

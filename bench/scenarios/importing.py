@@ -4,6 +4,8 @@ Each repetition starts from empty tables (TRUNCATE, not timed)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 
 from bench import launch
@@ -52,8 +54,7 @@ async def run(env: BenchEnv, result: ScenarioResult) -> None:
         "layout": "ColumnMapping.sample_file() (IBM AR sample)",
     }
     db = await env.pg.create("import", "accounts")
-    settle_proc = await launch.accounts(env, db)
-    bare = await launch.bare_chain(env, db, hops=1)
+    settle_proc, bare = await asyncio.gather(launch.accounts(env, db), launch.bare_chain(env, db))
     settle = AccountsServiceStub(launch.signed_channel(env, settle_proc.address))
     bare_stub = AccountsServiceStub(launch.bare_channel(env, bare[0].address))
     conn = await asyncpg.connect(db.dsn)

@@ -3,6 +3,8 @@ at C concurrent clients over the portfolio dataset."""
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 
 from bench import launch
@@ -64,14 +66,9 @@ async def _run(env: BenchEnv, result: ScenarioResult, method: str, make_request,
     db, data = await portfolio(env)
     count, concurrency = data.customers, env.mode.concurrency
     result.dataset = data.describe()
-    traced = await launch.accounts(env, db)
-    untraced = await launch.accounts(
-        env, db, name="accounts-untraced", extra_env={"OTEL_TRACES_SAMPLER": "always_off"}
-    )
-    bare = await launch.bare_chain(env, db, hops=1)
+    traced, bare = await asyncio.gather(launch.accounts(env, db), launch.bare_chain(env, db))
     stubs = {
         "settle": AccountsServiceStub(launch.signed_channel(env, traced.address)),
-        "settle-untraced": AccountsServiceStub(launch.signed_channel(env, untraced.address)),
         "bare-grpc": AccountsServiceStub(launch.bare_channel(env, bare[0].address)),
     }
     pool = await asyncpg.create_pool(db.dsn, min_size=concurrency, max_size=concurrency)
@@ -91,12 +88,9 @@ async def _run(env: BenchEnv, result: ScenarioResult, method: str, make_request,
     ]
     result.checks["bare-grpc answers byte-for-byte the same"] = same
     variants = [
-        Variant("settle", "python -m services.accounts (default tracing: spans recorded, "
-                "no exporter), signed gRPC client", rpc(stubs["settle"]),
+        Variant("settle", "python -m services.accounts (OTEL_* unset: its default tracing), "
+                "signed gRPC client", rpc(stubs["settle"]),
                 roles=launch.roles(env, db, [traced]), processes=launch.memory_of([traced])),
-        Variant("settle-untraced", "the same with OTEL_TRACES_SAMPLER=always_off",
-                rpc(stubs["settle-untraced"]), roles=launch.roles(env, db, [untraced]),
-                processes=launch.memory_of([untraced])),
         Variant("bare-grpc", "bare grpc.aio server (no interceptors), the same SQL with raw "
                 "asyncpg in one transaction", rpc(stubs["bare-grpc"]),
                 roles=launch.roles(env, db, bare), processes=launch.memory_of(bare),

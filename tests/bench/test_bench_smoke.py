@@ -62,6 +62,7 @@ def test_quick_bench_of_the_cheapest_scenario_writes_valid_json(tmp_path):
     assert set(aging["ratios"]["settle"]) == {"bare-grpc", "asyncpg"}
     memory = document["scenarios"][1]
     assert (
-        memory["status"] in ("ok", "target missed") and "aging_report/accounts" in memory["dataset"]
+        memory["status"] in ("ok", "target missed")
+        and "accounts (aging_report)" in memory["dataset"]
     )
     assert _bench_databases() == before, "the bench left databases behind"
