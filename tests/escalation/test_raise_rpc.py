@@ -9,6 +9,7 @@ import grpc
 from settle.common.v1.common_pb2 import Money
 from settle.escalation.v1 import escalation_pb2 as pb
 from tests.escalation.support import raise_request
+from common.actor import reset_actor
 from tests.support.rpc import as_actor, expect_error
 
 DISPUTE = "disputes/" + "d" * 32
@@ -183,8 +184,9 @@ async def test_amount_rule_routes_large_amounts(esc):
         team=pb.TEAM_LEAD,
         severity=pb.CRITICAL,
     )
-    as_actor("user:lea", "team_lead")
+    lead = as_actor("user:lea", "team_lead")
     created = await esc.stub.CreateRoutingRule(pb.CreateRoutingRuleRequest(routing_rule=rule))
+    reset_actor(lead)  # the raises below come from the disputes service's rules
     big = await esc.stub.RaiseEscalation(
         raise_request(
             f"disputes/{1:032x}",
@@ -211,3 +213,32 @@ async def test_amount_rule_routes_large_amounts(esc):
     )
     assert (big.team, big.severity, big.routing_rule) == (pb.TEAM_LEAD, pb.CRITICAL, created.name)
     assert small.team == pb.SALES and other_currency.team == pb.SALES
+
+
+async def test_a_person_cannot_raise_in_a_rules_or_someone_elses_name(esc):
+    person = as_actor("user:carl", "collector")
+    try:
+        for spoof in (
+            raise_request(f"disputes/{7:032x}", reason_code="SLA_BREACH"),  # rule:… + event id
+            pb.RaiseEscalationRequest(
+                subject=f"disputes/{7:032x}",
+                team=pb.SALES,
+                reason_code="PRICING_AUTHORITY",
+                raised_by="user:dana",
+            ),
+        ):
+            await expect_error(
+                esc.stub.RaiseEscalation(spoof),
+                grpc.StatusCode.PERMISSION_DENIED,
+                reason="RAISER_NOT_CALLER",
+            )
+        own = await esc.stub.RaiseEscalation(
+            pb.RaiseEscalationRequest(
+                subject=f"disputes/{7:032x}", team=pb.SALES, reason_code="PRICING_AUTHORITY"
+            )
+        )
+        assert own.raised_by == "user:carl"
+        listed = await esc.stub.ListEscalations(pb.ListEscalationsRequest())
+        assert [e.name for e in listed.escalations] == [own.name]
+    finally:
+        reset_actor(person)

@@ -39,7 +39,9 @@ async def test_deactivating_a_rule_changes_routing_and_keeps_the_rule(esc):
     )
     assert not off.active and off.team == pb.SALES and off.etag != pricing.etag
     made = await esc.stub.RaiseEscalation(
-        raise_request(reason_code="SLA_BREACH", attributes={"dispute_reason": "PRICING"})
+        raise_request(
+            reason_code="SLA_BREACH", attributes={"dispute_reason": "PRICING"}, raised_by="user:ada"
+        )
     )
     assert made.team == pb.TEAM_LEAD  # the fallback now
     assert pricing.name not in [r.name for r in await all_rules(esc)]
@@ -102,5 +104,5 @@ async def test_only_leads_and_admins_change_rules_and_bad_rules_are_refused(esc)
     )
     assert created == again
     assert len(await all_rules(esc)) == 33
-    made = await esc.stub.RaiseEscalation(raise_request(reason_code="VIP"))
+    made = await esc.stub.RaiseEscalation(raise_request(reason_code="VIP", raised_by="user:lea"))
     assert (made.team, made.severity, made.routing_rule) == (pb.LEGAL, pb.HIGH, created.name)

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.actor import current_actor
+from common.errors import PermissionDenied
 from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.tracing import about, current_traceparent
@@ -28,9 +29,24 @@ SCOPE = "RaiseEscalation"
 _RACE_RETRIES = 3
 
 
+def _check_raiser(cmd: Raise) -> None:
+    """Only Settle's services raise for a rule or on someone's behalf: a person who names another
+    raiser, or a triggering event, would falsify the audit trail."""
+    caller = current_actor()
+    if caller.has_role("service"):
+        return
+    if (cmd.raised_by and cmd.raised_by != caller.subject) or cmd.trigger_event_id:
+        raise PermissionDenied(
+            "people raise escalations as themselves; raised_by and trigger_event_id are for "
+            "Settle's rules",
+            reason="RAISER_NOT_CALLER",
+        )
+
+
 async def raise_escalation(
     ctx: EscalationContext, cmd: Raise, request: RequestKey
 ) -> journal.EscalationView:
+    _check_raiser(cmd)
     actor = current_actor().subject
 
     async def create(session: AsyncSession):
