@@ -6,10 +6,10 @@ import asyncio
 
 import grpc
 
+from common.actor import reset_actor
 from settle.common.v1.common_pb2 import Money
 from settle.escalation.v1 import escalation_pb2 as pb
 from tests.escalation.support import raise_request
-from common.actor import reset_actor
 from tests.support.rpc import as_actor, expect_error
 
 DISPUTE = "disputes/" + "d" * 32
