@@ -20,6 +20,7 @@ from services.disputes.models import (
     SlaPolicyRow,
 )
 from services.disputes.service.calendars import spec_of
+from services.disputes.service.case_trace import CaseTraceView, ClockEventView
 from services.disputes.service.views import ClockView, DisputeView
 from settle.disputes.v1 import disputes_pb2 as pb
 
@@ -154,6 +155,42 @@ def history_entry(row: HistoryRow) -> pb.HistoryEntry:
         to_status=_enum(pb.Dispute.Status, row.to_status),
         comment=row.comment,
         details=json.loads(row.details),
+    )
+
+
+def clock_event(e: ClockEventView) -> pb.ClockEvent:
+    msg = pb.ClockEvent(
+        clock=_enum(pb.ClockKind, e.clock),
+        cycle=e.cycle,
+        event=e.event,
+        time=timestamp(e.time),
+        threshold=e.threshold,
+        policy=f"slaPolicies/{e.policy}" if e.policy else "",
+        trace_id=e.trace_id,
+    )
+    if e.remaining is not None:
+        msg.business_time_remaining.CopyFrom(duration(e.remaining))
+    if e.target is not None:
+        msg.target_duration.CopyFrom(duration(e.target))
+    return msg
+
+
+def case_trace(v: CaseTraceView) -> pb.DisputeTrace:
+    return pb.DisputeTrace(
+        dispute=f"disputes/{v.case.case.id}",
+        origin_trace_id=v.origin_trace_id,
+        clocks=[clock(c) for c in v.case.clocks],
+        clock_events=[clock_event(e) for e in v.clock_events],
+        traces=[
+            pb.CaseTrace(
+                trace_id=t.trace_id,
+                sampled=t.sampled,
+                time=timestamp(t.time) if t.time else None,
+                kinds=t.kinds,
+            )
+            for t in v.traces
+        ],
+        breach_trace_ids=v.breach_trace_ids,
     )
 
 

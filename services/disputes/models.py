@@ -63,7 +63,7 @@ class DisputeRow(Base):
     # Derived from the clocks, kept in the same transaction as every clock change, for filters.
     sla_state: Mapped[str] = mapped_column(String(16), default="ON_TRACK")
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    # The trace that opened the case, so clock events can link back to it.
+    # The W3C traceparent of the request that opened the case: breach spans link back to it.
     origin_traceparent: Mapped[str | None] = mapped_column(String(128), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -163,6 +163,9 @@ class HistoryRow(Base):
     to_status: Mapped[str | None] = mapped_column(String(24), nullable=True)
     comment: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[str] = mapped_column(Text, default="{}")  # JSON object of strings
+    # The W3C traceparent of the action that wrote the row (a request, a sweeper firing): the
+    # traces that touched a case, for SRE (GetDisputeTrace). NULL when tracing was off.
+    traceparent: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
 
 class NoteRow(Base):

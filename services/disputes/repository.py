@@ -158,6 +158,16 @@ async def root_cause(session: AsyncSession, code: str) -> RootCauseRow | None:
     return await session.get(RootCauseRow, code)
 
 
+async def owning_teams(session: AsyncSession, codes: set[str]) -> dict[str, str]:
+    """Root cause code -> owning team (the `team` of SLA metrics)."""
+    if not codes:
+        return {}
+    rows = await session.execute(
+        select(RootCauseRow.code, RootCauseRow.owning_team).where(RootCauseRow.code.in_(codes))
+    )
+    return dict(rows.all())
+
+
 async def get_by_key(session: AsyncSession, model, key: str, label: str, *, lock: bool = False):
     stmt = select(model).where(model.__mapper__.primary_key[0] == key)
     if lock:

@@ -12,6 +12,7 @@ from common.rpc.client import open_channel
 from common.rpc.server import ServiceProcess
 from common.settings import Settings
 from common.telemetry import Telemetry
+from services.disputes import gauges
 from services.disputes.accounts_client import AccountsClient
 from services.disputes.models import IdempotencyKeyRow, OutboxEventRow
 from services.disputes.service.context import DisputesContext
@@ -56,8 +57,15 @@ def assemble(
         outbox=Outbox(OutboxEventRow, clock),
         accounts=AccountsClient(channels["accounts"]),
     )
+    gauge_poll = []  # without telemetry: the global tracer and SettleMetrics.noop() (context.py)
+    if telemetry is not None:
+        ctx.tracer = telemetry.tracer("settle.disputes")
+        ctx.metrics = telemetry.metrics
+        gauge_poll.append(ctx.metrics.poll(gauges.GAUGES, lambda: gauges.read(ctx)))
     sweeper = Sweeper(ctx)
-    relay = OutboxRelay(db, OutboxEventRow, clock, channels)
+    relay = OutboxRelay(
+        db, OutboxEventRow, clock, channels, metrics=telemetry.metrics if telemetry else None
+    )
     ctx.listeners += [sweeper.notify, relay.notify]
     servicer = DisputesServicer(ctx)
 
@@ -75,7 +83,7 @@ def assemble(
         ),
         service_names=(SERVICE_NAME,),
         ready_check=db.ping,
-        workers=[sweeper.run, relay.run] if settings.workers_enabled else [],
+        workers=[sweeper.run, relay.run, *gauge_poll] if settings.workers_enabled else [],
         on_close=[close],
     )
     return Assembly(process, ctx, sweeper, relay)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from common import tracing
 from common.errors import InvalidArgument, Violations
 from common.ids import parse_name
 from common.listing import Term, parse_filter, parse_order_by, parse_page, query_key
@@ -9,7 +10,7 @@ from common.protoconv import request_key
 from services.disputes import convert
 from services.disputes import requests as req
 from services.disputes.domain.status import Action
-from services.disputes.service import casework, intake, resolution, workflow
+from services.disputes.service import case_trace, casework, intake, resolution, workflow
 from services.disputes.service.context import DisputesContext
 from services.disputes.servicer_admin import AdminMethods
 from settle.disputes.v1 import disputes_pb2 as pb
@@ -42,6 +43,13 @@ def _window(term: Term) -> Term:
     return Term("due_time", WINDOW[term.field], term.value)
 
 
+def _case(name: str, field: str = "name") -> str:
+    """The case id of a request; every log line of the request and its span carry it."""
+    case_id = req.dispute_id(name, field)
+    tracing.about(case_id=case_id)
+    return case_id
+
+
 def _comment(value: str, v: Violations, *, required=False) -> str:
     return req.text(value, "comment", v, required=required, limit=req.MAX_NOTE)
 
@@ -56,7 +64,7 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
         return convert.dispute(view)
 
     async def GetDispute(self, request, context):
-        return convert.dispute(await casework.get_dispute(self.ctx, req.dispute_id(request.name)))
+        return convert.dispute(await casework.get_dispute(self.ctx, _case(request.name)))
 
     async def ListDisputes(self, request, context):
         terms = [_window(t) for t in parse_filter(request.filter, DISPUTE_FILTERS)]
@@ -71,7 +79,7 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
 
     async def UpdateDispute(self, request, context):
         d = request.dispute
-        case_id = req.dispute_id(d.name, "dispute.name")
+        case_id = _case(d.name, "dispute.name")
         fields = req.mask(request.update_mask, casework.UPDATABLE)
         v = Violations()
         data = casework.DisputeChanges(
@@ -86,7 +94,7 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
         )
 
     async def _move(self, request, action: Action, *, comment_required=False, **kw):
-        case_id = req.dispute_id(request.name)
+        case_id = _case(request.name)
         v = Violations()
         comment = _comment(request.comment, v, required=comment_required)
         v.raise_if_any()
@@ -130,7 +138,7 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
         return await self._move(request, Action.ESCALATE, escalation=escalation)
 
     async def ResolveDispute(self, request, context):
-        case_id = req.dispute_id(request.name)
+        case_id = _case(request.name)
         v = Violations()
         cause = req.code(request.root_cause_code, "root_cause_code", v)
         outcome = req.outcome(request.outcome, v)
@@ -155,14 +163,14 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
         return await self._move(request, Action.REOPEN, comment_required=True)
 
     async def AddNote(self, request, context):
-        case_id = req.dispute_id(request.parent, "parent")
+        case_id = _case(request.parent, "parent")
         v = Violations()
         text = req.text(request.note.text, "note.text", v, required=True, limit=req.MAX_NOTE)
         v.raise_if_any()
         return convert.note(await casework.add_note(self.ctx, case_id, text))
 
     async def AddEvidence(self, request, context):
-        case_id = req.dispute_id(request.parent, "parent")
+        case_id = _case(request.parent, "parent")
         v = Violations()
         uri = req.text(request.evidence.uri, "evidence.uri", v, required=True, limit=2000)
         v.require(
@@ -175,7 +183,7 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
         return convert.evidence(await casework.add_evidence(self.ctx, case_id, uri, description))
 
     async def ListDisputeHistory(self, request, context):
-        case_id = req.dispute_id(request.parent, "parent")
+        case_id = _case(request.parent, "parent")
         key = query_key(case_id)
         page = parse_page(request.page_size, request.page_token, key)
         rows = await casework.list_history(self.ctx, case_id, page)
@@ -184,8 +192,12 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
             next_page_token=page.next_token(len(rows), key),
         )
 
+    async def GetDisputeTrace(self, request, context):
+        view = await case_trace.case_trace(self.ctx, _case(request.name))
+        return convert.case_trace(view)
+
     async def ApplyEscalationAnswer(self, request, context):
-        case_id = req.dispute_id(request.dispute, "dispute")
+        case_id = _case(request.dispute, "dispute")
         v = Violations()
         v.require(
             request.escalation.startswith("escalations/"),

@@ -8,6 +8,10 @@ milestone, its clock's fired flags, the case's SLA state, the history row and th
 commit together or not at all. Between passes the worker sleeps until the earliest due time, at most
 `max_sleep_s`, or until this process changes a case. Rows left due by a restart or an outage are
 simply due: the first pass catches them up.
+
+Telemetry (firings.py): each firing is its own trace linked to the case's origin, and is counted
+once committed; a pass that fires is a `settle.sla.sweep` span holding its SQL; idle polls are not
+traced.
 """
 
 from __future__ import annotations
@@ -17,21 +21,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
-from opentelemetry import metrics, propagate, trace
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 
+from common import tracing
 from common.sla import clock as sla
 from services.disputes import events
 from services.disputes import repository as repo
-from services.disputes.models import ClockRow, MilestoneRow
+from services.disputes.firings import Firing, count, firing_span
+from services.disputes.models import MilestoneRow
 from services.disputes.service import history
 from services.disputes.service.clocks import ClockDesk, counting, to_clock
 from services.disputes.service.context import DisputesContext
 
 log = structlog.get_logger("settle.disputes.sweeper")
-tracer = trace.get_tracer("settle.disputes.sweeper")
-firings = metrics.get_meter("settle.disputes").create_counter(
-    "settle.sla.firings", description="SLA warnings and breaches fired, by clock and threshold"
-)
 ACTOR = "rule:sla"
 
 
@@ -73,8 +75,9 @@ class Sweeper:
     async def _delay(self, skipped: int) -> float:
         if skipped:
             return min(0.05, self.max_sleep_s)  # someone holds a due case: look again soon
-        async with self.ctx.db.transaction() as session:
-            due = await repo.next_due(session)
+        with suppress_instrumentation():  # the idle poll: a trace per second would be noise
+            async with self.ctx.db.transaction() as session:
+                due = await repo.next_due(session)
         if due is None:
             return self.max_sleep_s
         return max(0.0, min(self.max_sleep_s, (due - self.ctx.clock.now()).total_seconds()))
@@ -93,38 +96,56 @@ class Sweeper:
         return result
 
     async def _pass(self, *, isolate: bool) -> SweepResult:
-        fired = skipped = failed = 0
+        firings: list[Firing] = []
         async with self.ctx.db.transaction() as session:
             now = self.ctx.clock.now()
-            due = await repo.claim_due(session, now, self.batch)
+            with suppress_instrumentation():  # most passes find nothing: no trace for those
+                due = await repo.claim_due(session, now, self.batch)
             if not due:
                 return SweepResult(0, 0)
-            cases = await repo.try_lock_disputes(session, {m.dispute_id for m in due})
-            calendars = await self.ctx.calendars.load(
-                session, {c.calendar_id for case in cases.values() for c in case.clocks}
-            )
-            for milestone in due:
-                case = cases.get(milestone.dispute_id)
-                if case is None:
-                    skipped += 1
-                elif not isolate:
-                    self._fire(session, case, calendars, milestone, now)
+            with self.ctx.tracer.start_as_current_span(
+                "settle.sla.sweep", attributes={"settle.sweep.due": len(due)}
+            ) as span:
+                result = await self._fire_due(session, due, now, isolate, firings)
+                await session.flush()  # the firings' statements belong to this span
+                span.set_attributes(
+                    {"settle.sweep.fired": result.fired, "settle.sweep.skipped": result.skipped}
+                )
+        count(self.ctx.metrics, firings)  # committed: a failed pass is redone, never counted
+        return result
+
+    async def _fire_due(
+        self, session, due: list[MilestoneRow], now: datetime, isolate: bool, firings: list
+    ) -> SweepResult:
+        fired = skipped = failed = 0
+        cases = await repo.try_lock_disputes(session, {m.dispute_id for m in due})
+        calendars = await self.ctx.calendars.load(
+            session, {c.calendar_id for case in cases.values() for c in case.clocks}
+        )
+        teams = await repo.owning_teams(
+            session, {c.root_cause_code for c in cases.values() if c.root_cause_code}
+        )
+        for milestone in due:
+            case = cases.get(milestone.dispute_id)
+            if case is None:
+                skipped += 1
+            elif not isolate:
+                firings.append(self._fire(session, case, calendars, teams, milestone, now))
+                fired += 1
+            else:
+                try:
+                    async with session.begin_nested():
+                        firing = self._fire(session, case, calendars, teams, milestone, now)
+                    firings.append(firing)
                     fired += 1
-                else:
-                    try:
-                        async with session.begin_nested():
-                            self._fire(session, case, calendars, milestone, now)
-                        fired += 1
-                    except Exception:
-                        log.exception(
-                            "milestone firing failed",
-                            milestone=milestone.id,
-                            dispute_id=milestone.dispute_id,
-                        )
-                        failed += 1
+                except Exception:
+                    log.exception(
+                        "milestone firing failed", milestone=milestone.id, case_id=case.id
+                    )
+                    failed += 1
         return SweepResult(fired, skipped, failed)
 
-    def _fire(self, session, case, calendars, milestone: MilestoneRow, now: datetime) -> None:
+    def _fire(self, session, case, calendars, teams, milestone: MilestoneRow, now) -> Firing:
         row = next(r for r in case.clocks if r.id == milestone.clock_id)
         desk = ClockDesk(session, self.ctx.calendars, case, now, ACTOR)
         desk.calendars = calendars
@@ -132,8 +153,19 @@ class Sweeper:
         remaining = sla.remaining(to_clock(row), counting(row, calendars), now)
         milestone.fired_at = now
         row.fired = ",".join([*filter(None, row.fired.split(",")), milestone.name])
-        breach = milestone.name == "BREACH"
-        kind = "CLOCK_BREACHED" if breach else "CLOCK_WARNED"
+        firing = Firing(
+            case_id=case.id,
+            clock=row.kind,
+            threshold=milestone.name,
+            policy=row.policy_id,
+            reason=case.reason_code,
+            team=teams.get(case.root_cause_code, ""),
+            target_s=row.target_us / 1e6,
+            remaining_s=remaining.total_seconds(),
+            started_at=row.started_at,
+            fired_at=now,
+            origin_traceparent=case.origin_traceparent,
+        )
         details = {
             "clock": row.kind,
             "cycle": row.cycle,
@@ -144,45 +176,28 @@ class Sweeper:
             "remaining": remaining,
             "policy": row.policy_id,
         }
-        with self._span(case, row, milestone, remaining):
+        # Inside the span: the history row records its trace, the outbox event carries it.
+        with firing_span(self.ctx.tracer, firing):
+            tracing.annotate({"settle.sla.lateness_ms": lateness_ms})
+            kind = "CLOCK_BREACHED" if firing.breach else "CLOCK_WARNED"
             history.record(session, case, kind, ACTOR, now, details=details)
             events.escalate(
                 self.ctx.outbox,
                 session,
                 case,
-                reason_code="SLA_BREACH" if breach else "SLA_WARNING",
+                reason_code="SLA_BREACH" if firing.breach else "SLA_WARNING",
                 summary=f"{row.kind.lower()} clock {milestone.name.lower()} on {case.title}",
-                raised_by="rule:sla-breach" if breach else "rule:sla-warning",
+                raised_by="rule:sla-breach" if firing.breach else "rule:sla-warning",
                 trigger_event_id=milestone.id,
                 clock=row.kind,
                 threshold=milestone.name,
                 due_time=milestone.due_at.isoformat(),
             )
             desk.refresh_case()
-        firings.add(1, {"clock": row.kind, "threshold": milestone.name})
-        log.info(
-            "sla milestone fired",
-            dispute_id=case.id,
-            clock=row.kind,
-            threshold=milestone.name,
-            lateness_ms=lateness_ms,
-        )
-
-    def _span(self, case, row: ClockRow, milestone: MilestoneRow, remaining):
-        links = []
-        if case.origin_traceparent:  # a breach links back to the trace that opened the case
-            origin = trace.get_current_span(
-                propagate.extract({"traceparent": case.origin_traceparent})
+            log.info(
+                "sla milestone fired",
+                clock=row.kind,
+                threshold=milestone.name,
+                lateness_ms=lateness_ms,
             )
-            links.append(trace.Link(origin.get_span_context()))
-        return tracer.start_as_current_span(
-            f"sla {milestone.name.lower()}",
-            links=links,
-            attributes={
-                "settle.dispute.id": case.id,
-                "settle.sla.clock": row.kind,
-                "settle.sla.threshold": milestone.name,
-                "settle.sla.target_s": row.target_us / 1e6,
-                "settle.sla.remaining_s": remaining.total_seconds(),
-            },
-        )
+        return firing

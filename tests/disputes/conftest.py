@@ -3,6 +3,8 @@ service; the disputes background workers are driven by hand (relay, sweeper) on 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -11,6 +13,7 @@ from sqlalchemy import func, select, update
 
 from common.clock import ManualClock
 from common.settings import Settings
+from common.telemetry import Telemetry
 from services.accounts.server import build as build_accounts
 from services.disputes.models import OutboxEventRow
 from services.disputes.server import Assembly, assemble
@@ -80,8 +83,10 @@ class System:
             return await session.scalar(stmt)
 
 
-@pytest.fixture
-async def system(backend, database_factory):
+@asynccontextmanager
+async def start_system(
+    backend: str, database_factory, telemetry: Telemetry | None = None
+) -> AsyncIterator[System]:
     accounts_url = database_factory.new_url(backend, "accounts")
     disputes_url = database_factory.new_url(backend, "disputes")
     clock = ManualClock(MONDAY_9)
@@ -91,6 +96,7 @@ async def system(backend, database_factory):
     ):
         asm = assemble(
             disputes_settings(disputes_url, accounts_addr, escalation_addr, workers=False),
+            telemetry,
             clock=clock,
         )
         async with (
@@ -105,3 +111,9 @@ async def system(backend, database_factory):
                 asm,
                 escalation,
             )
+
+
+@pytest.fixture
+async def system(backend, database_factory):
+    async with start_system(backend, database_factory) as system:
+        yield system

@@ -78,6 +78,7 @@ class FakeEscalation:
 
     def __init__(self):
         self.received: list = []
+        self.traceparents: list[str | None] = []  # the W3C trace context each call carried
         self.fail_with: grpc.StatusCode | None = None
 
     async def _raise(self, payload: bytes, context):
@@ -85,6 +86,7 @@ class FakeEscalation:
             await context.abort(self.fail_with, "down for the test")
         request = escalation_messages.RaiseEscalationRequest.FromString(payload)
         self.received.append(request)
+        self.traceparents.append(dict(context.invocation_metadata()).get("traceparent"))
         return b""
 
 

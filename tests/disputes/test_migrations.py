@@ -60,3 +60,27 @@ async def test_upgrade_seeds_matches_the_models_and_downgrades(backend, database
         assert left == {"alembic_version_disputes"}
     finally:
         await engine.dispose()
+
+
+async def test_0002_adds_the_trace_column_and_history_stays_append_only_both_ways(
+    backend, database_factory
+):
+    """SQLite drops a column by copying the table, which would lose the history triggers."""
+    engine = create_engine(database_factory.empty_url(backend))
+    try:
+        await upgrade(engine, "disputes", "0001")
+        async with engine.begin() as conn:
+            await conn.execute(text(CASE))
+            await conn.execute(text(HISTORY))
+        await upgrade(engine, "disputes", "0002")
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT traceparent FROM dispute_history"))).all() == [
+                (None,)
+            ]
+        for target in ("0002", "0001"):
+            await downgrade(engine, "disputes", target)
+            with pytest.raises(DBAPIError, match="append-only"):
+                async with engine.begin() as conn:
+                    await conn.execute(text("DELETE FROM dispute_history"))
+    finally:
+        await engine.dispose()

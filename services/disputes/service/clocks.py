@@ -1,5 +1,6 @@
 """The SLA clocks of one case inside one transaction: clock rows ↔ common.sla clocks, their
-milestones (replaced on every change), their history rows, and the case's derived SLA state."""
+milestones (replaced on every change), their history rows and span events, and the case's derived
+SLA state."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common import tracing
 from common.ids import new_id
 from common.sla import clock as sla
 from common.sla.calendar import BusinessCalendar
@@ -30,6 +32,15 @@ from services.disputes.service.calendars import CalendarBook
 
 US = timedelta(microseconds=1)
 LIVE = (ClockStatus.RUNNING, ClockStatus.PAUSED)
+# History kind -> span event (`settle.sla.<event>`); the kit has no event for a cancelled clock,
+# which stays a history row only. Warnings and breaches are recorded by the sweeper.
+SPAN_EVENTS = {
+    "CLOCK_STARTED": "started",
+    "CLOCK_PAUSED": "paused",
+    "CLOCK_RESUMED": "resumed",
+    "CLOCK_RETARGETED": "retargeted",
+    "CLOCK_MET": "met",
+}
 
 
 def to_clock(row: ClockRow) -> Clock:
@@ -140,7 +151,7 @@ class ClockDesk:
         self.session.add(row)
         self.case.clocks.append(row)
         await self.session.flush([row])  # milestones reference it (no ORM relationship orders them)
-        self._event(row, "CLOCK_STARTED", policy=policy.id, target=clock.target)
+        self._event(row, "CLOCK_STARTED", clock.target, policy=policy.id, target=clock.target)
         await self.replan(row)
         return row
 
@@ -169,11 +180,13 @@ class ClockDesk:
                     "CLOCK_CANCELLED",
                 )
             store(row, clock)
+            remaining = sla.remaining(clock, cal, self.now)
             self._event(
                 row,
                 kind,
+                remaining,
                 spent=sla.spent(clock, cal, self.now),
-                remaining=sla.remaining(clock, cal, self.now),
+                remaining=remaining,
                 reason=pause_reason or "",
             )
             await self.replan(row)
@@ -200,9 +213,19 @@ class ClockDesk:
             before = row.target_us * US
             row.policy_id, row.calendar_id, row.warning_percents = policy.id, cal_id, steps
             row.target_value, row.target_unit = policy.target.value, policy.target.unit.value
-            clock = sla.retarget(to_clock(row), counting(row, self.calendars), target, self.now)
+            cal = counting(row, self.calendars)
+            clock = sla.retarget(to_clock(row), cal, target, self.now)
             store(row, clock)
-            self._event(row, "CLOCK_RETARGETED", policy=policy.id, old_target=before, target=target)
+            remaining = sla.remaining(clock, cal, self.now)
+            self._event(
+                row,
+                "CLOCK_RETARGETED",
+                remaining,
+                policy=policy.id,
+                old_target=before,
+                target=target,
+                remaining=remaining,
+            )
             await self.replan(row)
 
     async def replan(self, row: ClockRow) -> None:
@@ -243,7 +266,8 @@ class ClockDesk:
             ).due_at
         self.case.due_at = due
 
-    def _event(self, row: ClockRow, kind: str, **details) -> None:
+    def _event(self, row: ClockRow, kind: str, left: timedelta, **details) -> None:
+        """A history row, and a span event on the span of the action moving the clock."""
         history.record(
             self.session,
             self.case,
@@ -252,3 +276,12 @@ class ClockDesk:
             self.now,
             details={"clock": row.kind, "cycle": row.cycle, **details},
         )
+        if kind in SPAN_EVENTS:
+            tracing.clock_event(
+                SPAN_EVENTS[kind],
+                case_id=self.case.id,
+                clock=row.kind,
+                policy=row.policy_id,
+                target_s=row.target_us / 1e6,
+                business_remaining_s=left.total_seconds(),
+            )

@@ -6,9 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from opentelemetry import trace
+
 from common.clock import Clock
 from common.db import Database
 from common.idempotency import IdempotencyStore
+from common.metrics import SettleMetrics
 from common.outbox import Outbox
 from services.disputes.domain.intake import CustomerFacts, InvoiceFacts
 from services.disputes.service.calendars import CalendarBook
@@ -30,6 +33,10 @@ class DisputesContext:
     outbox: Outbox
     accounts: AccountsPort
     calendars: CalendarBook = field(default_factory=CalendarBook)
+    # From the process's Telemetry (server.py); without one (unit tests, tools) the global
+    # tracer (a no-op unless installed) and metrics that record nothing.
+    tracer: trace.Tracer = field(default_factory=lambda: trace.get_tracer("settle.disputes"))
+    metrics: SettleMetrics = field(default_factory=SettleMetrics.noop)
     # Called after a commit that wrote outbox events or clock milestones: wakes the relay and the
     # sweeper of this process at once instead of at their next poll.
     listeners: list[Callable[[], None]] = field(default_factory=list)

@@ -1,4 +1,5 @@
-"""The append-only history of a case: every change and every clock event is one inserted row."""
+"""The append-only history of a case: every change and every clock event is one inserted row,
+with the trace context of the action that wrote it (SRE lists a case's traces from these)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.tracing import current_traceparent
 from services.disputes.models import DisputeRow, HistoryRow
 
 
@@ -33,5 +35,6 @@ def record(
             to_status=to_status,
             comment=comment,
             details=json.dumps({k: str(v) for k, v in (details or {}).items()}, sort_keys=True),
+            traceparent=current_traceparent(),
         )
     )

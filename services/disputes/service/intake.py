@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from opentelemetry import propagate
 from sqlalchemy import select
 
+from common import tracing
 from common.actor import current_actor
 from common.errors import InvalidArgument
 from common.idempotency import RequestKey, run_once
@@ -53,6 +53,7 @@ async def _earlier(ctx: DisputesContext, request: RequestKey) -> DisputeView | N
             return None
         if row.fingerprint != request.fingerprint:
             raise InvalidArgument.of("request_id", "was already used for a different request")
+        tracing.about(case_id=row.resource_id)
         case = await repo.get_dispute(session, row.resource_id)
         return await view_of(session, ctx.calendars, case, ctx.clock.now())
 
@@ -84,8 +85,7 @@ async def create_dispute(
     )
     facts = {inv.invoice_id: inv for inv in invoices}
     actor = current_actor().subject
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier)
+    origin = tracing.current_traceparent()  # the case's origin trace: breach spans link to it
 
     async def create(session):
         await _check_reason(session, data)
@@ -95,8 +95,10 @@ async def create_dispute(
         currency, planned = plan_items(data.customer_id, data.items, facts, mine)
         now = ctx.clock.now()
         status = Status.OPEN if data.assignee else Status.NEW
+        case_id = new_id()
+        tracing.about(case_id=case_id)
         case = DisputeRow(
-            id=new_id(),
+            id=case_id,
             customer_id=data.customer_id,
             title=data.title,
             reason_code=data.reason_code,
@@ -111,7 +113,7 @@ async def create_dispute(
             customer_bankruptcy=customer.bankruptcy,
             customer_in_litigation=customer.in_litigation,
             sla_state="ON_TRACK",
-            origin_traceparent=carrier.get("traceparent"),
+            origin_traceparent=origin,
             version=1,
             created_at=now,
             updated_at=now,

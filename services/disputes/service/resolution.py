@@ -1,5 +1,6 @@
 """Resolving a case: a root cause and an outcome; the money goes where the outcome says, in the
-same transaction as the status change (ledger effects and releases through the outbox)."""
+same transaction as the status change (ledger effects and releases through the outbox). Its
+time-to-resolve is counted once that transaction has committed."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from common.etag import check_etag
 from services.disputes import repository as repo
 from services.disputes.domain.status import Action
 from services.disputes.domain.waterfall import Decision, Outcome, settlements
+from services.disputes.service.clocks import current
 from services.disputes.service.context import DisputesContext
 from services.disputes.service.views import DisputeView, view_of
 from services.disputes.service.workflow import apply_settlements, move
@@ -51,5 +53,14 @@ async def resolve(
         case.root_cause_code, case.outcome, case.resolved_at = cause.code, outcome.value, m.now
         apply_settlements(ctx, m, plan, cause.code)
         view = await view_of(session, ctx.calendars, case, m.now)
+        resolve_clock = next((r for r in current(case.clocks) if r.kind == "RESOLVE"), None)
+        took = (m.now - case.created_at).total_seconds()
+        labels = dict(
+            reason=case.reason_code,
+            team=cause.owning_team,
+            policy=resolve_clock.policy_id if resolve_clock else "",
+            outcome=outcome.value,
+        )
     ctx.changed()
+    ctx.metrics.time_to_resolve(took, **labels)
     return view

@@ -1,0 +1,149 @@
+"""For SRE (GetDisputeTrace): a case's clocks, their events and the traces that touched it, read
+from the case's history (each row records the trace of the action that wrote it)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from opentelemetry import trace
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from common import tracing
+from services.disputes import repository as repo
+from services.disputes.models import DisputeRow, HistoryRow
+from services.disputes.service.context import DisputesContext
+from services.disputes.service.views import DisputeView, view_of
+
+CLOCK_EVENTS = {
+    "CLOCK_STARTED": "started",
+    "CLOCK_PAUSED": "paused",
+    "CLOCK_RESUMED": "resumed",
+    "CLOCK_RETARGETED": "retargeted",
+    "CLOCK_WARNED": "warned",
+    "CLOCK_BREACHED": "breached",
+    "CLOCK_MET": "met",
+    "CLOCK_CANCELLED": "cancelled",
+}
+# History details hold durations as str(timedelta): "2:00:00", "1 day, 0:00:00", "-1 day, 23:59:57".
+_TIMEDELTA = re.compile(r"^(?:(-?\d+) days?, )?(\d+):(\d\d):(\d\d)(?:\.(\d{1,6}))?$")
+
+
+def parse_duration(text: str | None) -> timedelta | None:
+    match = _TIMEDELTA.match(text or "")
+    if match is None:
+        return None
+    days, hours, minutes, seconds, fraction = match.groups()
+    return timedelta(
+        days=int(days or 0),
+        hours=int(hours),
+        minutes=int(minutes),
+        seconds=int(seconds),
+        microseconds=int((fraction or "0").ljust(6, "0")),
+    )
+
+
+@dataclass(frozen=True)
+class ClockEventView:
+    clock: str
+    cycle: int
+    event: str
+    time: datetime
+    remaining: timedelta | None
+    target: timedelta | None
+    threshold: str
+    policy: str
+    trace_id: str
+
+
+@dataclass(frozen=True)
+class TraceView:
+    trace_id: str
+    sampled: bool
+    time: datetime | None
+    kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CaseTraceView:
+    case: DisputeView
+    origin_trace_id: str
+    clock_events: tuple[ClockEventView, ...]
+    traces: tuple[TraceView, ...]
+    breach_trace_ids: tuple[str, ...]
+
+
+def _sampled(traceparent: str | None) -> bool:
+    ctx = tracing.context_from(traceparent)
+    return ctx is not None and trace.get_current_span(ctx).get_span_context().trace_flags.sampled
+
+
+def _clock_event(row: HistoryRow, trace_id: str) -> ClockEventView:
+    details = json.loads(row.details or "{}")
+    target = parse_duration(details.get("target"))
+    remaining = parse_duration(details.get("remaining"))
+    if row.kind == "CLOCK_STARTED":
+        remaining = target  # nothing spent yet
+    return ClockEventView(
+        clock=details.get("clock", ""),
+        cycle=int(details.get("cycle") or 1),
+        event=CLOCK_EVENTS[row.kind],
+        time=row.occurred_at,
+        remaining=remaining,
+        target=target,
+        threshold=details.get("threshold", ""),
+        policy=details.get("policy", ""),
+        trace_id=trace_id,
+    )
+
+
+def _traces(case: DisputeRow, rows: list[HistoryRow]) -> tuple[TraceView, ...]:
+    """One entry per trace, the case's origin first, then by first appearance."""
+    groups: dict[str, tuple[str | None, datetime, list[str]]] = {}
+    for row in rows:
+        trace_id = tracing.trace_id_of(row.traceparent)
+        if trace_id is None:
+            continue
+        groups.setdefault(trace_id, (row.traceparent, row.occurred_at, []))[2].append(row.kind)
+    origin = tracing.trace_id_of(case.origin_traceparent)
+    if origin is not None and origin not in groups:  # e.g. rows written before 0002
+        groups[origin] = (case.origin_traceparent, case.created_at, [])
+    order = sorted(groups, key=lambda t: t != origin)  # stable: first appearance otherwise
+    return tuple(
+        TraceView(t, _sampled(groups[t][0]), groups[t][1], tuple(groups[t][2])) for t in order
+    )
+
+
+async def case_trace(ctx: DisputesContext, dispute_id: str) -> CaseTraceView:
+    async with ctx.db.transaction() as session:
+        case = await repo.get_dispute(
+            session, dispute_id, options=(selectinload(DisputeRow.clocks),)
+        )
+        rows = list(
+            (
+                await session.execute(
+                    select(HistoryRow)
+                    .where(HistoryRow.dispute_id == dispute_id)
+                    .order_by(HistoryRow.id)
+                )
+            ).scalars()
+        )
+        view = await view_of(session, ctx.calendars, case, ctx.clock.now())
+    events = tuple(
+        _clock_event(r, tracing.trace_id_of(r.traceparent) or "")
+        for r in rows
+        if r.kind in CLOCK_EVENTS
+    )
+    breaches = tuple(
+        dict.fromkeys(e.trace_id for e in events if e.event == "breached" and e.trace_id)
+    )
+    return CaseTraceView(
+        case=view,
+        origin_trace_id=tracing.trace_id_of(case.origin_traceparent) or "",
+        clock_events=events,
+        traces=_traces(case, rows),
+        breach_trace_ids=breaches,
+    )
