@@ -52,7 +52,7 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
         _configure_sqlite(engine)
         return engine
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False
     )
 
 
@@ -88,6 +88,10 @@ class Database:
                 exc, "connection_invalidated", False
             )
             if lost:
+                # Connections are not pinged on checkout (that costs a round trip per request);
+                # when one turns out dead, the pool is replaced so the next request starts clean.
+                if isinstance(exc, OSError) or getattr(exc, "connection_invalidated", False):
+                    await self.engine.dispose()
                 raise Unavailable(
                     "the database is not reachable; retry", reason="DB_UNAVAILABLE"
                 ) from exc

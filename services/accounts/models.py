@@ -46,7 +46,7 @@ class CustomerRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     contacts: Mapped[list[ContactRow]] = relationship(
-        order_by="ContactRow.position", cascade="all, delete-orphan", lazy="selectin"
+        order_by="ContactRow.position", cascade="all, delete-orphan", lazy="joined"
     )
 
 

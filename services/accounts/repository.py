@@ -45,7 +45,8 @@ async def _get(session: AsyncSession, model, row_id: str, label: str, for_update
     stmt = select(model).where(model.id == row_id)
     if for_update:
         stmt = stmt.with_for_update()
-    row = await session.scalar(stmt)
+    # unique(): rows with joined collections (a customer's contacts) come once per child
+    row = (await session.execute(stmt)).unique().scalar_one_or_none()
     if row is None:
         raise NotFound(f"{label} {row_id} does not exist", metadata={"resource": label})
     return row
@@ -76,7 +77,8 @@ async def get_credit_note(
 
 
 async def customer_by_ref(session: AsyncSession, external_ref: str) -> CustomerRow | None:
-    return await session.scalar(select(CustomerRow).where(CustomerRow.external_ref == external_ref))
+    stmt = select(CustomerRow).where(CustomerRow.external_ref == external_ref)
+    return (await session.execute(stmt)).unique().scalar_one_or_none()
 
 
 async def invoice_by_number(session: AsyncSession, external_number: str) -> InvoiceRow | None:
@@ -94,7 +96,7 @@ async def hold_for(session: AsyncSession, invoice_id: str, dispute: str) -> Hold
 async def list_rows(session, model, columns, terms: list[Term], order, page: Page, tiebreak):
     stmt = apply_filter(select(model), terms, columns)
     stmt = apply_order_and_page(stmt, order, columns, tiebreak, page)
-    return list((await session.execute(stmt)).scalars().all())
+    return list((await session.execute(stmt)).unique().scalars().all())
 
 
 async def list_customer_rows(session, model, customer_id: str, page: Page):
