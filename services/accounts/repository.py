@@ -44,7 +44,7 @@ INVOICE_COLUMNS = {
 async def _get(session: AsyncSession, model, row_id: str, label: str, for_update: bool):
     stmt = select(model).where(model.id == row_id)
     if for_update:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(of=model)  # lock the row itself, not joined children
     # unique(): rows with joined collections (a customer's contacts) come once per child
     row = (await session.execute(stmt)).unique().scalar_one_or_none()
     if row is None:
