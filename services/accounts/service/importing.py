@@ -108,7 +108,9 @@ async def _write_chunk(
             (AllocationRow, allocations),
         ):
             if values:
-                await session.execute(insert(model), values)
+                # Core, not ORM: ORM bulk inserts drop None values and split the rows into
+                # many small batches by key set (settled and open invoices interleave).
+                await session.execute(insert(model.__table__), values)
     result.customers_created += len(new_customers)
     result.imported += len(invoices)
     result.payments_recorded += len(payments)
