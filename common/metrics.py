@@ -23,6 +23,7 @@ from opentelemetry.metrics import CallbackOptions, Meter, NoOpMeterProvider, Obs
 
 log = structlog.get_logger("settle.metrics")
 
+HTTP_SERVER_DURATION = "http.server.request.duration"
 RPC_SERVER_DURATION = "rpc.server.duration"
 SLA_WARNINGS = "settle.sla.warnings"
 SLA_BREACHES = "settle.sla.breaches"
@@ -79,6 +80,26 @@ class RpcMetrics:
                 "rpc.service": service,
                 "rpc.method": method,
                 "rpc.grpc.status_code": status_code,
+            },
+        )
+
+
+class HttpMetrics:
+    """Latency, rate and errors per HTTP route at the gateway (OpenTelemetry HTTP semantic
+    conventions: seconds, http.request.method, http.route, http.response.status_code)."""
+
+    def __init__(self, meter: Meter):
+        self._duration = meter.create_histogram(
+            HTTP_SERVER_DURATION, unit="s", description="Duration of inbound HTTP requests"
+        )
+
+    def record(self, method: str, route: str, status_code: int, seconds: float) -> None:
+        self._duration.record(
+            seconds,
+            {
+                "http.request.method": method,
+                "http.route": route,
+                "http.response.status_code": status_code,
             },
         )
 

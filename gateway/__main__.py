@@ -15,7 +15,11 @@ from gateway.settings import GatewaySettings
 async def _serve(settings: GatewaySettings) -> None:
     telemetry = setup_telemetry("gateway", settings.base.metrics_port)
     try:
-        await Gateway(settings, tracer_provider=telemetry.tracer_provider).run_until_signalled()
+        await Gateway(
+            settings,
+            tracer_provider=telemetry.tracer_provider,
+            meter_provider=telemetry.meter_provider,
+        ).run_until_signalled()
     finally:
         await telemetry.shutdown()
 

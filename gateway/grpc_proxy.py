@@ -4,9 +4,12 @@ answer back, undecoded. The caller's deadline is kept when shorter than the gate
 
 from __future__ import annotations
 
+import time
+
 import grpc
 
 from common.errors import DomainError
+from common.metrics import RpcMetrics
 from gateway.backends import Backends
 from gateway.calls import Gate, calling_as, request_id_from
 from gateway.catalog import Rpc
@@ -19,9 +22,10 @@ async def _abort(context, status, request_id: str = "") -> None:
 
 
 class Proxy(grpc.GenericRpcHandler):
-    def __init__(self, rpcs: tuple[Rpc, ...], gate: Gate, backends: Backends):
+    def __init__(self, rpcs: tuple[Rpc, ...], gate: Gate, backends: Backends, metrics: RpcMetrics):
         self.gate = gate
         self.backends = backends
+        self.metrics = metrics
         self.handlers = {rpc.path: self._handler(rpc) for rpc in rpcs}
 
     def service(self, handler_call_details):
@@ -41,23 +45,35 @@ class Proxy(grpc.GenericRpcHandler):
             )
         return call, request_id
 
+    def _record(self, rpc: Rpc, context, started: float) -> None:
+        code = context.code() or grpc.StatusCode.OK  # set by an abort, else the call succeeded
+        self.metrics.record(rpc.path, code.value[0], time.perf_counter() - started)
+
     def _handler(self, rpc: Rpc):
         async def unary_response(request, context):
-            call, request_id = await self._start(rpc, request, context)
+            started = time.perf_counter()
             try:
-                return await call
-            except grpc.aio.AioRpcError as exc:
-                await _abort(context, backend_status(exc, rpc.backend), request_id)
+                call, request_id = await self._start(rpc, request, context)
+                try:
+                    return await call
+                except grpc.aio.AioRpcError as exc:
+                    await _abort(context, backend_status(exc, rpc.backend), request_id)
+            finally:
+                self._record(rpc, context, started)
 
         async def stream_response(request, context):
-            call, request_id = await self._start(rpc, request, context)
+            started = time.perf_counter()
             try:
-                async for item in call:
-                    yield item
-            except grpc.aio.AioRpcError as exc:
-                await _abort(context, backend_status(exc, rpc.backend), request_id)
+                call, request_id = await self._start(rpc, request, context)
+                try:
+                    async for item in call:
+                        yield item
+                except grpc.aio.AioRpcError as exc:
+                    await _abort(context, backend_status(exc, rpc.backend), request_id)
+                finally:
+                    call.cancel()
             finally:
-                call.cancel()
+                self._record(rpc, context, started)
 
         make = {
             (False, False): grpc.unary_unary_rpc_method_handler,

@@ -16,9 +16,11 @@ import structlog
 import uvicorn
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from opentelemetry import metrics as otel_metrics
 from opentelemetry import trace
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
+from common.metrics import HttpMetrics, RpcMetrics
 from common.rpc.server import GRACE_S, SERVER_OPTIONS
 from gateway.auth.authenticator import Authenticator
 from gateway.auth.policy import Policy
@@ -61,8 +63,10 @@ class Gateway:
         settings: GatewaySettings,
         catalog: Catalog | None = None,
         tracer_provider: trace.TracerProvider | None = None,  # None: OpenTelemetry's global one
+        meter_provider: otel_metrics.MeterProvider | None = None,  # likewise
     ):
         self.settings = settings
+        meter = meter_provider or otel_metrics.get_meter_provider()
         catalog = catalog or load_catalog()
         policy = Policy()
         rpcs = policy.public_rpcs(catalog)
@@ -79,6 +83,7 @@ class Gateway:
             self.openapi.document,
             settings.cors_origins,
             trace.get_tracer("settle.gateway", tracer_provider=tracer_provider),
+            HttpMetrics(meter.get_meter("settle.gateway.http")),
         )
         self._http = _Uvicorn(
             uvicorn.Config(
@@ -96,7 +101,9 @@ class Gateway:
             interceptors=[aio_server_interceptor(tracer_provider=tracer_provider)],
             options=SERVER_OPTIONS,
         )
-        self._grpc.add_generic_rpc_handlers((Proxy(rpcs, gate, self.backends),))
+        self._grpc.add_generic_rpc_handlers(
+            (Proxy(rpcs, gate, self.backends, RpcMetrics(meter.get_meter("settle.rpc"))),)
+        )
         self._health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._grpc)
         self._services = catalog.service_names()

@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from common.errors import NotFound
+from common.metrics import HttpMetrics
 from gateway.backends import Backends
 from gateway.errors import HttpError
 from gateway.http.api import Api
@@ -37,6 +38,7 @@ def build_app(
     document: Callable[[], Awaitable[dict]],
     cors_origins: tuple[str, ...],
     tracer: trace.Tracer,
+    metrics: HttpMetrics,
 ) -> Starlette:
     docs_html = DOCS_PAGE.read_text()
 
@@ -70,7 +72,7 @@ def build_app(
             )
         return error_response(request, NotFound("no such route", reason="ROUTE_NOT_FOUND"))
 
-    middleware = [Middleware(Edge, tracer=tracer)]
+    middleware = [Middleware(Edge, tracer=tracer, metrics=metrics)]
     if cors_origins:
         middleware.append(
             Middleware(

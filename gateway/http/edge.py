@@ -12,6 +12,7 @@ from google.rpc import code_pb2, status_pb2
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from common.metrics import HttpMetrics
 from gateway.calls import request_id_from
 from gateway.errors import GENERIC, error_body
 
@@ -21,9 +22,10 @@ _SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"cache-control",
 
 
 class Edge:
-    def __init__(self, app, tracer: trace.Tracer):
+    def __init__(self, app, tracer: trace.Tracer, metrics: HttpMetrics):
         self.app = app
         self.tracer = tracer
+        self.metrics = metrics
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -69,12 +71,15 @@ class Edge:
             span.set_attribute("http.response.status_code", status["code"])
             if status["code"] >= 500:
                 span.set_status(Status(StatusCode.ERROR))
+        elapsed = time.perf_counter() - started
+        # Unmatched paths share one label: a client's random URLs must not grow the series.
+        self.metrics.record(method, route or "unmatched", status["code"], elapsed)
         log.info(
             "http request",
             method=method,
             route=route or path[:200],
             status=status["code"],
-            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            duration_ms=round(elapsed * 1000, 2),
         )
 
 

@@ -153,6 +153,7 @@ def running_stack(
     fakes: dict | None = None,
     real: bool = True,
     tracer_provider=None,
+    meter_provider=None,
 ):
     """A gateway in front of every backend present in gen/, each started with its own
     server.build on SQLite. `fakes` (name → factory of a server with start()/stop()) replace
@@ -177,7 +178,7 @@ def running_stack(
         servers[name] = restarts[name]()
         loop.run(servers[name].start())
     settings = gateway_settings(addresses, **(gateway_overrides or {}))
-    gateway = loop.make(Gateway, settings, None, tracer_provider)
+    gateway = loop.make(Gateway, settings, None, tracer_provider, meter_provider)
     loop.run(gateway.start())
     stack = Stack(loop, gateway, servers, addresses, restarts)
     try:
