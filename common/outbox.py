@@ -20,6 +20,7 @@ from datetime import timedelta
 import grpc
 import structlog
 from opentelemetry import propagate, trace
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.trace import Status, StatusCode
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -168,7 +169,8 @@ class OutboxRelay:
             return
         self._backlog_due = loop_now + self.policy.backlog_every_s
         try:
-            rows = await self.backlog()
+            with suppress_instrumentation():
+                rows = await self.backlog()
         except Exception:  # the relay pass right after will log the database problem
             rows = []
         for name, value in (
@@ -179,7 +181,8 @@ class OutboxRelay:
             self.metrics.report(name, [(value(b), {"destination": b.destination}) for b in rows])
 
     async def relay_once(self) -> int:
-        leased = await self._lease()
+        with suppress_instrumentation():  # an idle poll twice a second is not a trace worth keeping
+            leased = await self._lease()
         if not leased:
             return 0
         outcomes = await asyncio.gather(*(self._deliver(e) for e in leased))

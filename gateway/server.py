@@ -19,6 +19,7 @@ from grpc_reflection.v1alpha import reflection
 from opentelemetry import metrics as otel_metrics
 from opentelemetry import trace
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
+from opentelemetry.instrumentation.grpc.filters import health_check, negate
 
 from common.metrics import HttpMetrics, RpcMetrics
 from common.rpc.server import GRACE_S, SERVER_OPTIONS
@@ -98,7 +99,11 @@ class Gateway:
             )
         )
         self._grpc = grpc.aio.server(
-            interceptors=[aio_server_interceptor(tracer_provider=tracer_provider)],
+            interceptors=[
+                aio_server_interceptor(
+                    tracer_provider=tracer_provider, filter_=negate(health_check())
+                )
+            ],
             options=SERVER_OPTIONS,
         )
         self._grpc.add_generic_rpc_handlers(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import grpc
 import structlog
 from opentelemetry.instrumentation.grpc import aio_client_interceptors
+from opentelemetry.instrumentation.grpc.filters import health_check, negate
 
 from common import actor as actors
 from common.rpc.server import CHANNEL_OPTIONS
@@ -68,5 +69,6 @@ def open_channel(
         cls(secret, service, default_deadline_s)
         for cls in (_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream)
     ]
-    interceptors = [*aio_client_interceptors(), *context]
+    # health probes are not traced (see common/rpc/server.py)
+    interceptors = [*aio_client_interceptors(filter_=negate(health_check())), *context]
     return grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS, interceptors=interceptors)

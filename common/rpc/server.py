@@ -13,6 +13,7 @@ import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
+from opentelemetry.instrumentation.grpc.filters import health_check, negate
 
 from common.rpc.server_interceptor import ServerInterceptor
 
@@ -67,7 +68,8 @@ class RunningServer:
         p = self.process
         self._server = grpc.aio.server(
             interceptors=[
-                aio_server_interceptor(),
+                # probes every few seconds would each be a root trace
+                aio_server_interceptor(filter_=negate(health_check())),
                 ServerInterceptor(p.name, p.internal_secret, p.require_identity),
             ],
             options=SERVER_OPTIONS,

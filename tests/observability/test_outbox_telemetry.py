@@ -128,3 +128,28 @@ async def test_relay_counts_outcomes_reports_backlog_and_traces_deliveries(
     for server in (s for s in spans if s.kind == "server"):
         client = by_id[server.parent_span_id]
         assert by_id[client.parent_span_id].name.startswith("outbox deliver")
+
+
+async def test_an_idle_relay_and_health_probes_make_no_traces(
+    backend, database_factory, session_telemetry, otlp
+):
+    """Polls twice a second and probes every few seconds must not flood the trace store."""
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    db = Database.from_url(database_factory.new_url(backend, "accounts"))
+    session_telemetry.instrument_engine(db.engine)
+    clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    try:
+        async with running(consumer()) as address, channel(address) as ch:
+            before = len(otlp.spans)
+            relay = OutboxRelay(db, OutboxEventRow, clock, {"consumer": ch})
+            assert await relay.relay_once() == 0
+            await health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest())
+            with session_telemetry.tracer("tests").start_as_current_span("test: marker"):
+                pass
+            session_telemetry.flush()
+            await otlp.until(lambda r: r.named("test: marker"))
+            new = [s.name for s in otlp.spans[before:]]
+            assert new == ["test: marker"], new
+    finally:
+        await db.dispose()
