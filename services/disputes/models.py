@@ -168,6 +168,22 @@ class HistoryRow(Base):
     traceparent: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
 
+class DisputeTeamRow(Base):
+    """A team a case was escalated to: that team's Sales, GBS or Legal users see and work the
+    case (common/team_scope.py). One row per (case, team), whatever the number of escalations."""
+
+    __tablename__ = "dispute_teams"
+    # A team's list starts from its rows (EXISTS … team = :team) on a large disputes table.
+    __table_args__ = (Index("ix_dispute_teams_team", "team", "dispute_id"),)
+
+    dispute_id: Mapped[str] = mapped_column(ForeignKey("disputes.id"), primary_key=True)
+    team: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # "escalations/{id}" of the escalation that brought the team in; "" until the escalation
+    # service reports it (a case escalated from this service to a named team is recorded at once).
+    escalation: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class NoteRow(Base):
     __tablename__ = "dispute_notes"
 

@@ -15,6 +15,7 @@ from services.disputes.domain.policies import Policy, Target, TimeUnit
 from services.disputes.models import (
     DisputeItemRow,
     DisputeRow,
+    DisputeTeamRow,
     HistoryRow,
     MilestoneRow,
     ReasonCodeRow,
@@ -49,6 +50,10 @@ def _missing(label: str, key: str) -> NotFound:
     return NotFound(f"{label} {key} does not exist", metadata={"resource": label})
 
 
+def missing_dispute(dispute_id: str) -> NotFound:
+    return _missing("dispute", dispute_id)
+
+
 async def get_dispute(
     session: AsyncSession, dispute_id: str, *, lock: bool = False, options=FULL
 ) -> DisputeRow:
@@ -57,8 +62,17 @@ async def get_dispute(
         stmt = stmt.with_for_update()
     row = await session.scalar(stmt)
     if row is None:
-        raise _missing("dispute", dispute_id)
+        raise missing_dispute(dispute_id)
     return row
+
+
+def escalated_to(team: str):
+    """SQL condition: the case (a `disputes` row) was escalated to `team`."""
+    return exists().where(DisputeTeamRow.dispute_id == DisputeRow.id, DisputeTeamRow.team == team)
+
+
+async def dispute_team(session: AsyncSession, dispute_id: str, team: str) -> DisputeTeamRow | None:
+    return await session.get(DisputeTeamRow, (dispute_id, team))
 
 
 async def try_lock_disputes(session: AsyncSession, ids: set[str]) -> dict[str, DisputeRow]:
@@ -74,8 +88,12 @@ async def try_lock_disputes(session: AsyncSession, ids: set[str]) -> dict[str, D
     return {row.id: row for row in (await session.execute(stmt)).scalars()}
 
 
-async def list_disputes(session, terms: list[Term], order, page: Page) -> list[DisputeRow]:
+async def list_disputes(
+    session, terms: list[Term], order, page: Page, *, where=None
+) -> list[DisputeRow]:
     stmt = select(DisputeRow).options(*FULL)
+    if where is not None:
+        stmt = stmt.where(where)
     invoice_terms = [t for t in terms if t.field == "invoice"]
     stmt = apply_filter(stmt, [t for t in terms if t.field != "invoice"], DISPUTE_COLUMNS)
     for term in invoice_terms:

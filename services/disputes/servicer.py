@@ -10,7 +10,14 @@ from common.protoconv import request_key
 from services.disputes import convert
 from services.disputes import requests as req
 from services.disputes.domain.status import Action
-from services.disputes.service import case_trace, casework, intake, resolution, workflow
+from services.disputes.service import (
+    case_trace,
+    casework,
+    intake,
+    resolution,
+    team_access,
+    workflow,
+)
 from services.disputes.service.context import DisputesContext
 from services.disputes.servicer_admin import AdminMethods
 from settle.disputes.v1 import disputes_pb2 as pb
@@ -223,5 +230,23 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
         v.raise_if_any()
         view = await casework.apply_escalation_answer(
             self.ctx, case_id, answer, request_key(request)
+        )
+        return convert.dispute(view)
+
+    async def RecordEscalation(self, request, context):
+        case_id = _case(request.dispute, "dispute")
+        v = Violations()
+        v.require(
+            request.escalation.startswith("escalations/") and len(request.escalation) > 12,
+            "escalation",
+            "must look like 'escalations/{id}'",
+        )
+        v.require(len(request.escalation) <= 64, "escalation", "is too long")
+        team = request.team.strip().upper()
+        v.require(team in workflow.TEAMS, "team", f"must be one of {workflow.TEAMS}")
+        v.require(bool(request.request_id), "request_id", "is required (the event id)")
+        v.raise_if_any()
+        view = await team_access.record_escalation(
+            self.ctx, case_id, request.escalation, team, request_key(request)
         )
         return convert.dispute(view)

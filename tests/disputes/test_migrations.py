@@ -3,6 +3,8 @@ agree with the models, keep history append-only, and roll back."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -82,5 +84,48 @@ async def test_0002_adds_the_trace_column_and_history_stays_append_only_both_way
             with pytest.raises(DBAPIError, match="append-only"):
                 async with engine.begin() as conn:
                     await conn.execute(text("DELETE FROM dispute_history"))
+    finally:
+        await engine.dispose()
+
+
+def _history(kind: str, details: dict) -> str:
+    details = json.dumps(details, sort_keys=True)
+    return (
+        "INSERT INTO dispute_history (dispute_id, kind, actor, occurred_at, version, comment, "
+        f"details) VALUES ('d1', '{kind}', 'user:a', '2026-01-02', 2, '', '{details}')"
+    )
+
+
+async def test_0003_adds_dispute_teams_from_the_teams_the_history_already_names(
+    backend, database_factory
+):
+    """Cases escalated before 0003 stay visible to the teams this service knows of: `:escalate` to
+    a named team, and every team that answered an escalation of the case."""
+    engine = create_engine(database_factory.empty_url(backend))
+    try:
+        await upgrade(engine, "disputes", "0002")
+        async with engine.begin() as conn:
+            await conn.execute(text(CASE))
+            for kind, details in (
+                ("STATUS_CHANGED", {"action": "ESCALATE", "escalation_reason": "X", "team": ""}),
+                ("STATUS_CHANGED", {"action": "ESCALATE", "team": "SALES"}),
+                ("STATUS_CHANGED", {"action": "START"}),
+                ("ESCALATION_ANSWERED", {"escalation": "escalations/e1", "team": "SALES"}),
+                ("ESCALATION_ANSWERED", {"escalation": "escalations/e2", "team": "GBS"}),
+            ):
+                await conn.execute(text(_history(kind, details)))
+        await upgrade(engine, "disputes", "0003")
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text("SELECT dispute_id, team, escalation FROM dispute_teams ORDER BY team")
+            )
+            assert rows.all() == [
+                ("d1", "GBS", "escalations/e2"),
+                ("d1", "SALES", "escalations/e1"),
+            ]
+        await downgrade(engine, "disputes", "0002")
+        async with engine.connect() as conn:
+            tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+        assert "dispute_teams" not in tables and "dispute_history" in tables
     finally:
         await engine.dispose()

@@ -1,6 +1,7 @@
 """End to end with the real accounts and disputes services: a case escalated from the disputes
-API lands in the right team's queue, its answer resumes the case; an SLA breach in disputes
-becomes exactly one escalation, however often its event is delivered."""
+API lands in the right team's queue, that team (and only it) then sees the case, its answer
+resumes the case; an SLA breach in disputes becomes exactly one escalation, however often its
+event is delivered."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import socket
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import grpc
 from sqlalchemy import update
 
 from common.clock import ManualClock
@@ -22,7 +24,7 @@ from settle.escalation.v1 import escalation_pb2 as pb
 from tests.accounts.conftest import accounts_settings
 from tests.disputes import support as ds
 from tests.escalation.support import START, EscalationHarness, start_escalation
-from tests.support.rpc import TEST_SECRET, as_actor, channel, running
+from tests.support.rpc import TEST_SECRET, as_actor, channel, expect_error, running
 
 
 def free_port() -> int:
@@ -116,6 +118,20 @@ async def test_escalated_from_disputes_answered_by_sales_and_the_case_resumes(
         (e,) = queue.escalations
         assert (e.subject, e.team, e.reason_code) == (case.name, pb.SALES, "PRICING_AUTHORITY")
         assert e.amount_at_stake.amount == "1000.00" and e.attributes["dispute_reason"] == "PRICING"
+        # The routing rules chose Sales: the case is Sales' once the escalation service says so.
+        await expect_error(
+            t.disputes.GetDispute(dpb.GetDisputeRequest(name=case.name)), grpc.StatusCode.NOT_FOUND
+        )
+        as_actor("service:tests", "service")  # the relay runs as the service
+        assert await t.escalation_relay() == 1  # RecordEscalation
+        as_actor("user:sam", "sales", team="SALES")
+        seen = await t.disputes.GetDispute(dpb.GetDisputeRequest(name=case.name))
+        assert seen.status == dpb.Dispute.PENDING_INTERNAL and seen.etag == case.etag
+        listed = await t.disputes.ListDisputes(dpb.ListDisputesRequest())
+        assert [d.name for d in listed.disputes] == [case.name]
+        as_actor("user:gina", "gbs", team="GBS")
+        assert not (await t.disputes.ListDisputes(dpb.ListDisputesRequest())).disputes
+        as_actor("user:sam", "sales", team="SALES")
         e = await t.esc.stub.ClaimEscalation(pb.ClaimEscalationRequest(name=e.name, etag=e.etag))
         e = await t.esc.stub.RespondToEscalation(
             pb.RespondToEscalationRequest(

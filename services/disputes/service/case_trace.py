@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from common import tracing
-from services.disputes import repository as repo
 from services.disputes.models import DisputeRow, HistoryRow
 from services.disputes.service.context import DisputesContext
+from services.disputes.service.team_access import visible_case
 from services.disputes.service.views import DisputeView, view_of
 
 CLOCK_EVENTS = {
@@ -119,9 +119,7 @@ def _traces(case: DisputeRow, rows: list[HistoryRow]) -> tuple[TraceView, ...]:
 
 async def case_trace(ctx: DisputesContext, dispute_id: str) -> CaseTraceView:
     async with ctx.db.transaction() as session:
-        case = await repo.get_dispute(
-            session, dispute_id, options=(selectinload(DisputeRow.clocks),)
-        )
+        case = await visible_case(session, dispute_id, options=(selectinload(DisputeRow.clocks),))
         rows = list(
             (
                 await session.execute(

@@ -18,6 +18,7 @@ from services.disputes.models import EvidenceRow, HistoryRow, NoteRow
 from services.disputes.service import history
 from services.disputes.service.clocks import ClockDesk
 from services.disputes.service.context import DisputesContext
+from services.disputes.service.team_access import visible_case, visible_cases
 from services.disputes.service.views import DisputeView, view_of, views_of
 from services.disputes.service.workflow import move
 
@@ -26,7 +27,7 @@ UPDATABLE = ("title", "priority", "external_ref", "coordinator")
 
 async def get_dispute(ctx: DisputesContext, dispute_id: str) -> DisputeView:
     async with ctx.db.transaction() as session:
-        case = await repo.get_dispute(session, dispute_id)
+        case = await visible_case(session, dispute_id)
         return await view_of(session, ctx.calendars, case, ctx.clock.now())
 
 
@@ -34,19 +35,19 @@ async def list_disputes(
     ctx: DisputesContext, terms: list[Term], order, page: Page
 ) -> list[DisputeView]:
     async with ctx.db.transaction() as session:
-        cases = await repo.list_disputes(session, terms, order, page)
+        cases = await repo.list_disputes(session, terms, order, page, where=visible_cases())
         return await views_of(session, ctx.calendars, cases, ctx.clock.now())
 
 
 async def list_history(ctx: DisputesContext, dispute_id: str, page: Page) -> list[HistoryRow]:
     async with ctx.db.transaction() as session:
-        await repo.get_dispute(session, dispute_id, options=())
+        await visible_case(session, dispute_id, options=())
         return await repo.history(session, dispute_id, page)
 
 
 async def add_note(ctx: DisputesContext, dispute_id: str, text: str) -> NoteRow:
     async with ctx.db.transaction() as session:
-        case = await repo.get_dispute(session, dispute_id, lock=True, options=())
+        case = await visible_case(session, dispute_id, lock=True, options=())
         now, actor = ctx.clock.now(), current_actor().subject
         note = NoteRow(id=new_id(), dispute_id=case.id, text=text, author=actor, created_at=now)
         session.add(note)
@@ -61,7 +62,7 @@ async def add_evidence(
     ctx: DisputesContext, dispute_id: str, uri: str, description: str
 ) -> EvidenceRow:
     async with ctx.db.transaction() as session:
-        case = await repo.get_dispute(session, dispute_id, lock=True, options=())
+        case = await visible_case(session, dispute_id, lock=True, options=())
         now, actor = ctx.clock.now(), current_actor().subject
         row = EvidenceRow(
             id=new_id(),
@@ -97,7 +98,7 @@ async def update_dispute(
     ctx: DisputesContext, dispute_id: str, etag: str, data: DisputeChanges, fields: tuple[str, ...]
 ) -> DisputeView:
     async with ctx.db.transaction() as session:
-        case = await repo.get_dispute(session, dispute_id, lock=True)
+        case = await visible_case(session, dispute_id, lock=True)
         check_etag(etag, case.id, case.version)
         if Status(case.status) not in ACTIVE:
             raise FailedPrecondition(f"a {case.status} case cannot be changed", reason="CASE_FINAL")
@@ -146,7 +147,7 @@ async def apply_escalation_answer(
     PENDING_INTERNAL case moves back to IN_PROGRESS."""
 
     async def create(session):
-        case = await repo.get_dispute(session, dispute_id, lock=True)
+        case = await visible_case(session, dispute_id, lock=True)
         details = {
             "escalation": answer.escalation,
             "team": answer.team,
@@ -197,7 +198,7 @@ async def apply_escalation_answer(
         return case.id, await view_of(session, ctx.calendars, case, now)
 
     async def replay(session, case_id: str) -> DisputeView:
-        case = await repo.get_dispute(session, case_id)
+        case = await visible_case(session, case_id)
         return await view_of(session, ctx.calendars, case, ctx.clock.now())
 
     result = await run_once(

@@ -11,6 +11,7 @@ from services.disputes.domain.status import Action
 from services.disputes.domain.waterfall import Decision, Outcome, settlements
 from services.disputes.service.clocks import current
 from services.disputes.service.context import DisputesContext
+from services.disputes.service.team_access import visible_case
 from services.disputes.service.views import DisputeView, view_of
 from services.disputes.service.workflow import apply_settlements, move
 
@@ -25,7 +26,7 @@ async def resolve(
     decisions: tuple[Decision, ...],
 ) -> DisputeView:
     async with ctx.db.transaction() as session:
-        case = await repo.get_dispute(session, dispute_id, lock=True)
+        case = await visible_case(session, dispute_id, lock=True)
         check_etag(etag, case.id, case.version)
         cause = await repo.root_cause(session, root_cause_code)
         if cause is None or not cause.active:

@@ -18,6 +18,7 @@ from services.disputes.models import DisputeRow
 from services.disputes.service import history
 from services.disputes.service.clocks import ClockDesk
 from services.disputes.service.context import DisputesContext
+from services.disputes.service.team_access import grant, visible_case
 from services.disputes.service.views import DisputeView, view_of
 
 TEAMS = ("SALES", "GBS", "LEGAL", "TEAM_LEAD")
@@ -112,7 +113,7 @@ async def transition(
     escalation: Escalation | None = None,
 ) -> DisputeView:
     async with ctx.db.transaction() as session:
-        case = await repo.get_dispute(session, dispute_id, lock=True)
+        case = await visible_case(session, dispute_id, lock=True)
         check_etag(etag, case.id, case.version)
         details, kind = {}, "STATUS_CHANGED"
         if action is Action.ASSIGN:
@@ -143,6 +144,8 @@ async def transition(
                 raised_by=m.actor,
                 team=escalation.team,
             )
+            if escalation.team:  # the team sees the case now, not once the escalation reports
+                await grant(session, case, escalation.team, "", m.now)
         if action in (Action.WITHDRAW, Action.VOID):
             still = {i.invoice_id: i.still_minor for i in case.items}
             apply_settlements(ctx, m, release_all(still), "")

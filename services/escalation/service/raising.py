@@ -19,7 +19,7 @@ from services.escalation.domain.commands import Raise
 from services.escalation.domain.routing import Decision, Facts, route
 from services.escalation.domain.values import Severity, State
 from services.escalation.models import EscalationRow, ResponseClockRow
-from services.escalation.service import clocks, journal, milestones
+from services.escalation.service import clocks, dispute_teams, journal, milestones
 from services.escalation.service.context import EscalationContext
 from services.escalation.service.rules import to_rule
 
@@ -110,6 +110,7 @@ async def _create(
     row.clock = ResponseClockRow(escalation_id=row.id, team=team, fired="")
     clocks.store(row, ola.start(target, now), (), cal)
     session.add(row)
+    dispute_teams.record_team(session, ctx, row)  # the case's team sees it (contracts.md)
     journal.record(
         session,
         row,

@@ -1,0 +1,50 @@
+"""Creating an escalation on a dispute tells the disputes service which team has the case
+(RecordEscalation through the outbox, docs/contracts.md): once per new escalation, so a re-raise
+to the same open escalation says nothing and one routed to another team says it again."""
+
+from __future__ import annotations
+
+from common.clock import ManualClock
+from settle.disputes.v1 import disputes_pb2, disputes_pb2_grpc
+from settle.escalation.v1 import escalation_pb2 as pb
+from tests.escalation.support import START, raise_request, start_escalation
+from tests.escalation.test_answers_to_disputes import serve
+
+DISPUTE = "disputes/" + "d" * 32
+
+
+class RecordingDisputes(disputes_pb2_grpc.DisputesServiceServicer):
+    def __init__(self):
+        self.calls: list[tuple[disputes_pb2.RecordEscalationRequest, dict]] = []
+
+    async def RecordEscalation(self, request, context):
+        self.calls.append((request, dict(context.invocation_metadata())))
+        return disputes_pb2.Dispute(name=request.dispute)
+
+
+async def test_a_new_escalation_on_a_dispute_is_recorded_there_once(escalation_url):
+    fake = RecordingDisputes()
+    server, address = await serve(fake)
+    try:
+        async with start_escalation(escalation_url, ManualClock(START), disputes=address) as esc:
+            sales = await esc.stub.RaiseEscalation(
+                raise_request(DISPUTE, team=pb.SALES, request_id="r-1")
+            )
+            await esc.stub.RaiseEscalation(raise_request(DISPUTE, team=pb.SALES, request_id="r-1"))
+            await esc.stub.RaiseEscalation(  # the open one again, higher: no new team
+                raise_request(DISPUTE, team=pb.SALES, severity=pb.CRITICAL)
+            )
+            legal = await esc.stub.RaiseEscalation(raise_request(DISPUTE, team=pb.LEGAL))
+            await esc.stub.RaiseEscalation(raise_request("customers/" + "e" * 32, team=pb.GBS))
+            while await esc.parts.relay.relay_once():
+                pass
+    finally:
+        await server.stop(None)
+    got = {request.team: (request, metadata) for request, metadata in fake.calls}
+    assert len(fake.calls) == 2 and set(got) == {"SALES", "LEGAL"}
+    request, metadata = got["SALES"]
+    assert request == disputes_pb2.RecordEscalationRequest(
+        dispute=DISPUTE, escalation=sales.name, team="SALES", request_id=metadata["x-event-id"]
+    )
+    assert metadata["x-settle-subject"] == "service:escalation"
+    assert got["LEGAL"][0].escalation == legal.name
