@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from bench.baseline import tracing
 from bench.baseline.server import Relay
+from common.rpc.server import CHANNEL_OPTIONS, SERVER_OPTIONS
 from settle.disputes.v1 import disputes_pb2 as dpb
 from settle.disputes.v1.disputes_pb2_grpc import DisputesServiceStub
 
@@ -55,8 +56,10 @@ class _Uvicorn(uvicorn.Server):
 
 async def serve(args: argparse.Namespace) -> None:
     server_interceptors, client_interceptors, shutdown = tracing.setup("front")
-    channel = grpc.aio.insecure_channel(args.next_hop, interceptors=client_interceptors)
-    server = grpc.aio.server(interceptors=server_interceptors)
+    channel = grpc.aio.insecure_channel(
+        args.next_hop, options=CHANNEL_OPTIONS, interceptors=client_interceptors
+    )
+    server = grpc.aio.server(interceptors=server_interceptors, options=SERVER_OPTIONS)
     checks = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(checks, server)
     server.add_generic_rpc_handlers((Relay(channel),))

@@ -22,6 +22,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from bench.baseline import accounts_sql, import_rows, pbconv, tracing
 from bench.baseline.disputes_bare import DisputesHandlers
+from common.rpc.server import CHANNEL_OPTIONS, SERVER_OPTIONS
 from settle.accounts.v1 import accounts_pb2 as pb
 
 SERVICE = "settle.accounts.v1.AccountsService"
@@ -137,13 +138,17 @@ class Relay(grpc.GenericRpcHandler):
 
 async def serve(args: argparse.Namespace) -> None:
     server_interceptors, client_interceptors, shutdown = tracing.setup(args.service)
-    server = grpc.aio.server(interceptors=server_interceptors)
+    # the same HTTP/2 settings as Settle's servers (keepalive, message sizes): transport config,
+    # not framework — without them a long import's client pings earn a GOAWAY
+    server = grpc.aio.server(interceptors=server_interceptors, options=SERVER_OPTIONS)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     pool = channel = None
     downstream = args.next_hop or args.accounts
     if downstream:
-        channel = grpc.aio.insecure_channel(downstream, interceptors=client_interceptors)
+        channel = grpc.aio.insecure_channel(
+            downstream, options=CHANNEL_OPTIONS, interceptors=client_interceptors
+        )
     if args.next_hop:
         server.add_generic_rpc_handlers((Relay(channel),))
     else:

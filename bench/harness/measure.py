@@ -83,12 +83,11 @@ async def measure(
                 continue
             if v.before_rep:
                 await v.before_rep()
-            before = procstat.snapshot(await v.roles())
-            run = await _load(v.op, plan, warmup=False)
-            if v.after_rep:
-                await v.after_rep()
-            after = procstat.snapshot(await v.roles())
-            for role, (user, system) in procstat.cpu_used(before, after).items():
+            async with procstat.CpuTracker(v.roles) as tracker:
+                run = await _load(v.op, plan, warmup=False)
+                if v.after_rep:
+                    await v.after_rep()
+            for role, (user, system) in tracker.used().items():
                 cpu[v.name][role][0] += user
                 cpu[v.name][role][1] += system
             runs[v.name].append(run)

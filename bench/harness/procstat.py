@@ -3,8 +3,10 @@ process paid for an operation (client, service, PostgreSQL backend)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -48,14 +50,46 @@ def snapshot(pids: Pids) -> Snapshot:
     }
 
 
-def cpu_used(before: Snapshot, after: Snapshot) -> dict[str, tuple[float, float]]:
-    """(user, system) CPU seconds per role between two snapshots. A process that appeared in
-    between (a new PostgreSQL backend) counts from zero; one that vanished in between is lost,
-    which only happens when a pool closes a connection mid-run."""
-    used: dict[str, tuple[float, float]] = {}
-    for role, now in after.items():
-        start = before.get(role, {})
-        user = sum(max(0.0, u - start.get(pid, (0.0, 0.0))[0]) for pid, (u, _) in now.items())
-        system = sum(max(0.0, s - start.get(pid, (0.0, 0.0))[1]) for pid, (_, s) in now.items())
-        used[role] = (user, system)
-    return used
+class CpuTracker:
+    """(user, system) CPU seconds per role over a window, sampled every `interval_s`: a process
+    that appears during the window counts from zero, and one that exits keeps what it had at its
+    last sample — pools open and close PostgreSQL connections under load, and each connection is
+    a backend process whose CPU would otherwise be lost."""
+
+    def __init__(self, roles: Callable[[], Awaitable[Pids]], interval_s: float = 0.2):
+        self.roles, self.interval_s = roles, interval_s
+        self.first: dict[int, tuple[float, float]] = {}
+        self.last: dict[int, tuple[str, tuple[float, float]]] = {}
+        self._task: asyncio.Task | None = None
+
+    async def _sample(self, at_start: bool = False) -> None:
+        for role, pids in snapshot(await self.roles()).items():
+            for pid, cpu in pids.items():
+                if pid not in self.first:
+                    self.first[pid] = cpu if at_start else (0.0, 0.0)
+                self.last[pid] = (role, cpu)
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval_s)
+            await self._sample()
+
+    async def __aenter__(self) -> CpuTracker:
+        await self._sample(at_start=True)
+        self._task = asyncio.create_task(self._loop())
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        await self._sample()
+
+    def used(self) -> dict[str, tuple[float, float]]:
+        totals: dict[str, list[float]] = {}
+        for pid, (role, (user, system)) in self.last.items():
+            start = self.first[pid]
+            cell = totals.setdefault(role, [0.0, 0.0])
+            cell[0] += max(0.0, user - start[0])
+            cell[1] += max(0.0, system - start[1])
+        return {role: (u, s) for role, (u, s) in totals.items()}

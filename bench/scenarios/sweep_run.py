@@ -92,10 +92,10 @@ async def _fire(env, conn, cs, which: int, roles) -> tuple[Firing, dict]:
     firing = Firing(cs.due)
     firing.setup_overrun_s = max(0.0, (datetime.now(UTC) - start).total_seconds())
     await asyncio.sleep(max(0.0, (start - datetime.now(UTC)).total_seconds()))
-    before = procstat.snapshot(await roles())
     window = cs.due / mode.sweep_rate
-    seen = await _watch(conn, due, last_id, time.monotonic() + window + mode.sweep_wait_s)
-    used = procstat.cpu_used(before, procstat.snapshot(await roles()))
+    async with procstat.CpuTracker(roles, interval_s=0.5) as tracker:
+        seen = await _watch(conn, due, last_id, time.monotonic() + window + mode.sweep_wait_s)
+    used = tracker.used()
     firing.cpu_s = {role: round(u + s, 2) for role, (u, s) in used.items()}
     firing.fired = len(seen)
     if seen:
@@ -116,17 +116,17 @@ async def _deliveries(env, esc_conn, due: dict, roles, started: datetime) -> Del
     """Waits for the escalations of set 0's breaches; latency = created − the breach's due."""
     breach_ids = {_breach_milestone(c): c for c, (_, name) in due.items() if name == "BREACH"}
     delivery = Delivery(len(breach_ids))
-    before = procstat.snapshot(await roles())
     began = time.monotonic()
     query = "SELECT trigger_event_id, created_at, team FROM escalations WHERE trigger_event_id = ANY($1::varchar[])"  # noqa: E501
     rows = []
-    while time.monotonic() - began < env.mode.sweep_wait_s:
-        rows = await esc_conn.fetch(query, list(breach_ids))
-        if len(rows) >= len(breach_ids):
-            break
-        await asyncio.sleep(0.25)
+    async with procstat.CpuTracker(roles, interval_s=0.5) as tracker:
+        while time.monotonic() - began < env.mode.sweep_wait_s:
+            rows = await esc_conn.fetch(query, list(breach_ids))
+            if len(rows) >= len(breach_ids):
+                break
+            await asyncio.sleep(0.25)
     delivery.waited_s = round(time.monotonic() - began, 1)
-    used = procstat.cpu_used(before, procstat.snapshot(await roles()))
+    used = tracker.used()
     delivery.cpu_s = {role: round(u + s, 2) for role, (u, s) in used.items()}
     delivery.delivered = len(rows)
     for row in rows:
