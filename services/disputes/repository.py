@@ -6,12 +6,12 @@ from datetime import datetime
 
 from sqlalchemy import exists, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from common.db.query import apply_filter, apply_order_and_page
 from common.errors import NotFound
 from common.listing import Page, Term
 from services.disputes.domain.policies import Policy, Target, TimeUnit
+from services.disputes.loading import CaseRecord, load_collections, read_cases
 from services.disputes.models import (
     DisputeItemRow,
     DisputeRow,
@@ -23,13 +23,10 @@ from services.disputes.models import (
     SlaPolicyRow,
 )
 
-FULL = (
-    selectinload(DisputeRow.items),
-    selectinload(DisputeRow.clocks),
-    selectinload(DisputeRow.notes),
-    selectinload(DisputeRow.evidence),
-)
-WORK = (selectinload(DisputeRow.items), selectinload(DisputeRow.clocks))
+# What to load with a case: collection names (services/disputes/loading.py: one query each for
+# a whole batch of cases). ORM loader options are accepted too and applied to the case query.
+FULL = ("items", "clocks", "notes", "evidence")
+WORK = ("items", "clocks")
 
 DISPUTE_COLUMNS = {
     "status": DisputeRow.status,
@@ -57,13 +54,22 @@ def missing_dispute(dispute_id: str) -> NotFound:
 async def get_dispute(
     session: AsyncSession, dispute_id: str, *, lock: bool = False, options=FULL
 ) -> DisputeRow:
-    stmt = select(DisputeRow).where(DisputeRow.id == dispute_id).options(*options)
+    stmt = select(DisputeRow).where(DisputeRow.id == dispute_id).options(*_loader_options(options))
     if lock:
         stmt = stmt.with_for_update()
     row = await session.scalar(stmt)
     if row is None:
         raise missing_dispute(dispute_id)
+    await load_collections(session, [row], _collections(options))
     return row
+
+
+def _collections(options) -> list[str]:
+    return [o for o in options if isinstance(o, str)]
+
+
+def _loader_options(options) -> list:
+    return [o for o in options if not isinstance(o, str)]
 
 
 def escalated_to(team: str):
@@ -81,17 +87,18 @@ async def try_lock_disputes(session: AsyncSession, ids: set[str]) -> dict[str, D
     stmt = (
         select(DisputeRow)
         .where(DisputeRow.id.in_(ids))
-        .options(*WORK)
         .order_by(DisputeRow.id)
         .with_for_update(skip_locked=True)
     )
-    return {row.id: row for row in (await session.execute(stmt)).scalars()}
+    rows = list((await session.execute(stmt)).scalars())
+    await load_collections(session, rows, WORK)
+    return {row.id: row for row in rows}
 
 
 async def list_disputes(
     session, terms: list[Term], order, page: Page, *, where=None
-) -> list[DisputeRow]:
-    stmt = select(DisputeRow).options(*FULL)
+) -> list[CaseRecord]:
+    stmt = select(DisputeRow)
     if where is not None:
         stmt = stmt.where(where)
     invoice_terms = [t for t in terms if t.field == "invoice"]
@@ -103,7 +110,7 @@ async def list_disputes(
             )
         )
     stmt = apply_order_and_page(stmt, order, ORDER_COLUMNS, DisputeRow.id, page)
-    return list((await session.execute(stmt)).scalars().all())
+    return await read_cases(session, stmt)  # read-only records, not ORM objects
 
 
 async def history(session, dispute_id: str, page: Page) -> list[HistoryRow]:

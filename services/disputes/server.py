@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from common.clock import Clock, SystemClock
 from common.db import Database
 from common.idempotency import IdempotencyStore
-from common.outbox import Outbox, OutboxRelay
+from common.outbox import Outbox, OutboxRelay, RelayPolicy
 from common.rpc.client import open_channel
 from common.rpc.server import ServiceProcess
 from common.settings import Settings
@@ -22,6 +22,10 @@ from settle.disputes.v1 import disputes_pb2, disputes_pb2_grpc
 
 SERVICE_NAME = disputes_pb2.DESCRIPTOR.services_by_name["DisputesService"].full_name
 DOWNSTREAM = ("accounts", "escalation")
+# The relay sends a batch at once. A burst of SLA firings (hundreds of RaiseEscalation events)
+# sent 100 at a time queued in the escalation service for its 20 pooled connections, past the
+# 5 s deadline: cancelled, redone, retried with backoff. 20 at a time are answered in time.
+RELAY_POLICY = RelayPolicy(batch=20)
 
 
 @dataclass
@@ -64,7 +68,12 @@ def assemble(
         gauge_poll.append(ctx.metrics.poll(gauges.GAUGES, lambda: gauges.read(ctx)))
     sweeper = Sweeper(ctx)
     relay = OutboxRelay(
-        db, OutboxEventRow, clock, channels, metrics=telemetry.metrics if telemetry else None
+        db,
+        OutboxEventRow,
+        clock,
+        channels,
+        RELAY_POLICY,
+        metrics=telemetry.metrics if telemetry else None,
     )
     ctx.listeners += [sweeper.notify, relay.notify]
     servicer = DisputesServicer(ctx)

@@ -150,7 +150,9 @@ class Sweeper:
         desk = ClockDesk(session, self.ctx.calendars, case, now, ACTOR)
         desk.calendars = calendars
         lateness_ms = int((now - milestone.due_at).total_seconds() * 1000)
-        remaining = sla.remaining(to_clock(row), counting(row, calendars), now)
+        remaining = sla.remaining(
+            to_clock(row), counting(row, calendars, self.ctx.calendars.always), now
+        )
         milestone.fired_at = now
         row.fired = ",".join([*filter(None, row.fired.split(",")), milestone.name])
         firing = Firing(

@@ -1,9 +1,14 @@
 """Business calendars loaded from their rows, built once per (id, version) and kept: building one
-reads the holidays package, which is too slow to repeat for every clock of every listed case."""
+reads the holidays package, which is too slow to repeat for every clock of every listed case.
+
+A transaction that loaded its cases' clocks through `services.disputes.loading` already knows the
+version of each clock's calendar (read in the clocks' own query); when the book has that version
+built, `load` answers without reading the calendar rows again. Otherwise it reads them, as ever."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date
 
 from sqlalchemy import select
@@ -14,6 +19,8 @@ from services.disputes.domain.policies import CalendarSpec
 from services.disputes.models import CalendarRow
 
 MAX_CACHED = 256
+# session.info key: calendar id -> the version this transaction read with the clocks.
+_SEEN = "settle.disputes.calendar_versions"
 
 
 def spec_of(row: CalendarRow) -> CalendarSpec:
@@ -37,9 +44,18 @@ def _dates(text: str) -> tuple[date, ...]:
     return tuple(date.fromisoformat(d) for d in text.split(",") if d)
 
 
+def seen_versions(session: AsyncSession, versions: Mapping[str, int]) -> None:
+    """Records calendar versions read in this transaction (with the clocks that use them)."""
+    session.info.setdefault(_SEEN, {}).update(versions)
+
+
 class CalendarBook:
+    """Owned by the service context (one per process). `always` is the one 24x7 calendar that
+    calendar-time targets count on, built once instead of for every clock read."""
+
     def __init__(self) -> None:
         self._built: dict[tuple[str, int], BusinessCalendar] = {}
+        self.always = BusinessCalendar.always()
 
     def build(self, row: CalendarRow) -> BusinessCalendar:
         key = (row.id, row.version)
@@ -49,8 +65,24 @@ class CalendarBook:
             self._built[key] = spec_of(row).build()
         return self._built[key]
 
+    def _known(self, session: AsyncSession, ids: set[str]) -> dict[str, BusinessCalendar] | None:
+        seen = session.info.get(_SEEN)
+        if not seen:
+            return None
+        found = {}
+        for calendar_id in ids:
+            built = self._built.get((calendar_id, seen.get(calendar_id)))
+            if built is None:
+                return None
+            found[calendar_id] = built
+        return found
+
     async def load(self, session: AsyncSession, ids: set[str]) -> dict[str, BusinessCalendar]:
         if not ids:
             return {}
-        rows = (await session.execute(select(CalendarRow).where(CalendarRow.id.in_(ids)))).scalars()
-        return {row.id: self.build(row) for row in rows}
+        known = self._known(session, ids)
+        if known is not None:
+            return known
+        rows = (await session.execute(select(CalendarRow).where(CalendarRow.id.in_(ids)))).all()
+        seen_versions(session, {row.id: row.version for (row,) in rows})
+        return {row.id: self.build(row) for (row,) in rows}

@@ -19,7 +19,6 @@ from services.disputes.domain.policies import (
     CaseFacts,
     Policy,
     Priority,
-    Target,
     TimeUnit,
     calendar_id_for,
     select_policy,
@@ -74,9 +73,12 @@ def fired(row: ClockRow) -> list[str]:
     return [n for n in row.fired.split(",") if n]
 
 
-def counting(row: ClockRow, calendars: dict[str, BusinessCalendar]) -> BusinessCalendar:
-    """Business units count on the clock's calendar; calendar units on plain time."""
-    return Target(row.target_value, TimeUnit(row.target_unit)).calendar(calendars[row.calendar_id])
+def counting(
+    row: ClockRow, calendars: dict[str, BusinessCalendar], always: BusinessCalendar
+) -> BusinessCalendar:
+    """Business units count on the clock's calendar; calendar units on plain time (`always`,
+    the book's one 24x7 calendar)."""
+    return calendars[row.calendar_id] if TimeUnit(row.target_unit).business else always
 
 
 def current(rows: list[ClockRow]) -> list[ClockRow]:
@@ -112,6 +114,13 @@ class ClockDesk:
     ):
         self.session, self.book, self.case, self.now, self.actor = session, book, case, now, actor
         self.calendars: dict[str, BusinessCalendar] = {}
+        self._customer_calendar: tuple[str | None] | None = None  # read once per desk
+
+    async def _customer_calendar_id(self) -> str | None:
+        if self._customer_calendar is None:
+            found = await customer_calendar_id(self.session, self.case.customer_id)
+            self._customer_calendar = (found,)
+        return self._customer_calendar[0]
 
     async def _calendar(self, calendar_id: str) -> BusinessCalendar:
         if calendar_id not in self.calendars:
@@ -128,9 +137,7 @@ class ClockDesk:
 
     async def start(self, kind: str, policies: list[Policy], cycle: int = 1) -> ClockRow:
         policy = select_policy(policies, kind, case_facts(self.case))
-        cal_id = calendar_id_for(
-            policy, await customer_calendar_id(self.session, self.case.customer_id)
-        )
+        cal_id = calendar_id_for(policy, await self._customer_calendar_id())
         business = await self._calendar(cal_id)
         clock = sla.start(sla.ClockKind(kind), policy.target.duration(business), self.now)
         row = ClockRow(
@@ -152,7 +159,7 @@ class ClockDesk:
         self.case.clocks.append(row)
         await self.session.flush([row])  # milestones reference it (no ORM relationship orders them)
         self._event(row, "CLOCK_STARTED", clock.target, policy=policy.id, target=clock.target)
-        await self.replan(row)
+        await self.replan(row, new=True)
         return row
 
     async def apply(self, changes: list[ClockChange], pause_reason: str | None, policies) -> None:
@@ -163,7 +170,7 @@ class ClockDesk:
                 await self.start(change.kind, policies, cycle=max(old, default=0) + 1)
                 continue
             row = live[change.kind]
-            cal = counting(row, self.calendars)
+            cal = counting(row, self.calendars, self.book.always)
             clock = to_clock(row)
             if change.op is ClockOp.PAUSE:
                 clock, kind = (
@@ -197,9 +204,7 @@ class ClockDesk:
         facts = case_facts(self.case)
         for row in self.live().values():
             policy = select_policy(policies, row.kind, facts)
-            cal_id = calendar_id_for(
-                policy, await customer_calendar_id(self.session, self.case.customer_id)
-            )
+            cal_id = calendar_id_for(policy, await self._customer_calendar_id())
             target = policy.target.duration(await self._calendar(cal_id))
             steps = ",".join(map(str, policy.warning_percents))
             same = (policy.id, cal_id, target // US, steps) == (
@@ -213,7 +218,7 @@ class ClockDesk:
             before = row.target_us * US
             row.policy_id, row.calendar_id, row.warning_percents = policy.id, cal_id, steps
             row.target_value, row.target_unit = policy.target.value, policy.target.unit.value
-            cal = counting(row, self.calendars)
+            cal = counting(row, self.calendars, self.book.always)
             clock = sla.retarget(to_clock(row), cal, target, self.now)
             store(row, clock)
             remaining = sla.remaining(clock, cal, self.now)
@@ -228,20 +233,26 @@ class ClockDesk:
             )
             await self.replan(row)
 
-    async def replan(self, row: ClockRow) -> None:
-        """Unfired milestones are replaced by those of the clock as it is now."""
-        await self.session.flush()  # earlier plans of this transaction must be deleted too
-        await self.session.execute(
-            delete(MilestoneRow).where(
-                MilestoneRow.clock_id == row.id, MilestoneRow.fired_at.is_(None)
+    async def replan(self, row: ClockRow, *, new: bool = False) -> None:
+        """Unfired milestones are replaced by those of the clock as it is now (a `new` clock,
+        just started, has none to delete)."""
+        if not new:
+            await self.session.flush()  # earlier plans of this transaction must be deleted too
+            await self.session.execute(
+                delete(MilestoneRow).where(
+                    MilestoneRow.clock_id == row.id, MilestoneRow.fired_at.is_(None)
+                )
             )
-        )
         if row.status != ClockStatus.RUNNING:
             self.refresh_case()
             return
         steps = thresholds(tuple(int(p) for p in row.warning_percents.split(",") if p))
         planned = milestones.plan(
-            to_clock(row), counting(row, self.calendars), steps, fired(row), self.now
+            to_clock(row),
+            counting(row, self.calendars, self.book.always),
+            steps,
+            fired(row),
+            self.now,
         )
         for p in planned:
             self.session.add(
@@ -262,7 +273,7 @@ class ClockDesk:
         due = None
         if resolve is not None and resolve.status == ClockStatus.RUNNING:
             due = milestones.read(
-                to_clock(resolve), counting(resolve, self.calendars), self.now
+                to_clock(resolve), counting(resolve, self.calendars, self.book.always), self.now
             ).due_at
         self.case.due_at = due
 

@@ -40,22 +40,19 @@ class NewDispute:
     first_note: str = ""
 
 
-async def _earlier(ctx: DisputesContext, request: RequestKey) -> DisputeView | None:
+async def _earlier(session, ctx: DisputesContext, request: RequestKey) -> DisputeView | None:
     """A retry is answered before accounts is asked anything."""
     if not request.present:
         return None
     model = ctx.idempotency.model
-    async with ctx.db.transaction() as session:
-        row = await session.scalar(
-            select(model).where(model.scope == SCOPE, model.key == request.key)
-        )
-        if row is None or row.resource_id is None:
-            return None
-        if row.fingerprint != request.fingerprint:
-            raise InvalidArgument.of("request_id", "was already used for a different request")
-        tracing.about(case_id=row.resource_id)
-        case = await repo.get_dispute(session, row.resource_id)
-        return await view_of(session, ctx.calendars, case, ctx.clock.now())
+    row = await session.scalar(select(model).where(model.scope == SCOPE, model.key == request.key))
+    if row is None or row.resource_id is None:
+        return None
+    if row.fingerprint != request.fingerprint:
+        raise InvalidArgument.of("request_id", "was already used for a different request")
+    tracing.about(case_id=row.resource_id)
+    case = await repo.get_dispute(session, row.resource_id)
+    return await view_of(session, ctx.calendars, case, ctx.clock.now())
 
 
 async def _check_reason(session, data: NewDispute) -> None:
@@ -70,11 +67,12 @@ async def _check_reason(session, data: NewDispute) -> None:
 async def create_dispute(
     ctx: DisputesContext, data: NewDispute, request: RequestKey
 ) -> DisputeView:
-    earlier = await _earlier(ctx, request)
+    async with ctx.db.transaction() as session:  # cheap local checks before asking accounts
+        earlier = await _earlier(session, ctx, request)
+        if earlier is None:
+            await _check_reason(session, data)
     if earlier is not None:
         return earlier
-    async with ctx.db.transaction() as session:  # cheap local checks before asking accounts
-        await _check_reason(session, data)
     # Not inside the transaction: a database transaction never waits on another service.
     customer, *invoices = await asyncio.gather(
         ctx.accounts.customer(data.customer_id),

@@ -44,7 +44,7 @@ async def views_of(
         views = []
         for row in rows[case.id]:
             clock = desk.to_clock(row)
-            reading = milestones.read(clock, desk.counting(row, calendars), now)
+            reading = milestones.read(clock, desk.counting(row, calendars, book.always), now)
             views.append(ClockView(row, clock, reading, tuple(desk.fired(row))))
         result.append(DisputeView(case, tuple(views)))
     return result

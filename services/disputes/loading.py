@@ -1,0 +1,109 @@
+"""Loading a case's collections (items, clocks, notes, evidence) for a batch of cases.
+
+One plain SELECT per collection for the whole batch, grouped in Python and set as the loaded
+collection: the same rows and order as `selectinload`, at about half its CPU (selectinload builds
+and cache-keys a parametrised statement per load). The clocks' query also reads the version of
+each clock's calendar, so the calendar book can skip re-reading calendars it has built.
+
+A collection already loaded in the session (a case read twice in one transaction, or one changed
+and not yet flushed) is left as it is, as `selectinload` leaves it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import inspect, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from services.disputes.models import (
+    CalendarRow,
+    ClockRow,
+    DisputeItemRow,
+    DisputeRow,
+    EvidenceRow,
+    NoteRow,
+)
+from services.disputes.service.calendars import seen_versions
+
+# collection -> (model, ORDER BY as the relationship declares it)
+COLLECTIONS = {
+    "items": (DisputeItemRow, (DisputeItemRow.position,)),
+    "clocks": (ClockRow, (ClockRow.id,)),
+    "notes": (NoteRow, (NoteRow.created_at,)),
+    "evidence": (EvidenceRow, (EvidenceRow.created_at,)),
+}
+
+
+def _of(model, ids: list[str]):
+    return model.dispute_id == ids[0] if len(ids) == 1 else model.dispute_id.in_(ids)
+
+
+async def load_collections(
+    session: AsyncSession, cases: Sequence[DisputeRow], names: Iterable[str]
+) -> None:
+    for name in names:
+        model, order = COLLECTIONS[name]
+        todo = [c for c in cases if name in inspect(c).unloaded]
+        if not todo:
+            continue
+        ids = list(dict.fromkeys(c.id for c in todo))
+        grouped: dict[str, list] = {i: [] for i in ids}
+        if model is ClockRow:
+            stmt = (
+                select(ClockRow, CalendarRow.version)
+                .outerjoin(CalendarRow, CalendarRow.id == ClockRow.calendar_id)
+                .where(_of(ClockRow, ids))
+                .order_by(*order)
+            )
+            versions = {}
+            for row, version in (await session.execute(stmt)).tuples():
+                grouped[row.dispute_id].append(row)
+                if version is not None:
+                    versions[row.calendar_id] = version
+            seen_versions(session, versions)
+        else:
+            stmt = select(model).where(_of(model, ids)).order_by(*order)
+            for row in (await session.execute(stmt)).scalars():
+                grouped[row.dispute_id].append(row)
+        for case in todo:
+            set_committed_value(case, name, grouped[case.id])
+
+
+class CaseRecord:
+    """A case read for display only (case lists): the `disputes` row's columns as attributes and
+    its collections as lists of rows, the same names a DisputeRow has. Plain rows, not ORM
+    objects: nothing is tracked, and building 50 cases costs half as much CPU."""
+
+    def __init__(self, row, collections: dict[str, list]):
+        self.__dict__.update(row._mapping)
+        self.__dict__.update(collections)
+
+
+async def read_cases(session: AsyncSession, stmt) -> list[CaseRecord]:
+    """Runs a `select(DisputeRow)` (filters, order, page) for plain rows, then reads every
+    collection of the cases found with one query each."""
+    rows = (await session.execute(stmt.with_only_columns(*DisputeRow.__table__.c))).all()
+    if not rows:
+        return []
+    ids = [r.id for r in rows]
+    grouped = {name: {i: [] for i in ids} for name in COLLECTIONS}
+    for name, (model, order) in COLLECTIONS.items():
+        table = model.__table__
+        columns = list(table.c)
+        if model is ClockRow:
+            columns.append(CalendarRow.__table__.c.version.label("calendar_version"))
+        query = select(*columns).where(_of(table.c, ids)).order_by(*order)
+        if model is ClockRow:
+            query = query.outerjoin_from(
+                table, CalendarRow.__table__, CalendarRow.__table__.c.id == table.c.calendar_id
+            )
+        versions = {}
+        for row in (await session.execute(query)).all():
+            grouped[name][row.dispute_id].append(row)
+            if model is ClockRow and row.calendar_version is not None:
+                versions[row.calendar_id] = row.calendar_version
+        if versions:
+            seen_versions(session, versions)
+    return [CaseRecord(r, {name: grouped[name][r.id] for name in COLLECTIONS}) for r in rows]
