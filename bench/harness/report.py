@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bench.harness.results import ScenarioResult
 
-STATUS_MARK = {"ok": "ok", "target missed": "MISSED", "not yet available": "n/a", "failed": "FAIL"}
+STATUS_MARK = {"ok": "ok", "target missed": "MISSED", "not yet available": "n/a", "failed": "FAIL",
+               "inconclusive": "??"}  # fmt: skip
 
 
 def _num(value: float | None, digits: int = 2) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 OK, MISSED, UNAVAILABLE, FAILED = "ok", "target missed", "not yet available", "failed"
+INCONCLUSIVE = "inconclusive"  # the run's own noise is larger than the difference judged
 
 
 @dataclass

@@ -57,15 +57,14 @@ def memory_verdict(results: list[ScenarioResult]) -> ScenarioResult:
         f"< {MEMORY_LIMIT_MB} MB per service process",
     )  # fmt: skip
     peaks: dict[str, float] = {}  # "process (scenario)" → MB
-    seen: set[int] = set()
+    seen: set[tuple[str, float]] = set()
     for r in results:
         for v in r.variants:
-            if v.baseline or id(v) in seen:
-                continue  # a run shared by several scenarios is listed once
-            seen.add(id(v))
             for process, mb in v.peak_rss_mb.items():
-                if process != "client":
-                    peaks[f"{process} ({r.name})"] = mb
+                if v.baseline or process == "client" or (process, mb) in seen:
+                    continue  # a process measured by several scenarios is listed once
+                seen.add((process, mb))
+                peaks[f"{process} ({r.name})"] = mb
     memory.dataset = peaks
     if not peaks:
         memory.status, memory.verdict = UNAVAILABLE, "no Settle service process was measured"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bench.harness.env import BenchEnv
 from bench.harness.registry import scenario
-from bench.harness.results import ScenarioResult
+from bench.harness.results import INCONCLUSIVE, ScenarioResult
 from bench.scenarios import dispute_path
 
 RATIO, P99_MS, SAMPLED_OUT_COST = 0.6, 100.0, 0.15
@@ -89,12 +89,23 @@ async def tracing_cost(env: BenchEnv, result: ScenarioResult) -> None:
     # also moves with the machine's other load; CPU per case barely does: shown as a cross-check.
     cpu = {s: _settle_cpu(run.variants[f"settle-grpc-{s}"]) for s in dispute_path.SETTINGS}
     extra = lambda s: f"{cpu[s] / cpu['off'] - 1:+.0%}" if cpu[s] and cpu["off"] else "—"  # noqa: E731
-    result.judge(
-        out_cost <= SAMPLED_OUT_COST,
+    verdict = (
         f"sampled-out costs {out_cost:.0%} of throughput against off (target ≤ 15 %), fully "
         f"traced {full}; Settle CPU per case: sampled-out {extra('sampled-out')}, "
-        f"full {extra('full')}",
+        f"full {extra('full')}"
     )
+    noise = max(_spread(run.variants[f"settle-grpc-{s}"]) for s in ("off", "sampled-out"))
+    if noise > SAMPLED_OUT_COST:
+        result.status = INCONCLUSIVE
+        result.verdict = f"{verdict}; but one setting's repetitions differ by {noise:.0%}"
+        return
+    result.judge(out_cost <= SAMPLED_OUT_COST, verdict)
+
+
+def _spread(v) -> float:
+    """(max − min) / median of a variant's repetition rates: the run's own noise."""
+    rates = sorted(v.rep_rates)
+    return (rates[-1] - rates[0]) / rates[len(rates) // 2] if len(rates) > 1 else 0.0
 
 
 def _settle_cpu(v) -> float:

@@ -85,7 +85,7 @@ async def _watch(conn, due: dict, last_id: int, deadline: float) -> dict[str, da
 async def _fire(env, conn, cs, which: int, roles) -> tuple[Firing, dict]:
     """Schedules due set `which`, waits until it is fired (or the wait runs out), measures."""
     mode = env.mode
-    lead = 3.0 + cs.due / 20_000  # scheduling writes ~3 milestones per due event
+    lead = 5.0 + cs.due / 4_000  # scheduling writes 3 milestones and a clock per due event
     start = datetime.now(UTC) + timedelta(seconds=lead)
     last_id = await conn.fetchval("SELECT coalesce(max(id), 0) FROM dispute_history")
     due = await clocks.schedule(conn, cs, which, start, mode.sweep_rate)
