@@ -10,6 +10,11 @@ from common.outbox import RelayPolicy
 from services.escalation.domain.webhooks import RetryPolicy
 from services.escalation.workers.webhooks import DispatchPolicy
 
+# The relay sends a batch at once; the disputes service answers RecordEscalation with one of its
+# 20 pooled connections each. A batch of 100 queued there behind the SLA sweeper's own passes
+# (seconds of lateness in a burst of firings); 20 at a time is answered without queueing.
+RELAY_BATCH = 20
+
 
 def _float(environ, name: str, default: float) -> float:
     value = environ.get(name)
@@ -21,7 +26,7 @@ class EscalationConfig:
     sweep_poll_s: float = 1.0
     watch_poll_s: float = 1.0
     dispatch: DispatchPolicy = field(default_factory=DispatchPolicy)
-    relay: RelayPolicy = field(default_factory=RelayPolicy)
+    relay: RelayPolicy = field(default_factory=lambda: RelayPolicy(batch=RELAY_BATCH))
 
     @classmethod
     def from_env(cls, environ=None) -> EscalationConfig:

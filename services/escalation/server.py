@@ -78,8 +78,10 @@ def build_parts(
     relay = OutboxRelay(
         db, OutboxEventRow, clock, {DESTINATION: disputes}, config.relay, metrics=metrics
     )
-    for listener in (feed.notify, sweeper.notify, dispatcher.notify, relay.notify):
-        ctx.signals.subscribe(listener)
+    ctx.signals.subscribe(feed.notify)
+    ctx.signals.subscribe(relay.notify)
+    ctx.signals.subscribe(sweeper.notify, when=sweeper.wants)
+    ctx.signals.subscribe(dispatcher.notify, when=lambda touched: touched.deliveries > 0)
 
     async def end_streams(stop: asyncio.Event) -> None:
         # Watch streams never end by themselves; end them first so shutdown is not held up.

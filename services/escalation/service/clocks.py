@@ -13,6 +13,7 @@ from common.sla import Clock as SlaClock
 from services.escalation import repository as repo
 from services.escalation.domain import ola
 from services.escalation.models import EscalationRow, ResponseClockRow
+from services.escalation.service.context import ReferenceData
 
 _US = timedelta(microseconds=1)
 EVENT_OF_MILESTONE = {
@@ -61,8 +62,17 @@ def store(
     escalation.response_due_at = ola.breach_time(clock, cal, fired, escalation.response_due_at)
 
 
-async def target_for(session: AsyncSession, team: str, severity: int) -> timedelta:
-    minutes = await repo.ola_target_minutes(session, team, severity)
+async def target_for(
+    session: AsyncSession, team: str, severity: int, reference: ReferenceData | None = None
+) -> timedelta:
+    """The team's OLA target for `severity`; with `reference`, its rows are reused a while."""
+    if reference is None:
+        minutes = await repo.ola_target_minutes(session, team, severity)
+    else:
+        minutes = await reference.get(
+            ("ola_target", team, severity),
+            lambda: repo.ola_target_minutes(session, team, severity),
+        )
     if minutes is None:
         raise FailedPrecondition(
             f"no OLA target is configured for team {team}", reason="NO_OLA_TARGET"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,41 +20,103 @@ from common.sla import BusinessCalendar
 from services.escalation.models import TeamCalendarRow
 
 
+@dataclass
+class Touched:
+    """What a transaction changed that a worker may have to act on (journal.publish adds to it):
+    webhook deliveries written, and the earliest next due time of the clocks it published."""
+
+    deliveries: int = 0
+    clock_due: datetime | None = None
+
+    def clock(self, due: datetime | None) -> None:
+        if due is not None and (self.clock_due is None or due < self.clock_due):
+            self.clock_due = due
+
+
+def _always(_: Touched) -> bool:
+    return True
+
+
 class Signals:
     """After-commit wake-ups: watch streams, the webhook dispatcher, the outbox relay and the
     sweeper react at once instead of at their next poll. Polling stays as the fallback (other
-    replicas' commits do not pass through here)."""
+    replicas' commits do not pass through here).
+
+    A use case that says what it touched wakes only the listeners that care (`when`): a raise
+    without subscriptions does not send the dispatcher looking for deliveries, nor the sweeper
+    for clocks due hours from now. Saying nothing wakes every listener."""
 
     def __init__(self) -> None:
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners: list[tuple[Callable[[], None], Callable[[Touched], bool]]] = []
 
-    def subscribe(self, listener: Callable[[], None]) -> None:
-        self._listeners.append(listener)
+    def subscribe(
+        self, listener: Callable[[], None], when: Callable[[Touched], bool] = _always
+    ) -> None:
+        self._listeners.append((listener, when))
 
-    def changed(self) -> None:
-        for listener in self._listeners:
-            listener()
+    def changed(self, touched: Touched | None = None) -> None:
+        for listener, when in self._listeners:
+            if touched is None or when(touched):
+                listener()
+
+
+T = TypeVar("T")
+# How long reference rows (routing rules, team calendars, OLA targets) read by every raise are
+# reused. A change made through this process is seen at once (the cache is cleared after its
+# commit); one made on another replica, or by SQL, within this many seconds.
+REFERENCE_TTL_S = 1.0
+
+
+class ReferenceData:
+    """Rows that change rarely and are read by nearly every use case, kept for `ttl_s` so a raise
+    does not re-read them. `forget()` after committing a change; a load that raced a change is
+    not kept (the generation moved on)."""
+
+    def __init__(self, ttl_s: float = REFERENCE_TTL_S, now: Callable[[], float] = time.monotonic):
+        self._ttl_s, self._now = ttl_s, now
+        self._kept: dict[Hashable, tuple[float, object]] = {}
+        self._generation = 0
+
+    async def get(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+        kept = self._kept.get(key)
+        now = self._now()
+        if kept is not None and now - kept[0] < self._ttl_s:
+            return kept[1]  # type: ignore[return-value]
+        generation = self._generation
+        value = await load()
+        if generation == self._generation:
+            self._kept[key] = (now, value)
+        return value
+
+    def forget(self) -> None:
+        self._generation += 1
+        self._kept.clear()
 
 
 class CalendarBook:
     """Team calendars are rows; building one is not free, so each distinct definition is built
-    once per process and reused (a changed row is a new definition)."""
+    once per process and reused (a changed row is a new definition). The rows themselves are
+    re-read at most every REFERENCE_TTL_S."""
 
     def __init__(self) -> None:
         self._built: dict[tuple, BusinessCalendar] = {}
+        self._rows = ReferenceData()
 
     async def for_team(self, session: AsyncSession, team: str) -> BusinessCalendar:
-        row = await session.get(TeamCalendarRow, team)
-        if row is None:  # a team without a calendar row counts plain Mon–Fri 09:00–17:00 UTC
-            key = ("UTC", None, None, None)
-        else:
-            key = (row.time_zone, row.hours, row.country, row.subdivision)
+        key = await self._rows.get(team, lambda: self._definition(session, team))
         if key not in self._built:
             hours = None if key[1] is None else {int(d): v for d, v in json.loads(key[1]).items()}
             self._built[key] = BusinessCalendar.build(
                 key[0], hours, country=key[2], subdivision=key[3]
             )
         return self._built[key]
+
+    @staticmethod
+    async def _definition(session: AsyncSession, team: str) -> tuple:
+        row = await session.get(TeamCalendarRow, team)
+        if row is None:  # a team without a calendar row counts plain Mon–Fri 09:00–17:00 UTC
+            return ("UTC", None, None, None)
+        return (row.time_zone, row.hours, row.country, row.subdivision)
 
 
 # (event type, cursor, time, escalation view) -> the event's JSON body. Injected so that the use
@@ -68,5 +132,6 @@ class EscalationContext:
     outbox: Outbox
     render_event: EventRenderer
     calendars: CalendarBook = field(default_factory=CalendarBook)
+    reference: ReferenceData = field(default_factory=ReferenceData)  # routing rules, OLA targets
     signals: Signals = field(default_factory=Signals)
     metrics: SettleMetrics = field(default_factory=SettleMetrics.noop)

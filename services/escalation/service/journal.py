@@ -21,7 +21,14 @@ from common.sla import BusinessCalendar
 from services.escalation import repository as repo
 from services.escalation.models import DeliveryRow, EscalationRow, EventRow, HistoryRow
 from services.escalation.service import clocks
-from services.escalation.service.context import EscalationContext
+from services.escalation.service.context import EscalationContext, Touched
+
+_TOUCHED = "settle.escalation.touched"  # session.info key
+
+
+def touched(session: AsyncSession) -> Touched:
+    """What this transaction's publications touched so far (for Signals.changed)."""
+    return session.info.setdefault(_TOUCHED, Touched())
 
 
 @dataclass(frozen=True)
@@ -95,9 +102,13 @@ async def publish(
     session.add_all(rows)
     await session.flush()  # no relationship orders these inserts: events before deliveries
     subscribers: dict[str, list] = {}
+    seen = touched(session)
+    for _, view in events:
+        seen.clock(view.row.clock.next_due_at)
     for event in rows:
         if event.team not in subscribers:
             subscribers[event.team] = await repo.live_subscriptions(session, event.team)
+        seen.deliveries += len(subscribers[event.team])
         session.add_all(
             DeliveryRow(
                 id=new_id(),

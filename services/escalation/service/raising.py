@@ -21,7 +21,7 @@ from services.escalation.domain.values import Severity, State
 from services.escalation.models import EscalationRow, ResponseClockRow
 from services.escalation.service import clocks, dispute_teams, journal, milestones
 from services.escalation.service.context import EscalationContext
-from services.escalation.service.rules import to_rule
+from services.escalation.service.rules import active_rules
 
 SCOPE = "RaiseEscalation"
 # Two raises for the same subject and team may race past the open-escalation lookup; the unique
@@ -48,15 +48,19 @@ async def raise_escalation(
 ) -> journal.EscalationView:
     _check_raiser(cmd)
     actor = current_actor().subject
+    changes = [journal.Touched()]  # a replay changes nothing
 
     async def create(session: AsyncSession):
-        rules = [to_rule(r) for r in await repo.rules(session, active_only=True)]
+        rules = await active_rules(ctx, session)
         facts = Facts(cmd.reason_code, cmd.attributes, cmd.amount)
         decision = route(rules, facts, cmd.team, cmd.severity)
         existing = await repo.open_escalation(session, cmd.subject, decision.team.value)
         if existing is not None:
-            return existing.id, await _raise_again(session, ctx, existing, cmd, decision, actor)
-        return await _create(session, ctx, cmd, decision, actor)
+            done = existing.id, await _raise_again(session, ctx, existing, cmd, decision, actor)
+        else:
+            done = await _create(session, ctx, cmd, decision, actor)
+        changes.append(journal.touched(session))
+        return done
 
     async def replay(session: AsyncSession, escalation_id: str):
         row = await repo.get_escalation(session, escalation_id)
@@ -69,7 +73,7 @@ async def raise_escalation(
         except IntegrityError:
             if attempt == _RACE_RETRIES - 1:
                 raise
-    ctx.signals.changed()
+    ctx.signals.changed(changes[-1])
     about(escalation_id=view.row.id)
     return view
 
@@ -80,7 +84,7 @@ async def _create(
     now = ctx.clock.now()
     team, severity = decision.team.value, decision.severity
     cal = await ctx.calendars.for_team(session, team)
-    target = await clocks.target_for(session, team, int(severity))
+    target = await clocks.target_for(session, team, int(severity), ctx.reference)
     row = EscalationRow(
         id=new_id(),
         subject=cmd.subject,
@@ -157,7 +161,7 @@ async def _raise_again(
     row.severity = int(decision.severity)
     row.version += 1
     row.updated_at = now
-    target = await clocks.target_for(session, row.team, row.severity)
+    target = await clocks.target_for(session, row.team, row.severity, ctx.reference)
     clock = ola.retarget(clocks.to_clock(row.clock), cal, target, now)
     clocks.store(row, clock, clocks.fired_of(row.clock), cal)
     journal.record(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from common.errors import InvalidArgument
 from common.etag import check_etag
 from common.idempotency import RequestKey, run_once
@@ -32,6 +34,16 @@ def to_rule(row: RoutingRuleRow) -> Rule:
         min_amount=amount,
         customer_flag=row.customer_flag,
     )
+
+
+async def active_rules(ctx: EscalationContext, session: AsyncSession) -> tuple[Rule, ...]:
+    """The active rules in routing order, re-read at most every REFERENCE_TTL_S (this process's
+    rule changes clear them at once)."""
+
+    async def load() -> tuple[Rule, ...]:
+        return tuple(to_rule(r) for r in await repo.rules(session, active_only=True))
+
+    return await ctx.reference.get("routing_rules", load)
 
 
 def _apply(row: RoutingRuleRow, data: RuleData, fields: tuple[str, ...]) -> None:
@@ -77,7 +89,9 @@ async def create_rule(
     async def replay(session, rule_id):
         return await repo.get_rule(session, rule_id)
 
-    return await run_once(ctx.db, ctx.idempotency, "CreateRoutingRule", request, create, replay)
+    row = await run_once(ctx.db, ctx.idempotency, "CreateRoutingRule", request, create, replay)
+    ctx.reference.forget()  # committed: the next raise routes with it
+    return row
 
 
 async def update_rule(
@@ -91,4 +105,5 @@ async def update_rule(
         _apply(row, data, fields)
         row.version += 1
         row.updated_at = ctx.clock.now()
-        return row
+    ctx.reference.forget()  # committed: the next raise routes with it
+    return row

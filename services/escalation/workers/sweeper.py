@@ -9,6 +9,7 @@ fires within a poll of its due time, not on a batch schedule.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 
 import structlog
 from opentelemetry import trace
@@ -17,7 +18,7 @@ from common.errors import DomainError
 from common.tracing import ESCALATION_ID, annotate, breach_span, clock_event, linked_span
 from services.escalation import repository as repo
 from services.escalation.service import clocks, journal, milestones
-from services.escalation.service.context import EscalationContext
+from services.escalation.service.context import EscalationContext, Touched
 
 log = structlog.get_logger("settle.escalation.sweeper")
 CLOCK, POLICY = "response", "ola"  # how OLA clocks show in SLA metrics and spans
@@ -36,13 +37,21 @@ class OlaSweeper:
         self.poll_s = poll_s
         self.batch = batch
         self._wake = asyncio.Event()
+        self._next_look: datetime | None = None  # while waiting: when it looks again by itself
 
     def notify(self) -> None:
         self._wake.set()
 
+    def wants(self, touched: Touched) -> bool:
+        """Whether a change needs the sweeper before it looks again by itself: a clock due
+        earlier than that (a new escalation's first warning is hours away)."""
+        due = touched.clock_due
+        return due is not None and (self._next_look is None or due < self._next_look)
+
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             self._wake.clear()
+            self._next_look = None
             try:
                 claimed = await self.sweep_once()
                 if claimed >= self.batch:
@@ -51,6 +60,7 @@ class OlaSweeper:
             except Exception:  # database down: keep the worker alive and try again
                 log.exception("OLA sweep failed")
                 delay = self.poll_s
+            self._next_look = self.ctx.clock.now() + timedelta(seconds=delay)
             waits = [asyncio.ensure_future(e.wait()) for e in (self._wake, stop)]
             await asyncio.wait(waits, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
             for w in waits:
