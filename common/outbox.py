@@ -5,8 +5,10 @@ gRPC method, with the event id as its `request_id` so the consumer applies it on
 delivers pending events: it leases a batch (row locks with SKIP LOCKED, so replicas share the
 work), calls the consumer with the trace context of the action that caused the event, then marks
 each delivered, or reschedules it with exponential backoff. A consumer that is down delays events;
-it never loses them. Given `metrics`, the relay counts delivery outcomes and, every
-`RelayPolicy.backlog_every_s`, reports the backlog (pending, dead, age of the oldest pending).
+it never loses them. A consumer with a batch method gets the events of one method leased together in
+one call (`batch_senders`, common/outbox_delivery.py), each event still traced and answered on its
+own. Given `metrics`, the relay counts delivery outcomes and, every `RelayPolicy.backlog_every_s`,
+reports the backlog (pending, dead, age of the oldest pending).
 """
 
 from __future__ import annotations
@@ -19,20 +21,21 @@ from datetime import timedelta
 
 import grpc
 import structlog
-from opentelemetry import propagate, trace
+from opentelemetry import propagate
 from opentelemetry.instrumentation.utils import suppress_instrumentation
-from opentelemetry.trace import Status, StatusCode
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common import outbox_delivery as delivery
 from common.clock import Clock
 from common.db import Database
 from common.ids import new_id
 from common.metrics import OUTBOX_DEAD, OUTBOX_LAG, OUTBOX_PENDING, SettleMetrics
+from common.outbox_delivery import BatchSender, LeasedEvent
+
+__all__ = ["Backlog", "BatchSender", "LeasedEvent", "Outbox", "OutboxRelay", "RelayPolicy"]
 
 log = structlog.get_logger("settle.outbox")
-tracer = trace.get_tracer("settle.outbox")
-EVENT_ID = "x-event-id"
 # Retrying cannot fix these: the event is parked (dead) and shows up in the outbox for a person.
 PERMANENT = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.UNIMPLEMENTED}
 
@@ -68,17 +71,6 @@ class Outbox:
 
 
 @dataclass(frozen=True)
-class _Leased:
-    id: str
-    destination: str
-    method: str
-    payload: bytes
-    subject: str
-    traceparent: str | None
-    attempts: int
-
-
-@dataclass(frozen=True)
 class RelayPolicy:
     batch: int = 100
     lease: timedelta = timedelta(seconds=30)
@@ -110,11 +102,13 @@ class OutboxRelay:
         policy: RelayPolicy = RelayPolicy(),
         *,
         metrics: SettleMetrics | None = None,
+        batch_senders: Mapping[str, BatchSender] | None = None,
     ):
         self.db, self.model, self.clock = db, model, clock
         self.channels = channels
         self.policy = policy
         self.metrics = metrics
+        self.batch_senders = dict(batch_senders or {})  # event method -> its batch sender
         self._wake = asyncio.Event()
         self._backlog_due = 0.0
 
@@ -185,11 +179,13 @@ class OutboxRelay:
             leased = await self._lease()
         if not leased:
             return 0
-        outcomes = await asyncio.gather(*(self._deliver(e) for e in leased))
-        await self._record(list(zip(leased, outcomes, strict=True)))
+        outcomes = await delivery.deliver(
+            leased, self.channels, self.batch_senders, self.policy.deadline_s
+        )
+        await self._record(outcomes)
         return len(leased)
 
-    async def _lease(self) -> list[_Leased]:
+    async def _lease(self) -> list[LeasedEvent]:
         m, now = self.model, self.clock.now()
         async with self.db.transaction() as session:
             rows = (
@@ -206,7 +202,7 @@ class OutboxRelay:
                 .all()
             )
             leased = [
-                _Leased(
+                LeasedEvent(
                     r.id,
                     r.destination,
                     r.method,
@@ -225,66 +221,45 @@ class OutboxRelay:
                 )
         return leased
 
-    async def _deliver(self, event: _Leased) -> grpc.aio.AioRpcError | Exception | None:
-        parent = (
-            propagate.extract({"traceparent": event.traceparent}) if event.traceparent else None
-        )
-        with tracer.start_as_current_span(
-            f"outbox deliver {event.method.rsplit('/', 1)[-1]}",
-            context=parent,
-            kind=trace.SpanKind.PRODUCER,
-            attributes={
-                "settle.event.id": event.id,
-                "settle.event.attempt": event.attempts,
-                "messaging.destination.name": event.destination,
-            },
-        ) as span:
-            channel = self.channels.get(event.destination)
-            if channel is None:
-                span.set_status(Status(StatusCode.ERROR, "no channel for destination"))
-                return LookupError(f"no channel for destination {event.destination!r}")
-            try:
-                await channel.unary_unary(event.method)(
-                    event.payload, timeout=self.policy.deadline_s, metadata=((EVENT_ID, event.id),)
-                )
-                return None
-            except grpc.aio.AioRpcError as exc:
-                # The code only: the consumer's details may quote the payload.
-                span.set_status(Status(StatusCode.ERROR, exc.code().name))
-                return exc
-
     def _backoff(self, attempts: int) -> timedelta:
         ceiling = min(self.policy.max_backoff_s, self.policy.base_backoff_s * 2 ** (attempts - 1))
         return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
 
-    async def _record(self, outcomes: list[tuple[_Leased, Exception | None]]) -> None:
+    async def _record(self, outcomes: list[tuple[LeasedEvent, BaseException | None]]) -> None:
+        """Delivered events are marked in one statement; failures (rare) one by one."""
         m, now = self.model, self.clock.now()
-        counted: list[tuple[str, str]] = []  # (destination, outcome), counted once committed
+        delivered = [event for event, error in outcomes if error is None]
+        counted = [(event.destination, "delivered") for event in delivered]
         async with self.db.transaction() as session:
-            for event, error in outcomes:
-                if error is None:
-                    values = {"delivered_at": now, "last_error": None}
-                else:
-                    code = error.code() if isinstance(error, grpc.aio.AioRpcError) else None
-                    text = f"{code.name}: {error.details()}" if code else repr(error)
-                    log.warning(
-                        "outbox delivery failed",
-                        event_id=event.id,
-                        subject=event.subject,
-                        method=event.method,
-                        attempt=event.attempts,
-                        error=text,
-                    )
-                    values = {"last_error": text[:2000]}
-                    if code in PERMANENT or event.attempts >= self.policy.max_attempts:
-                        values["dead_at"] = now
-                    else:
-                        values["available_at"] = now + self._backoff(event.attempts)
-                outcome = (
-                    "delivered" if error is None else "dead" if "dead_at" in values else "retry"
+            if delivered:
+                await session.execute(
+                    update(m)
+                    .where(m.id.in_([event.id for event in delivered]))
+                    .values(delivered_at=now, last_error=None)
                 )
-                counted.append((event.destination, outcome))
-                await session.execute(update(m).where(m.id == event.id).values(**values))
-        if self.metrics is not None:
+            for event, error in outcomes:
+                if error is not None:
+                    values = self._failed(event, error, now)
+                    counted.append((event.destination, "dead" if "dead_at" in values else "retry"))
+                    await session.execute(update(m).where(m.id == event.id).values(**values))
+        if self.metrics is not None:  # counted once committed
             for destination, outcome in counted:
                 self.metrics.outbox_delivery(destination, outcome)
+
+    def _failed(self, event: LeasedEvent, error: BaseException, now) -> dict:
+        code = error.code() if isinstance(error, grpc.aio.AioRpcError) else None
+        text = f"{code.name}: {error.details()}" if code else repr(error)
+        log.warning(
+            "outbox delivery failed",
+            event_id=event.id,
+            subject=event.subject,
+            method=event.method,
+            attempt=event.attempts,
+            error=text,
+        )
+        values: dict = {"last_error": text[:2000]}
+        if code in PERMANENT or event.attempts >= self.policy.max_attempts:
+            values["dead_at"] = now
+        else:
+            values["available_at"] = now + self._backoff(event.attempts)
+        return values

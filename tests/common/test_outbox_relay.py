@@ -1,12 +1,14 @@
 """The outbox relay against a real consumer (the accounts service's PlaceHold): delivered once in
 effect even when delivered twice, kept while the consumer is down, parked when it can never work,
-and shared by two relays on PostgreSQL without double delivery."""
+shared by two relays on PostgreSQL without double delivery, and sent through a batch sender with
+each event answered and traced on its own."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import grpc
 import pytest
 from opentelemetry import trace
 from sqlalchemy import func, select
@@ -15,7 +17,7 @@ from sqlalchemy.orm import DeclarativeBase
 from common.clock import ManualClock
 from common.db import Database
 from common.db.outbox_model import OutboxEventMixin
-from common.outbox import Outbox, OutboxRelay, RelayPolicy
+from common.outbox import LeasedEvent, Outbox, OutboxRelay, RelayPolicy
 from common.rpc.client import open_channel
 from settle.accounts.v1 import accounts_pb2 as pb
 from settle.common.v1.common_pb2 import Money
@@ -231,4 +233,78 @@ async def test_an_event_still_failing_after_max_attempts_is_parked(accounts, pro
         row = await session.get(ProducerOutbox, event_id)
     assert row.attempts == 3 and row.dead_at is not None and row.last_error.startswith("NOT_FOUND")
     assert await relay.relay_once() == 0
+    await channel.close()
+
+
+class HoldsBatch:
+    """A BatchSender standing in for a consumer's batch method: records each call, then applies
+    its events one by one through PlaceHold and answers each."""
+
+    def __init__(self):
+        self.calls: list[list[LeasedEvent]] = []
+
+    async def __call__(self, channel, events, deadline_s):
+        self.calls.append(list(events))
+        answers = []
+        for event in events:
+            try:
+                await channel.unary_unary(PLACE_HOLD)(event.payload, timeout=deadline_s)
+                answers.append(None)
+            except grpc.aio.AioRpcError as exc:
+                answers.append(exc)
+        return answers
+
+
+async def test_a_batch_sender_gets_one_call_and_answers_each_event(accounts, producer):
+    from opentelemetry.sdk.trace import TracerProvider
+
+    invoice = await an_invoice(accounts.stub)
+    clock = ManualClock(datetime(2026, 3, 2, tzinfo=UTC))
+    tracer = TracerProvider().get_tracer("test")
+    written: dict[str, str] = {}  # event id -> trace id of the action that wrote it
+    for target, amount in ((invoice, "10.00"), ("invoices/not-an-id", "1.00"), (invoice, "15.00")):
+        with tracer.start_as_current_span("open case") as span:
+            (event_id,) = await write_holds(producer, clock, target, [amount])
+            written[event_id] = format(span.get_span_context().trace_id, "032x")
+    channel = open_channel(accounts.address, secret=TEST_SECRET, service="producer")
+    sender = HoldsBatch()
+    relay = OutboxRelay(
+        producer, ProducerOutbox, clock, {"accounts": channel}, batch_senders={PLACE_HOLD: sender}
+    )
+    assert await relay.relay_once() == 3
+    (call,) = sender.calls  # the three events in one call
+    assert {e.id for e in call} == set(written)
+    # each event travels with its own trace (its delivery span's), not the batch's
+    assert {e.id: e.traceparent.split("-")[1] for e in call} == written
+    bad = next(e.id for e in call if e.payload and b"not-an-id" in e.payload)
+    async with producer.transaction() as session:
+        rows = {r.id: r for r in (await session.execute(select(ProducerOutbox))).scalars()}
+    assert rows[bad].dead_at is not None and rows[bad].last_error.startswith("INVALID_ARGUMENT")
+    assert all(r.delivered_at is not None for i, r in rows.items() if i != bad)
+    got = await accounts.stub.GetInvoice(pb.GetInvoiceRequest(name=invoice))
+    assert got.held_amount.amount == "25.00"
+    await channel.close()
+
+
+async def test_a_batch_sender_that_raises_fails_every_event_for_retry(accounts, producer):
+    invoice = await an_invoice(accounts.stub)
+    clock = ManualClock(datetime(2026, 3, 2, tzinfo=UTC))
+    await write_holds(producer, clock, invoice, ["10.00", "15.00"])
+    channel = open_channel(accounts.address, secret=TEST_SECRET, service="producer")
+
+    async def broken(channel, events, deadline_s):
+        raise RuntimeError("consumer's batch method crashed")
+
+    relay = OutboxRelay(
+        producer, ProducerOutbox, clock, {"accounts": channel}, batch_senders={PLACE_HOLD: broken}
+    )
+    assert await relay.relay_once() == 2
+    async with producer.transaction() as session:
+        rows = (await session.execute(select(ProducerOutbox))).scalars().all()
+    assert all(r.delivered_at is None and r.dead_at is None for r in rows)
+    assert all("RuntimeError" in r.last_error and r.available_at > clock.now() for r in rows)
+    relay.batch_senders = {PLACE_HOLD: HoldsBatch()}
+    clock.advance(timedelta(seconds=5))
+    assert await relay.relay_once() == 2
+    assert await pending(producer) == 0
     await channel.close()
