@@ -1,5 +1,6 @@
-"""The two units of work: `transaction()` is all-or-nothing; `reading()` sends no BEGIN/COMMIT
-(and on SQLite takes no write lock), yet maps a lost database to UNAVAILABLE the same way."""
+"""The units of work: `transaction()` is all-or-nothing; `reading()` (a session) and
+`reading_connection()` (a bare connection, for Core) send no BEGIN/COMMIT (and on SQLite take no
+write lock), yet map a lost database to UNAVAILABLE the same way."""
 
 from __future__ import annotations
 
@@ -32,9 +33,13 @@ def statements(db: Database) -> list[str]:
     return seen
 
 
-async def test_reading_sends_only_the_query(db):
+READERS = ["reading", "reading_connection"]
+
+
+@pytest.mark.parametrize("reader", READERS)
+async def test_reading_sends_only_the_query(db, reader):
     seen = statements(db)
-    async with db.reading() as session:
+    async with getattr(db, reader)() as session:
         assert (await session.execute(text("SELECT count(*) FROM t"))).scalar() == 0
     assert seen == ["SELECT count(*) FROM t"]
 
@@ -56,9 +61,10 @@ async def test_a_reader_does_not_block_a_writer(db):
         assert (await session.execute(text("SELECT count(*) FROM t"))).scalar() == 1
 
 
-async def test_reading_an_unreachable_database_is_unavailable():
+@pytest.mark.parametrize("reader", READERS)
+async def test_reading_an_unreachable_database_is_unavailable(reader):
     db = Database.from_url("postgresql+asyncpg://postgres@127.0.0.1:1/none")
     with pytest.raises(Unavailable):
-        async with db.reading() as session:
+        async with getattr(db, reader)() as session:
             await session.execute(text("SELECT 1"))
     await db.dispose()
