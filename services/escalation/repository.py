@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.db.query import apply_filter, apply_order_and_page
@@ -15,6 +15,7 @@ from services.escalation.models import (
     EscalationRow,
     EventRow,
     HistoryRow,
+    IdempotencyKeyRow,
     OlaTargetRow,
     ResponseClockRow,
     RoutingRuleRow,
@@ -53,16 +54,76 @@ async def get_escalation(
     return row
 
 
-async def open_escalation(session: AsyncSession, subject: str, team: str) -> EscalationRow | None:
-    return await session.scalar(
-        select(EscalationRow)
-        .where(
-            EscalationRow.subject == subject,
-            EscalationRow.team == team,
-            EscalationRow.state.not_in(("RESOLVED", "HANDED_BACK")),
-        )
-        .with_for_update()
+# Statements run by every raise, built once (SQLAlchemy then reuses their compiled form).
+_OPEN_ESCALATIONS = (
+    select(EscalationRow)
+    .where(
+        tuple_(EscalationRow.subject, EscalationRow.team).in_(bindparam("pairs", expanding=True)),
+        EscalationRow.state.not_in(("RESOLVED", "HANDED_BACK")),
     )
+    .order_by(EscalationRow.id)  # one lock order for every batch: no deadlock between two
+    .with_for_update()
+)
+_ESCALATIONS_BY_ID = select(EscalationRow).where(
+    EscalationRow.id.in_(bindparam("ids", expanding=True))
+)
+_IDEMPOTENCY_KEYS = select(
+    IdempotencyKeyRow.key, IdempotencyKeyRow.fingerprint, IdempotencyKeyRow.resource_id
+).where(
+    IdempotencyKeyRow.scope == bindparam("scope"),
+    IdempotencyKeyRow.key.in_(bindparam("keys", expanding=True)),
+)
+_LIVE_SUBSCRIBERS = select(SubscriptionRow.team, SubscriptionRow.id).where(
+    SubscriptionRow.team.in_(bindparam("teams", expanding=True)),
+    SubscriptionRow.deleted_at.is_(None),
+)
+# Core inserts of many rows at once (executemany), without the unit of work.
+INSERT_ESCALATIONS = insert(EscalationRow.__table__)
+INSERT_CLOCKS = insert(ResponseClockRow.__table__)
+INSERT_HISTORY = insert(HistoryRow.__table__)
+INSERT_EVENTS = insert(EventRow.__table__)
+INSERT_DELIVERIES = insert(DeliveryRow.__table__)
+INSERT_IDEMPOTENCY_KEYS = insert(IdempotencyKeyRow.__table__)
+
+
+async def open_escalations(
+    session: AsyncSession, pairs: list[tuple[str, str]]
+) -> dict[tuple[str, str], EscalationRow]:
+    """The open escalation of each (subject, team), locked with its clock."""
+    if not pairs:
+        return {}
+    rows = (await session.execute(_OPEN_ESCALATIONS, {"pairs": pairs})).unique().scalars()
+    return {(row.subject, row.team): row for row in rows}
+
+
+async def escalations_by_id(session: AsyncSession, ids: list[str]) -> dict[str, EscalationRow]:
+    if not ids:
+        return {}
+    rows = (await session.execute(_ESCALATIONS_BY_ID, {"ids": ids})).unique().scalars()
+    return {row.id: row for row in rows}
+
+
+async def idempotency_keys(
+    session: AsyncSession, scope: str, keys: list[str]
+) -> dict[str, tuple[str, str | None]]:
+    """key -> (fingerprint, resource id) of the keys already used in `scope`."""
+    if not keys:
+        return {}
+    rows = await session.execute(_IDEMPOTENCY_KEYS, {"scope": scope, "keys": keys})
+    return {key: (fingerprint, resource_id) for key, fingerprint, resource_id in rows}
+
+
+async def live_subscribers(session: AsyncSession, teams: list[str]) -> dict[str, list[str]]:
+    """team -> ids of its live subscriptions."""
+    found: dict[str, list[str]] = {}
+    for team, subscription_id in await session.execute(_LIVE_SUBSCRIBERS, {"teams": teams}):
+        found.setdefault(team, []).append(subscription_id)
+    return found
+
+
+async def insert_rows(session: AsyncSession, statement, rows: list[dict]) -> None:
+    if rows:
+        await session.execute(statement, rows)
 
 
 def _age_terms(terms: list[Term], now: datetime) -> list[Term]:
@@ -153,20 +214,6 @@ async def events_after(
         stmt = stmt.where(EventRow.team == team)
     stmt = stmt.order_by(EventRow.sequence).limit(limit)
     return list((await session.execute(stmt)).scalars().all())
-
-
-async def live_subscriptions(session: AsyncSession, team: str) -> list[SubscriptionRow]:
-    return list(
-        (
-            await session.execute(
-                select(SubscriptionRow).where(
-                    SubscriptionRow.team == team, SubscriptionRow.deleted_at.is_(None)
-                )
-            )
-        )
-        .scalars()
-        .all()
-    )
 
 
 async def get_subscription(session: AsyncSession, subscription_id: str) -> SubscriptionRow:

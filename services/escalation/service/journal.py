@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.ids import new_id
 from common.sla import BusinessCalendar
 from services.escalation import repository as repo
-from services.escalation.models import DeliveryRow, EscalationRow, EventRow, HistoryRow
+from services.escalation.models import EscalationRow, HistoryRow
 from services.escalation.service import clocks
 from services.escalation.service.context import EscalationContext, Touched
 
@@ -50,6 +50,30 @@ async def view_of(
     return EscalationView(row, clocks.view(row, cal, now))
 
 
+def history_values(
+    row: EscalationRow,
+    action: str,
+    actor: str,
+    at: datetime,
+    *,
+    from_state: str = "",
+    details: dict | None = None,
+) -> dict:
+    """A history entry's columns (for a multi-row insert; `record` adds one to the session)."""
+    return {
+        "escalation_id": row.id,
+        "action": action,
+        "actor": actor,
+        "at": at,
+        "from_state": from_state,
+        "to_state": row.state,
+        "version": row.version,
+        "details": json.dumps(
+            {k: str(v) for k, v in (details or {}).items() if v not in ("", None)}
+        ),
+    }
+
+
 def record(
     session: AsyncSession,
     row: EscalationRow,
@@ -61,18 +85,7 @@ def record(
     details: dict | None = None,
 ) -> None:
     session.add(
-        HistoryRow(
-            escalation_id=row.id,
-            action=action,
-            actor=actor,
-            at=at,
-            from_state=from_state,
-            to_state=row.state,
-            version=row.version,
-            details=json.dumps(
-                {k: str(v) for k, v in (details or {}).items() if v not in ("", None)}
-            ),
-        )
+        HistoryRow(**history_values(row, action, actor, at, from_state=from_state, details=details))
     )
 
 
@@ -82,44 +95,45 @@ async def publish(
     events: Sequence[tuple[str, EscalationView]],
     at: datetime,
 ) -> None:
-    """Appends events to the feed and a pending delivery per live subscription of their team."""
+    """Appends events to the feed and a pending delivery per live subscription of their team:
+    three or four statements however many events (a batch of raises publishes once)."""
     if not events:
         return
     await session.flush()  # rows the events point at exist before the counter is locked
     last = await repo.next_sequences(session, len(events))
     first = last - len(events) + 1
     rows = [
-        EventRow(
-            sequence=first + offset,
-            escalation_id=view.row.id,
-            team=view.row.team,
-            type=event_type,
-            occurred_at=at,
-            body=ctx.render_event(event_type, first + offset, at, view),
-        )
+        {
+            "sequence": first + offset,
+            "escalation_id": view.row.id,
+            "team": view.row.team,
+            "type": event_type,
+            "occurred_at": at,
+            "body": ctx.render_event(event_type, first + offset, at, view),
+        }
         for offset, (event_type, view) in enumerate(events)
     ]
-    session.add_all(rows)
-    await session.flush()  # no relationship orders these inserts: events before deliveries
-    subscribers: dict[str, list] = {}
+    await repo.insert_rows(session, repo.INSERT_EVENTS, rows)  # events before their deliveries
+    subscribers = await repo.live_subscribers(session, sorted({r["team"] for r in rows}))
+    deliveries = [
+        {
+            "id": new_id(),
+            "subscription_id": subscription_id,
+            "event_sequence": event["sequence"],
+            "event_type": event["type"],
+            "escalation_id": event["escalation_id"],
+            "state": "PENDING",
+            "attempts": 0,
+            "last_error": None,
+            "next_attempt_at": at,
+            "created_at": at,
+            "delivered_at": None,
+        }
+        for event in rows
+        for subscription_id in subscribers.get(event["team"], ())
+    ]
+    await repo.insert_rows(session, repo.INSERT_DELIVERIES, deliveries)
     seen = touched(session)
+    seen.deliveries += len(deliveries)
     for _, view in events:
         seen.clock(view.row.clock.next_due_at)
-    for event in rows:
-        if event.team not in subscribers:
-            subscribers[event.team] = await repo.live_subscriptions(session, event.team)
-        seen.deliveries += len(subscribers[event.team])
-        session.add_all(
-            DeliveryRow(
-                id=new_id(),
-                subscription_id=subscription.id,
-                event_sequence=event.sequence,
-                event_type=event.type,
-                escalation_id=event.escalation_id,
-                state="PENDING",
-                attempts=0,
-                next_attempt_at=at,
-                created_at=at,
-            )
-            for subscription in subscribers[event.team]
-        )

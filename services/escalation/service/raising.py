@@ -1,18 +1,38 @@
-"""RaiseEscalation: by a person or a rule, idempotent by request id, one open escalation per
-subject and team, severity never lowered."""
+"""RaiseEscalation and RaiseEscalations: by a person or a rule, idempotent by request id, one open
+escalation per subject and team, severity never lowered.
+
+A raise is a batch of one. A batch is one transaction of set-based statements, about ten however
+many items it holds: the keys already used, the open escalations of every (subject, team) (locked),
+one multi-row insert per table, one publication. Each item is answered alone, with its escalation
+or its own error, so one bad item does not hold up the others; a batch item is worked under its
+own span, continuing the trace it came with (the producer's outbox event).
+"""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 
+from opentelemetry import trace
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.actor import current_actor
-from common.errors import PermissionDenied
-from common.idempotency import RequestKey, run_once
+from common.errors import DomainError, InvalidArgument, NotFound, PermissionDenied
+from common.idempotency import RequestKey
 from common.ids import new_id
-from common.tracing import about, current_traceparent
+from common.tracing import (
+    ESCALATION_ID,
+    EVENT_ID,
+    about,
+    annotate,
+    context_from,
+    current_traceparent,
+)
 from services.escalation import repository as repo
 from services.escalation.domain import ola
 from services.escalation.domain.commands import Raise
@@ -24,9 +44,23 @@ from services.escalation.service.context import EscalationContext
 from services.escalation.service.rules import active_rules
 
 SCOPE = "RaiseEscalation"
+ITEM_SPAN = "RaiseEscalations item"
 # Two raises for the same subject and team may race past the open-escalation lookup; the unique
 # index stops the second, which then runs again and finds the first. Bounded, never a loop.
 _RACE_RETRIES = 3
+tracer = trace.get_tracer("settle.escalation")
+
+
+@dataclass(frozen=True)
+class RaiseItem:
+    cmd: Raise
+    request: RequestKey
+    # A batch item's trace (the producer's; may be empty): it gets its own span under it.
+    # None: the item is the whole request and the current span is its own.
+    traceparent: str | None = None
+
+
+Outcome = journal.EscalationView | DomainError
 
 
 def _check_raiser(cmd: Raise) -> None:
@@ -43,144 +77,289 @@ def _check_raiser(cmd: Raise) -> None:
         )
 
 
+def _refusal(cmd: Raise) -> DomainError | None:
+    try:
+        _check_raiser(cmd)
+    except DomainError as error:
+        return error
+    return None
+
+
 async def raise_escalation(
     ctx: EscalationContext, cmd: Raise, request: RequestKey
 ) -> journal.EscalationView:
-    _check_raiser(cmd)
-    actor = current_actor().subject
-    changes = [journal.Touched()]  # a replay changes nothing
+    (outcome,) = await raise_escalations(ctx, [RaiseItem(cmd, request)])
+    if isinstance(outcome, DomainError):
+        raise outcome
+    about(escalation_id=outcome.row.id)
+    return outcome
 
-    async def create(session: AsyncSession):
-        rules = await active_rules(ctx, session)
-        facts = Facts(cmd.reason_code, cmd.attributes, cmd.amount)
-        decision = route(rules, facts, cmd.team, cmd.severity)
-        existing = await repo.open_escalation(session, cmd.subject, decision.team.value)
-        if existing is not None:
-            done = existing.id, await _raise_again(session, ctx, existing, cmd, decision, actor)
-        else:
-            done = await _create(session, ctx, cmd, decision, actor)
-        changes.append(journal.touched(session))
-        return done
 
-    async def replay(session: AsyncSession, escalation_id: str):
-        row = await repo.get_escalation(session, escalation_id)
-        return await journal.view_of(session, ctx, row, ctx.clock.now())
-
+async def raise_escalations(ctx: EscalationContext, items: Sequence[RaiseItem]) -> list[Outcome]:
+    """Every item raised in one transaction; the answers in the items' order."""
+    refused = [_refusal(item.cmd) for item in items]
     for attempt in range(_RACE_RETRIES):
+        batch = _Batch(ctx, items, refused)
         try:
-            view = await run_once(ctx.db, ctx.idempotency, SCOPE, request, create, replay)
+            async with ctx.db.transaction() as session:
+                await batch.run(session)
+                touched = journal.touched(session)
             break
         except IntegrityError:
             if attempt == _RACE_RETRIES - 1:
                 raise
-    ctx.signals.changed(changes[-1])
-    about(escalation_id=view.row.id)
-    return view
+    ctx.signals.changed(touched)
+    return batch.outcomes  # type: ignore[return-value]
 
 
-async def _create(
-    session: AsyncSession, ctx: EscalationContext, cmd: Raise, decision: Decision, actor: str
-):
-    now = ctx.clock.now()
-    team, severity = decision.team.value, decision.severity
-    cal = await ctx.calendars.for_team(session, team)
-    target = await clocks.target_for(session, team, int(severity), ctx.reference)
-    row = EscalationRow(
-        id=new_id(),
-        subject=cmd.subject,
-        team=team,
-        reason_code=cmd.reason_code,
-        severity=int(severity),
-        summary=cmd.summary or cmd.reason_code,
-        amount_minor=cmd.amount.minor if cmd.amount else None,
-        amount_currency=cmd.amount.currency if cmd.amount else None,
-        raised_by=cmd.raised_by or actor,
-        trigger_event_id=cmd.trigger_event_id,
-        attributes=json.dumps(dict(sorted(cmd.attributes.items()))),
-        state=State.OPEN.value,
-        assignee="",
-        info_request="",
-        info_response="",
-        outcome_code="",
-        note="",
-        evidence_links="[]",
-        answered_by="",
-        routing_rule_id=decision.rule_id,
-        origin_traceparent=current_traceparent(),
-        version=1,
-        created_at=now,
-        updated_at=now,
-    )
-    row.clock = ResponseClockRow(escalation_id=row.id, team=team, fired="")
-    clocks.store(row, ola.start(target, now), (), cal)
-    session.add(row)
-    dispute_teams.record_team(session, ctx, row)  # the case's team sees it (contracts.md)
-    journal.record(
-        session,
-        row,
-        "RAISED",
-        actor,
-        now,
-        details={
+@contextmanager
+def _item_span(item: RaiseItem) -> Iterator[trace.Span | None]:
+    if item.traceparent is None:
+        yield None
+        return
+    batch = trace.get_current_span().get_span_context()
+    with tracer.start_as_current_span(
+        ITEM_SPAN,
+        context=context_from(item.traceparent),  # None (no valid trace): under the batch's span
+        kind=SpanKind.CONSUMER,
+        links=[Link(batch)] if batch.is_valid else [],
+        attributes={EVENT_ID: item.request.key},
+    ) as span:
+        yield span
+
+
+def _columns(row) -> dict:
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns}
+
+
+def _waves(indexes: list[int], pair_of) -> list[list[int]]:
+    """Items split so that no wave holds two for the same (subject, team): the second is raised
+    again on what the first made, in the order they came."""
+    waves: list[list[int]] = []
+    seen: Counter = Counter()
+    for i in indexes:
+        n = seen[pair_of(i)]
+        seen[pair_of(i)] += 1
+        if n == len(waves):
+            waves.append([])
+        waves[n].append(i)
+    return waves
+
+
+class _Batch:
+    """One attempt at a batch: a retry after a lost race starts a new one."""
+
+    def __init__(self, ctx: EscalationContext, items: Sequence[RaiseItem], refused: list):
+        self.ctx, self.items = ctx, items
+        self.outcomes: list[Outcome | None] = list(refused)
+        self.now = ctx.clock.now()
+        self.actor = current_actor().subject
+        self.history: list[dict] = []  # of new escalations, inserted at once
+        self.events: list[tuple[str, journal.EscalationView]] = []
+
+    async def run(self, session: AsyncSession) -> None:
+        todo, replays, copies = await self._check_keys(session)
+        rules = await active_rules(self.ctx, session)
+        decisions: dict[int, Decision] = {}
+        for i in todo:
+            cmd = self.items[i].cmd
+            try:
+                decisions[i] = route(
+                    rules,
+                    Facts(cmd.reason_code, cmd.attributes, cmd.amount),
+                    cmd.team,
+                    cmd.severity,
+                )
+            except DomainError as error:
+                self.outcomes[i] = error
+        routed = [i for i in todo if i in decisions]
+        for wave in _waves(routed, lambda i: (self.items[i].cmd.subject, decisions[i].team.value)):
+            await self._raise_wave(session, wave, decisions)
+        await repo.insert_rows(session, repo.INSERT_HISTORY, self.history)
+        await self._store_keys(session, routed)
+        await self._replay(session, replays)
+        await journal.publish(session, self.ctx, self.events, self.now)  # last: it locks the feed
+        for i, first in copies.items():
+            self.outcomes[i] = self.outcomes[first]
+
+    async def _check_keys(self, session: AsyncSession):
+        """Items to raise; items answered by an earlier raise (index -> escalation id); items
+        repeating a key of this batch (index -> the first's index)."""
+        pending = [i for i, outcome in enumerate(self.outcomes) if outcome is None]
+        keys = [self.items[i].request.key for i in pending if self.items[i].request.present]
+        earlier = await repo.idempotency_keys(session, SCOPE, keys)
+        todo: list[int] = []
+        replays: dict[int, str] = {}
+        copies: dict[int, int] = {}
+        first: dict[str, int] = {}
+        for i in pending:
+            request = self.items[i].request
+            if not request.present:
+                todo.append(i)
+                continue
+            if request.key in earlier:
+                fingerprint, resource_id = earlier[request.key]
+            elif request.key in first:
+                fingerprint, resource_id = self.items[first[request.key]].request.fingerprint, None
+            else:
+                first[request.key] = i
+                todo.append(i)
+                continue
+            if fingerprint != request.fingerprint:
+                self.outcomes[i] = InvalidArgument.of(
+                    "request_id", "was already used for a different request"
+                )
+            elif resource_id is None:
+                copies[i] = first[request.key]
+            else:
+                replays[i] = resource_id
+        return todo, replays, copies
+
+    async def _raise_wave(self, session: AsyncSession, wave: list[int], decisions) -> None:
+        pairs = [(self.items[i].cmd.subject, decisions[i].team.value) for i in wave]
+        existing = await repo.open_escalations(session, pairs)
+        created: list[EscalationRow] = []
+        for i, pair in zip(wave, pairs, strict=True):
+            with _item_span(self.items[i]) as span:
+                try:
+                    row = existing.get(pair)
+                    if row is None:
+                        view = await self._create(session, self.items[i].cmd, decisions[i])
+                        created.append(view.row)
+                    else:
+                        view = await self._raise_again(
+                            session, row, self.items[i].cmd, decisions[i]
+                        )
+                except DomainError as error:
+                    self.outcomes[i] = error
+                    if span is not None:
+                        span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+                    continue
+                self.outcomes[i] = view
+                if span is not None:
+                    annotate({ESCALATION_ID: view.row.id}, span)
+        await repo.insert_rows(session, repo.INSERT_ESCALATIONS, [_columns(r) for r in created])
+        await repo.insert_rows(session, repo.INSERT_CLOCKS, [_columns(r.clock) for r in created])
+
+    async def _store_keys(self, session: AsyncSession, raised: list[int]) -> None:
+        """The keys of the items raised, with what they made; a concurrent twin of one of them
+        fails here (or earlier, on the open-escalation index) and its batch runs again."""
+        rows = []
+        for i in raised:
+            outcome, request = self.outcomes[i], self.items[i].request
+            if request.present and isinstance(outcome, journal.EscalationView):
+                rows.append(
+                    {
+                        "scope": SCOPE,
+                        "key": request.key,
+                        "fingerprint": request.fingerprint,
+                        "resource_id": outcome.row.id,
+                        "created_at": self.now,
+                    }
+                )
+        await repo.insert_rows(session, repo.INSERT_IDEMPOTENCY_KEYS, rows)
+
+    async def _replay(self, session: AsyncSession, replays: dict[int, str]) -> None:
+        rows = await repo.escalations_by_id(session, sorted(set(replays.values())))
+        for i, escalation_id in replays.items():
+            row = rows.get(escalation_id)
+            self.outcomes[i] = (
+                await journal.view_of(session, self.ctx, row, self.now)
+                if row is not None
+                else NotFound(f"escalation {escalation_id} does not exist")
+            )
+
+    async def _create(
+        self, session: AsyncSession, cmd: Raise, decision: Decision
+    ) -> journal.EscalationView:
+        ctx, now = self.ctx, self.now
+        team, severity = decision.team.value, decision.severity
+        cal = await ctx.calendars.for_team(session, team)
+        target = await clocks.target_for(session, team, int(severity), ctx.reference)
+        row = EscalationRow(
+            id=new_id(),
+            subject=cmd.subject,
+            team=team,
+            reason_code=cmd.reason_code,
+            severity=int(severity),
+            summary=cmd.summary or cmd.reason_code,
+            amount_minor=cmd.amount.minor if cmd.amount else None,
+            amount_currency=cmd.amount.currency if cmd.amount else None,
+            raised_by=cmd.raised_by or self.actor,
+            trigger_event_id=cmd.trigger_event_id,
+            attributes=json.dumps(dict(sorted(cmd.attributes.items()))),
+            state=State.OPEN.value,
+            assignee="",
+            info_request="",
+            info_response="",
+            outcome_code="",
+            note="",
+            evidence_links="[]",
+            answered_by="",
+            routing_rule_id=decision.rule_id,
+            origin_traceparent=current_traceparent(),
+            version=1,
+            created_at=now,
+            updated_at=now,
+            closed_at=None,
+        )
+        row.clock = ResponseClockRow(escalation_id=row.id, team=team, fired="")
+        clocks.store(row, ola.start(target, now), (), cal)
+        dispute_teams.record_team(session, ctx, row)  # the case's team sees it (contracts.md)
+        details = {
             "raised_by": row.raised_by,
             "reason_code": cmd.reason_code,
             "severity": severity.name,
             "trigger_event_id": cmd.trigger_event_id,
             "routing_rule": f"routingRules/{decision.rule_id}" if decision.rule_id else "",
             "target_minutes": row.clock.target_minutes,
-        },
-    )
-    view = await journal.view_of(session, ctx, row, now, cal)
-    await journal.publish(session, ctx, [("escalation.raised", view)], now)
-    return row.id, view
+        }
+        self.history.append(journal.history_values(row, "RAISED", self.actor, now, details=details))
+        view = await journal.view_of(session, ctx, row, now, cal)
+        self.events.append(("escalation.raised", view))
+        return view
 
-
-async def _raise_again(
-    session: AsyncSession,
-    ctx: EscalationContext,
-    row: EscalationRow,
-    cmd: Raise,
-    decision: Decision,
-    actor: str,
-) -> journal.EscalationView:
-    now = ctx.clock.now()
-    cal = await ctx.calendars.for_team(session, row.team)
-    details = {
-        "raised_by": cmd.raised_by or actor,
-        "reason_code": cmd.reason_code,
-        "trigger_event_id": cmd.trigger_event_id,
-        "requested_severity": decision.severity.name,
-    }
-    if decision.severity <= row.severity:  # never down; equal changes nothing but is recorded
+    async def _raise_again(
+        self, session: AsyncSession, row: EscalationRow, cmd: Raise, decision: Decision
+    ) -> journal.EscalationView:
+        ctx, now, actor = self.ctx, self.now, self.actor
+        cal = await ctx.calendars.for_team(session, row.team)
+        details = {
+            "raised_by": cmd.raised_by or actor,
+            "reason_code": cmd.reason_code,
+            "trigger_event_id": cmd.trigger_event_id,
+            "requested_severity": decision.severity.name,
+        }
+        if decision.severity <= row.severity:  # never down; equal changes nothing but is recorded
+            journal.record(
+                session, row, "RAISED_AGAIN", actor, now, from_state=row.state, details=details
+            )
+            return await journal.view_of(session, ctx, row, now, cal)
+        # Read before anything changes: an item that fails here leaves its row as it was.
+        target = await clocks.target_for(session, row.team, int(decision.severity), ctx.reference)
+        fired = milestones.fire_due(session, row, cal, now)
+        before = Severity(row.severity)
+        row.severity = int(decision.severity)
+        row.version += 1
+        row.updated_at = now
+        clock = ola.retarget(clocks.to_clock(row.clock), cal, target, now)
+        clocks.store(row, clock, clocks.fired_of(row.clock), cal)
         journal.record(
-            session, row, "RAISED_AGAIN", actor, now, from_state=row.state, details=details
+            session,
+            row,
+            "SEVERITY_RAISED",
+            actor,
+            now,
+            from_state=row.state,
+            details={
+                **details,
+                "from": before.name,
+                "to": decision.severity.name,
+                "target_minutes": row.clock.target_minutes,
+            },
         )
-        return await journal.view_of(session, ctx, row, now, cal)
-    fired = milestones.fire_due(session, row, cal, now)
-    before = Severity(row.severity)
-    row.severity = int(decision.severity)
-    row.version += 1
-    row.updated_at = now
-    target = await clocks.target_for(session, row.team, row.severity, ctx.reference)
-    clock = ola.retarget(clocks.to_clock(row.clock), cal, target, now)
-    clocks.store(row, clock, clocks.fired_of(row.clock), cal)
-    journal.record(
-        session,
-        row,
-        "SEVERITY_RAISED",
-        actor,
-        now,
-        from_state=row.state,
-        details={
-            **details,
-            "from": before.name,
-            "to": decision.severity.name,
-            "target_minutes": row.clock.target_minutes,
-        },
-    )
-    # A retarget can bring milestones into the past: they fire now, not at the next sweep.
-    fired += milestones.fire_due(session, row, cal, now)
-    view = await journal.view_of(session, ctx, row, now, cal)
-    types = [*fired, "escalation.severity_raised"]
-    await journal.publish(session, ctx, [(t, view) for t in types], now)
-    return view
+        # A retarget can bring milestones into the past: they fire now, not at the next sweep.
+        fired += milestones.fire_due(session, row, cal, now)
+        view = await journal.view_of(session, ctx, row, now, cal)
+        self.events += [(t, view) for t in (*fired, "escalation.severity_raised")]
+        return view
