@@ -17,7 +17,7 @@ import asyncio
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import grpc
 import structlog
@@ -29,11 +29,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common import outbox_delivery as delivery
 from common.clock import Clock
 from common.db import Database
+from common.db.outbox_model import NORMAL, URGENT
 from common.ids import new_id
 from common.metrics import OUTBOX_DEAD, OUTBOX_LAG, OUTBOX_PENDING, SettleMetrics
 from common.outbox_delivery import BatchSender, LeasedEvent
 
-__all__ = ["Backlog", "BatchSender", "LeasedEvent", "Outbox", "OutboxRelay", "RelayPolicy"]
+__all__ = [
+    "NORMAL",
+    "URGENT",
+    "Backlog",
+    "BatchSender",
+    "LeasedEvent",
+    "Outbox",
+    "OutboxRelay",
+    "RelayPolicy",
+]
 
 log = structlog.get_logger("settle.outbox")
 # Retrying cannot fix these: the event is parked (dead) and shows up in the outbox for a person.
@@ -46,28 +56,55 @@ class Outbox:
         self.clock = clock
 
     def add(
-        self, session: AsyncSession, *, destination: str, method: str, request, subject: str = ""
+        self,
+        session: AsyncSession,
+        *,
+        destination: str,
+        method: str,
+        request,
+        subject: str = "",
+        priority: int = NORMAL,
     ) -> str:
+        row = self.row(
+            destination=destination,
+            method=method,
+            request=request,
+            subject=subject,
+            priority=priority,
+        )
+        session.add(self.model(**row))
+        return row["id"]
+
+    def row(
+        self,
+        *,
+        destination: str,
+        method: str,
+        request,
+        subject: str = "",
+        priority: int = NORMAL,
+        now: datetime | None = None,
+    ) -> dict:
+        """The event's column values, for a caller inserting many at once (Core, one statement):
+        the event id is set as the request's `request_id`, the current trace goes with it."""
         event_id = new_id()
         if "request_id" in request.DESCRIPTOR.fields_by_name:
             request.request_id = event_id
         carrier: dict[str, str] = {}
         propagate.inject(carrier)
-        now = self.clock.now()
-        session.add(
-            self.model(
-                id=event_id,
-                destination=destination,
-                method=method,
-                payload=request.SerializeToString(),
-                subject=subject,
-                traceparent=carrier.get("traceparent"),
-                created_at=now,
-                available_at=now,
-                attempts=0,
-            )
-        )
-        return event_id
+        now = now or self.clock.now()
+        return {
+            "id": event_id,
+            "destination": destination,
+            "method": method,
+            "payload": request.SerializeToString(),
+            "subject": subject,
+            "traceparent": carrier.get("traceparent"),
+            "created_at": now,
+            "available_at": now,
+            "attempts": 0,
+            "priority": priority,
+        }
 
 
 @dataclass(frozen=True)
@@ -186,33 +223,20 @@ class OutboxRelay:
         return len(leased)
 
     async def _lease(self) -> list[LeasedEvent]:
+        """The next batch, most urgent first (then oldest), leased for `policy.lease`."""
         m, now = self.model, self.clock.now()
         async with self.db.transaction() as session:
             rows = (
-                (
-                    await session.execute(
-                        select(m)
-                        .where(m.delivered_at.is_(None), m.dead_at.is_(None), m.available_at <= now)
-                        .order_by(m.available_at, m.id)
-                        .limit(self.policy.batch)
-                        .with_for_update(skip_locked=True)
-                    )
+                await session.execute(
+                    select(m.id, m.destination, m.method, m.payload, m.subject, m.traceparent,
+                           m.attempts)
+                    .where(m.delivered_at.is_(None), m.dead_at.is_(None), m.available_at <= now)
+                    .order_by(m.priority, m.available_at, m.id)
+                    .limit(self.policy.batch)
+                    .with_for_update(skip_locked=True)
                 )
-                .scalars()
-                .all()
-            )
-            leased = [
-                LeasedEvent(
-                    r.id,
-                    r.destination,
-                    r.method,
-                    r.payload,
-                    r.subject,
-                    r.traceparent,
-                    r.attempts + 1,
-                )
-                for r in rows
-            ]
+            ).all()  # fmt: skip
+            leased = [LeasedEvent(*r[:6], r.attempts + 1) for r in rows]
             if rows:
                 await session.execute(
                     update(m)

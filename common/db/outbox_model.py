@@ -6,10 +6,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, LargeBinary, String, Text, text
+from sqlalchemy import Index, Integer, LargeBinary, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from common.db.types import UtcDateTime
+
+# Outbox priorities, lowest first (as P0 before P1): the relay leases URGENT events (SLA breaches)
+# before NORMAL ones, so a breach never waits behind a backlog of warnings.
+URGENT, NORMAL = 0, 1
 
 
 class OutboxEventMixin:
@@ -26,6 +30,7 @@ class OutboxEventMixin:
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     available_at: Mapped[datetime] = mapped_column(UtcDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    priority: Mapped[int] = mapped_column(SmallInteger, default=NORMAL, server_default=str(NORMAL))
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     dead_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -36,6 +41,7 @@ class OutboxEventMixin:
         return (
             Index(
                 "ix_outbox_pending",
+                "priority",
                 "available_at",
                 postgresql_where=pending,
                 sqlite_where=pending,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import DeclarativeBase
 from common.clock import ManualClock
 from common.db import Database
 from common.db.outbox_model import OutboxEventMixin
-from common.outbox import LeasedEvent, Outbox, OutboxRelay, RelayPolicy
+from common.outbox import URGENT, LeasedEvent, Outbox, OutboxRelay, RelayPolicy
 from common.rpc.client import open_channel
 from settle.accounts.v1 import accounts_pb2 as pb
 from settle.common.v1.common_pb2 import Money
@@ -66,7 +66,7 @@ async def an_invoice(stub) -> str:
     return invoice.name
 
 
-async def write_holds(db, clock, invoice: str, amounts: list[str]) -> list[str]:
+async def write_holds(db, clock, invoice: str, amounts: list[str], **add) -> list[str]:
     outbox = Outbox(ProducerOutbox, clock)
     async with db.transaction() as session:
         return [
@@ -80,6 +80,7 @@ async def write_holds(db, clock, invoice: str, amounts: list[str]) -> list[str]:
                     dispute=f"disputes/{i}",
                     amount=Money(currency_code="EUR", amount=a),
                 ),
+                **add,
             )
             for i, a in enumerate(amounts)
         ]
@@ -109,6 +110,32 @@ async def test_events_are_delivered_and_applied_once(accounts, producer):
     assert await relay.relay_once() == 2
     got = await accounts.stub.GetInvoice(pb.GetInvoiceRequest(name=invoice))
     assert got.held_amount.amount == "25.00"
+    await channel.close()
+
+
+async def test_urgent_events_are_leased_before_older_normal_ones(accounts, producer):
+    invoice = await an_invoice(accounts.stub)
+    clock = ManualClock(datetime(2026, 3, 2, tzinfo=UTC))
+    normal = await write_holds(producer, clock, invoice, ["1.00", "2.00"])
+    clock.advance(timedelta(seconds=1))
+    (urgent,) = await write_holds(producer, clock, invoice, ["3.00"], priority=URGENT)
+    channel = open_channel(accounts.address, secret=TEST_SECRET, service="producer")
+    relay = OutboxRelay(
+        producer, ProducerOutbox, clock, {"accounts": channel}, RelayPolicy(batch=1)
+    )
+    order = []
+    for _ in range(3):
+        assert await relay.relay_once() == 1
+        async with producer.transaction() as session:
+            done = set(
+                (
+                    await session.execute(
+                        select(ProducerOutbox.id).where(ProducerOutbox.delivered_at.is_not(None))
+                    )
+                ).scalars()
+            )
+        order += sorted(done - set(order))
+    assert order == [urgent, *normal]  # the urgent one first, then the oldest
     await channel.close()
 
 
