@@ -70,11 +70,13 @@ class Telemetry:
 
     def instrument_engine(self, engine) -> None:
         """Database spans (db.* attributes, statements without their parameters) for every
-        statement of this engine. The instrumentation's own `SQLAlchemyInstrumentor` works once
-        per process and patches `create_engine` globally, so a second engine (another service
-        or a test's) would go untraced; its per-engine tracer has neither problem."""
-        from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+        statement of this engine made inside a recorded trace (common/db/spans.py). The
+        instrumentation's own `SQLAlchemyInstrumentor` works once per process and patches
+        `create_engine` globally, so a second engine (another service or a test's) would go
+        untraced; its per-engine tracer has neither problem."""
         from opentelemetry.instrumentation.sqlalchemy.version import __version__
+
+        from common.db.spans import RecordedOnly
 
         scope = "opentelemetry.instrumentation.sqlalchemy"
         usage = self.meter_provider.get_meter(scope, __version__).create_up_down_counter(
@@ -82,7 +84,7 @@ class Telemetry:
             unit="connections",
             description="Connections in the state described by the state attribute",
         )
-        EngineTracer(
+        RecordedOnly(
             self.tracer_provider.get_tracer(scope, __version__),
             engine.sync_engine,
             usage,
