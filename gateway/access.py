@@ -92,6 +92,7 @@ ACCESS: dict[str, tuple[str, ...] | str] = {
     _DISPUTES + "UpdateCalendar": CONFIGURATION,
     # Raised by rules through the outbox, and by people who escalate a case.
     _ESCALATION + "RaiseEscalation": CASE_WORKERS,
+    _ESCALATION + "RaiseEscalations": INTERNAL,  # disputes' outbox, many events per call
     _ESCALATION + "GetEscalation": EVERYONE,
     _ESCALATION + "ListEscalations": EVERYONE,
     _ESCALATION + "ClaimEscalation": RECEIVING_TEAMS,

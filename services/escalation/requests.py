@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 
 from common.errors import InvalidArgument, Violations
 from common.ids import parse_child_name, parse_name
-from common.protoconv import parse_money
+from common.protoconv import parse_money, request_key
 from services.escalation.domain.commands import RULE_FIELDS, Act, NewSubscription, Raise, RuleData
 from services.escalation.domain.routing import CUSTOMER_FLAGS
 from services.escalation.domain.states import Action
 from services.escalation.domain.values import Severity, State, Team
 from services.escalation.domain.webhooks import check_endpoint, check_secret
+from services.escalation.service.raising import RaiseItem
 from settle.escalation.v1 import escalation_pb2 as pb
 
 SUBJECT = re.compile(r"^[a-z][A-Za-z0-9]{0,40}/[A-Za-z0-9_.-]{1,100}$")
@@ -21,6 +22,7 @@ CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 PERSON = re.compile(r"^(user|rule|service):\S{1,190}$")  # subjects come from identity providers
 ATTRIBUTE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 UPPER_ATTRIBUTES = ("root_cause", "dispute_reason", "priority", "clock")
+TRACEPARENT_MAX = 128
 MAX_TEXT, MAX_SUMMARY, MAX_ATTRIBUTES, MAX_LINKS = 4000, 2000, 32, 20
 
 
@@ -103,6 +105,28 @@ def raise_command(r: pb.RaiseEscalationRequest) -> Raise:
     )
     v.raise_if_any()
     return cmd
+
+
+MAX_BATCH = 500
+
+
+def raise_items(r: pb.RaiseEscalationsRequest) -> list[RaiseItem | InvalidArgument]:
+    """Each item validated on its own: a bad one becomes its own answer, the others go on."""
+    if not 1 <= len(r.items) <= MAX_BATCH:
+        raise InvalidArgument.of("items", f"1 to {MAX_BATCH} items")
+    items: list[RaiseItem | InvalidArgument] = []
+    for item in r.items:
+        try:
+            items.append(
+                RaiseItem(
+                    raise_command(item.request),
+                    request_key(item.request),
+                    item.traceparent[:TRACEPARENT_MAX],  # an invalid one: the call's span
+                )
+            )
+        except InvalidArgument as error:
+            items.append(error)
+    return items
 
 
 def _attributes(given, v: Violations) -> dict[str, str]:

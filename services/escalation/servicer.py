@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from common.errors import Violations
+from common.errors import InvalidArgument, Violations
 from common.listing import parse_filter, parse_order_by, parse_page, query_key
 from common.protoconv import request_key
 from services.escalation import convert
@@ -24,6 +24,17 @@ class EscalationServicer(escalation_pb2_grpc.EscalationServiceServicer):
         cmd = req.raise_command(request)
         return convert.escalation(
             await raising.raise_escalation(self.ctx, cmd, request_key(request))
+        )
+
+    async def RaiseEscalations(self, request, context):
+        items = req.raise_items(request)
+        valid = [item for item in items if not isinstance(item, InvalidArgument)]
+        raised = iter(await raising.raise_escalations(self.ctx, valid))
+        return pb.RaiseEscalationsResponse(
+            results=[
+                convert.raise_result(item if isinstance(item, InvalidArgument) else next(raised))
+                for item in items
+            ]
         )
 
     async def GetEscalation(self, request, context):

@@ -97,6 +97,8 @@ async def raise_escalation(
 
 async def raise_escalations(ctx: EscalationContext, items: Sequence[RaiseItem]) -> list[Outcome]:
     """Every item raised in one transaction; the answers in the items' order."""
+    if not items:
+        return []
     refused = [_refusal(item.cmd) for item in items]
     for attempt in range(_RACE_RETRIES):
         batch = _Batch(ctx, items, refused)

@@ -1,0 +1,149 @@
+"""RaiseEscalations: many raises in one call and one transaction, each answered on its own, each
+exactly what RaiseEscalation would have done (idempotent by its request id, one open escalation per
+subject and team, severity never lowered), each worked under a span continuing its own trace."""
+
+from __future__ import annotations
+
+import grpc
+from google.rpc import error_details_pb2
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from common.actor import reset_actor
+from gateway.access import ACCESS, INTERNAL
+from services.escalation import repository as repo
+from services.escalation.service import raising
+from settle.escalation.v1 import escalation_pb2 as pb
+from tests.escalation.support import raise_request
+from tests.support.rpc import as_actor, expect_error
+
+DISPUTE = "disputes/" + "b" * 32
+TRACE_A = "4bf92f3577b34da6a3ce929d0e0e4736"
+TRACE_B = "0af7651916cd43dd8448eb211c80319c"
+
+
+def item(request: pb.RaiseEscalationRequest, trace_id: str = "") -> pb.RaiseEscalationsRequest.Item:
+    traceparent = f"00-{trace_id}-00f067aa0ba902b7-01" if trace_id else ""
+    return pb.RaiseEscalationsRequest.Item(request=request, traceparent=traceparent)
+
+
+def breach(subject: str, request_id: str, **overrides) -> pb.RaiseEscalationRequest:
+    fields = dict(
+        reason_code="SLA_BREACH",
+        raised_by="rule:sla-breach",
+        trigger_event_id=f"ev-{request_id}",
+        request_id=request_id,
+        attributes={"dispute_reason": "QUALITY"},  # no better rule: TEAM_LEAD by the SLA fallback
+    )
+    fields.update(overrides)
+    return raise_request(subject, **fields)
+
+
+async def _history(esc, name: str) -> list[str]:
+    page = await esc.stub.ListEscalationHistory(pb.ListEscalationHistoryRequest(parent=name))
+    return [e.action for e in page.entries]
+
+
+async def test_each_item_is_answered_alone_in_order(esc):
+    items = [
+        item(breach(DISPUTE, "r-1", reason_code="SLA_WARNING", raised_by="rule:sla-warning")),
+        item(breach(DISPUTE, "r-2", reason_code="sla breach")),  # invalid: its own answer
+        item(breach(DISPUTE, "r-3")),  # the same case and team, higher: raised again, in order
+        item(breach(DISPUTE, "r-1", reason_code="SLA_WARNING", raised_by="rule:sla-warning")),
+        item(breach(DISPUTE, "r-3", summary="other content")),  # a key reused for other content
+        item(breach("customers/" + "c" * 32, "r-4", team=pb.SALES)),
+        item(breach("customers/" + "c" * 32, "r-5", team=pb.SALES, severity=pb.LOW)),  # not lower
+    ]
+    answer = await esc.stub.RaiseEscalations(pb.RaiseEscalationsRequest(items=items))
+    errors = [i for i, r in enumerate(answer.results) if r.WhichOneof("result") == "error"]
+    assert len(answer.results) == len(items) and errors == [1, 4]
+    first, bad, again, repeated, reused, sales, not_lower = answer.results
+    assert again.escalation.name == first.escalation.name == repeated.escalation.name
+    assert first.escalation.severity == pb.LOW and again.escalation.severity == pb.HIGH
+    assert repeated.escalation == first.escalation  # the first answer, as RaiseEscalation replays
+    assert bad.error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+    bad_request = error_details_pb2.BadRequest()
+    assert any(d.Unpack(bad_request) for d in bad.error.details)
+    assert [v.field for v in bad_request.field_violations] == ["reason_code"]
+    assert reused.error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+    assert "request_id" in reused.error.message or reused.error.details
+    assert sales.escalation.team == pb.SALES and not_lower.escalation.severity == pb.MEDIUM
+    assert await _history(esc, first.escalation.name) == ["RAISED", "SEVERITY_RAISED"]
+    assert await _history(esc, sales.escalation.name) == ["RAISED", "RAISED_AGAIN"]
+
+    # Sent again (the relay retrying after a lost answer): the same escalations as they are
+    # now (as RaiseEscalation replays), the same errors, nothing new.
+    replay = await esc.stub.RaiseEscalations(pb.RaiseEscalationsRequest(items=items))
+    assert [r.escalation.name or r.error.code for r in replay.results] == [
+        r.escalation.name or r.error.code for r in answer.results
+    ]
+    assert await _history(esc, first.escalation.name) == ["RAISED", "SEVERITY_RAISED"]
+    queue = await esc.stub.ListEscalations(pb.ListEscalationsRequest())
+    assert len(queue.escalations) == 2
+    # And one by one, RaiseEscalation answers the same for the same request ids.
+    single = await esc.stub.RaiseEscalation(items[0].request)
+    assert single == replay.results[0].escalation
+
+
+async def test_a_refused_item_does_not_stop_the_others(esc):
+    person = as_actor("user:alice", "collector")  # a person may not raise for a rule
+    try:
+        answer = await esc.stub.RaiseEscalations(
+            pb.RaiseEscalationsRequest(
+                items=[
+                    item(breach(DISPUTE, "r-1")),
+                    item(raise_request(DISPUTE, team=pb.GBS, raised_by="")),
+                ]
+            )
+        )
+    finally:
+        reset_actor(person)
+    refused, raised = answer.results
+    assert refused.error.code == grpc.StatusCode.PERMISSION_DENIED.value[0]
+    assert raised.escalation.raised_by == "user:alice" and raised.escalation.team == pb.GBS
+
+
+async def test_the_batch_itself_is_bounded(esc):
+    await expect_error(
+        esc.stub.RaiseEscalations(pb.RaiseEscalationsRequest()),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        field="items",
+    )
+    too_many = [item(breach(f"disputes/{i:032x}", f"r-{i}")) for i in range(501)]
+    await expect_error(
+        esc.stub.RaiseEscalations(pb.RaiseEscalationsRequest(items=too_many)),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        field="items",
+    )
+
+
+async def test_each_item_is_worked_in_its_own_trace(esc, monkeypatch):
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(raising, "tracer", provider.get_tracer("test"))
+    answer = await esc.stub.RaiseEscalations(
+        pb.RaiseEscalationsRequest(
+            items=[
+                item(breach("disputes/" + "1" * 32, "r-1"), TRACE_A),
+                item(breach("disputes/" + "2" * 32, "r-2"), TRACE_B),
+                item(breach("disputes/" + "3" * 32, "r-3", reason_code="bad"), TRACE_B),
+            ]
+        )
+    )
+    spans = {format(s.context.trace_id, "032x"): s for s in exporter.get_finished_spans()}
+    assert set(spans) == {TRACE_A, TRACE_B}  # the invalid item never reached the use case
+    for trace_id, result in zip((TRACE_A, TRACE_B), answer.results, strict=False):
+        span = spans[trace_id]
+        assert span.name == raising.ITEM_SPAN
+        assert span.parent.span_id == 0x00F067AA0BA902B7
+        assert span.attributes["settle.escalation.id"] == result.escalation.name.split("/")[1]
+    # The escalation remembers the trace that raised it (its OLA breach links back to it).
+    async with esc.parts.ctx.db.transaction() as session:
+        row = await repo.get_escalation(session, answer.results[0].escalation.name.split("/")[1])
+    assert row.origin_traceparent.split("-")[1] == TRACE_A
+
+
+def test_only_services_call_it_the_gateway_does_not_expose_it():
+    assert ACCESS["settle.escalation.v1.EscalationService/RaiseEscalations"] == INTERNAL
