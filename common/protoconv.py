@@ -10,7 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from common.errors import InvalidArgument, Violations
 from common.idempotency import RequestKey
-from common.money import Money
+from common.money import Money, format_minor
 from settle.common.v1 import common_pb2
 
 
@@ -31,7 +31,7 @@ def money_pb(value: Money) -> common_pb2.Money:
 
 
 def minor_pb(minor: int, currency: str) -> common_pb2.Money:
-    return money_pb(Money(minor, currency))
+    return common_pb2.Money(currency_code=currency, amount=format_minor(minor, currency))
 
 
 def parse_money(
