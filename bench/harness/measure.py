@@ -56,47 +56,81 @@ async def _load(op: Op, plan: Plan, *, warmup: bool) -> LoadRun:
     )
 
 
+class Series:
+    """Repetitions of variants gathered over one or more phases. A scenario whose stacks cannot
+    all run at once (PostgreSQL connections) starts them anew per repetition and adds each
+    phase here, so the machine's drift lands on every stack alike; results are summarised over
+    all phases (rates: median of the repetitions; latencies: over every request)."""
+
+    def __init__(self) -> None:
+        self.variants: dict[str, Variant] = {}
+        self.runs: dict[str, list[LoadRun]] = defaultdict(list)
+        # variant → role → [user, system] seconds
+        self.cpu: dict[str, dict[str, list[float]]] = defaultdict(
+            lambda: defaultdict(lambda: [0.0, 0.0])
+        )
+        self.peaks: dict[str, dict[str, float]] = defaultdict(dict)  # variant → process → MB
+        self.broken: set[str] = set()  # failed every warm-up operation: reported, not repeated
+        self.profiles: dict[str, dict[str, dict]] = {}
+
+    async def run(
+        self, variants: list[Variant], plan: Plan, profile_dir: Path | None = None
+    ) -> None:
+        """Warm-up, then `plan.reps` interleaved repetitions of these variants; with
+        `profile_dir`, each Settle variant then runs one more (unmeasured) repetition under
+        py-spy."""
+        for v in variants:
+            self.variants[v.name] = v
+            if plan.warmup_s or plan.warmup_iterations:
+                if v.before_rep:
+                    await v.before_rep()
+                warm = await _load(v.warmup_op or v.op, plan, warmup=True)
+                if v.after_rep:
+                    await v.after_rep()
+                if warm.errors and not warm.latencies_s:
+                    self.broken.add(v.name)
+                    self.runs[v.name].append(warm)
+        for rep in range(plan.reps):
+            shift = rep % len(variants)
+            for v in variants[shift:] + variants[:shift]:
+                if v.name not in self.broken:
+                    await self._repeat(v, plan)
+        for v in variants:  # before the phase's processes stop
+            for name, mb in _peaks(v).items():
+                self.peaks[v.name][name] = max(mb, self.peaks[v.name].get(name, 0.0))
+        if profile_dir is not None:
+            for v in variants:
+                if not v.baseline and v.name not in self.broken:
+                    self.profiles[v.name] = await _profile(v, plan, profile_dir)
+
+    async def _repeat(self, v: Variant, plan: Plan) -> None:
+        if v.before_rep:
+            await v.before_rep()
+        async with procstat.CpuTracker(v.roles) as tracker:
+            run = await _load(v.op, plan, warmup=False)
+            if v.after_rep:
+                await v.after_rep()
+        for role, (user, system) in tracker.used().items():
+            self.cpu[v.name][role][0] += user
+            self.cpu[v.name][role][1] += system
+        self.runs[v.name].append(run)
+
+    def results(self) -> list[VariantResult]:
+        results = []
+        for name, v in self.variants.items():
+            result = _summarise(v, self.runs[name], self.cpu[name], self.peaks[name])
+            result.profile = self.profiles.get(name, {})
+            results.append(result)
+        return results
+
+
 async def measure(
     variants: list[Variant], plan: Plan, profile_dir: Path | None = None
 ) -> list[VariantResult]:
-    """Returns one result per variant; with `profile_dir`, each Settle variant then runs one more
-    (unmeasured) repetition under py-spy."""
-    runs: dict[str, list[LoadRun]] = {v.name: [] for v in variants}
-    cpu: dict[str, dict[str, list[float]]] = {
-        v.name: defaultdict(lambda: [0.0, 0.0]) for v in variants
-    }  # variant → role → [user, system] seconds
-    broken: set[str] = set()  # failed every warm-up operation: reported, not repeated
-    for v in variants:
-        if plan.warmup_s or plan.warmup_iterations:
-            if v.before_rep:
-                await v.before_rep()
-            warm = await _load(v.warmup_op or v.op, plan, warmup=True)
-            if v.after_rep:
-                await v.after_rep()
-            if warm.errors and not warm.latencies_s:
-                broken.add(v.name)
-                runs[v.name].append(warm)
-    for rep in range(plan.reps):
-        shift = rep % len(variants)
-        for v in variants[shift:] + variants[:shift]:
-            if v.name in broken:
-                continue
-            if v.before_rep:
-                await v.before_rep()
-            async with procstat.CpuTracker(v.roles) as tracker:
-                run = await _load(v.op, plan, warmup=False)
-                if v.after_rep:
-                    await v.after_rep()
-            for role, (user, system) in tracker.used().items():
-                cpu[v.name][role][0] += user
-                cpu[v.name][role][1] += system
-            runs[v.name].append(run)
-    results = [_summarise(v, runs[v.name], cpu[v.name]) for v in variants]
-    if profile_dir is not None:
-        for v, result in zip(variants, results, strict=True):
-            if not v.baseline and v.name not in broken:
-                result.profile = await _profile(v, plan, profile_dir)
-    return results
+    """One phase: returns one result per variant (see `Series.run`)."""
+    series = Series()
+    await series.run(variants, plan, profile_dir)
+    return series.results()
 
 
 async def _profile(v: Variant, plan: Plan, out_dir: Path) -> dict[str, dict]:
@@ -114,17 +148,23 @@ async def _profile(v: Variant, plan: Plan, out_dir: Path) -> dict[str, dict]:
     return {name: profiling.summarise(r.out) for name, r in recordings.items()}
 
 
-def _summarise(v: Variant, runs: list[LoadRun], cpu: dict[str, list[float]]) -> VariantResult:
-    latencies = [x for r in runs for x in r.latencies_s]
-    ops = sum(r.ops for r in runs)
-    errors = sum(r.errors for r in runs)
-    rates = [r.ops * v.units_per_op / r.wall_s for r in runs if r.ops and not r.errors]
-    units = ops * v.units_per_op
+def _peaks(v: Variant) -> dict[str, float]:
     peaks = {}
     for name, pid in v.processes().items():
         memory = procstat.memory_mb(pid)
         if memory:
             peaks[name] = round(memory["peak"], 1)
+    return peaks
+
+
+def _summarise(
+    v: Variant, runs: list[LoadRun], cpu: dict[str, list[float]], peaks: dict[str, float]
+) -> VariantResult:
+    latencies = [x for r in runs for x in r.latencies_s]
+    ops = sum(r.ops for r in runs)
+    errors = sum(r.errors for r in runs)
+    rates = [r.ops * v.units_per_op / r.wall_s for r in runs if r.ops and not r.errors]
+    units = ops * v.units_per_op
     ms = lambda s: round(s * 1000, 3) if s is not None else None  # noqa: E731
     return VariantResult(
         name=v.name,

@@ -2,24 +2,24 @@
 
 Per tracing setting a Settle stack (`python -m gateway`, `services.disputes`, `services.accounts`)
 and, where compared, a bare chain with the same hops (bare front → bare disputes → bare accounts)
-run side by side over the portfolio's accounts data; every variant is measured in one
-interleaved series. Each request opens a case on an invoice nobody disputed yet. Settle's
-variants wait for their outbox (the holds placed in accounts) to drain inside the CPU window, so
-CPU per case includes placing its hold."""
+run over the portfolio's accounts data, one stack at a time, started anew for every repetition
+with the settings rotated, so the machine's drift lands on every stack alike. Each request opens
+a case on an invoice nobody disputed yet. Settle's variants wait for their outbox (the holds
+placed in accounts) to drain inside the CPU window, so CPU per case includes placing its hold."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import asyncpg
 import httpx
 
 from bench import launch
 from bench.harness.env import BenchEnv
-from bench.harness.measure import Plan, Variant, measure
+from bench.harness.measure import Plan, Series, Variant
 from bench.harness.results import VariantResult
 from bench.scenarios.datasets import portfolio
 from gateway.auth.tokens import mint
@@ -164,8 +164,8 @@ async def _bare_phase(env, dbs, invoices, setting, otel, clients) -> list[Varian
 
 
 async def run(env: BenchEnv) -> PathRun:
-    """One phase per stack (a tracing setting's Settle processes, then its bare chain), each
-    stopped before the next starts; the variants of a phase are interleaved."""
+    """One phase per stack and repetition (a tracing setting's Settle processes, then its bare
+    chain), each stopped before the next starts; the variants of a phase are interleaved."""
     accounts_db, data = await portfolio(env)
     disputes_db = await env.pg.create("disputes", "disputes")
     bare_db = await env.pg.create("disputes_bare", "disputes")
@@ -184,25 +184,30 @@ async def run(env: BenchEnv) -> PathRun:
     mode = env.mode
     plan = Plan(concurrency=mode.concurrency, reps=mode.reps, duration_s=mode.duration_s,
                 warmup_s=mode.warmup_s)  # fmt: skip
-    results: dict[str, VariantResult] = {}
-    for setting in SETTINGS:
-        otel = tracing_env(setting, sink_at)
-        phases = [(_settle_phase, (accounts_db, disputes_db), (otel, bearer))]
-        if setting in mode.traced_baselines:
-            phases.append((_bare_phase, (accounts_db, bare_db), (otel,)))
-        for build, dbs, extra in phases:
-            async with env.phase(), _Clients(mode.concurrency) as clients:
-                variants = await build(env, dbs, invoices, setting, *extra, clients)
-                for r in await measure(variants, plan, env.profile_dir):
-                    results[r.name] = r
+    series = Series()
+    once = replace(plan, reps=1)
+    for rep in range(plan.reps):
+        shift = rep % len(SETTINGS)
+        for setting in SETTINGS[shift:] + SETTINGS[:shift]:
+            otel = tracing_env(setting, sink_at)
+            phases = [(_settle_phase, (accounts_db, disputes_db), (otel, bearer))]
+            if setting in mode.traced_baselines:
+                phases.append((_bare_phase, (accounts_db, bare_db), (otel,)))
+            for build, dbs, extra in phases:
+                async with env.phase(), _Clients(mode.concurrency) as clients:
+                    variants = await build(env, dbs, invoices, setting, *extra, clients)
+                    last = rep == plan.reps - 1
+                    await series.run(variants, once, env.profile_dir if last else None)
+    results = {r.name: r for r in series.results()}
     dataset = {**data.describe(), "undisputed_invoices": len(invoices.rows),
                "cases_opened": invoices.next, "otlp_sink_pid": sink.pid}  # fmt: skip
     settings = {"concurrency": mode.concurrency, "repetitions": mode.reps,
                 "seconds_per_repetition": mode.duration_s, "warmup_s": mode.warmup_s,
                 "tracing": {s: tracing_env(s, "<sink>") for s in SETTINGS},
                 "bare_compared_at": list(mode.traced_baselines),
-                "phases": "per setting: Settle stack, then bare chain; variants interleaved "
-                          "within a phase"}  # fmt: skip
+                "phases": "per repetition, per tracing setting (rotated): its Settle stack, "
+                          "then its bare chain, each started anew and warmed up; variants "
+                          "interleaved within a phase"}  # fmt: skip
     return PathRun(results, dataset, settings)
 
 
