@@ -6,10 +6,9 @@ from __future__ import annotations
 import grpc
 import structlog
 from opentelemetry.instrumentation.grpc import aio_client_interceptors
-from opentelemetry.instrumentation.grpc.filters import health_check, negate
 
 from common import actor as actors
-from common.rpc.server import CHANNEL_OPTIONS
+from common.rpc.server import CHANNEL_OPTIONS, not_health_check
 from common.rpc.server_interceptor import REQUEST_ID
 
 
@@ -70,5 +69,5 @@ def open_channel(
         for cls in (_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream)
     ]
     # health probes are not traced (see common/rpc/server.py)
-    interceptors = [*aio_client_interceptors(filter_=negate(health_check())), *context]
+    interceptors = [*aio_client_interceptors(filter_=not_health_check), *context]
     return grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS, interceptors=interceptors)

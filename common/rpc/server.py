@@ -13,7 +13,6 @@ import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
-from opentelemetry.instrumentation.grpc.filters import health_check, negate
 
 from common.rpc.server_interceptor import ServerInterceptor
 
@@ -36,6 +35,18 @@ SERVER_OPTIONS = [
     ("grpc.so_reuseport", 0),
 ]
 GRACE_S = 5.0
+HEALTH_PREFIX = "/grpc.health.v1.Health/"
+
+
+def not_health_check(details) -> bool:
+    """The tracing filter of every call, client and server: what OpenTelemetry's
+    `negate(health_check())` says, for a thousandth of its CPU (its typing-Protocol isinstance
+    checks and path normalisation cost ~0.1 ms per call)."""
+    method = details.method
+    if isinstance(method, bytes):  # grpc.aio clients pass bytes (grpc/grpc#31092)
+        method = method.decode()
+    return not method.startswith(HEALTH_PREFIX)
+
 
 Worker = Callable[[asyncio.Event], Awaitable[None]]
 
@@ -69,7 +80,7 @@ class RunningServer:
         self._server = grpc.aio.server(
             interceptors=[
                 # probes every few seconds would each be a root trace
-                aio_server_interceptor(filter_=negate(health_check())),
+                aio_server_interceptor(filter_=not_health_check),
                 ServerInterceptor(p.name, p.internal_secret, p.require_identity),
             ],
             options=SERVER_OPTIONS,
