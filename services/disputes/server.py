@@ -12,7 +12,7 @@ from common.rpc.client import open_channel
 from common.rpc.server import ServiceProcess
 from common.settings import Settings
 from common.telemetry import Telemetry
-from services.disputes import gauges
+from services.disputes import escalation_sender, gauges
 from services.disputes.accounts_client import AccountsClient
 from services.disputes.models import IdempotencyKeyRow, OutboxEventRow
 from services.disputes.service.context import DisputesContext
@@ -74,6 +74,7 @@ def assemble(
         channels,
         RELAY_POLICY,
         metrics=telemetry.metrics if telemetry else None,
+        batch_senders=escalation_sender.SENDERS,
     )
     ctx.listeners += [sweeper.notify, relay.notify]
     servicer = DisputesServicer(ctx)

@@ -11,12 +11,14 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from common.actor import reset_actor
+from common.outbox import LeasedEvent
 from gateway.access import ACCESS, INTERNAL
+from services.disputes import escalation_messages, escalation_sender
 from services.escalation import repository as repo
 from services.escalation.service import raising
 from settle.escalation.v1 import escalation_pb2 as pb
 from tests.escalation.support import raise_request
-from tests.support.rpc import as_actor, expect_error
+from tests.support.rpc import as_actor, channel, expect_error
 
 DISPUTE = "disputes/" + "b" * 32
 TRACE_A = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -147,3 +149,25 @@ async def test_each_item_is_worked_in_its_own_trace(esc, monkeypatch):
 
 def test_only_services_call_it_the_gateway_does_not_expose_it():
     assert ACCESS["settle.escalation.v1.EscalationService/RaiseEscalations"] == INTERNAL
+
+
+async def test_the_disputes_relay_sends_its_raises_together_each_answered_alone(esc):
+    events = [
+        LeasedEvent(
+            id=request.request_id,
+            destination="escalation",
+            method=escalation_messages.METHOD,
+            payload=request.SerializeToString(),
+            subject=request.subject,
+            traceparent=f"00-{TRACE_A}-00f067aa0ba902b7-01",
+            attempts=1,
+        )
+        for request in (breach(DISPUTE, "ev-1"), breach(DISPUTE, "ev-2", reason_code="bad"))
+    ]
+    async with channel(esc.address, service="disputes") as ch:
+        delivered, refused = await escalation_sender.send_raises(ch, events, 5.0)
+    assert delivered is None
+    assert isinstance(refused, grpc.aio.AioRpcError)
+    assert refused.code() == grpc.StatusCode.INVALID_ARGUMENT  # the relay parks it alone
+    (raised,) = (await esc.stub.ListEscalations(pb.ListEscalationsRequest())).escalations
+    assert raised.trigger_event_id == "ev-ev-1"
