@@ -1,7 +1,8 @@
 """The SQL the accounts service runs for the benchmarked calls, written by hand for asyncpg: the
-same statements (same tables, predicates, ordering and follow-up loads) without SQLAlchemy.
+same statements (same tables, predicates, joins, ordering and follow-up loads) without SQLAlchemy.
 
-Each function runs in one transaction on the connection it is given."""
+Reads run as the service's do, without a transaction (its `Database.reading_connection()`); the
+aging report runs in one."""
 
 from __future__ import annotations
 
@@ -18,23 +19,31 @@ INVOICE_COLUMNS = (
     "id, customer_id, billing_account_id, external_number, invoice_date, due_date, currency, "
     "amount_minor, open_minor, held_minor, closed_date, import_fingerprint, created_at"
 )
-# What SQLAlchemy's selectin loaders issue for Customer.contacts, Invoice.lines and Invoice.holds.
-CONTACTS = (
-    "SELECT customer_id, position, name, email, phone, language, role FROM contacts "
-    "WHERE customer_id = ANY($1::varchar[]) ORDER BY position"
+# What the service's read statements (services/accounts/reads.py) say: children joined to their
+# parent, a list's page in a subquery so LIMIT counts parents, and holds asked for only for the
+# invoices that hold something.
+CUSTOMER = (
+    f"SELECT {CUSTOMER_COLUMNS}, ct.position, ct.name, ct.email, ct.phone, ct.language, ct.role "
+    "FROM customers LEFT JOIN contacts ct ON ct.customer_id = customers.id "
+    "WHERE customers.id = $1 ORDER BY ct.position"
 )
-LINES = (
-    "SELECT invoice_id, line_number, description, quantity, amount_minor, kind "
-    "FROM invoice_lines WHERE invoice_id = ANY($1::varchar[]) ORDER BY line_number"
+LINE_COLUMNS = (
+    "l.line_number, l.description, l.quantity, l.amount_minor AS line_amount_minor, l.kind"
 )
 HOLDS = (
     "SELECT id, invoice_id, dispute, amount_minor, created_at, updated_at FROM holds "
     "WHERE invoice_id = ANY($1::varchar[]) ORDER BY created_at"
 )
 OPEN_INVOICES_OF_CUSTOMER = (
-    f"SELECT {INVOICE_COLUMNS} FROM invoices WHERE customer_id = $1 "
-    "AND CASE WHEN open_minor > 0 THEN 'OPEN' ELSE 'CLOSED' END = 'OPEN' "
-    "ORDER BY due_date, id LIMIT $2 OFFSET 0"
+    f"SELECT p.*, {LINE_COLUMNS} FROM (SELECT {INVOICE_COLUMNS} FROM invoices "
+    "WHERE customer_id = $1 AND CASE WHEN open_minor > 0 THEN 'OPEN' ELSE 'CLOSED' END = 'OPEN' "
+    "ORDER BY due_date, id LIMIT $2 OFFSET 0) p "
+    "LEFT JOIN invoice_lines l ON l.invoice_id = p.id ORDER BY p.due_date, p.id, l.line_number"
+)
+INVOICE = (
+    f"SELECT {INVOICE_COLUMNS}, {LINE_COLUMNS} FROM invoices "
+    "LEFT JOIN invoice_lines l ON l.invoice_id = invoices.id "
+    "WHERE invoices.id = $1 ORDER BY l.line_number"
 )
 # Default buckets "0,30,60,90,120": (code, label, min days past due, max days past due).
 BUCKETS = (
@@ -48,31 +57,29 @@ BUCKETS = (
 
 
 async def get_customer(conn: asyncpg.Connection, customer_id: str):
-    async with conn.transaction():
-        customer = await conn.fetchrow(
-            f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id = $1", customer_id
-        )
-        contacts = await conn.fetch(CONTACTS, [customer_id]) if customer else []
-    return customer, contacts
+    """The customer and its contacts: one statement, so no transaction (as the service)."""
+    rows = await conn.fetch(CUSTOMER, customer_id)
+    if not rows:
+        return None, []
+    return rows[0], [r for r in rows if r["position"] is not None]
+
+
+async def _with_holds(conn: asyncpg.Connection, rows):
+    """Joined rows → (invoices, lines, holds); holds only of the invoices that hold something."""
+    invoices = [r for i, r in enumerate(rows) if i == 0 or rows[i - 1]["id"] != r["id"]]
+    lines = [r for r in rows if r["line_number"] is not None]
+    held = [r["id"] for r in invoices if r["held_minor"]]
+    return invoices, lines, await conn.fetch(HOLDS, held) if held else []
 
 
 async def list_open_invoices(conn: asyncpg.Connection, customer_id: str, page_size: int):
-    async with conn.transaction():
-        invoices = await conn.fetch(OPEN_INVOICES_OF_CUSTOMER, customer_id, page_size)
-        ids = [r["id"] for r in invoices]
-        lines = await conn.fetch(LINES, ids) if ids else []
-        holds = await conn.fetch(HOLDS, ids) if ids else []
-    return invoices, lines, holds
+    return await _with_holds(
+        conn, await conn.fetch(OPEN_INVOICES_OF_CUSTOMER, customer_id, page_size)
+    )
 
 
 async def get_invoice(conn: asyncpg.Connection, invoice_id: str):
-    async with conn.transaction():
-        invoices = await conn.fetch(
-            f"SELECT {INVOICE_COLUMNS} FROM invoices WHERE id = $1", invoice_id
-        )
-        lines = await conn.fetch(LINES, [invoice_id]) if invoices else []
-        holds = await conn.fetch(HOLDS, [invoice_id]) if invoices else []
-    return invoices, lines, holds
+    return await _with_holds(conn, await conn.fetch(INVOICE, invoice_id))
 
 
 def _bucket_case(as_of: date) -> str:

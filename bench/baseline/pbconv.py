@@ -70,8 +70,8 @@ def _hold(row, currency: str) -> pb.Hold:
 
 def invoices(rows, lines, holds) -> list[pb.Invoice]:
     lines_of, holds_of = {}, {}
-    for line in lines:
-        lines_of.setdefault(line["invoice_id"], []).append(line)
+    for line in lines:  # joined rows: the invoice's columns, then the line's
+        lines_of.setdefault(line["id"], []).append(line)
     for hold in holds:
         holds_of.setdefault(hold["invoice_id"], []).append(hold)
     out = []
@@ -88,7 +88,7 @@ def invoices(rows, lines, holds) -> list[pb.Invoice]:
             amount=money(r["amount_minor"], cur),
             lines=[
                 pb.InvoiceLine(line_number=x["line_number"], description=x["description"],
-                               quantity=x["quantity"], amount=money(x["amount_minor"], cur),
+                               quantity=x["quantity"], amount=money(x["line_amount_minor"], cur),
                                kind=x["kind"])
                 for x in lines_of.get(r["id"], ())
             ],

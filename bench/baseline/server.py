@@ -2,11 +2,11 @@
 stock instrumentation only when the OTEL_* variables turn tracing on (bench/baseline/tracing.py).
 
 `python -m bench.baseline.server --listen ADDR --dsn DSN` serves the benchmarked accounts methods
-with raw asyncpg (one transaction per call, the service's SQL); `--service disputes --accounts
-ADDR` serves CreateDispute the same way, asking the accounts server at ADDR; `--next ADDR`
-instead relays every call, as bytes, to the next server, so a chain has as many hops as the
-scenario it is compared to. It answers the standard health service so the bench starts it like
-any Settle process.
+with raw asyncpg (the service's SQL, in a transaction where the service uses one); `--service
+disputes --accounts ADDR` serves CreateDispute the same way, asking the accounts server at ADDR;
+`--next ADDR` instead relays every call, as bytes, to the next server, so a chain has as many hops
+as the scenario it is compared to. It answers the standard health service so the bench starts it
+like any Settle process.
 """
 
 from __future__ import annotations

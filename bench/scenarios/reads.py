@@ -92,10 +92,10 @@ async def _run(env: BenchEnv, result: ScenarioResult, method: str, make_request,
                 "signed gRPC client", rpc(stubs["settle"]),
                 roles=launch.roles(env, db, [traced]), processes=launch.memory_of([traced])),
         Variant("bare-grpc", "bare grpc.aio server (no interceptors), the same SQL with raw "
-                "asyncpg in one transaction", rpc(stubs["bare-grpc"]),
+                "asyncpg, no transaction (as the service)", rpc(stubs["bare-grpc"]),
                 roles=launch.roles(env, db, bare), processes=launch.memory_of(bare),
                 baseline=True),
-        Variant("asyncpg", "the same SQL with asyncpg in one transaction (no gRPC)", sql,
+        Variant("asyncpg", "the same SQL with asyncpg, no transaction (no gRPC)", sql,
                 roles=launch.roles(env, db, []), processes=launch.memory_of([]), baseline=True),
     ]  # fmt: skip
     mode = env.mode

@@ -1,6 +1,9 @@
-"""Rows and domain results → protobuf messages."""
+"""Rows and domain results → protobuf messages. Rows are ORM objects or Core rows alike (read by
+attribute); children (contacts, invoice lines, holds) are passed beside their parent."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from common.etag import etag_of
 from common.money import Money
@@ -8,16 +11,18 @@ from common.protoconv import minor_pb, money_pb, timestamp
 from services.accounts.domain.aging import AgingBuckets, AgingRow
 from services.accounts.models import (
     BillingAccountRow,
+    ContactRow,
     CreditNoteRow,
     CustomerRow,
     HoldRow,
+    InvoiceLineRow,
     InvoiceRow,
     PaymentRow,
 )
 from settle.accounts.v1 import accounts_pb2 as pb
 
 
-def customer(row: CustomerRow) -> pb.Customer:
+def customer(row: CustomerRow, contacts: Iterable[ContactRow]) -> pb.Customer:
     msg = pb.Customer(
         name=f"customers/{row.id}",
         display_name=row.display_name,
@@ -31,7 +36,7 @@ def customer(row: CustomerRow) -> pb.Customer:
         credit_hold=row.credit_hold,
         contacts=[
             pb.Contact(name=c.name, email=c.email, phone=c.phone, language=c.language, role=c.role)
-            for c in row.contacts
+            for c in contacts
         ],
         etag=etag_of(row.id, row.version),
         create_time=timestamp(row.created_at),
@@ -63,7 +68,9 @@ def hold(row: HoldRow, currency: str) -> pb.Hold:
     )
 
 
-def invoice(row: InvoiceRow) -> pb.Invoice:
+def invoice(
+    row: InvoiceRow, lines: Iterable[InvoiceLineRow], holds: Iterable[HoldRow]
+) -> pb.Invoice:
     cur = row.currency
     return pb.Invoice(
         name=f"invoices/{row.id}",
@@ -85,13 +92,13 @@ def invoice(row: InvoiceRow) -> pb.Invoice:
                 amount=minor_pb(line.amount_minor, cur),
                 kind=line.kind,
             )
-            for line in row.lines
+            for line in lines
         ],
         open_amount=minor_pb(row.open_minor, cur),
         held_amount=minor_pb(row.held_minor, cur),
         collectible_amount=minor_pb(row.open_minor - row.held_minor, cur),
         status=pb.OPEN if row.open_minor > 0 else pb.CLOSED,
-        holds=[hold(h, cur) for h in row.holds if h.amount_minor > 0],
+        holds=[hold(h, cur) for h in holds if h.amount_minor > 0],
         create_time=timestamp(row.created_at),
     )
 

@@ -7,9 +7,8 @@ from datetime import date
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from common.db.query import apply_filter, apply_order_and_page
 from common.errors import NotFound
-from common.listing import Page, Term
+from common.listing import Page
 from services.accounts.models import (
     AllocationRow,
     CreditNoteRow,
@@ -20,25 +19,9 @@ from services.accounts.models import (
     PaymentRow,
 )
 
-CUSTOMER_COLUMNS = {
-    "country_code": CustomerRow.country_code,
-    "risk_class": CustomerRow.risk_class,
-    "external_ref": CustomerRow.external_ref,
-    "bankruptcy": CustomerRow.bankruptcy,
-    "in_litigation": CustomerRow.in_litigation,
-    "credit_hold": CustomerRow.credit_hold,
-    "display_name": CustomerRow.display_name,
-    "create_time": CustomerRow.created_at,
-}
-INVOICE_COLUMNS = {
-    "customer": InvoiceRow.customer_id,
-    "currency_code": InvoiceRow.currency,
-    "external_number": InvoiceRow.external_number,
-    "due_date": InvoiceRow.due_date,
-    "invoice_date": InvoiceRow.invoice_date,
-    "create_time": InvoiceRow.created_at,
-    "status": case((InvoiceRow.open_minor > 0, "OPEN"), else_="CLOSED"),
-}
+
+def missing(label: str, row_id: str) -> NotFound:
+    return NotFound(f"{label} {row_id} does not exist", metadata={"resource": label})
 
 
 async def _get(session: AsyncSession, model, row_id: str, label: str, for_update: bool):
@@ -48,7 +31,7 @@ async def _get(session: AsyncSession, model, row_id: str, label: str, for_update
     # unique(): rows with joined collections (a customer's contacts) come once per child
     row = (await session.execute(stmt)).unique().scalar_one_or_none()
     if row is None:
-        raise NotFound(f"{label} {row_id} does not exist", metadata={"resource": label})
+        raise missing(label, row_id)
     return row
 
 
@@ -91,12 +74,6 @@ async def hold_for(session: AsyncSession, invoice_id: str, dispute: str) -> Hold
     return await session.scalar(
         select(HoldRow).where(HoldRow.invoice_id == invoice_id, HoldRow.dispute == dispute)
     )
-
-
-async def list_rows(session, model, columns, terms: list[Term], order, page: Page, tiebreak):
-    stmt = apply_filter(select(model), terms, columns)
-    stmt = apply_order_and_page(stmt, order, columns, tiebreak, page)
-    return list((await session.execute(stmt)).unique().scalars().all())
 
 
 async def list_customer_rows(session, model, customer_id: str, page: Page):

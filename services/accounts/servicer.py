@@ -63,11 +63,11 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
         data = req.customer_data(request.customer, v)
         v.raise_if_any()
         row = await customers.create_customer(self.ctx, data, request_key(request))
-        return convert.customer(row)
+        return convert.customer(row, row.contacts)
 
     async def GetCustomer(self, request, context):
         return convert.customer(
-            await customers.get_customer(self.ctx, req.customer_name(request.name))
+            *await customers.get_customer(self.ctx, req.customer_name(request.name))
         )
 
     async def ListCustomers(self, request, context):
@@ -79,7 +79,7 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
         )
         rows = await customers.list_customers(self.ctx, terms, order, page)
         return pb.ListCustomersResponse(
-            customers=[convert.customer(r) for r in rows],
+            customers=[convert.customer(*r) for r in rows],
             next_page_token=page.next_token(len(rows), query_key(request.filter, order)),
         )
 
@@ -95,7 +95,7 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
         row = await customers.update_customer(
             self.ctx, customer_id, request.customer.etag, data, fields
         )
-        return convert.customer(row)
+        return convert.customer(row, row.contacts)
 
     async def CreateBillingAccount(self, request, context):
         customer_id = req.customer_name(request.parent, "parent")
@@ -132,11 +132,12 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
         v = Violations()
         data = req.invoice_data(request.invoice, v)
         v.raise_if_any()
-        return convert.invoice(await invoices.create_invoice(self.ctx, data, request_key(request)))
+        row = await invoices.create_invoice(self.ctx, data, request_key(request))
+        return convert.invoice(row, row.lines, row.holds)
 
     async def GetInvoice(self, request, context):
         invoice_id = parse_name(request.name, "invoices")
-        return convert.invoice(await invoices.get_invoice(self.ctx, invoice_id))
+        return convert.invoice(*await invoices.get_invoice(self.ctx, invoice_id))
 
     async def ListInvoices(self, request, context):
         terms, order, page = _listing(
@@ -147,7 +148,7 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
         )
         rows = await invoices.list_invoices(self.ctx, terms, order, page)
         return pb.ListInvoicesResponse(
-            invoices=[convert.invoice(r) for r in rows],
+            invoices=[convert.invoice(*r) for r in rows],
             next_page_token=page.next_token(len(rows), query_key(request.filter, order)),
         )
 
@@ -208,7 +209,7 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
             request_key(request),
         )
         return pb.AllocateFundsResponse(
-            invoices=[convert.invoice(i) for i in invoices_],
+            invoices=[convert.invoice(i, i.lines, i.holds) for i in invoices_],
             source_unallocated_amount=minor_pb(source.unallocated_minor, source.currency),
         )
 
@@ -230,7 +231,7 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
         change = self._hold_change(request, amount_required=False)
         row = await holds.release_hold(self.ctx, change, request_key(request))
         invoice = await invoices.get_invoice(self.ctx, row.invoice_id)
-        return convert.hold(row, invoice.currency)
+        return convert.hold(row, invoice.row.currency)
 
     async def PostDisputeAdjustment(self, request, context):
         kinds = {pb.CREDIT: SourceKind.CREDIT_NOTE, pb.WRITE_OFF: SourceKind.WRITE_OFF}
@@ -245,7 +246,7 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
             kind=request.kind,
             amount=request.amount,
             credit_note=f"creditNotes/{source_id}" if request.kind == pb.CREDIT else "",
-            updated_invoice=convert.invoice(invoice),
+            updated_invoice=convert.invoice(invoice, invoice.lines, invoice.holds),
         )
 
     async def GetAgingReport(self, request, context):

@@ -9,6 +9,7 @@ from common.etag import check_etag
 from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page, Term
+from services.accounts import reads
 from services.accounts import repository as repo
 from services.accounts.domain.records import CUSTOMER_FIELDS, CustomerData
 from services.accounts.models import BillingAccountRow, ContactRow, CustomerRow
@@ -54,18 +55,16 @@ async def create_customer(
     )
 
 
-async def get_customer(ctx: AccountsContext, customer_id: str) -> CustomerRow:
-    async with ctx.db.transaction() as session:
-        return await repo.get_customer(session, customer_id)
+async def get_customer(ctx: AccountsContext, customer_id: str) -> reads.CustomerRead:
+    async with ctx.db.reading_connection() as conn:
+        return await reads.customer(conn, customer_id)
 
 
 async def list_customers(
     ctx: AccountsContext, terms: list[Term], order, page: Page
-) -> list[CustomerRow]:
-    async with ctx.db.transaction() as session:
-        return await repo.list_rows(
-            session, CustomerRow, repo.CUSTOMER_COLUMNS, terms, order, page, CustomerRow.id
-        )
+) -> list[reads.CustomerRead]:
+    async with ctx.db.reading_connection() as conn:
+        return await reads.customers(conn, terms, order, page)
 
 
 async def update_customer(

@@ -7,6 +7,7 @@ from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page, Term
 from common.money import sum_money
+from services.accounts import reads
 from services.accounts import repository as repo
 from services.accounts.domain.records import InvoiceData
 from services.accounts.models import BillingAccountRow, InvoiceLineRow, InvoiceRow
@@ -72,15 +73,13 @@ async def create_invoice(
     )
 
 
-async def get_invoice(ctx: AccountsContext, invoice_id: str) -> InvoiceRow:
-    async with ctx.db.transaction() as session:
-        return await repo.get_invoice(session, invoice_id)
+async def get_invoice(ctx: AccountsContext, invoice_id: str) -> reads.InvoiceRead:
+    async with ctx.db.reading_connection() as conn:
+        return await reads.invoice(conn, invoice_id)
 
 
 async def list_invoices(
     ctx: AccountsContext, terms: list[Term], order, page: Page
-) -> list[InvoiceRow]:
-    async with ctx.db.transaction() as session:
-        return await repo.list_rows(
-            session, InvoiceRow, repo.INVOICE_COLUMNS, terms, order, page, InvoiceRow.id
-        )
+) -> list[reads.InvoiceRead]:
+    async with ctx.db.reading_connection() as conn:
+        return await reads.invoices(conn, terms, order, page)
