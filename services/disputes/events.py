@@ -79,6 +79,31 @@ def routing_attributes(case: DisputeRow, **extra) -> dict[str, str]:
     }
 
 
+def escalation_request(
+    case: DisputeRow,
+    still_minor: int,
+    *,
+    reason_code: str,
+    summary: str,
+    raised_by: str,
+    trigger_event_id: str = "",
+    team: str = "",
+    **attributes,
+):
+    """The RaiseEscalation request for a case (any object with a case's columns) whose items
+    still dispute `still_minor`."""
+    return escalation_messages.raise_request(
+        subject=name(case),
+        reason_code=reason_code,
+        summary=summary,
+        amount=minor_pb(still_minor, case.currency),
+        raised_by=raised_by,
+        trigger_event_id=trigger_event_id,
+        attributes=routing_attributes(case, **attributes),
+        team=team,
+    )
+
+
 def escalate(
     outbox: Outbox,
     session: AsyncSession,
@@ -91,16 +116,15 @@ def escalate(
     team: str = "",
     **attributes,
 ) -> str:
-    still = sum(i.still_minor for i in case.items)
-    request = escalation_messages.raise_request(
-        subject=name(case),
+    request = escalation_request(
+        case,
+        sum(i.still_minor for i in case.items),
         reason_code=reason_code,
         summary=summary,
-        amount=minor_pb(still, case.currency),
         raised_by=raised_by,
         trigger_event_id=trigger_event_id,
-        attributes=routing_attributes(case, **attributes),
         team=team,
+        **attributes,
     )
     return outbox.add(
         session,

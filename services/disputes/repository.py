@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, func, select, text
+from sqlalchemy import Row, bindparam, exists, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.db.query import apply_filter, apply_order_and_page
@@ -81,17 +81,27 @@ async def dispute_team(session: AsyncSession, dispute_id: str, team: str) -> Dis
     return await session.get(DisputeTeamRow, (dispute_id, team))
 
 
-async def try_lock_disputes(session: AsyncSession, ids: set[str]) -> dict[str, DisputeRow]:
-    """The cases locked for the sweeper; a case someone else holds is left out (they will
-    replace its milestones, or release it shortly, and the sweeper comes back)."""
-    stmt = (
-        select(DisputeRow)
-        .where(DisputeRow.id.in_(ids))
-        .order_by(DisputeRow.id)
-        .with_for_update(skip_locked=True)
+# What the sweeper reads of a case it fires on (plain rows: routing, the escalation, SLA state).
+_SWEPT_CASE = [
+    DisputeRow.__table__.c[name]
+    for name in (
+        "id", "title", "reason_code", "root_cause_code", "priority", "currency", "customer_id",
+        "customer_bankruptcy", "customer_in_litigation", "version", "origin_traceparent",
+        "sla_state",
     )
-    rows = list((await session.execute(stmt)).scalars())
-    await load_collections(session, rows, WORK)
+]  # fmt: skip
+_TRY_LOCK = (
+    select(*_SWEPT_CASE)
+    .where(DisputeRow.__table__.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(DisputeRow.__table__.c.id)
+    .with_for_update(skip_locked=True)
+)
+
+
+async def try_lock_disputes(session: AsyncSession, ids: set[str]) -> dict[str, Row]:
+    """The cases locked for the sweeper, as plain rows; a case someone else holds is left out
+    (they will replace its milestones, or release it shortly, and the sweeper comes back)."""
+    rows = await session.execute(_TRY_LOCK, {"ids": sorted(ids)})
     return {row.id: row for row in rows}
 
 
@@ -203,22 +213,26 @@ async def get_by_key(session: AsyncSession, model, key: str, label: str, *, lock
     return row
 
 
+_MILESTONES = MilestoneRow.__table__
+_NEXT_DUE = select(func.min(_MILESTONES.c.due_at)).where(_MILESTONES.c.fired_at.is_(None))
+_CLAIM_DUE = (
+    select(_MILESTONES.c.id, _MILESTONES.c.clock_id, _MILESTONES.c.dispute_id,
+           _MILESTONES.c.name, _MILESTONES.c.due_at)
+    .where(_MILESTONES.c.fired_at.is_(None), _MILESTONES.c.due_at <= bindparam("now"))
+    .order_by(_MILESTONES.c.due_at, _MILESTONES.c.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)  # fmt: skip
+
+
 async def next_due(session: AsyncSession) -> datetime | None:
-    return await session.scalar(
-        select(func.min(MilestoneRow.due_at)).where(MilestoneRow.fired_at.is_(None))
-    )
+    return await session.scalar(_NEXT_DUE)
 
 
-async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[MilestoneRow]:
-    """Due, unfired milestones, locked; rows another sweeper holds are skipped, not waited for."""
-    stmt = (
-        select(MilestoneRow)
-        .where(MilestoneRow.fired_at.is_(None), MilestoneRow.due_at <= now)
-        .order_by(MilestoneRow.due_at, MilestoneRow.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return list((await session.execute(stmt)).scalars().all())
+async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Row]:
+    """Due, unfired milestones (plain rows), locked; rows another sweeper holds are skipped, not
+    waited for."""
+    return list(await session.execute(_CLAIM_DUE, {"now": now, "limit": limit}))
 
 
 async def list_rows(session, model, columns, terms: list[Term], order, page: Page, tiebreak):

@@ -3,11 +3,13 @@ replicas running it.
 
 A pass claims due, unfired milestone rows with FOR UPDATE SKIP LOCKED (PostgreSQL; SQLite runs
 one writer at a time), takes their case rows with SKIP LOCKED too (a user changing that case will
-replace its milestones; we come back after), and fires them in the pass's transaction: each
-milestone, its clock's fired flags, the case's SLA state, the history row and the escalation event
-commit together or not at all. Between passes the worker sleeps until the earliest due time, at most
-`max_sleep_s`, or until this process changes a case. Rows left due by a restart or an outage are
-simply due: the first pass catches them up.
+replace its milestones; we come back after), and fires them in the pass's transaction: the
+milestones, their clocks' fired flags, the cases' SLA state, the history rows and the escalation
+events commit together or not at all. Set-based (sweep_sql.py): each firing's values are computed
+in plain Python, then written with one statement per table for the whole batch. Breach events are
+URGENT in the outbox: the relay sends them before any warning. Between passes the worker sleeps
+until the earliest due time, at most `max_sleep_s`, or until this process changes a case. Rows left
+due by a restart or an outage are simply due: the first pass catches them up.
 
 Telemetry (firings.py): each firing is its own trace linked to the case's origin, and is counted
 once committed; a pass that fires is a `settle.sla.sweep` span holding its SQL; idle polls are not
@@ -18,23 +20,17 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime
 
 import structlog
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
-from common import tracing
-from common.sla import clock as sla
-from services.disputes import events
 from services.disputes import repository as repo
-from services.disputes.firings import Firing, count, firing_span
-from services.disputes.models import MilestoneRow
-from services.disputes.service import history
-from services.disputes.service.clocks import ClockDesk, counting, to_clock
+from services.disputes import sweep_sql
+from services.disputes.firings import count
 from services.disputes.service.context import DisputesContext
+from services.disputes.sweep_batch import SweepBatch
 
 log = structlog.get_logger("settle.disputes.sweeper")
-ACTOR = "rule:sla"
 
 
 @dataclass(frozen=True)
@@ -96,7 +92,6 @@ class Sweeper:
         return result
 
     async def _pass(self, *, isolate: bool) -> SweepResult:
-        firings: list[Firing] = []
         async with self.ctx.db.transaction() as session:
             now = self.ctx.clock.now()
             with suppress_instrumentation():  # most passes find nothing: no trace for those
@@ -106,100 +101,39 @@ class Sweeper:
             with self.ctx.tracer.start_as_current_span(
                 "settle.sla.sweep", attributes={"settle.sweep.due": len(due)}
             ) as span:
-                result = await self._fire_due(session, due, now, isolate, firings)
-                await session.flush()  # the firings' statements belong to this span
+                batch = await SweepBatch.lock(self.ctx, session, due, now)
+                result = await (
+                    self._isolated(session, batch) if isolate else self._all(session, batch)
+                )
                 span.set_attributes(
                     {"settle.sweep.fired": result.fired, "settle.sweep.skipped": result.skipped}
                 )
-        count(self.ctx.metrics, firings)  # committed: a failed pass is redone, never counted
+        count(self.ctx.metrics, batch.firings)  # committed: a failed pass is redone, never counted
         return result
 
-    async def _fire_due(
-        self, session, due: list[MilestoneRow], now: datetime, isolate: bool, firings: list
-    ) -> SweepResult:
-        fired = skipped = failed = 0
-        cases = await repo.try_lock_disputes(session, {m.dispute_id for m in due})
-        calendars = await self.ctx.calendars.load(
-            session, {c.calendar_id for case in cases.values() for c in case.clocks}
-        )
-        teams = await repo.owning_teams(
-            session, {c.root_cause_code for c in cases.values() if c.root_cause_code}
-        )
-        for milestone in due:
-            case = cases.get(milestone.dispute_id)
-            if case is None:
-                skipped += 1
-            elif not isolate:
-                firings.append(self._fire(session, case, calendars, teams, milestone, now))
-                fired += 1
-            else:
-                try:
-                    async with session.begin_nested():
-                        firing = self._fire(session, case, calendars, teams, milestone, now)
-                    firings.append(firing)
-                    fired += 1
-                except Exception:
-                    log.exception(
-                        "milestone firing failed", milestone=milestone.id, case_id=case.id
-                    )
-                    failed += 1
-        return SweepResult(fired, skipped, failed)
+    async def _all(self, session, batch: SweepBatch) -> SweepResult:
+        writes = sweep_sql.Writes()
+        for milestone in batch.firable:
+            fired = batch.fire(milestone)
+            batch.keep(fired)
+            writes.merge(fired.writes)
+        await sweep_sql.write(session, writes, batch.now)
+        return SweepResult(len(batch.firable), batch.skipped)
 
-    def _fire(self, session, case, calendars, teams, milestone: MilestoneRow, now) -> Firing:
-        row = next(r for r in case.clocks if r.id == milestone.clock_id)
-        desk = ClockDesk(session, self.ctx.calendars, case, now, ACTOR)
-        desk.calendars = calendars
-        lateness_ms = int((now - milestone.due_at).total_seconds() * 1000)
-        remaining = sla.remaining(
-            to_clock(row), counting(row, calendars, self.ctx.calendars.always), now
-        )
-        milestone.fired_at = now
-        row.fired = ",".join([*filter(None, row.fired.split(",")), milestone.name])
-        firing = Firing(
-            case_id=case.id,
-            clock=row.kind,
-            threshold=milestone.name,
-            policy=row.policy_id,
-            reason=case.reason_code,
-            team=teams.get(case.root_cause_code, ""),
-            target_s=row.target_us / 1e6,
-            remaining_s=remaining.total_seconds(),
-            started_at=row.started_at,
-            fired_at=now,
-            origin_traceparent=case.origin_traceparent,
-        )
-        details = {
-            "clock": row.kind,
-            "cycle": row.cycle,
-            "threshold": milestone.name,
-            "due_time": milestone.due_at.isoformat(),
-            "fired_time": now.isoformat(),
-            "lateness_ms": lateness_ms,
-            "remaining": remaining,
-            "policy": row.policy_id,
-        }
-        # Inside the span: the history row records its trace, the outbox event carries it.
-        with firing_span(self.ctx.tracer, firing):
-            tracing.annotate({"settle.sla.lateness_ms": lateness_ms})
-            kind = "CLOCK_BREACHED" if firing.breach else "CLOCK_WARNED"
-            history.record(session, case, kind, ACTOR, now, details=details)
-            events.escalate(
-                self.ctx.outbox,
-                session,
-                case,
-                reason_code="SLA_BREACH" if firing.breach else "SLA_WARNING",
-                summary=f"{row.kind.lower()} clock {milestone.name.lower()} on {case.title}",
-                raised_by="rule:sla-breach" if firing.breach else "rule:sla-warning",
-                trigger_event_id=milestone.id,
-                clock=row.kind,
-                threshold=milestone.name,
-                due_time=milestone.due_at.isoformat(),
-            )
-            desk.refresh_case()
-            log.info(
-                "sla milestone fired",
-                clock=row.kind,
-                threshold=milestone.name,
-                lateness_ms=lateness_ms,
-            )
-        return firing
+    async def _isolated(self, session, batch: SweepBatch) -> SweepResult:
+        """A savepoint per firing, so one bad row cannot hold the others back."""
+        fired = failed = 0
+        for milestone in batch.firable:
+            try:
+                fired_one = batch.fire(milestone)
+                async with session.begin_nested():
+                    await sweep_sql.write(session, fired_one.writes, batch.now)
+            except Exception:
+                log.exception(
+                    "milestone firing failed", milestone=milestone.id, case_id=milestone.dispute_id
+                )
+                failed += 1
+                continue
+            batch.keep(fired_one)
+            fired += 1
+        return SweepResult(fired, batch.skipped, failed)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from common.outbox import URGENT
 from services.disputes.sweeper import Sweeper
 from settle.disputes.v1 import disputes_pb2 as pb
 from tests.disputes import support as s
@@ -69,11 +70,13 @@ async def test_warnings_and_breach_fire_once_each_when_due(system):
     ]
     assert [int(e.details["lateness_ms"]) for e in fired] == [0, 2 * 3600 * 1000, 0]
     assert all(e.actor == "rule:sla" and e.version == current_version(current) for e in fired)
+    # every firing raises an escalation; the breach's event is urgent (relayed before warnings)
+    assert await system.outbox_count(destination="escalation", priority=URGENT) == 1
     await system.relay()
-    assert [e.reason_code for e in system.escalation.received] == [
-        "SLA_WARNING",
-        "SLA_WARNING",
+    assert sorted(e.reason_code for e in system.escalation.received) == [
         "SLA_BREACH",
+        "SLA_WARNING",
+        "SLA_WARNING",
     ]
 
 
