@@ -96,22 +96,32 @@ def _bucket_case(as_of: date) -> str:
 
 
 def aging_sql(as_of: date) -> str:
-    """Open and held amount of every invoice open on `as_of` from the dated ledger, aged."""
+    """Open and held amount of every invoice open on `as_of`, rolled back from the maintained
+    balances by what the ledger dated after it (services/accounts/service/aging_sql.py), summed
+    per due date, then aged."""
     return f"""
         SELECT currency, {_bucket_case(as_of)} AS bucket,
-               sum(open_minor - held_minor) AS collectible, sum(held_minor) AS held, count(*) AS n
+               sum(collectible) AS collectible, sum(held) AS held,
+               CAST(sum(n) AS BIGINT) AS n
         FROM (
-            SELECT i.customer_id, i.currency, i.due_date,
-                   i.amount_minor - coalesce(a.minor, 0) AS open_minor,
-                   coalesce(h.minor, 0) AS held_minor
-            FROM invoices i
-            LEFT JOIN (SELECT invoice_id, sum(amount_minor) AS minor FROM allocations
-                       WHERE applied_date <= $1 GROUP BY invoice_id) a ON a.invoice_id = i.id
-            LEFT JOIN (SELECT invoice_id, sum(delta_minor) AS minor FROM hold_movements
-                       WHERE occurred_on <= $1 GROUP BY invoice_id) h ON h.invoice_id = i.id
-            WHERE i.invoice_date <= $1 AND (i.closed_date IS NULL OR i.closed_date > $1)
-        ) items
-        WHERE open_minor > 0
+            SELECT currency, due_date, sum(open_minor - held_minor) AS collectible,
+                   sum(held_minor) AS held, count(*) AS n
+            FROM (
+                SELECT i.currency, i.due_date,
+                       i.open_minor + coalesce(a.minor, 0) AS open_minor,
+                       i.held_minor - coalesce(h.minor, 0) AS held_minor
+                FROM invoices i
+                LEFT JOIN (SELECT invoice_id, CAST(sum(amount_minor) AS BIGINT) AS minor
+                           FROM allocations WHERE applied_date > $1 GROUP BY invoice_id) a
+                       ON a.invoice_id = i.id
+                LEFT JOIN (SELECT invoice_id, CAST(sum(delta_minor) AS BIGINT) AS minor
+                           FROM hold_movements WHERE occurred_on > $1 GROUP BY invoice_id) h
+                       ON h.invoice_id = i.id
+                WHERE i.invoice_date <= $1 AND (i.closed_date IS NULL OR i.closed_date > $1)
+            ) items
+            WHERE open_minor > 0
+            GROUP BY currency, due_date
+        ) cells
         GROUP BY currency, bucket
     """
 

@@ -149,7 +149,11 @@ class AllocationRow(Base):
     """The ledger of an invoice: every payment, credit or write-off applied to it, dated."""
 
     __tablename__ = "allocations"
-    __table_args__ = (Index("ix_allocations_invoice_date", "invoice_id", "applied_date"),)
+    __table_args__ = (
+        Index("ix_allocations_invoice_date", "invoice_id", "applied_date"),
+        # aging as of a date adds back what was allocated after it
+        Index("ix_allocations_applied_date", "applied_date"),
+    )
 
     id: Mapped[str] = mapped_column(Id, primary_key=True)
     invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"))
@@ -177,7 +181,10 @@ class HoldMovementRow(Base):
     """Every change of a hold, so held amounts can be aged as of past dates."""
 
     __tablename__ = "hold_movements"
-    __table_args__ = (Index("ix_hold_movements_invoice", "invoice_id", "occurred_on"),)
+    __table_args__ = (
+        Index("ix_hold_movements_invoice", "invoice_id", "occurred_on"),
+        Index("ix_hold_movements_occurred_on", "occurred_on"),  # as allocations' applied_date
+    )
 
     id: Mapped[str] = mapped_column(Id, primary_key=True)
     hold_id: Mapped[str] = mapped_column(ForeignKey("holds.id"))

@@ -1,16 +1,18 @@
-"""Aging as of any date, computed in SQL from the dated ledger (a portfolio of a million invoices
-must not be loaded into Python). Bucket bounds come from the domain's `AgingBuckets`."""
+"""Aging as of any date, computed in SQL (a portfolio of a million invoices must not be loaded
+into Python): per due date, rolled back from the maintained balances (`aging_sql`), then per
+bucket. Bucket bounds come from the domain's `AgingBuckets`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import BigInteger, and_, case, cast, func, select
 
 from common.listing import Page
 from services.accounts import repository as repo
 from services.accounts.domain.aging import AgingBuckets, AgingRow, BucketAmounts
+from services.accounts.service.aging_sql import aging_cells
 from services.accounts.service.context import AccountsContext
 
 
@@ -43,33 +45,27 @@ def _bucket_case(items, buckets: AgingBuckets, as_of: date):
 
 
 async def _aggregate(session, query: AgingQuery, group_by_customer: bool, customer_ids=None):
-    items = repo.open_items_as_of(query.as_of, query.customer_id)
-    bucket = _bucket_case(items, query.buckets, query.as_of).label("bucket")
-    keys = [items.c.customer_id] if group_by_customer else []
-    stmt = (
-        select(
-            *keys,
-            items.c.currency,
-            bucket,
-            func.sum(items.c.open_minor - items.c.held_minor),
-            func.sum(items.c.held_minor),
-            func.count(),
-        )
-        .where(items.c.open_minor > 0)
-        .group_by(*keys, items.c.currency, bucket)
-    )
-    if customer_ids is not None:
-        stmt = stmt.where(items.c.customer_id.in_(customer_ids))
-    cells: dict[tuple, dict[str, BucketAmounts]] = {}
+    keys = ("customer_id", "currency") if group_by_customer else ("currency",)
+    cells = aging_cells(query.as_of, keys, query.customer_id, customer_ids)
+    bucket = _bucket_case(cells, query.buckets, query.as_of).label("bucket")
+    key_columns = [cells.c[k] for k in keys]
+    stmt = select(
+        *key_columns,
+        bucket,
+        func.sum(cells.c.collectible),
+        func.sum(cells.c.held),
+        cast(func.sum(cells.c.n), BigInteger),  # a count, not numeric
+    ).group_by(*key_columns, bucket)
+    by_key: dict[tuple, dict[str, BucketAmounts]] = {}
     for row in await session.execute(stmt):
         *key, code, collectible, held, count = row
-        cells.setdefault(tuple(key), {})[code] = BucketAmounts(
+        by_key.setdefault(tuple(key), {})[code] = BucketAmounts(
             code, int(collectible), int(held), count
         )
     rows = []
-    for key in sorted(cells):
+    for key in sorted(by_key):
         customer = key[0] if group_by_customer else query.customer_id
-        amounts = tuple(cells[key].get(c, BucketAmounts(c)) for c in query.buckets.codes)
+        amounts = tuple(by_key[key].get(c, BucketAmounts(c)) for c in query.buckets.codes)
         rows.append(AgingRow(customer, key[-1], amounts))
     return rows
 
@@ -87,12 +83,11 @@ async def aging_report(ctx: AccountsContext, query: AgingQuery, page: Page) -> A
 
 
 async def _customer_page(session, as_of: date, page: Page) -> list[str]:
-    items = repo.open_items_as_of(as_of, None)
+    cells = aging_cells(as_of, ("customer_id",))
     stmt = (
-        select(items.c.customer_id)
-        .where(items.c.open_minor > 0)
-        .group_by(items.c.customer_id)
-        .order_by(items.c.customer_id)
+        select(cells.c.customer_id)
+        .group_by(cells.c.customer_id)
+        .order_by(cells.c.customer_id)
         .offset(page.offset)
         .limit(page.size)
     )

@@ -1,0 +1,80 @@
+"""The aging's SQL: what was open and held on a date, per due date, rolled back from the invoices'
+maintained balances.
+
+`open_minor` and `held_minor` are kept with every ledger line, so as of D an invoice's open amount
+is its maintained one plus what was allocated *after* D, and its held amount the maintained one
+minus what was held after D. Rolling the whole ledger forward from zero instead read every
+allocation up to D for every report (1.7–2.9 s for a million invoices); as of today nothing comes
+after D, and for recent dates little does (the date indexes find it). Summing per due date before
+bucketing keeps the bucket CASE off the million rows.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import BigInteger, cast, func, or_, select
+
+from services.accounts.models import AllocationRow, HoldMovementRow, InvoiceRow
+
+
+def aging_cells(
+    as_of: date,
+    keys: tuple[str, ...],
+    customer_id: str | None = None,
+    customer_ids: list[str] | None = None,
+):
+    """Subquery of (*keys, due_date, collectible, held, n): the invoices open on `as_of` summed
+    per invoice columns `keys` (e.g. ("currency",)) and due date."""
+    items = _open_items_as_of(as_of, keys, customer_id, customer_ids)
+    group = [*(items.c[k] for k in keys), items.c.due_date]
+    return (
+        select(
+            *group,
+            func.sum(items.c.open_minor - items.c.held_minor).label("collectible"),
+            func.sum(items.c.held_minor).label("held"),
+            func.count().label("n"),
+        )
+        .where(items.c.open_minor > 0)
+        .group_by(*group)
+        .subquery("cells")
+    )
+
+
+def _open_items_as_of(as_of, keys, customer_id, customer_ids):
+    allocated_after = _sum_after(
+        AllocationRow.invoice_id, AllocationRow.amount_minor, AllocationRow.applied_date, as_of
+    )
+    held_after = _sum_after(
+        HoldMovementRow.invoice_id, HoldMovementRow.delta_minor, HoldMovementRow.occurred_on, as_of
+    )
+    stmt = (
+        select(
+            *(InvoiceRow.__table__.c[k] for k in keys),
+            InvoiceRow.due_date,
+            (InvoiceRow.open_minor + func.coalesce(allocated_after.c.minor, 0)).label("open_minor"),
+            (InvoiceRow.held_minor - func.coalesce(held_after.c.minor, 0)).label("held_minor"),
+        )
+        .outerjoin(allocated_after, allocated_after.c.invoice_id == InvoiceRow.id)
+        .outerjoin(held_after, held_after.c.invoice_id == InvoiceRow.id)
+        .where(
+            InvoiceRow.invoice_date <= as_of,
+            or_(InvoiceRow.closed_date.is_(None), InvoiceRow.closed_date > as_of),
+        )
+    )
+    if customer_id:
+        stmt = stmt.where(InvoiceRow.customer_id == customer_id)
+    if customer_ids is not None:
+        stmt = stmt.where(InvoiceRow.customer_id.in_(customer_ids))
+    return stmt.subquery("items")
+
+
+def _sum_after(invoice_id, amount, on, as_of: date):
+    """Per invoice, the ledger's amounts dated after `as_of` (bigint: a sum is numeric on
+    PostgreSQL, and the invoices' arithmetic should stay in integers)."""
+    return (
+        select(invoice_id, cast(func.sum(amount), BigInteger).label("minor"))
+        .where(on > as_of)
+        .group_by(invoice_id)
+        .subquery()
+    )
