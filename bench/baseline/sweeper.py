@@ -1,7 +1,9 @@
 """The sweeper's SQL on the bare stack: claim due milestones (FOR UPDATE SKIP LOCKED), lock their
-cases (SKIP LOCKED), read items, clocks and calendars, then fire each one — milestone, clock flags,
-case SLA state, history row, escalation event in the outbox — in one transaction per batch, as
-services/disputes/sweeper.py does, written directly for asyncpg."""
+cases (SKIP LOCKED), read what their items still dispute and their clocks (with the calendars'
+versions: calendars are built once per version, so not re-read), then fire the batch with one
+statement per table — milestones, clocks' fired flags, cases' SLA state (where it changes),
+history rows, escalation events in the outbox (breaches URGENT) — in one transaction per batch,
+as services/disputes/sweeper.py and sweep_sql.py do, written directly for asyncpg."""
 
 from __future__ import annotations
 
@@ -22,19 +24,24 @@ CLAIM = """
     WHERE fired_at IS NULL AND due_at <= $1 ORDER BY due_at, id LIMIT $2
     FOR UPDATE SKIP LOCKED"""
 LOCK_CASES = """
-    SELECT id, title, reason_code, priority, currency, customer_id, customer_bankruptcy,
-           customer_in_litigation, version
+    SELECT id, title, reason_code, root_cause_code, priority, currency, customer_id,
+           customer_bankruptcy, customer_in_litigation, version, origin_traceparent, sla_state
     FROM disputes WHERE id = ANY($1::varchar[]) ORDER BY id FOR UPDATE SKIP LOCKED"""
-ITEMS = "SELECT dispute_id, still_minor FROM dispute_items WHERE dispute_id = ANY($1::varchar[])"
-CLOCKS = "SELECT id, kind, fired, policy_id, calendar_id FROM sla_clocks WHERE dispute_id = ANY($1::varchar[])"  # noqa: E501
-CALENDARS = "SELECT * FROM calendars WHERE id = ANY($1::varchar[])"
-FIRE = "UPDATE clock_milestones SET fired_at = $2 WHERE id = $1"
+STILL = """SELECT dispute_id, sum(still_minor) AS still FROM dispute_items
+    WHERE dispute_id = ANY($1::varchar[]) GROUP BY dispute_id"""
+CLOCKS = """SELECT sla_clocks.*, calendars.version AS calendar_version FROM sla_clocks
+    LEFT OUTER JOIN calendars ON calendars.id = sla_clocks.calendar_id
+    WHERE sla_clocks.dispute_id = ANY($1::varchar[]) ORDER BY sla_clocks.id"""
+TEAMS = "SELECT code, owning_team FROM root_causes WHERE code = ANY($1::varchar[])"
+FIRE = "UPDATE clock_milestones SET fired_at = $2 WHERE id = ANY($1::varchar[])"
 FLAG = "UPDATE sla_clocks SET fired = $2 WHERE id = $1"
 STATE = "UPDATE disputes SET sla_state = $2 WHERE id = $1"
-HISTORY = """INSERT INTO dispute_history (dispute_id, kind, actor, occurred_at, version, comment,
-    details) VALUES ($1, $2, 'rule:sla', $3, $4, '', $5)"""
-OUTBOX = """INSERT INTO outbox_events (id, destination, method, payload, subject, created_at,
-    available_at, attempts) VALUES ($1, 'escalation', $2, $3, $4, $5, $5, 0)"""
+HISTORY = """INSERT INTO dispute_history (dispute_id, kind, actor, occurred_at, version,
+    from_status, to_status, comment, details, traceparent)
+    VALUES ($1, $2, 'rule:sla', $3, $4, NULL, NULL, '', $5, NULL)"""
+OUTBOX = """INSERT INTO outbox_events (id, destination, method, payload, subject, traceparent,
+    created_at, available_at, attempts, priority)
+    VALUES ($1, 'escalation', $2, $3, $4, NULL, $5, $5, 0, $6)"""
 
 
 def _event(case, milestone, still: int) -> bytes:
@@ -61,23 +68,30 @@ async def _pass(conn: asyncpg.Connection) -> int:
         due = await conn.fetch(CLAIM, now, BATCH)
         if not due:
             return 0
-        ids = sorted({m["dispute_id"] for m in due})
-        cases = {r["id"]: r for r in await conn.fetch(LOCK_CASES, ids)}
-        still: dict[str, int] = {}
-        for item in await conn.fetch(ITEMS, ids):
-            still[item["dispute_id"]] = still.get(item["dispute_id"], 0) + item["still_minor"]
+        cases = {
+            r["id"]: r for r in await conn.fetch(LOCK_CASES, sorted({m["dispute_id"] for m in due}))
+        }
+        ids = sorted(cases)
+        still = {r["dispute_id"]: r["still"] for r in await conn.fetch(STILL, ids)}
         clocks = {r["id"]: r for r in await conn.fetch(CLOCKS, ids)}
-        await conn.fetch(CALENDARS, list({c["calendar_id"] for c in clocks.values()}))
-        fire, flag, state, history, outbox = [], [], [], [], []
+        causes = [c["root_cause_code"] for c in cases.values() if c["root_cause_code"]]
+        if causes:
+            await conn.fetch(TEAMS, sorted(set(causes)))
+        fire, flags, states, history, outbox = [], {}, {}, [], []
         for m in due:
             case = cases.get(m["dispute_id"])
             if case is None:
                 continue  # someone else holds the case: next pass
             clock = clocks[m["clock_id"]]
             breach = m["name"] == "BREACH"
-            fire.append((m["id"], now))
-            flag.append((clock["id"], ",".join(filter(None, [clock["fired"], m["name"]]))))
-            state.append((case["id"], "BREACHED" if breach else "WARNED"))
+            fire.append(m["id"])
+            flags[clock["id"]] = ",".join(
+                filter(None, [flags.get(clock["id"], clock["fired"]), m["name"]])
+            )
+            was = states.get(case["id"], case["sla_state"])
+            state = "BREACHED" if breach or was == "BREACHED" else "WARNED"
+            if state != case["sla_state"]:
+                states[case["id"]] = state
             details = {
                 "clock": clock["kind"], "threshold": m["name"], "policy": clock["policy_id"],
                 "due_time": m["due_at"].isoformat(), "fired_time": now.isoformat(),
@@ -87,11 +101,16 @@ async def _pass(conn: asyncpg.Connection) -> int:
                 json.dumps(details, sort_keys=True),
             ))  # fmt: skip
             payload = _event(case, m, still.get(case["id"], 0))
-            outbox.append((uuid.uuid4().hex, METHOD, payload, f"disputes/{case['id']}", now))
-        for sql, rows in ((FIRE, fire), (FLAG, flag), (STATE, state), (HISTORY, history),
-                          (OUTBOX, outbox)):  # fmt: skip
-            if rows:
-                await conn.executemany(sql, rows)
+            outbox.append((uuid.uuid4().hex, METHOD, payload, f"disputes/{case['id']}", now,
+                           0 if breach else 1))  # fmt: skip
+        if not fire:
+            return 0
+        await conn.execute(FIRE, fire, now)
+        await conn.executemany(FLAG, sorted(flags.items()))
+        if states:
+            await conn.executemany(STATE, sorted(states.items()))
+        await conn.executemany(HISTORY, history)
+        await conn.executemany(OUTBOX, outbox)
     return len(fire)
 
 
