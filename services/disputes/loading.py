@@ -1,4 +1,5 @@
-"""Loading a case's collections (items, clocks, notes, evidence) for a batch of cases.
+"""Loading a case's collections (items, clocks, notes, evidence) for a batch of ORM cases, in a
+unit of work that may change them (reads for display are one statement: case_reads.py).
 
 One plain SELECT per collection for the whole batch, grouped in Python and set as the loaded
 collection: the same rows and order as `selectinload`, at about half its CPU (selectinload builds
@@ -69,41 +70,3 @@ async def load_collections(
                 grouped[row.dispute_id].append(row)
         for case in todo:
             set_committed_value(case, name, grouped[case.id])
-
-
-class CaseRecord:
-    """A case read for display only (case lists): the `disputes` row's columns as attributes and
-    its collections as lists of rows, the same names a DisputeRow has. Plain rows, not ORM
-    objects: nothing is tracked, and building 50 cases costs half as much CPU."""
-
-    def __init__(self, row, collections: dict[str, list]):
-        self.__dict__.update(row._mapping)
-        self.__dict__.update(collections)
-
-
-async def read_cases(session: AsyncSession, stmt) -> list[CaseRecord]:
-    """Runs a `select(DisputeRow)` (filters, order, page) for plain rows, then reads every
-    collection of the cases found with one query each."""
-    rows = (await session.execute(stmt.with_only_columns(*DisputeRow.__table__.c))).all()
-    if not rows:
-        return []
-    ids = [r.id for r in rows]
-    grouped = {name: {i: [] for i in ids} for name in COLLECTIONS}
-    for name, (model, order) in COLLECTIONS.items():
-        table = model.__table__
-        columns = list(table.c)
-        if model is ClockRow:
-            columns.append(CalendarRow.__table__.c.version.label("calendar_version"))
-        query = select(*columns).where(_of(table.c, ids)).order_by(*order)
-        if model is ClockRow:
-            query = query.outerjoin_from(
-                table, CalendarRow.__table__, CalendarRow.__table__.c.id == table.c.calendar_id
-            )
-        versions = {}
-        for row in (await session.execute(query)).all():
-            grouped[name][row.dispute_id].append(row)
-            if model is ClockRow and row.calendar_version is not None:
-                versions[row.calendar_id] = row.calendar_version
-        if versions:
-            seen_versions(session, versions)
-    return [CaseRecord(r, {name: grouped[name][r.id] for name in COLLECTIONS}) for r in rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from sqlalchemy import Row, bindparam, exists, func, select, text
@@ -10,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.db.query import apply_filter, apply_order_and_page
 from common.errors import NotFound
 from common.listing import Page, Term
+from services.disputes import case_reads
+from services.disputes.case_reads import Record, read_cases
 from services.disputes.domain.policies import Policy, Target, TimeUnit
-from services.disputes.loading import CaseRecord, load_collections, read_cases
+from services.disputes.loading import load_collections
 from services.disputes.models import (
     DisputeItemRow,
     DisputeRow,
@@ -41,6 +44,11 @@ DISPUTE_COLUMNS = {
     "update_time": DisputeRow.updated_at,
 }
 ORDER_COLUMNS = {**DISPUTE_COLUMNS, "priority": DisputeRow.priority_rank}
+# The same, as `disputes` table columns (the reads for display are Core statements).
+READ_COLUMNS = {
+    "id": DisputeRow.__table__.c.id,
+    **{field: DisputeRow.__table__.c[column.key] for field, column in DISPUTE_COLUMNS.items()},
+}
 
 
 def _missing(label: str, key: str) -> NotFound:
@@ -72,9 +80,11 @@ def _loader_options(options) -> list:
     return [o for o in options if not isinstance(o, str)]
 
 
-def escalated_to(team: str):
-    """SQL condition: the case (a `disputes` row) was escalated to `team`."""
-    return exists().where(DisputeTeamRow.dispute_id == DisputeRow.id, DisputeTeamRow.team == team)
+def escalated_to(team):
+    """SQL condition: the case (a `disputes` row) was escalated to `team` (a value or a bound
+    parameter)."""
+    teams = DisputeTeamRow.__table__.c
+    return exists().where(teams.dispute_id == DisputeRow.__table__.c.id, teams.team == team)
 
 
 async def dispute_team(session: AsyncSession, dispute_id: str, team: str) -> DisputeTeamRow | None:
@@ -105,22 +115,47 @@ async def try_lock_disputes(session: AsyncSession, ids: set[str]) -> dict[str, R
     return {row.id: row for row in rows}
 
 
+async def read_dispute(session, dispute_id: str, *, team: str | None) -> Record:
+    """A case for display (GetDispute), if `team` (None: every case) may see it."""
+    stmt = _read_statement((("id", "="),), None, team is not None)
+    found = await read_cases(session, stmt, {"v0": dispute_id, "team": team})
+    if not found:
+        raise missing_dispute(dispute_id)
+    return found[0]
+
+
 async def list_disputes(
-    session, terms: list[Term], order, page: Page, *, where=None
-) -> list[CaseRecord]:
-    stmt = select(DisputeRow)
-    if where is not None:
-        stmt = stmt.where(where)
-    invoice_terms = [t for t in terms if t.field == "invoice"]
-    stmt = apply_filter(stmt, [t for t in terms if t.field != "invoice"], DISPUTE_COLUMNS)
-    for term in invoice_terms:
-        stmt = stmt.where(
-            exists().where(
-                DisputeItemRow.dispute_id == DisputeRow.id, DisputeItemRow.invoice_id == term.value
+    session, terms: list[Term], order, page: Page, *, team: str | None
+) -> list[Record]:
+    """A page of cases for display, only those `team` may see (None: every case)."""
+    shape = tuple((t.field, t.op) for t in terms)
+    stmt = _read_statement(shape, order, team is not None)
+    params = {f"v{n}": t.value for n, t in enumerate(terms)}
+    params.update(team=team, offset=page.offset, size=page.size)
+    return await read_cases(session, stmt, params)
+
+
+@functools.lru_cache(maxsize=256)
+def _read_statement(shape: tuple[tuple[str, str], ...], order, scoped: bool):
+    """The one statement that reads a page of cases for display (services/disputes/case_reads.py),
+    built once per filter shape (field, operator), ordering and team scope; values are bound."""
+    cases, items = case_reads.CASES.c, DisputeItemRow.__table__.c
+    terms = [Term(field, op, bindparam(f"v{n}")) for n, (field, op) in enumerate(shape)]
+    page = apply_filter(select(cases), [t for t in terms if t.field != "invoice"], READ_COLUMNS)
+    for term in terms:
+        if term.field == "invoice":
+            page = page.where(
+                exists().where(items.dispute_id == cases.id, items.invoice_id == term.value)
             )
-        )
-    stmt = apply_order_and_page(stmt, order, ORDER_COLUMNS, DisputeRow.id, page)
-    return await read_cases(session, stmt)  # read-only records, not ORM objects
+    if scoped:
+        page = page.where(escalated_to(bindparam("team")))
+    keys = []
+    if order is not None:
+        field, desc = order
+        keys = [(ORDER_COLUMNS[field].key, desc), ("id", desc)]
+        page = page.order_by(*(cases[k].desc() if d else cases[k] for k, d in keys))
+        page = page.offset(bindparam("offset")).limit(bindparam("size"))
+    return case_reads.read_statement(page, keys)
 
 
 async def history(session, dispute_id: str, page: Page) -> list[HistoryRow]:

@@ -18,24 +18,27 @@ from services.disputes.models import EvidenceRow, HistoryRow, NoteRow
 from services.disputes.service import history
 from services.disputes.service.clocks import ClockDesk
 from services.disputes.service.context import DisputesContext
-from services.disputes.service.team_access import visible_case, visible_cases
+from services.disputes.service.team_access import read_case, visible_case, visible_cases
 from services.disputes.service.views import DisputeView, view_of, views_of
 from services.disputes.service.workflow import move
 
 UPDATABLE = ("title", "priority", "external_ref", "coordinator")
 
 
+# Reads for display are one statement each (services/disputes/case_reads.py): no transaction.
+
+
 async def get_dispute(ctx: DisputesContext, dispute_id: str) -> DisputeView:
-    async with ctx.db.transaction() as session:
-        case = await visible_case(session, dispute_id)
+    async with ctx.db.reading() as session:
+        case = await read_case(session, dispute_id)
         return await view_of(session, ctx.calendars, case, ctx.clock.now())
 
 
 async def list_disputes(
     ctx: DisputesContext, terms: list[Term], order, page: Page
 ) -> list[DisputeView]:
-    async with ctx.db.transaction() as session:
-        cases = await repo.list_disputes(session, terms, order, page, where=visible_cases())
+    async with ctx.db.reading() as session:
+        cases = await repo.list_disputes(session, terms, order, page, team=visible_cases())
         return await views_of(session, ctx.calendars, cases, ctx.clock.now())
 
 

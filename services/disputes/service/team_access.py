@@ -1,7 +1,8 @@
 """Team isolation of cases: a Sales, GBS or Legal user (common/team_scope.py) sees and works only
 the cases escalated to their team; any other case answers NOT_FOUND, exactly as a missing one
 (permission before existence: nothing leaks). The rule lives here and only here: every use case
-that reads or changes one case loads it with `visible_case`, case lists add `visible_cases()`.
+that changes one case loads it with `visible_case`; reads for display (GetDispute, ListDisputes) are
+scoped by `visible_cases()` inside their one statement (`read_case` for one case).
 
 A case is escalated to a team when the escalation service creates an escalation for it
 (`RecordEscalation`, through its outbox) or, at once, when this service's `:escalate` names the
@@ -19,6 +20,7 @@ from common.errors import PermissionDenied
 from common.idempotency import RequestKey, run_once
 from common.team_scope import team_scope
 from services.disputes import repository as repo
+from services.disputes.case_reads import Record
 from services.disputes.models import DisputeRow, DisputeTeamRow
 from services.disputes.service import history
 from services.disputes.service.context import DisputesContext
@@ -42,10 +44,16 @@ async def _escalated(session: AsyncSession, dispute_id: str, team: str) -> bool:
     return bool(team) and await repo.dispute_team(session, dispute_id, team) is not None
 
 
-def visible_cases():
-    """The condition a case list adds for the caller: None (every case) or its team's cases."""
-    team = team_scope(current_actor())
-    return None if team is None else repo.escalated_to(team)  # team "": no case at all
+def visible_cases() -> str | None:
+    """The team whose cases the caller may read (repo.escalated_to), None for every case. A team
+    scope with no team ("") sees no case at all."""
+    return team_scope(current_actor())
+
+
+async def read_case(session: AsyncSession, dispute_id: str) -> Record:
+    """A case for display, if the caller may see it; otherwise the NotFound of a missing case
+    (the team is a condition of the case's own read: nothing tells the two apart)."""
+    return await repo.read_dispute(session, dispute_id, team=visible_cases())
 
 
 async def grant(
