@@ -84,6 +84,7 @@ HOLDS = (
     .where(_holds.c.invoice_id.in_(bindparam("ids", expanding=True)))
     .order_by(_holds.c.created_at)
 )
+HOLD = select(_holds).where(_holds.c.id == bindparam("id"))
 _PAGE = Page(bindparam("offset", type_=Integer), bindparam("limit", type_=Integer))
 
 
@@ -140,6 +141,10 @@ async def invoices(conn, terms: list[Term], order: tuple[str, bool], page: Page)
     stmt = _invoices_page(_shape(terms, order))
     rows = await _read(conn, stmt, _params(terms, page), InvoiceRecord)
     return await _with_holds(conn, [list(group) for _, group in groupby(rows, attrgetter("id"))])
+
+
+async def hold(conn, hold_id: str) -> HoldRecord:
+    return HoldRecord._make((await conn.execute(HOLD, {"id": hold_id})).one())
 
 
 async def _read(conn, stmt, params: dict[str, Any], record: type) -> list:

@@ -251,3 +251,41 @@ async def test_aging_shows_held_amounts_separately(accounts):
         grpc.StatusCode.INVALID_ARGUMENT,
         field="buckets",
     )
+
+
+async def test_a_dispute_growing_its_hold_moves_the_same_hold(accounts):
+    _, invoice = await customer_and_invoice(accounts.stub)
+
+    def place(amount: str, event: str):
+        return accounts.stub.PlaceHold(
+            pb.PlaceHoldRequest(
+                invoice=invoice.name, dispute="disputes/7", amount=eur(amount), request_id=event
+            )
+        )
+
+    first = await place("100.00", "event-1")
+    accounts.clock.advance(60)
+    grown = await place("50.00", "event-2")
+    assert (grown.name, grown.create_time) == (first.name, first.create_time)
+    assert (grown.amount.amount, grown.update_time.seconds) == (
+        "150.00",
+        first.update_time.seconds + 60,
+    )
+    assert await place("50.00", "event-2") == grown  # redelivered: answered from the hold as is
+    read = await accounts.stub.GetInvoice(pb.GetInvoiceRequest(name=invoice.name))
+    assert (list(read.holds), read.held_amount.amount) == ([grown], "150.00")
+    await expect_error(
+        accounts.stub.ReleaseHold(
+            pb.ReleaseHoldRequest(invoice=invoice.name, dispute="disputes/8", request_id="r")
+        ),
+        grpc.StatusCode.FAILED_PRECONDITION,
+        reason="NO_HOLD",
+    )
+    await expect_error(
+        accounts.stub.PlaceHold(
+            pb.PlaceHoldRequest(
+                invoice="invoices/" + "0" * 32, dispute="d", amount=eur("1.00"), request_id="x"
+            )
+        ),
+        grpc.StatusCode.NOT_FOUND,
+    )
