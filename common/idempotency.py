@@ -1,8 +1,9 @@
 """Apply each request id or event id once (AIP-155 request ids, and the inbox of the outbox).
 
-The key row is inserted first, inside the use case's transaction: a concurrent duplicate blocks on
-the primary key until the first commits, then fails and is re-run by `run_once`, which then finds
-the key and returns the first result. A retry with the same key but other content is refused.
+The key row is inserted first, inside the use case's transaction, with `ON CONFLICT DO NOTHING`:
+a concurrent duplicate waits on the primary key until the first commits, then inserts nothing,
+finds the first's row and returns the first result. A retry with the same key but other content
+is refused.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +21,13 @@ from common.db import Database
 from common.errors import InvalidArgument
 
 T = TypeVar("T")
+# Text: SQLAlchemy does not cache dialect INSERTs with ON CONFLICT (compiling one per request
+# costs more than running it). Both databases take this statement as written.
+_CLAIM = (
+    "INSERT INTO {table} (scope, key, fingerprint, resource_id, created_at) "
+    "VALUES (:scope, :key, :fingerprint, :resource_id, :created_at) "
+    "ON CONFLICT DO NOTHING RETURNING key"
+)
 
 
 @dataclass(frozen=True)
@@ -38,30 +46,45 @@ class IdempotencyStore:
     def __init__(self, model, clock: Clock):
         self.model = model
         self.clock = clock
+        # Built once: a statement built per call costs more CPU than running it.
+        key = (model.scope == bindparam("k_scope")) & (model.key == bindparam("k_key"))
+        self._find = select(model).where(key)
+        self._complete = update(model.__table__).where(key).values(resource_id=bindparam("rid"))
+        self._claim = text(_CLAIM.format(table=model.__tablename__)).bindparams(
+            bindparam("created_at", type_=model.__table__.c.created_at.type)
+        )
 
-    async def claim(self, session: AsyncSession, scope: str, request: RequestKey):
-        """Returns the earlier row for this key, or None after reserving the key."""
-        row = await session.scalar(
-            select(self.model).where(self.model.scope == scope, self.model.key == request.key)
+    async def find(self, session: AsyncSession, scope: str, request: RequestKey):
+        """The earlier row for this key, or None; a key reused for other content is refused."""
+        row = await session.scalar(self._find, {"k_scope": scope, "k_key": request.key})
+        if row is not None and row.fingerprint != request.fingerprint:
+            raise InvalidArgument.of("request_id", "was already used for a different request")
+        return row
+
+    async def claim(
+        self, session: AsyncSession, scope: str, request: RequestKey, resource_id: str | None = None
+    ):
+        """Returns the earlier row for this key, or None after reserving the key (complete
+        already when the resource's id is known before it is created)."""
+        claimed = await session.scalar(
+            self._claim,
+            {
+                "scope": scope,
+                "key": request.key,
+                "fingerprint": request.fingerprint,
+                "resource_id": resource_id,
+                "created_at": self.clock.now(),
+            },
         )
-        if row is not None:
-            if row.fingerprint != request.fingerprint:
-                raise InvalidArgument.of("request_id", "was already used for a different request")
-            return row
-        session.add(
-            self.model(
-                scope=scope,
-                key=request.key,
-                fingerprint=request.fingerprint,
-                created_at=self.clock.now(),
-            )
-        )
-        await session.flush()
-        return None
+        if claimed is not None:
+            return None
+        # The conflicting row is committed (a duplicate in flight was waited for), and this
+        # statement's snapshot is newer than the insert's (READ COMMITTED; SQLite: one writer).
+        return await self.find(session, scope, request)
 
     async def complete(self, session: AsyncSession, scope: str, key: str, resource_id: str) -> None:
-        row = await session.get(self.model, (scope, key))
-        row.resource_id = resource_id
+        params = {"k_scope": scope, "k_key": key, "rid": resource_id}
+        await session.execute(self._complete, params)
 
 
 async def run_once(
@@ -71,21 +94,27 @@ async def run_once(
     request: RequestKey,
     create: Callable[[AsyncSession], Awaitable[tuple[str, T]]],
     replay: Callable[[AsyncSession, str], Awaitable[T]],
+    *,
+    resource_id: str | None = None,
 ) -> T:
     """Runs `create` (returning (resource_id, result)) once per request key, in one transaction.
 
     Without a key, `create` just runs. With a key seen before, `replay(resource_id)` answers.
+    `resource_id`, when the caller chose the new resource's id beforehand (and `create` uses
+    it), is stored with the key in its one INSERT. A create that loses a race on its own unique
+    keys (IntegrityError) runs once more, to find what the winner wrote.
     """
     for attempt in range(2):
         try:
             async with db.transaction() as session:
                 if not request.present:
                     return (await create(session))[1]
-                earlier = await store.claim(session, scope, request)
+                earlier = await store.claim(session, scope, request, resource_id)
                 if earlier is not None:
                     return await replay(session, earlier.resource_id)
-                resource_id, result = await create(session)
-                await store.complete(session, scope, request.key, resource_id)
+                created_id, result = await create(session)
+                if created_id != resource_id:
+                    await store.complete(session, scope, request.key, created_id)
                 return result
         except IntegrityError:
             if attempt == 1 or not request.present:

@@ -1,7 +1,10 @@
-"""CreateDispute on the bare stack: ask accounts for the customer and the invoice (two gRPC calls
-in parallel, as intake does), then one asyncpg transaction with the statements the disputes
-service runs — idempotency key, reason check, per-invoice advisory lock, what is already
-disputed, the case, its item, history, two clocks, six milestones, the hold event in the outbox.
+"""CreateDispute on the bare stack, with the statements the disputes service runs: the request
+id looked up (one statement, no transaction), the customer and the invoice asked of accounts
+(two gRPC calls in parallel, as intake does), then one asyncpg transaction — the idempotency key
+(stored with the case id chosen beforehand), per-invoice advisory lock, what is already
+disputed, the case (due time included), its item, history, two clocks, six milestones (one
+statement per table), the hold event in the outbox. Reason codes, SLA policies and calendars are
+re-read at most once a second, as the service keeps them.
 
 It is the ceiling, not a rival: clock due times are plain calendar arithmetic (the service works in
 business time on the case's calendar) and the answer is the case as written, without the derived
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -26,10 +30,13 @@ from settle.disputes.v1 import disputes_pb2 as dpb
 SERVICE = "settle.disputes.v1.DisputesService"
 CLOCKS = (("ACKNOWLEDGE", 8 * 3600, False), ("RESOLVE", 10 * 8 * 3600, True))  # target s, pausable
 STEPS = (("WARNING_50", 0.5), ("WARNING_75", 0.75), ("BREACH", 1.0))
+REFERENCE_TTL_S = 1.0
 SQL = {
+    "earlier": "SELECT scope, key, fingerprint, resource_id, created_at FROM idempotency_keys "
+    "WHERE scope = 'CreateDispute' AND key = $1",
     "key": "INSERT INTO idempotency_keys (scope, key, fingerprint, resource_id, created_at) "
-    "VALUES ('CreateDispute', $1, $2, NULL, $3)",
-    "reason": "SELECT code, active, requires_note FROM reason_codes WHERE code = $1",
+    "VALUES ('CreateDispute', $1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING key",
+    "reasons": "SELECT * FROM reason_codes",
     "lock": "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
     "mine": "SELECT invoice_id, sum(still_minor) FROM dispute_items WHERE invoice_id = $1 "
     "GROUP BY invoice_id",
@@ -44,8 +51,7 @@ SQL = {
     "history": "INSERT INTO dispute_history (dispute_id, kind, actor, occurred_at, version, "
     "to_status, comment, details) VALUES ($1, $2, $3, $4, 1, $5, '', $6)",
     "policies": "SELECT * FROM sla_policies WHERE active",
-    "customer_calendar": "SELECT id FROM calendars WHERE customer_id = $1",
-    "calendar": "SELECT * FROM calendars WHERE id = 'default'",
+    "calendars": "SELECT id, customer_id, version FROM calendars",
     "clock": "INSERT INTO sla_clocks (id, dispute_id, kind, cycle, status, pausable, policy_id, "
     "calendar_id, target_value, target_unit, target_us, warning_percents, fired, started_at, "
     "spent_before_us, running_since, paused_total_us) VALUES ($1, $2, $3, 1, 'RUNNING', $4, $5, "
@@ -55,8 +61,6 @@ SQL = {
     "outbox": "INSERT INTO outbox_events (id, destination, method, payload, subject, traceparent, "
     "created_at, available_at, attempts) VALUES ($1, 'accounts', "
     "'/settle.accounts.v1.AccountsService/PlaceHold', $2, $3, NULL, $4, $4, 0)",
-    "resolved": "UPDATE idempotency_keys SET resource_id = $1 WHERE scope = 'CreateDispute' "
-    "AND key = $2",
 }
 
 
@@ -69,10 +73,21 @@ class DisputesHandlers:
     def __init__(self, pool: asyncpg.Pool, accounts: grpc.aio.Channel):
         self.pool = pool
         self.accounts = AccountsServiceStub(accounts)
+        self._reference_read_at = -REFERENCE_TTL_S
+
+    async def _reference(self, conn: asyncpg.Connection) -> None:
+        """Reason codes, policies and calendars, re-read at most every REFERENCE_TTL_S."""
+        if time.monotonic() - self._reference_read_at >= REFERENCE_TTL_S:
+            self._reference_read_at = time.monotonic()
+            for name in ("reasons", "policies", "calendars"):
+                await conn.fetch(SQL[name])
 
     async def create(self, request: dpb.CreateDisputeRequest, context) -> dpb.Dispute:
         d = request.dispute
         invoice_name = d.items[0].invoice
+        async with self.pool.acquire() as conn:
+            await conn.fetchrow(SQL["earlier"], request.request_id)
+            await self._reference(conn)
         customer, invoice = await asyncio.gather(
             self.accounts.GetCustomer(apb.GetCustomerRequest(name=d.customer), timeout=5),
             self.accounts.GetInvoice(apb.GetInvoiceRequest(name=invoice_name), timeout=5),
@@ -83,18 +98,16 @@ class DisputesHandlers:
         currency = invoice.amount.currency_code
         fingerprint = hashlib.sha256(request.SerializeToString(deterministic=True)).hexdigest()
         async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(SQL["key"], request.request_id or uuid.uuid4().hex, fingerprint, now)
-            await conn.fetchrow(SQL["reason"], d.reason_code)
+            key = request.request_id or uuid.uuid4().hex
+            await conn.fetchval(SQL["key"], key, fingerprint, case_id, now)
             await conn.fetchval(SQL["lock"], f"disputes.invoice:{invoice_id}")
             await conn.fetch(SQL["mine"], invoice_id)
             risk = apb.RiskClass.Name(customer.risk_class) if customer.risk_class else "MEDIUM"
+            resolve_due = now + timedelta(seconds=CLOCKS[1][1])
             await conn.execute(SQL["case"], case_id, d.customer.split("/", 1)[1], d.title,
                                d.reason_code, currency, risk, customer.bankruptcy,
-                               customer.in_litigation, None, now)  # fmt: skip
+                               customer.in_litigation, resolve_due, now)  # fmt: skip
             await conn.execute(SQL["item"], case_id, invoice_id, invoice.external_number, amount)
-            await conn.fetch(SQL["policies"])
-            await conn.fetchval(SQL["customer_calendar"], d.customer.split("/", 1)[1])
-            await conn.fetchrow(SQL["calendar"])
             clocks, milestones = [], []
             for kind, seconds, pausable in CLOCKS:
                 clock_id = uuid.uuid4().hex
@@ -124,7 +137,6 @@ class DisputesHandlers:
             )
             await conn.execute(SQL["outbox"], hold.request_id, hold.SerializeToString(),
                                f"disputes/{case_id}", now)  # fmt: skip
-            await conn.execute(SQL["resolved"], case_id, request.request_id)
         created = Timestamp()
         created.FromDatetime(now)
         return dpb.Dispute(

@@ -3,17 +3,24 @@ reads the holidays package, which is too slow to repeat for every clock of every
 
 A transaction that loaded its cases' clocks through `services.disputes.loading` already knows the
 version of each clock's calendar (read in the clocks' own query); when the book has that version
-built, `load` answers without reading the calendar rows again. Otherwise it reads them, as ever."""
+built, `load` answers without reading the calendar rows again. Otherwise it reads them, as ever.
+
+Starting the clocks of a brand-new case asks `customer_calendar_id` and `current`, which answer
+from an index of every calendar's id, customer and version, re-read at most every
+REFERENCE_TTL_S (one narrow query, however many calendars) and cleared by `forget()` after a
+calendar change commits in this process."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.reference import ReferenceData
 from common.sla.calendar import BusinessCalendar
 from services.disputes.domain.policies import CalendarSpec
 from services.disputes.models import CalendarRow
@@ -21,6 +28,13 @@ from services.disputes.models import CalendarRow
 MAX_CACHED = 256
 # session.info key: calendar id -> the version this transaction read with the clocks.
 _SEEN = "settle.disputes.calendar_versions"
+_INDEX = select(CalendarRow.id, CalendarRow.customer_id, CalendarRow.version)
+
+
+@dataclass(frozen=True)
+class CalendarIndex:
+    versions: dict[str, int]  # calendar id -> version
+    by_customer: dict[str, str]  # customer id -> their calendar's id
 
 
 def spec_of(row: CalendarRow) -> CalendarSpec:
@@ -56,6 +70,34 @@ class CalendarBook:
     def __init__(self) -> None:
         self._built: dict[tuple[str, int], BusinessCalendar] = {}
         self.always = BusinessCalendar.always()
+        self._index = ReferenceData()
+
+    def forget(self) -> None:
+        """After a calendar change commits: the next new case reads the index afresh."""
+        self._index.forget()
+
+    async def _current_index(self, session: AsyncSession) -> CalendarIndex:
+        async def load() -> CalendarIndex:
+            rows = (await session.execute(_INDEX)).all()
+            return CalendarIndex(
+                {cid: version for cid, _, version in rows},
+                {customer: cid for cid, customer, _ in rows if customer},
+            )
+
+        return await self._index.get("calendars", load)
+
+    async def customer_calendar_id(self, session: AsyncSession, customer_id: str) -> str | None:
+        return (await self._current_index(session)).by_customer.get(customer_id)
+
+    async def current(self, session: AsyncSession, calendar_id: str) -> BusinessCalendar:
+        """The calendar as the index last saw it (built once per version); its version is
+        recorded in the transaction so `load` answers from the book too."""
+        version = (await self._current_index(session)).versions.get(calendar_id)
+        built = self._built.get((calendar_id, version))
+        if built is None:  # not built yet, or newer than the index: read its row
+            return (await self.load(session, {calendar_id}))[calendar_id]
+        seen_versions(session, {calendar_id: version})
+        return built
 
     def build(self, row: CalendarRow) -> BusinessCalendar:
         key = (row.id, row.version)

@@ -43,7 +43,9 @@ async def create_code(ctx: DisputesContext, which: str, values: dict, request: R
     async def replay(session, code):
         return await session.get(model, code)
 
-    return await run_once(ctx.db, ctx.idempotency, f"Create:{which}", request, create, replay)
+    row = await run_once(ctx.db, ctx.idempotency, f"Create:{which}", request, create, replay)
+    ctx.reference_changed()  # committed: the next new case sees it
+    return row
 
 
 async def deactivate_code(ctx: DisputesContext, which: str, code: str):
@@ -52,7 +54,8 @@ async def deactivate_code(ctx: DisputesContext, which: str, code: str):
     async with ctx.db.transaction() as session:
         row = await repo.get_by_key(session, model, code, label, lock=True)
         row.active = False
-        return row
+    ctx.reference_changed()  # committed: the next new case is refused it
+    return row
 
 
 async def list_codes(ctx: DisputesContext, which: str, terms: list[Term], page: Page):

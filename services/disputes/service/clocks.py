@@ -107,24 +107,43 @@ async def customer_calendar_id(session: AsyncSession, customer_id: str) -> str |
 
 
 class ClockDesk:
-    """Every clock change of one case in the caller's transaction. The case row is locked."""
+    """Every clock change of one case in the caller's transaction. The case row is locked.
+
+    For a brand-new case (intake), `new_rows` collects the rows the desk writes (clocks,
+    milestones, history) for the caller to insert with the case, and calendars come from the
+    book's index: nothing in the transaction has changed them."""
 
     def __init__(
-        self, session: AsyncSession, book: CalendarBook, case: DisputeRow, now: datetime, actor: str
+        self,
+        session: AsyncSession,
+        book: CalendarBook,
+        case: DisputeRow,
+        now: datetime,
+        actor: str,
+        *,
+        new_rows: list | None = None,
     ):
         self.session, self.book, self.case, self.now, self.actor = session, book, case, now, actor
+        self.new_rows = new_rows
+        self._add = session.add if new_rows is None else new_rows.append
         self.calendars: dict[str, BusinessCalendar] = {}
         self._customer_calendar: tuple[str | None] | None = None  # read once per desk
 
     async def _customer_calendar_id(self) -> str | None:
         if self._customer_calendar is None:
-            found = await customer_calendar_id(self.session, self.case.customer_id)
+            if self.new_rows is None:
+                found = await customer_calendar_id(self.session, self.case.customer_id)
+            else:
+                found = await self.book.customer_calendar_id(self.session, self.case.customer_id)
             self._customer_calendar = (found,)
         return self._customer_calendar[0]
 
     async def _calendar(self, calendar_id: str) -> BusinessCalendar:
         if calendar_id not in self.calendars:
-            self.calendars.update(await self.book.load(self.session, {calendar_id}))
+            if self.new_rows is None:
+                self.calendars.update(await self.book.load(self.session, {calendar_id}))
+            else:
+                self.calendars[calendar_id] = await self.book.current(self.session, calendar_id)
         return self.calendars[calendar_id]
 
     async def load(self) -> None:
@@ -155,9 +174,10 @@ class ClockDesk:
             started_at=self.now,
         )
         store(row, clock)
-        self.session.add(row)
+        self._add(row)
         self.case.clocks.append(row)
-        await self.session.flush([row])  # milestones reference it (no ORM relationship orders them)
+        if self.new_rows is None:  # milestones reference it (no ORM relationship orders them)
+            await self.session.flush([row])
         self._event(row, "CLOCK_STARTED", clock.target, policy=policy.id, target=clock.target)
         await self.replan(row, new=True)
         return row
@@ -255,7 +275,7 @@ class ClockDesk:
             self.now,
         )
         for p in planned:
-            self.session.add(
+            self._add(
                 MilestoneRow(
                     id=new_id(),
                     clock_id=row.id,
@@ -279,14 +299,8 @@ class ClockDesk:
 
     def _event(self, row: ClockRow, kind: str, left: timedelta, **details) -> None:
         """A history row, and a span event on the span of the action moving the clock."""
-        history.record(
-            self.session,
-            self.case,
-            kind,
-            self.actor,
-            self.now,
-            details={"clock": row.kind, "cycle": row.cycle, **details},
-        )
+        details = {"clock": row.kind, "cycle": row.cycle, **details}
+        self._add(history.row(self.case, kind, self.actor, self.now, details=details))
         if kind in SPAN_EVENTS:
             tracing.clock_event(
                 SPAN_EVENTS[kind],

@@ -13,6 +13,7 @@ from common.db import Database
 from common.idempotency import IdempotencyStore
 from common.metrics import SettleMetrics
 from common.outbox import Outbox
+from common.reference import ReferenceData
 from services.disputes.domain.intake import CustomerFacts, InvoiceFacts
 from services.disputes.service.calendars import CalendarBook
 
@@ -33,6 +34,7 @@ class DisputesContext:
     outbox: Outbox
     accounts: AccountsPort
     calendars: CalendarBook = field(default_factory=CalendarBook)
+    reference: ReferenceData = field(default_factory=ReferenceData)  # reasons, SLA policies
     # From the process's Telemetry (server.py); without one (unit tests, tools) the global
     # tracer (a no-op unless installed) and metrics that record nothing.
     tracer: trace.Tracer = field(default_factory=lambda: trace.get_tracer("settle.disputes"))
@@ -40,6 +42,12 @@ class DisputesContext:
     # Called after a commit that wrote outbox events or clock milestones: wakes the relay and the
     # sweeper of this process at once instead of at their next poll.
     listeners: list[Callable[[], None]] = field(default_factory=list)
+
+    def reference_changed(self) -> None:
+        """After a change to reason codes, SLA policies or calendars commits: the next new case
+        reads them afresh (other replicas within REFERENCE_TTL_S)."""
+        self.reference.forget()
+        self.calendars.forget()
 
     def changed(self) -> None:
         for listener in self.listeners:

@@ -12,8 +12,11 @@ from common.tracing import current_traceparent
 from services.disputes.models import DisputeRow, HistoryRow
 
 
-def record(
-    session: AsyncSession,
+def record(session: AsyncSession, case: DisputeRow, kind: str, actor: str, at: datetime, **kw):
+    session.add(row(case, kind, actor, at, **kw))
+
+
+def row(
     case: DisputeRow,
     kind: str,
     actor: str,
@@ -23,18 +26,17 @@ def record(
     to_status: str | None = None,
     comment: str = "",
     details: dict | None = None,
-) -> None:
-    session.add(
-        HistoryRow(
-            dispute_id=case.id,
-            kind=kind,
-            actor=actor,
-            occurred_at=at,
-            version=case.version,
-            from_status=from_status,
-            to_status=to_status,
-            comment=comment,
-            details=json.dumps({k: str(v) for k, v in (details or {}).items()}, sort_keys=True),
-            traceparent=current_traceparent(),
-        )
+) -> HistoryRow:
+    """The row `record` adds (a brand-new case inserts its rows itself, table by table)."""
+    return HistoryRow(
+        dispute_id=case.id,
+        kind=kind,
+        actor=actor,
+        occurred_at=at,
+        version=case.version,
+        from_status=from_status,
+        to_status=to_status,
+        comment=comment,
+        details=json.dumps({k: str(v) for k, v in (details or {}).items()}, sort_keys=True),
+        traceparent=current_traceparent(),
     )

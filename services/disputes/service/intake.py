@@ -1,12 +1,14 @@
 """Opening a case: validated against accounts, holds placed through the outbox, clocks started,
-all in one transaction. Idempotent by request id."""
+all in one transaction. Idempotent by request id.
+
+The transaction is the key's INSERT, the per-invoice lock, what is already disputed, then one
+INSERT per table (case, items, note, clocks, milestones, history) and the hold event: reason
+codes, SLA policies and calendars come from the process's reference data."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-
-from sqlalchemy import select
 
 from common import tracing
 from common.actor import current_actor
@@ -19,9 +21,10 @@ from services.disputes.domain.intake import ItemRequest, plan_items
 from services.disputes.domain.policies import PRIORITY_RANK, Priority
 from services.disputes.domain.status import Status
 from services.disputes.models import DisputeItemRow, DisputeRow, NoteRow
-from services.disputes.service import history
+from services.disputes.service import history, reference
 from services.disputes.service.clocks import ClockDesk
 from services.disputes.service.context import DisputesContext
+from services.disputes.service.new_rows import insert_new
 from services.disputes.service.views import DisputeView, view_of
 
 SCOPE = "CreateDispute"
@@ -40,23 +43,8 @@ class NewDispute:
     first_note: str = ""
 
 
-async def _earlier(session, ctx: DisputesContext, request: RequestKey) -> DisputeView | None:
-    """A retry is answered before accounts is asked anything."""
-    if not request.present:
-        return None
-    model = ctx.idempotency.model
-    row = await session.scalar(select(model).where(model.scope == SCOPE, model.key == request.key))
-    if row is None or row.resource_id is None:
-        return None
-    if row.fingerprint != request.fingerprint:
-        raise InvalidArgument.of("request_id", "was already used for a different request")
-    tracing.about(case_id=row.resource_id)
-    case = await repo.get_dispute(session, row.resource_id)
-    return await view_of(session, ctx.calendars, case, ctx.clock.now())
-
-
-async def _check_reason(session, data: NewDispute) -> None:
-    reason = await repo.reason_code(session, data.reason_code)
+async def _check_reason(ctx: DisputesContext, session, data: NewDispute) -> None:
+    reason = await reference.reason(ctx, session, data.reason_code)
     if reason is None or not reason.active:
         state = "is not a reason code" if reason is None else "is deactivated"
         raise InvalidArgument.of("dispute.reason_code", f"{data.reason_code!r} {state}")
@@ -64,15 +52,24 @@ async def _check_reason(session, data: NewDispute) -> None:
         raise InvalidArgument.of("dispute.first_note", f"is required for reason {reason.code}")
 
 
+async def _replay(ctx: DisputesContext, session, dispute_id: str) -> DisputeView:
+    tracing.about(case_id=dispute_id)
+    case = await repo.get_dispute(session, dispute_id)
+    return await view_of(session, ctx.calendars, case, ctx.clock.now())
+
+
 async def create_dispute(
     ctx: DisputesContext, data: NewDispute, request: RequestKey
 ) -> DisputeView:
-    async with ctx.db.transaction() as session:  # cheap local checks before asking accounts
-        earlier = await _earlier(session, ctx, request)
+    # Cheap local checks before asking accounts: a retry is answered from the key's row (one
+    # statement, no transaction), the reason from the process's reference data.
+    async with ctx.db.reading() as session:
+        earlier = await ctx.idempotency.find(session, SCOPE, request) if request.present else None
         if earlier is None:
-            await _check_reason(session, data)
+            await _check_reason(ctx, session, data)
     if earlier is not None:
-        return earlier
+        async with ctx.db.transaction() as session:
+            return await _replay(ctx, session, earlier.resource_id)
     # Not inside the transaction: a database transaction never waits on another service.
     customer, *invoices = await asyncio.gather(
         ctx.accounts.customer(data.customer_id),
@@ -84,96 +81,103 @@ async def create_dispute(
     facts = {inv.invoice_id: inv for inv in invoices}
     actor = current_actor().subject
     origin = tracing.current_traceparent()  # the case's origin trace: breach spans link to it
+    case_id = new_id()  # chosen first: the idempotency key is stored complete in one INSERT
 
     async def create(session):
-        await _check_reason(session, data)
         invoice_ids = [i.invoice_id for i in data.items]
         await repo.lock_invoices(session, invoice_ids)
         mine = await repo.disputed_here(session, invoice_ids)
         currency, planned = plan_items(data.customer_id, data.items, facts, mine)
         now = ctx.clock.now()
         status = Status.OPEN if data.assignee else Status.NEW
-        case_id = new_id()
         tracing.about(case_id=case_id)
-        case = DisputeRow(
-            id=case_id,
-            customer_id=data.customer_id,
-            title=data.title,
-            reason_code=data.reason_code,
-            priority=data.priority.value,
-            priority_rank=PRIORITY_RANK[data.priority],
-            status=status.value,
-            assignee=data.assignee,
-            coordinator=data.coordinator,
-            external_ref=data.external_ref,
-            currency=currency,
-            customer_risk_class=customer.risk_class,
-            customer_bankruptcy=customer.bankruptcy,
-            customer_in_litigation=customer.in_litigation,
-            sla_state="ON_TRACK",
-            origin_traceparent=origin,
-            version=1,
-            created_at=now,
-            updated_at=now,
-            items=[
-                DisputeItemRow(
-                    invoice_id=p.invoice_id,
-                    position=n,
-                    invoice_number=p.invoice_number,
-                    line_numbers=",".join(map(str, p.line_numbers)),
-                    original_minor=p.amount_minor,
-                    still_minor=p.amount_minor,
-                    paid_minor=0,
-                    credited_minor=0,
-                    written_off_minor=0,
-                )
-                for n, p in enumerate(planned)
-            ],
-            clocks=[],
-            notes=[],
-            evidence=[],
-        )
-        session.add(case)
-        history.record(
-            session,
-            case,
-            "CREATED",
-            actor,
-            now,
-            to_status=status.value,
-            comment=data.first_note,
-            details={
-                "reason": data.reason_code,
-                "priority": data.priority.value,
-                "assignee": data.assignee,
-                "currency": currency,
-                "invoices": ",".join(p.invoice_number for p in planned),
-            },
-        )
+        case = _case_row(case_id, data, customer, currency, planned, status, origin, now)
         if data.first_note:
             case.notes.append(
                 NoteRow(
                     id=new_id(),
-                    dispute_id=case.id,
+                    dispute_id=case_id,
                     text=data.first_note,
                     author=actor,
                     created_at=now,
                 )
             )
-        await session.flush()
-        policies = await repo.active_policies(session)
-        desk = ClockDesk(session, ctx.calendars, case, now, actor)
+        rows = [case, *case.items, *case.notes]
+        rows.append(
+            history.row(
+                case,
+                "CREATED",
+                actor,
+                now,
+                to_status=status.value,
+                comment=data.first_note,
+                details={
+                    "reason": data.reason_code,
+                    "priority": data.priority.value,
+                    "assignee": data.assignee,
+                    "currency": currency,
+                    "invoices": ",".join(p.invoice_number for p in planned),
+                },
+            )
+        )
+        policies = await reference.active_policies(ctx, session)
+        desk = ClockDesk(session, ctx.calendars, case, now, actor, new_rows=rows)
         for kind in ("ACKNOWLEDGE", "RESOLVE"):
             await desk.start(kind, policies)
+        await insert_new(session, rows)  # the case with its due time and SLA state, as started
         for p in planned:
             events.place_hold(ctx.outbox, session, case, p.invoice_id, p.amount_minor)
-        await session.flush()
-        return case.id, await view_of(session, ctx.calendars, case, now)
+        return case_id, await view_of(session, ctx.calendars, case, now)
 
     async def replay(session, dispute_id: str) -> DisputeView:
-        case = await repo.get_dispute(session, dispute_id)
-        return await view_of(session, ctx.calendars, case, ctx.clock.now())
+        return await _replay(ctx, session, dispute_id)
 
-    result = await run_once(ctx.db, ctx.idempotency, SCOPE, request, create, replay)
+    result = await run_once(
+        ctx.db, ctx.idempotency, SCOPE, request, create, replay, resource_id=case_id
+    )
     ctx.changed()
     return result
+
+
+def _case_row(case_id, data: NewDispute, customer, currency, planned, status, origin, now):
+    """The new case as the ORM object it is everywhere else (never added to the session:
+    `insert_new` writes it)."""
+    return DisputeRow(
+        id=case_id,
+        customer_id=data.customer_id,
+        title=data.title,
+        reason_code=data.reason_code,
+        priority=data.priority.value,
+        priority_rank=PRIORITY_RANK[data.priority],
+        status=status.value,
+        assignee=data.assignee,
+        coordinator=data.coordinator,
+        external_ref=data.external_ref,
+        currency=currency,
+        customer_risk_class=customer.risk_class,
+        customer_bankruptcy=customer.bankruptcy,
+        customer_in_litigation=customer.in_litigation,
+        sla_state="ON_TRACK",
+        origin_traceparent=origin,
+        version=1,
+        created_at=now,
+        updated_at=now,
+        items=[
+            DisputeItemRow(
+                dispute_id=case_id,
+                invoice_id=p.invoice_id,
+                position=n,
+                invoice_number=p.invoice_number,
+                line_numbers=",".join(map(str, p.line_numbers)),
+                original_minor=p.amount_minor,
+                still_minor=p.amount_minor,
+                paid_minor=0,
+                credited_minor=0,
+                written_off_minor=0,
+            )
+            for n, p in enumerate(planned)
+        ],
+        clocks=[],
+        notes=[],
+        evidence=[],
+    )

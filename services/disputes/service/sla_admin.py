@@ -113,7 +113,9 @@ async def create_policy(
     async def replay(session, policy_id):
         return await session.get(SlaPolicyRow, policy_id)
 
-    return await run_once(ctx.db, ctx.idempotency, "CreateSlaPolicy", request, create, replay)
+    row = await run_once(ctx.db, ctx.idempotency, "CreateSlaPolicy", request, create, replay)
+    ctx.reference_changed()  # committed: new cases use it at once
+    return row
 
 
 async def update_policy(
@@ -130,6 +132,7 @@ async def update_policy(
         row.version, row.updated_at = row.version + 1, ctx.clock.now()
         await session.flush()
         await _refresh(ctx, session, ClockRow.policy_id == row.id)
+    ctx.reference_changed()
     ctx.changed()
     return row
 
@@ -195,7 +198,9 @@ async def create_calendar(ctx: DisputesContext, spec: CalendarSpec, request: Req
     async def replay(session, calendar_id):
         return await session.get(CalendarRow, calendar_id)
 
-    return await run_once(ctx.db, ctx.idempotency, "CreateCalendar", request, create, replay)
+    row = await run_once(ctx.db, ctx.idempotency, "CreateCalendar", request, create, replay)
+    ctx.reference_changed()  # committed: new cases use it at once
+    return row
 
 
 async def update_calendar(
@@ -213,6 +218,7 @@ async def update_calendar(
         row.version, row.updated_at = row.version + 1, ctx.clock.now()
         await session.flush()
         await _refresh(ctx, session, ClockRow.calendar_id == row.id)
+    ctx.reference_changed()
     ctx.changed()
     return row
 

@@ -1,0 +1,31 @@
+"""Reason codes and active SLA policies as intake reads them: kept in the process for at most
+REFERENCE_TTL_S (common/reference.py) instead of read for every new case. Changes made through
+this process clear them when they commit (`DisputesContext.reference_changed`); writes that
+depend on them (re-targeting clocks after a policy change) still read them in their transaction.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.disputes import repository as repo
+from services.disputes.domain.policies import Policy
+from services.disputes.models import ReasonCodeRow
+from services.disputes.service.context import DisputesContext
+
+_REASONS = select(ReasonCodeRow)
+
+
+async def reason(ctx: DisputesContext, session: AsyncSession, code: str) -> ReasonCodeRow | None:
+    async def load() -> dict[str, ReasonCodeRow]:
+        return {row.code: row for row in (await session.execute(_REASONS)).scalars()}
+
+    return (await ctx.reference.get("reason_codes", load)).get(code)
+
+
+async def active_policies(ctx: DisputesContext, session: AsyncSession) -> tuple[Policy, ...]:
+    async def load() -> tuple[Policy, ...]:
+        return tuple(await repo.active_policies(session))
+
+    return await ctx.reference.get("sla_policies", load)
