@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.errors import NotFound
@@ -14,7 +14,6 @@ from services.accounts.models import (
     CreditNoteRow,
     CustomerRow,
     HoldMovementRow,
-    HoldRow,
     InvoiceRow,
     PaymentRow,
 )
@@ -70,12 +69,6 @@ async def invoice_by_number(session: AsyncSession, external_number: str) -> Invo
     )
 
 
-async def hold_for(session: AsyncSession, invoice_id: str, dispute: str) -> HoldRow | None:
-    return await session.scalar(
-        select(HoldRow).where(HoldRow.invoice_id == invoice_id, HoldRow.dispute == dispute)
-    )
-
-
 async def list_customer_rows(session, model, customer_id: str, page: Page):
     stmt = (
         select(model)
@@ -87,10 +80,35 @@ async def list_customer_rows(session, model, customer_id: str, page: Page):
     return list((await session.execute(stmt)).scalars().all())
 
 
-async def customer_balances(
-    session: AsyncSession, customer_id: str, today: date
-) -> dict[str, dict[str, int]]:
+# The balance statements, built once (bound values: the customer and today).
+_invoices = InvoiceRow.__table__
+_CUSTOMER_EXISTS = select(CustomerRow.__table__.c.id).where(
+    CustomerRow.__table__.c.id == bindparam("customer")
+)
+_OPEN_BY_CURRENCY = (
+    select(
+        _invoices.c.currency,
+        func.sum(_invoices.c.open_minor),
+        func.sum(_invoices.c.held_minor),
+        func.sum(
+            case((_invoices.c.due_date < bindparam("today"), _invoices.c.open_minor), else_=0)
+        ),
+    )
+    .where(_invoices.c.customer_id == bindparam("customer"), _invoices.c.open_minor > 0)
+    .group_by(_invoices.c.currency)
+)
+_UNALLOCATED_BY_CURRENCY = {
+    key: select(table.c.currency, func.sum(table.c.unallocated_minor))
+    .where(table.c.customer_id == bindparam("customer"), table.c.unallocated_minor > 0)
+    .group_by(table.c.currency)
+    for key, table in (("cash", PaymentRow.__table__), ("credits", CreditNoteRow.__table__))
+}
+
+
+async def customer_balances(conn, customer_id: str, today: date) -> dict[str, dict[str, int]]:
     """Per currency: open, held, overdue receivables, unallocated cash and open credits."""
+    if (await conn.execute(_CUSTOMER_EXISTS, {"customer": customer_id})).first() is None:
+        raise missing("customer", customer_id)
     totals: dict[str, dict[str, int]] = {}
 
     def slot(currency: str) -> dict[str, int]:
@@ -98,25 +116,11 @@ async def customer_balances(
             currency, dict.fromkeys(("open", "held", "overdue", "cash", "credits"), 0)
         )
 
-    invoices = await session.execute(
-        select(
-            InvoiceRow.currency,
-            func.sum(InvoiceRow.open_minor),
-            func.sum(InvoiceRow.held_minor),
-            func.sum(case((InvoiceRow.due_date < today, InvoiceRow.open_minor), else_=0)),
-        )
-        .where(InvoiceRow.customer_id == customer_id, InvoiceRow.open_minor > 0)
-        .group_by(InvoiceRow.currency)
-    )
+    invoices = await conn.execute(_OPEN_BY_CURRENCY, {"customer": customer_id, "today": today})
     for currency, open_, held, overdue in invoices:
         slot(currency).update(open=int(open_), held=int(held), overdue=int(overdue))
-    for model, key in ((PaymentRow, "cash"), (CreditNoteRow, "credits")):
-        rows = await session.execute(
-            select(model.currency, func.sum(model.unallocated_minor))
-            .where(model.customer_id == customer_id, model.unallocated_minor > 0)
-            .group_by(model.currency)
-        )
-        for currency, amount in rows:
+    for key, stmt in _UNALLOCATED_BY_CURRENCY.items():
+        for currency, amount in await conn.execute(stmt, {"customer": customer_id}):
             slot(currency)[key] = int(amount)
     return totals
 

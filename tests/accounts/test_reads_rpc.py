@@ -158,3 +158,29 @@ async def test_invoice_lists_filter_order_and_page_by_invoice(accounts):
         grpc.StatusCode.INVALID_ARGUMENT,
         field="page_token",
     )
+
+
+async def test_balance_counts_holds_and_a_missing_customer_is_not_found(accounts):
+    customer = await new_customer(accounts.stub, "C-1")
+    invoice = await new_invoice(accounts.stub, customer.name, "INV-1", "2026-04-01")
+    await accounts.stub.PlaceHold(
+        pb.PlaceHoldRequest(
+            invoice=invoice.name, dispute="disputes/1", amount=eur("50.00"), request_id="p"
+        )
+    )
+    balance = await accounts.stub.GetCustomerBalance(
+        pb.GetCustomerBalanceRequest(customer=customer.name)
+    )
+    (eur_balance,) = balance.balances
+    assert (
+        eur_balance.open_receivables.amount,
+        eur_balance.held.amount,
+        eur_balance.collectible.amount,
+        eur_balance.overdue.amount,  # due 2026-04-01, today is 2026-03-02
+    ) == ("200.00", "50.00", "150.00", "0.00")
+    await expect_error(
+        accounts.stub.GetCustomerBalance(
+            pb.GetCustomerBalanceRequest(customer="customers/" + "0" * 32)
+        ),
+        grpc.StatusCode.NOT_FOUND,
+    )
