@@ -41,8 +41,9 @@ OPEN_INVOICES_OF_CUSTOMER = (
     "LEFT JOIN invoice_lines l ON l.invoice_id = p.id ORDER BY p.due_date, p.id, l.line_number"
 )
 INVOICE = (
-    f"SELECT p.*, {LINE_COLUMNS} FROM (SELECT {INVOICE_COLUMNS} FROM invoices WHERE id = $1) p "
-    "LEFT JOIN invoice_lines l ON l.invoice_id = p.id ORDER BY l.line_number"
+    f"SELECT invoices.*, {LINE_COLUMNS} FROM invoices "
+    "LEFT JOIN invoice_lines l ON l.invoice_id = invoices.id "
+    "WHERE invoices.id = $1 ORDER BY l.line_number"
 )
 # Default buckets "0,30,60,90,120": (code, label, min days past due, max days past due).
 BUCKETS = (
