@@ -116,8 +116,10 @@ async def test_events_are_delivered_and_applied_once(accounts, producer):
 async def test_urgent_events_are_leased_before_older_normal_ones(accounts, producer):
     invoice = await an_invoice(accounts.stub)
     clock = ManualClock(datetime(2026, 3, 2, tzinfo=UTC))
-    normal = await write_holds(producer, clock, invoice, ["1.00", "2.00"])
-    clock.advance(timedelta(seconds=1))
+    normal = []
+    for amount in ("1.00", "2.00"):
+        normal += await write_holds(producer, clock, invoice, [amount])
+        clock.advance(timedelta(seconds=1))
     (urgent,) = await write_holds(producer, clock, invoice, ["3.00"], priority=URGENT)
     channel = open_channel(accounts.address, secret=TEST_SECRET, service="producer")
     relay = OutboxRelay(
