@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from common import tracing
 from common.errors import InvalidArgument, Violations
+from common.etag import etag_of
 from common.ids import parse_name
 from common.listing import Term, parse_filter, parse_order_by, parse_page, query_key
 from common.protoconv import request_key
@@ -246,7 +247,7 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
         v.require(team in workflow.TEAMS, "team", f"must be one of {workflow.TEAMS}")
         v.require(bool(request.request_id), "request_id", "is required (the event id)")
         v.raise_if_any()
-        view = await team_access.record_escalation(
+        case_id, version = await team_access.record_escalation(
             self.ctx, case_id, request.escalation, team, request_key(request)
         )
-        return convert.dispute(view)
+        return pb.Dispute(name=f"disputes/{case_id}", etag=etag_of(case_id, version))

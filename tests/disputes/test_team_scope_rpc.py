@@ -128,6 +128,7 @@ async def test_record_escalation_delivered_twice_records_once_and_keeps_the_etag
     first = await system.disputes.RecordEscalation(_record(case.name, "SALES", "ev-1"))
     again = await system.disputes.RecordEscalation(_record(case.name, "SALES", "ev-1"))
     assert first == again and first.etag == case.etag  # a collector's pending edit still works
+    assert first == pb.Dispute(name=case.name, etag=case.etag)  # all a relay needs back
     recorded = await _rows(system, HistoryRow, kind="ESCALATION_RECORDED")
     assert len(recorded) == 1 and recorded[0].actor == "service:tests"
     assert '"team": "SALES"' in recorded[0].details and '"granted": "true"' in recorded[0].details

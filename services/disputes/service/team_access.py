@@ -24,7 +24,6 @@ from services.disputes.case_reads import Record
 from services.disputes.models import DisputeRow, DisputeTeamRow
 from services.disputes.service import history
 from services.disputes.service.context import DisputesContext
-from services.disputes.service.views import DisputeView, view_of
 
 SCOPE = "RecordEscalation"
 
@@ -74,16 +73,17 @@ async def grant(
 
 async def record_escalation(
     ctx: DisputesContext, dispute_id: str, escalation: str, team: str, request: RequestKey
-) -> DisputeView:
-    """RecordEscalation (the escalation service's outbox), applied once per event id. It leaves the
-    case's version (etag) alone: it arrives moments after a collector's `:escalate`, and must not
-    make their next action fail with ABORTED."""
+) -> tuple[str, int]:
+    """RecordEscalation (the escalation service's outbox), applied once per event id; answers the
+    case's id and version, all its caller (a relay) needs — the whole case would cost more to
+    read than the grant itself. It leaves the case's version (etag) alone: it arrives moments
+    after a collector's `:escalate`, and must not make their next action fail with ABORTED."""
     caller = current_actor()
     if not caller.has_role("service"):
         raise PermissionDenied("only Settle's services record escalations", reason="SERVICE_ONLY")
 
     async def create(session: AsyncSession):
-        case = await visible_case(session, dispute_id, lock=True)
+        case = await visible_case(session, dispute_id, lock=True, options=())
         now = ctx.clock.now()
         granted = await grant(session, case, team, escalation, now)
         history.record(
@@ -95,10 +95,10 @@ async def record_escalation(
             details={"escalation": escalation, "team": team, "granted": str(granted).lower()},
         )
         await session.flush()
-        return case.id, await view_of(session, ctx.calendars, case, now)
+        return case.id, (case.id, case.version)
 
-    async def replay(session: AsyncSession, case_id: str) -> DisputeView:
-        case = await visible_case(session, case_id)
-        return await view_of(session, ctx.calendars, case, ctx.clock.now())
+    async def replay(session: AsyncSession, case_id: str) -> tuple[str, int]:
+        case = await visible_case(session, case_id, options=())
+        return case.id, case.version
 
     return await run_once(ctx.db, ctx.idempotency, SCOPE, request, create, replay)
