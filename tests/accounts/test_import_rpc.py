@@ -85,6 +85,15 @@ async def test_dirty_file_imports_good_rows_and_reports_every_bad_one(accounts):
     assert clean.skipped == 2200
 
 
+async def test_a_file_unreadable_at_its_end_writes_nothing(accounts, tmp_path):
+    """The whole file is checked before the first chunk is written."""
+    good = sample(CLEAN).read_bytes()
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(good + b'"' + b"x" * 200_000 + b'"\n')  # over the csv field limit
+    await expect_error(upload(accounts.stub, broken), grpc.StatusCode.INVALID_ARGUMENT)
+    assert await count_invoices(accounts.stub) == 0
+
+
 async def test_import_without_options_or_with_bad_currency_is_refused(accounts):
     async def only_bytes():
         yield pb.ImportOpenItemsRequest(chunk=b"a,b\n")

@@ -1,8 +1,7 @@
 """Open-items CSV import: parse and validate a file against a column mapping. Pure, no I/O.
 
-`parse_rows` streams row-by-row results; `validate_file` adds the checks that need the whole file
-(a customer's country, an invoice number seen twice) and returns an `ImportPlan` the service layer
-persists. Rules decided here:
+`parse_rows` streams row-by-row results; `import_plan` adds the checks that need the whole file
+(a customer's country, an invoice number seen twice), in two passes over the lines. The rules:
 - a row reports every defect found, `reason_code` being the first; so a row with a bad invoice
   number *and* a conflicting country is counted under both in `ImportPlan.reason_counts`;
 - a customer's country is the one most of its rows give (ties: the first seen), counting every row
@@ -18,14 +17,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
-from collections import Counter
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from enum import StrEnum
+from functools import cached_property
+from operator import attrgetter
 
 from common.errors import InvalidArgument, Violations
 from common.money import Money, currency_exponent
+from services.accounts.domain.date_formats import date_reader
 
 _REQUIRED = ("customer_ref", "invoice_number", "invoice_date", "due_date", "amount")
 _OPTIONAL = ("settled_date", "country", "disputed")
@@ -104,9 +105,27 @@ class ColumnMapping:
 
     def flag(self, text: str) -> bool | None:
         word = text.casefold()
-        if word in _folded(self.true_words):
+        if word in self._true:
             return True
-        return False if word in _folded(self.false_words) else None
+        return False if word in self._false else None
+
+    # Worked out once per mapping, not per row (a frozen dataclass still has a __dict__).
+    @cached_property
+    def _true(self) -> frozenset[str]:
+        return _folded(self.true_words)
+
+    @cached_property
+    def _false(self) -> frozenset[str]:
+        return _folded(self.false_words)
+
+    @cached_property
+    def read_date(self) -> Callable[[str], date]:
+        return date_reader(self.date_format)
+
+    @cached_property
+    def number_re(self) -> re.Pattern[str] | None:
+        pattern = self.invoice_number_pattern
+        return re.compile(pattern, re.ASCII) if pattern else None  # "" checks nothing
 
 
 def _folded(words: Iterable[str]) -> frozenset[str]:
@@ -135,15 +154,20 @@ class ParsedRow:
 
     def fingerprint(self) -> str:
         """Stable hash of the content (not the line number), to compare with imported data."""
-        values = [getattr(self, f.name) for f in fields(self) if f.name != "line_no"]
-        parts = ["v1", self.amount.currency, *map(_canonical, values)]
+        parts = ["v1", self.amount.currency, *map(_canonical, _content(self))]
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+# every field but the line number, in declaration order (a getter: computed once, not per row)
+_content = attrgetter(*(f.name for f in fields(ParsedRow) if f.name != "line_no"))
+
+
 def _canonical(value: object) -> str:
-    if isinstance(value, bool):
+    if value is None:
+        return ""
+    if value is True or value is False:
         return "true" if value else "false"
-    return "" if value is None else str(value)  # dates ISO, Money "1234.50"
+    return str(value)  # dates ISO, Money "1234.50"
 
 
 @dataclass(frozen=True)
@@ -168,21 +192,9 @@ class DuplicateRow:
 
 
 @dataclass(frozen=True)
-class ImportPlan:
-    rows: tuple[ParsedRow, ...]
-    rejected: tuple[RejectedRow, ...]  # in line order
-    duplicates: tuple[DuplicateRow, ...]
-    rows_read: int  # == len(rows) + len(rejected) + len(duplicates)
+class Record:
+    """A record's row-level outcome, with the raw fields the whole-file checks compare."""
 
-    def reason_counts(self, *, primary_only: bool = False) -> dict[str, int]:
-        counter = Counter(
-            code for r in self.rejected for code in (r.reasons[:1] if primary_only else r.reasons)
-        )
-        return dict(sorted(counter.items()))
-
-
-@dataclass(frozen=True)
-class _Record:
     result: ParsedRow | RejectedRow
     customer_ref: str
     country: str
@@ -200,7 +212,10 @@ def _read(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
         raise InvalidArgument.of("file", f"not readable as CSV at line {end + 1}: {exc}") from exc
 
 
-def _records(lines: Iterable[str], mapping: ColumnMapping, currency: str) -> Iterator[_Record]:
+def mapped_fields(
+    lines: Iterable[str], mapping: ColumnMapping, currency: str
+) -> Iterator[tuple[int, dict[str, str] | RejectedRow]]:
+    """Per non-blank record: its mapped fields by name (stripped), or its WRONG_COLUMN_COUNT."""
     currency_exponent(currency)  # fail fast on an unknown currency, before reading anything
     rows = _read(lines)
     _, header = next(rows, (1, []))
@@ -214,11 +229,18 @@ def _records(lines: Iterable[str], mapping: ColumnMapping, currency: str) -> Ite
             continue
         if len(values) != len(header):
             msg = f"{len(values)} columns, the header has {len(header)}"
-            yield _Record(RejectedRow(line_no, Reason.WRONG_COLUMN_COUNT, msg), "", "")
+            yield line_no, RejectedRow(line_no, Reason.WRONG_COLUMN_COUNT, msg)
             continue
-        get = {name: values[i] for name, i in index.items()}
-        result = _parse(line_no, get, mapping, currency)
-        yield _Record(result, get["customer_ref"], get.get("country", ""))
+        yield line_no, {name: values[i] for name, i in index.items()}
+
+
+def records(lines: Iterable[str], mapping: ColumnMapping, currency: str) -> Iterator[Record]:
+    for line_no, get in mapped_fields(lines, mapping, currency):
+        if isinstance(get, RejectedRow):
+            yield Record(get, "", "")
+        else:
+            result = _parse(line_no, get, mapping, currency)
+            yield Record(result, get["customer_ref"], get.get("country", ""))
 
 
 class _RowCheck:
@@ -232,11 +254,13 @@ class _RowCheck:
         self.issues.append((reason, f"{getattr(self.mapping, name)}: {text}"))
 
     def date(self, name: str) -> date | None:
-        text, fmt = self.get.get(name, ""), self.mapping.date_format
+        text = self.get.get(name, "")
         try:
-            return datetime.strptime(text, fmt).date() if text else None
+            return self.mapping.read_date(text) if text else None
         except ValueError:
-            self.problem(Reason.INVALID_DATE, name, f"{text[:40]!r} is not {fmt}")
+            self.problem(
+                Reason.INVALID_DATE, name, f"{text[:40]!r} is not {self.mapping.date_format}"
+            )
             return None
 
     def amount(self, currency: str) -> Money | None:
@@ -261,9 +285,9 @@ class _RowCheck:
             self.problem(reason, name, f"{later} is before the invoice date {earlier}")
 
     def invoice_number(self) -> str:
-        pattern, number = self.mapping.invoice_number_pattern, self.get["invoice_number"]
-        if pattern and number and not re.fullmatch(pattern, number, re.ASCII):
-            message = f"{number[:40]!r} does not match {pattern}"
+        pattern, number = self.mapping.number_re, self.get["invoice_number"]
+        if pattern and number and not pattern.fullmatch(number):
+            message = f"{number[:40]!r} does not match {pattern.pattern}"
             self.problem(Reason.INVOICE_NUMBER_PATTERN, "invoice_number", message)
         return number
 
@@ -293,61 +317,4 @@ def parse_rows(
     lines: Iterable[str], mapping: ColumnMapping, currency: str
 ) -> Iterator[ParsedRow | RejectedRow]:
     """Row-level checks only, streamed. Raises InvalidArgument if the header does not match."""
-    return (record.result for record in _records(lines, mapping, currency))
-
-
-def validate_file(lines: Iterable[str], mapping: ColumnMapping, currency: str) -> ImportPlan:
-    records = list(_records(lines, mapping, currency))
-    results = _check_countries(records)
-    accepted = [r for r in results if isinstance(r, ParsedRow)]
-    rows, conflicts, duplicates = _check_duplicates(accepted)
-    rejected = [r for r in results if isinstance(r, RejectedRow)] + conflicts
-    return ImportPlan(
-        rows=tuple(rows),
-        rejected=tuple(sorted(rejected, key=lambda r: r.line_no)),
-        duplicates=tuple(duplicates),
-        rows_read=len(records),
-    )
-
-
-def _check_countries(records: list[_Record]) -> list[ParsedRow | RejectedRow]:
-    votes: dict[str, Counter[str]] = {}
-    for rec in records:
-        if rec.customer_ref and rec.country:
-            votes.setdefault(rec.customer_ref, Counter())[rec.country] += 1
-    # most_common keeps insertion order among equal counts: a tie goes to the first seen
-    country_of = {customer: c.most_common(1)[0][0] for customer, c in votes.items()}
-    results: list[ParsedRow | RejectedRow] = []
-    for rec in records:
-        expected = country_of.get(rec.customer_ref)
-        result = rec.result
-        if rec.country and expected and rec.country != expected:
-            msg = f"customer {rec.customer_ref} is in {expected} elsewhere, not {rec.country}"
-            if isinstance(result, RejectedRow):
-                result = replace(
-                    result,
-                    message=f"{result.message}; {msg}",
-                    reasons=(*result.reasons, Reason.COUNTRY_CONFLICT),
-                )
-            else:
-                result = RejectedRow(result.line_no, Reason.COUNTRY_CONFLICT, msg)
-        results.append(result)
-    return results
-
-
-def _check_duplicates(accepted: list[ParsedRow]):
-    groups: dict[str, list[ParsedRow]] = {}
-    for row in accepted:
-        groups.setdefault(row.invoice_number, []).append(row)
-    rows, conflicts, duplicates = [], [], []
-    for number, group in groups.items():
-        first = group[0]
-        if len(group) == 1 or len({r.fingerprint() for r in group}) == 1:
-            rows.append(first)
-            duplicates += [DuplicateRow(r.line_no, number, first.line_no) for r in group[1:]]
-            continue
-        where = ", ".join(str(r.line_no) for r in group)
-        msg = f"invoice {number} appears on lines {where} with different content"
-        conflicts += [RejectedRow(r.line_no, Reason.CONFLICTING_DUPLICATE, msg) for r in group]
-    rows.sort(key=lambda r: r.line_no)
-    return rows, conflicts, duplicates
+    return (record.result for record in records(lines, mapping, currency))

@@ -23,8 +23,8 @@ from services.accounts.domain.csv_import import (
     Reason,
     RejectedRow,
     parse_rows,
-    validate_file,
 )
+from services.accounts.domain.import_plan import validate_file
 
 DATA = Path(__file__).resolve().parents[3].parent / "shared/data/ar-sample"
 CLEAN = DATA / "WA_Fn-UseC_-Accounts-Receivable.csv"
