@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import time
-import uuid
 
 from common.errors import InvalidArgument
 
@@ -22,7 +21,7 @@ def new_id() -> str:
     value = int.from_bytes(raw, "big")
     value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
     value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
-    return uuid.UUID(int=value).hex
+    return f"{value:032x}"  # what uuid.UUID(int=value).hex gives, ~10x cheaper (one per row)
 
 
 def is_id(value: str) -> bool:
