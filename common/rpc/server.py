@@ -12,7 +12,6 @@ import grpc
 import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
 from common.rpc.server_interceptor import ServerInterceptor
 
@@ -78,11 +77,8 @@ class RunningServer:
     async def start(self) -> int:
         p = self.process
         self._server = grpc.aio.server(
-            interceptors=[
-                # probes every few seconds would each be a root trace
-                aio_server_interceptor(filter_=not_health_check),
-                ServerInterceptor(p.name, p.internal_secret, p.require_identity),
-            ],
+            # spans too (server_spans.py); health probes and reflection pass untouched
+            interceptors=[ServerInterceptor(p.name, p.internal_secret, p.require_identity)],
             options=SERVER_OPTIONS,
         )
         p.register(self._server)

@@ -1,6 +1,6 @@
-"""Every RPC a Settle service serves goes through here: caller identity, log context, the
-mapping of errors to statuses, and the RPC metrics (duration per method and status code). One
-place, so servicers contain only translation."""
+"""Every RPC a Settle service serves goes through here: its server span, caller identity, log
+context, the mapping of errors to statuses, and the RPC metrics (duration per method and status
+code). One place, so servicers contain only translation."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from common import actor as actors
 from common.errors import DomainError, Unauthenticated, Unavailable
 from common.ids import new_id
 from common.metrics import RpcMetrics
+from common.rpc.server_spans import end_with, server_span
 from common.rpc.status import internal_status, to_status
 
 log = structlog.get_logger("settle.rpc")
@@ -84,9 +85,6 @@ class _Call:
         self.method = method
         self.metadata = metadata
 
-    def _record(self, started: float, code: int) -> None:
-        self.owner.metrics.record(self.method, code, time.perf_counter() - started)
-
     def _enter(self, context):
         request_id = self.metadata.get(REQUEST_ID) or new_id()
         structlog.contextvars.bind_contextvars(rpc_method=self.method, request_id=request_id)
@@ -107,45 +105,49 @@ class _Call:
             status = internal_status()
         await context.abort(status.code, status.details, status.trailing_metadata)
 
+    def _end(self, span, context, started: float, ok: grpc.StatusCode, token) -> None:
+        code = _status_code(context, ok)
+        end_with(span, code)
+        self.owner.metrics.record(self.method, code, time.perf_counter() - started)
+        if token is not None:
+            actors.reset_actor(token)
+        structlog.contextvars.clear_contextvars()
+
     def wrap_unary(self, behavior):
         async def handle(request, context):
             token, started, ok = None, time.perf_counter(), grpc.StatusCode.OK
-            try:
-                token = self._enter(context)
-                return await behavior(request, context)
-            except asyncio.CancelledError:
-                ok = grpc.StatusCode.CANCELLED
-                raise
-            except grpc.aio.AbortError:
-                raise
-            except Exception as exc:
-                await self._fail(context, exc)
-            finally:
-                self._record(started, _status_code(context, ok))
-                if token is not None:
-                    actors.reset_actor(token)
-                structlog.contextvars.clear_contextvars()
+            with server_span(self.method, self.metadata) as span:
+                try:
+                    token = self._enter(context)
+                    return await behavior(request, context)
+                except asyncio.CancelledError:
+                    ok = grpc.StatusCode.CANCELLED
+                    raise
+                except grpc.aio.AbortError:
+                    raise
+                except Exception as exc:
+                    await self._fail(context, exc)
+                finally:
+                    self._end(span, context, started, ok, token)
 
         return handle
 
     def wrap_stream(self, behavior):
         async def handle(request, context):
             token, started, ok = None, time.perf_counter(), grpc.StatusCode.OK
-            try:
-                token = self._enter(context)
-                async for item in behavior(request, context):
-                    yield item
-            except (asyncio.CancelledError, GeneratorExit):
-                ok = grpc.StatusCode.CANCELLED
-                raise
-            except grpc.aio.AbortError:
-                raise
-            except Exception as exc:
-                await self._fail(context, exc)
-            finally:
-                self._record(started, _status_code(context, ok))
-                if token is not None:
-                    actors.reset_actor(token)
-                structlog.contextvars.clear_contextvars()
+            with server_span(self.method, self.metadata) as span:
+                try:
+                    token = self._enter(context)
+                    async for item in behavior(request, context):
+                        yield item
+                except (asyncio.CancelledError, GeneratorExit):
+                    ok = grpc.StatusCode.CANCELLED
+                    raise
+                except grpc.aio.AbortError:
+                    raise
+                except Exception as exc:
+                    await self._fail(context, exc)
+                finally:
+                    self._end(span, context, started, ok, token)
 
         return handle
