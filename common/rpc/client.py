@@ -1,15 +1,21 @@
 """Channels to other Settle services: every outgoing call is traced, carries the caller's signed
-identity and request id, and has a deadline (the default one when the caller sets none)."""
+identity and request id, and has a deadline (the default one when the caller sets none). Unary
+calls are traced here (common/rpc/spans.py); streaming ones by OpenTelemetry's interceptors."""
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc
 import structlog
+from opentelemetry import propagate
 from opentelemetry.instrumentation.grpc import aio_client_interceptors
+from opentelemetry.instrumentation.grpc._aio_client import UnaryUnaryAioClientInterceptor
 
 from common import actor as actors
-from common.rpc.server import CHANNEL_OPTIONS, not_health_check
+from common.rpc.server import CHANNEL_OPTIONS, HEALTH_PREFIX, not_health_check
 from common.rpc.server_interceptor import REQUEST_ID
+from common.rpc.spans import client_span, end_with
 
 
 class _CallContext:
@@ -20,8 +26,12 @@ class _CallContext:
         self.service = service
         self.default_deadline_s = default_deadline_s
 
-    def _details(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
+    def _details(
+        self, details: grpc.aio.ClientCallDetails, *, traced: bool = False
+    ) -> grpc.aio.ClientCallDetails:
         metadata = grpc.aio.Metadata(*(details.metadata or ()))
+        if traced:
+            propagate.inject(metadata)
         caller = actors.current_actor()
         if caller is actors.SYSTEM:
             caller = actors.Actor(f"service:{self.service}", ("service",))
@@ -42,7 +52,25 @@ class _CallContext:
 # grpc.aio files each interceptor under the first call type it implements, so one class per type.
 class _UnaryUnary(_CallContext, grpc.aio.UnaryUnaryClientInterceptor):
     async def intercept_unary_unary(self, continuation, details, request):
-        return await continuation(self._details(details), request)
+        method = details.method
+        if isinstance(method, bytes):  # grpc.aio passes bytes (grpc/grpc#31092)
+            method = method.decode()
+        if method.startswith(HEALTH_PREFIX):  # probes are not traced (see common/rpc/server.py)
+            return await continuation(self._details(details), request)
+        with client_span(method) as span:
+            code = grpc.StatusCode.UNKNOWN  # until the call says otherwise
+            try:
+                call = await continuation(self._details(details, traced=True), request)
+                code = await call.code()
+                return call
+            except grpc.aio.AioRpcError as exc:
+                code = exc.code()
+                raise
+            except asyncio.CancelledError:
+                code = grpc.StatusCode.CANCELLED
+                raise
+            finally:
+                end_with(span, code.value[0], client=True)
 
 
 class _UnaryStream(_CallContext, grpc.aio.UnaryStreamClientInterceptor):
@@ -69,5 +97,10 @@ def open_channel(
         for cls in (_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream)
     ]
     # health probes are not traced (see common/rpc/server.py)
-    interceptors = [*aio_client_interceptors(filter_=not_health_check), *context]
+    streams = [
+        i
+        for i in aio_client_interceptors(filter_=not_health_check)
+        if not isinstance(i, UnaryUnaryAioClientInterceptor)
+    ]
+    interceptors = [*streams, *context]
     return grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS, interceptors=interceptors)

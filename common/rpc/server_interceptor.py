@@ -15,7 +15,7 @@ from common import actor as actors
 from common.errors import DomainError, Unauthenticated, Unavailable
 from common.ids import new_id
 from common.metrics import RpcMetrics
-from common.rpc.server_spans import end_with, server_span
+from common.rpc.spans import end_with, server_span
 from common.rpc.status import internal_status, to_status
 
 log = structlog.get_logger("settle.rpc")

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import grpc
+import pytest
+
 from common.clock import ManualClock
 from common.settings import Settings
 from services.accounts.server import build
@@ -108,3 +111,33 @@ def test_the_scan_finds_personal_data_when_it_is_there():
     findings = personal_data_in([span], known=["Ana Buch"])
     assert len(findings) == 2, findings
     assert personal_data_in([span], known=["a ana"])[-1].startswith("s:n db.statement")
+
+
+async def test_a_refused_call_is_an_error_for_the_caller_only(
+    session_telemetry, otlp, database_factory
+):
+    """NOT_FOUND is the caller's problem: its client span is an error, the server span is not
+    (the gRPC semantic conventions); both record the status code."""
+    url = database_factory.new_url("sqlite", "accounts")
+    tracer = session_telemetry.tracer("tests")
+    process = build(accounts_settings(url), session_telemetry)
+    async with running(process) as address, channel(address) as ch:
+        stub = accounts_pb2_grpc.AccountsServiceStub(ch)
+        with (
+            tracer.start_as_current_span("test: read a missing customer") as root,
+            pytest.raises(grpc.aio.AioRpcError) as refused,
+        ):
+            await stub.GetCustomer(pb.GetCustomerRequest(name="customers/" + "0" * 32))
+    assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+    trace_id = format(root.get_span_context().trace_id, "032x")
+    spans = await otlp.until(
+        lambda r: (
+            len([s for s in r.trace(trace_id) if "rpc.system" in s.attributes]) >= 2
+            and r.trace(trace_id)
+        )
+    )
+    rpc = {s.kind: s for s in spans if "rpc.system" in s.attributes}
+    assert rpc["server"].parent_span_id == rpc["client"].span_id
+    assert rpc["client"].attributes["rpc.grpc.status_code"] == 5
+    assert rpc["server"].attributes["rpc.grpc.status_code"] == 5
+    assert (rpc["client"].status, rpc["server"].status) == ("error", "unset")
