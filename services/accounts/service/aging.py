@@ -12,7 +12,7 @@ from sqlalchemy import BigInteger, and_, case, cast, func, select
 from common.listing import Page
 from services.accounts import repository as repo
 from services.accounts.domain.aging import AgingBuckets, AgingRow, BucketAmounts
-from services.accounts.service.aging_sql import aging_cells
+from services.accounts.service.aging_sql import aging_cells, open_items_as_of
 from services.accounts.service.context import AccountsContext
 
 
@@ -83,11 +83,12 @@ async def aging_report(ctx: AccountsContext, query: AgingQuery, page: Page) -> A
 
 
 async def _customer_page(session, as_of: date, page: Page) -> list[str]:
-    cells = aging_cells(as_of, ("customer_id",))
+    items = open_items_as_of(as_of, ("customer_id",))
     stmt = (
-        select(cells.c.customer_id)
-        .group_by(cells.c.customer_id)
-        .order_by(cells.c.customer_id)
+        select(items.c.customer_id)
+        .where(items.c.open_minor > 0)
+        .group_by(items.c.customer_id)
+        .order_by(items.c.customer_id)
         .offset(page.offset)
         .limit(page.size)
     )

@@ -26,7 +26,7 @@ def aging_cells(
 ):
     """Subquery of (*keys, due_date, collectible, held, n): the invoices open on `as_of` summed
     per invoice columns `keys` (e.g. ("currency",)) and due date."""
-    items = _open_items_as_of(as_of, keys, customer_id, customer_ids)
+    items = open_items_as_of(as_of, keys, customer_id, customer_ids)
     group = [*(items.c[k] for k in keys), items.c.due_date]
     return (
         select(
@@ -41,7 +41,14 @@ def aging_cells(
     )
 
 
-def _open_items_as_of(as_of, keys, customer_id, customer_ids):
+def open_items_as_of(
+    as_of: date,
+    keys: tuple[str, ...],
+    customer_id: str | None = None,
+    customer_ids: list[str] | None = None,
+):
+    """Subquery of (*keys, due_date, open_minor, held_minor) per invoice that existed and was not
+    closed on `as_of`, its amounts as they stood then (open_minor > 0 for the open ones)."""
     allocated_after = _sum_after(
         AllocationRow.invoice_id, AllocationRow.amount_minor, AllocationRow.applied_date, as_of
     )
