@@ -109,7 +109,10 @@ class Outbox:
 
 @dataclass(frozen=True)
 class RelayPolicy:
-    batch: int = 100
+    batch: int = 100  # events leased per pass
+    # unary calls in flight at once (events sent through a batch sender travel in one call): a
+    # consumer's connection pool answers a few at a time; more only queue there past the deadline
+    in_flight: int = 20
     lease: timedelta = timedelta(seconds=30)
     poll_s: float = 0.5
     base_backoff_s: float = 0.5
@@ -217,7 +220,11 @@ class OutboxRelay:
         if not leased:
             return 0
         outcomes = await delivery.deliver(
-            leased, self.channels, self.batch_senders, self.policy.deadline_s
+            leased,
+            self.channels,
+            self.batch_senders,
+            self.policy.deadline_s,
+            in_flight=self.policy.in_flight,
         )
         await self._record(outcomes)
         return len(leased)

@@ -45,15 +45,24 @@ async def deliver(
     channels: Mapping[str, grpc.aio.Channel],
     batch_senders: Mapping[str, BatchSender],
     deadline_s: float,
+    *,
+    in_flight: int = 20,
 ) -> list[Outcome]:
-    """Sends every leased event at once; what happened to each (None = delivered)."""
+    """Sends the leased events, at most `in_flight` unary calls at a time beside one call per batch
+    method and destination; what happened to each (None = delivered)."""
     singles = [e for e in leased if e.method not in batch_senders]
+    slots = asyncio.Semaphore(in_flight)
+
+    async def one(event: LeasedEvent) -> BaseException | None:
+        async with slots:
+            return await _one(event, channels, deadline_s)
+
     groups: dict[tuple[str, str], list[LeasedEvent]] = {}
     for e in leased:
         if e.method in batch_senders:
             groups.setdefault((e.destination, e.method), []).append(e)
     answers = await asyncio.gather(
-        *(_one(e, channels, deadline_s) for e in singles),
+        *(one(e) for e in singles),
         *(_batch(g, channels, batch_senders[g[0].method], deadline_s) for g in groups.values()),
     )
     outcomes = list(zip(singles, answers[: len(singles)], strict=True))

@@ -19,9 +19,10 @@ from common.db import Database
 from common.db.outbox_model import OutboxEventMixin
 from common.outbox import URGENT, LeasedEvent, Outbox, OutboxRelay, RelayPolicy
 from common.rpc.client import open_channel
+from common.rpc.server import ServiceProcess
 from settle.accounts.v1 import accounts_pb2 as pb
 from settle.common.v1.common_pb2 import Money
-from tests.support.rpc import TEST_SECRET
+from tests.support.rpc import TEST_SECRET, running
 
 PLACE_HOLD = "/settle.accounts.v1.AccountsService/PlaceHold"
 
@@ -337,3 +338,49 @@ async def test_a_batch_sender_that_raises_fails_every_event_for_retry(accounts, 
     assert await relay.relay_once() == 2
     assert await pending(producer) == 0
     await channel.close()
+
+
+async def test_a_large_lease_keeps_unary_calls_in_flight_bounded(producer):
+    """Many events per pass, but at most `in_flight` unary calls at once: a consumer's pool is
+    not flooded past its deadline (a batch sender would take them in one call instead)."""
+    calls = {"now": 0, "most": 0, "done": 0}
+
+    async def take(request: bytes, context) -> bytes:
+        calls["now"] += 1
+        calls["most"] = max(calls["most"], calls["now"])
+        await asyncio.sleep(0.02)
+        calls["now"] -= 1
+        calls["done"] += 1
+        return b""
+
+    async def ready() -> bool:
+        return True
+
+    handler = grpc.method_handlers_generic_handler(
+        "t.Consumer", {"Take": grpc.unary_unary_rpc_method_handler(take)}
+    )
+    consumer = ServiceProcess(
+        name="consumer",
+        listen_addr="127.0.0.1:0",
+        internal_secret="unused",
+        register=lambda server: server.add_generic_rpc_handlers((handler,)),
+        service_names=("t.Consumer",),
+        ready_check=ready,
+        require_identity=False,
+    )
+    clock = ManualClock(datetime(2026, 3, 2, tzinfo=UTC))
+    outbox = Outbox(ProducerOutbox, clock)
+    async with producer.transaction() as session:
+        for i in range(30):
+            outbox.add(
+                session, destination="c", method="/t.Consumer/Take", request=Money(), subject=str(i)
+            )
+    async with running(consumer) as address:
+        channel = grpc.aio.insecure_channel(address)
+        relay = OutboxRelay(
+            producer, ProducerOutbox, clock, {"c": channel}, RelayPolicy(batch=30, in_flight=4)
+        )
+        assert await relay.relay_once() == 30
+        await channel.close()
+    assert calls["done"] == 30 and calls["most"] == 4
+    assert await pending(producer) == 0
