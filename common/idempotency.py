@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from common.clock import Clock
 from common.db import Database
@@ -48,15 +48,16 @@ class IdempotencyStore:
         self.clock = clock
         # Built once: a statement built per call costs more CPU than running it.
         key = (model.scope == bindparam("k_scope")) & (model.key == bindparam("k_key"))
-        self._find = select(model).where(key)
+        self._find = select(model.__table__).where(key)  # a plain row: no ORM identity map
         self._complete = update(model.__table__).where(key).values(resource_id=bindparam("rid"))
         self._claim = text(_CLAIM.format(table=model.__tablename__)).bindparams(
             bindparam("created_at", type_=model.__table__.c.created_at.type)
         )
 
-    async def find(self, session: AsyncSession, scope: str, request: RequestKey):
+    async def find(self, unit: AsyncSession | AsyncConnection, scope: str, request: RequestKey):
         """The earlier row for this key, or None; a key reused for other content is refused."""
-        row = await session.scalar(self._find, {"k_scope": scope, "k_key": request.key})
+        found = await unit.execute(self._find, {"k_scope": scope, "k_key": request.key})
+        row = found.first()
         if row is not None and row.fingerprint != request.fingerprint:
             raise InvalidArgument.of("request_id", "was already used for a different request")
         return row

@@ -19,11 +19,8 @@ def name(case: DisputeRow) -> str:
     return f"disputes/{case.id}"
 
 
-def place_hold(
-    outbox: Outbox, session: AsyncSession, case: DisputeRow, invoice_id: str, minor: int
-) -> str:
-    return outbox.add(
-        session,
+def _hold(case: DisputeRow, invoice_id: str, minor: int) -> dict:
+    return dict(
         destination="accounts",
         method=ACCOUNTS + "PlaceHold",
         subject=name(case),
@@ -33,6 +30,17 @@ def place_hold(
             amount=minor_pb(minor, case.currency),
         ),
     )
+
+
+def place_hold(
+    outbox: Outbox, session: AsyncSession, case: DisputeRow, invoice_id: str, minor: int
+) -> str:
+    return outbox.add(session, **_hold(case, invoice_id, minor))
+
+
+def hold_row(outbox: Outbox, case: DisputeRow, invoice_id: str, minor: int) -> dict:
+    """`place_hold`'s event as column values, for a caller inserting its rows itself."""
+    return outbox.row(**_hold(case, invoice_id, minor))
 
 
 def settle(

@@ -20,7 +20,7 @@ from services.disputes import repository as repo
 from services.disputes.domain.intake import ItemRequest, plan_items
 from services.disputes.domain.policies import PRIORITY_RANK, Priority
 from services.disputes.domain.status import Status
-from services.disputes.models import DisputeItemRow, DisputeRow, NoteRow
+from services.disputes.models import DisputeItemRow, DisputeRow, NoteRow, OutboxEventRow
 from services.disputes.service import history, reference
 from services.disputes.service.clocks import ClockDesk
 from services.disputes.service.context import DisputesContext
@@ -43,8 +43,8 @@ class NewDispute:
     first_note: str = ""
 
 
-async def _check_reason(ctx: DisputesContext, session, data: NewDispute) -> None:
-    reason = await reference.reason(ctx, session, data.reason_code)
+async def _check_reason(ctx: DisputesContext, conn, data: NewDispute) -> None:
+    reason = await reference.reason(ctx, conn, data.reason_code)
     if reason is None or not reason.active:
         state = "is not a reason code" if reason is None else "is deactivated"
         raise InvalidArgument.of("dispute.reason_code", f"{data.reason_code!r} {state}")
@@ -63,10 +63,10 @@ async def create_dispute(
 ) -> DisputeView:
     # Cheap local checks before asking accounts: a retry is answered from the key's row (one
     # statement, no transaction), the reason from the process's reference data.
-    async with ctx.db.reading() as session:
-        earlier = await ctx.idempotency.find(session, SCOPE, request) if request.present else None
+    async with ctx.db.reading_connection() as conn:
+        earlier = await ctx.idempotency.find(conn, SCOPE, request) if request.present else None
         if earlier is None:
-            await _check_reason(ctx, session, data)
+            await _check_reason(ctx, conn, data)
     if earlier is not None:
         async with ctx.db.transaction() as session:
             return await _replay(ctx, session, earlier.resource_id)
@@ -124,9 +124,9 @@ async def create_dispute(
         desk = ClockDesk(session, ctx.calendars, case, now, actor, new_rows=rows)
         for kind in ("ACKNOWLEDGE", "RESOLVE"):
             await desk.start(kind, policies)
-        await insert_new(session, rows)  # the case with its due time and SLA state, as started
-        for p in planned:
-            events.place_hold(ctx.outbox, session, case, p.invoice_id, p.amount_minor)
+        holds = [events.hold_row(ctx.outbox, case, p.invoice_id, p.amount_minor) for p in planned]
+        # the case with its due time and SLA state as its clocks started, and its hold events
+        await insert_new(session, rows, {OutboxEventRow.__table__: holds})
         return case_id, await view_of(session, ctx.calendars, case, now)
 
     async def replay(session, dispute_id: str) -> DisputeView:

@@ -5,6 +5,7 @@ are ORM objects that were never added to the session: the answer is built from t
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,10 +25,14 @@ def _values(row) -> dict:
     }
 
 
-async def insert_new(session: AsyncSession, rows: list) -> None:
-    by_table: dict[Table, list[dict]] = defaultdict(list)
+async def insert_new(
+    session: AsyncSession, rows: list, values: Mapping[Table, list[dict]] | None = None
+) -> None:
+    """`rows` are ORM objects; `values`, more rows as column values by table (outbox events)."""
+    by_table: dict[Table, list[dict]] = defaultdict(list, values or {})
     for row in rows:
         by_table[row.__table__].append(_values(row))
+    conn = await session.connection()  # Core statements: no ORM execution machinery
     for table, insert in _INSERTS.items():  # parents before children
         if table in by_table:
-            await session.execute(insert, by_table[table])
+            await conn.execute(insert, by_table[table])
