@@ -22,7 +22,6 @@ from settle.disputes.v1 import disputes_pb2, disputes_pb2_grpc
 
 SERVICE_NAME = disputes_pb2.DESCRIPTOR.services_by_name["DisputesService"].full_name
 DOWNSTREAM = ("accounts", "escalation")
-POOL_SIZE = 20  # connections kept open (as many again may open under bursts)
 # RaiseEscalation events travel in one RaiseEscalations call per pass (escalation_sender.py), so a
 # pass leases many: a burst of SLA firings is raised 200 at a time (~0.7 s of escalation CPU per
 # call). Unary events (holds for accounts) go 20 at a time: a burst of 100 once queued in the
@@ -44,10 +43,7 @@ def assemble(
     settings: Settings, telemetry: Telemetry | None = None, clock: Clock | None = None
 ) -> Assembly:
     clock = clock or SystemClock()
-    # Each CreateDispute in flight holds a connection for its transaction: with 16 clients a pool
-    # that keeps 10 opened and closed overflow connections all the time (connect, SSL probe,
-    # cold statement cache: ~1 ms of CPU a case here, more in PostgreSQL).
-    db = Database.from_url(settings.database_url, pool_size=POOL_SIZE)
+    db = Database.from_url(settings.database_url)
     if telemetry is not None:
         telemetry.instrument_engine(db.engine)
     channels = {
