@@ -5,6 +5,8 @@ All three read one shared, interleaved run (dispute_path.py)."""
 
 from __future__ import annotations
 
+import statistics
+
 from bench.harness.env import BenchEnv
 from bench.harness.registry import scenario
 from bench.harness.results import INCONCLUSIVE, ScenarioResult
@@ -79,33 +81,34 @@ scenario(
 async def tracing_cost(env: BenchEnv, result: ScenarioResult) -> None:
     run = await _shared(env)
     _fill(result, run, [f"settle-grpc-{s}" for s in dispute_path.SETTINGS])
-    rates = {s: run.variants[f"settle-grpc-{s}"].rate for s in dispute_path.SETTINGS}
-    if not rates["off"] or not rates["sampled-out"]:
-        result.fail(f"no rate for every setting: {rates}")
+    variants = {s: run.variants[f"settle-grpc-{s}"] for s in dispute_path.SETTINGS}
+    if not all(v.ok for v in variants.values()):
+        result.fail(f"no rate for every setting: { {s: v.rate for s, v in variants.items()} }")
         return
-    out_cost = 1 - rates["sampled-out"] / rates["off"]
-    full = f"{1 - rates['full'] / rates['off']:.0%}" if rates["full"] else "—"
-    # The settings run in separate phases (PostgreSQL connections are shared), so throughput
-    # also moves with the machine's other load; CPU per case barely does: shown as a cross-check.
-    cpu = {s: _settle_cpu(run.variants[f"settle-grpc-{s}"]) for s in dispute_path.SETTINGS}
+    # Every repetition runs the three settings back to back (rotated), so each repetition gives a
+    # paired ratio; the machine's drift between repetitions cancels out of it.
+    out = _paired(variants["sampled-out"], variants["off"])
+    full = _paired(variants["full"], variants["off"])
+    cpu = {s: _settle_cpu(v) for s, v in variants.items()}
     extra = lambda s: f"{cpu[s] / cpu['off'] - 1:+.0%}" if cpu[s] and cpu["off"] else "—"  # noqa: E731
+    out_cost = 1 - statistics.median(out)
     verdict = (
-        f"sampled-out costs {out_cost:.0%} of throughput against off (target ≤ 15 %), fully "
-        f"traced {full}; Settle CPU per case: sampled-out {extra('sampled-out')}, "
-        f"full {extra('full')}"
+        f"sampled-out costs {out_cost:.0%} of throughput against off (median of "
+        f"{len(out)} paired repetitions; target ≤ 15 %), fully traced "
+        f"{1 - statistics.median(full):.0%}; Settle CPU per case: sampled-out "
+        f"{extra('sampled-out')}, full {extra('full')}"
     )
-    noise = max(_spread(run.variants[f"settle-grpc-{s}"]) for s in ("off", "sampled-out"))
+    noise = max(out) - min(out) if len(out) > 1 else 0.0
     if noise > SAMPLED_OUT_COST:
         result.status = INCONCLUSIVE
-        result.verdict = f"{verdict}; but one setting's repetitions differ by {noise:.0%}"
+        result.verdict = f"{verdict}; but the paired ratios spread over {noise:.0%}"
         return
     result.judge(out_cost <= SAMPLED_OUT_COST, verdict)
 
 
-def _spread(v) -> float:
-    """(max − min) / median of a variant's repetition rates: the run's own noise."""
-    rates = sorted(v.rep_rates)
-    return (rates[-1] - rates[0]) / rates[len(rates) // 2] if len(rates) > 1 else 0.0
+def _paired(setting, off) -> list[float]:
+    """Per repetition, the setting's rate ÷ off's rate in the same repetition."""
+    return [a / b for a, b in zip(setting.rep_rates, off.rep_rates, strict=False) if b]
 
 
 def _settle_cpu(v) -> float:
