@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +14,7 @@ from common.db import Database
 from common.idempotency import IdempotencyStore
 from common.metrics import SettleMetrics
 from common.outbox import Outbox
+from common.reference import ReferenceData
 from common.sla import BusinessCalendar
 from services.escalation.models import TeamCalendarRow
 
@@ -60,43 +59,10 @@ class Signals:
                 listener()
 
 
-T = TypeVar("T")
-# How long reference rows (routing rules, team calendars, OLA targets) read by every raise are
-# reused. A change made through this process is seen at once (the cache is cleared after its
-# commit); one made on another replica, or by SQL, within this many seconds.
-REFERENCE_TTL_S = 1.0
-
-
-class ReferenceData:
-    """Rows that change rarely and are read by nearly every use case, kept for `ttl_s` so a raise
-    does not re-read them. `forget()` after committing a change; a load that raced a change is
-    not kept (the generation moved on)."""
-
-    def __init__(self, ttl_s: float = REFERENCE_TTL_S, now: Callable[[], float] = time.monotonic):
-        self._ttl_s, self._now = ttl_s, now
-        self._kept: dict[Hashable, tuple[float, object]] = {}
-        self._generation = 0
-
-    async def get(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
-        kept = self._kept.get(key)
-        now = self._now()
-        if kept is not None and now - kept[0] < self._ttl_s:
-            return kept[1]  # type: ignore[return-value]
-        generation = self._generation
-        value = await load()
-        if generation == self._generation:
-            self._kept[key] = (now, value)
-        return value
-
-    def forget(self) -> None:
-        self._generation += 1
-        self._kept.clear()
-
-
 class CalendarBook:
     """Team calendars are rows; building one is not free, so each distinct definition is built
     once per process and reused (a changed row is a new definition). The rows themselves are
-    re-read at most every REFERENCE_TTL_S."""
+    re-read at most every common.reference.REFERENCE_TTL_S."""
 
     def __init__(self) -> None:
         self._built: dict[tuple, BusinessCalendar] = {}

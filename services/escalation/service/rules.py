@@ -37,8 +37,8 @@ def to_rule(row: RoutingRuleRow) -> Rule:
 
 
 async def active_rules(ctx: EscalationContext, session: AsyncSession) -> tuple[Rule, ...]:
-    """The active rules in routing order, re-read at most every REFERENCE_TTL_S (this process's
-    rule changes clear them at once)."""
+    """The active rules in routing order, re-read at most every REFERENCE_TTL_S of
+    common/reference.py (this process's rule changes clear them at once)."""
 
     async def load() -> tuple[Rule, ...]:
         return tuple(to_rule(r) for r in await repo.rules(session, active_only=True))
