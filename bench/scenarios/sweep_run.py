@@ -51,7 +51,8 @@ class Delivery:
     latency_ms: list[float] = field(default_factory=list)  # escalation created − breach due
     right_team: int = 0
     warnings_delivered: int = 0
-    waited_s: float = 0.0
+    waited_s: float = 0.0  # waited for escalations after the firing window
+    seconds: float = 0.0  # from the schedule's start to the last escalation created
     cpu_s: dict[str, float] = field(default_factory=dict)
 
 
@@ -129,6 +130,8 @@ async def _deliveries(env, esc_conn, due: dict, roles, started: datetime) -> Del
     used = tracker.used()
     delivery.cpu_s = {role: round(u + s, 2) for role, (u, s) in used.items()}
     delivery.delivered = len(rows)
+    if rows:
+        delivery.seconds = (max(r["created_at"] for r in rows) - started).total_seconds()
     for row in rows:
         case = breach_ids[row["trigger_event_id"]]
         delivery.latency_ms.append((row["created_at"] - due[case][0]).total_seconds() * 1000)

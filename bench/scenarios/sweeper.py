@@ -101,6 +101,7 @@ async def escalation_delivery(env: BenchEnv, result: ScenarioResult) -> None:
     result.settings = {
         "path": "sweeper fires → outbox → relay → EscalationService.RaiseEscalation → routed",
         "latency_column": "breach due time → escalation created (escalation service clock)",
+        "rate": "breaches escalated per second, from the start of the firing window to the last",
         "wait_cap_s": env.mode.sweep_wait_s,
     }
     missing = d.breaches - d.delivered
@@ -108,7 +109,7 @@ async def escalation_delivery(env: BenchEnv, result: ScenarioResult) -> None:
     result.variants = [VariantResult(
         name="settle", description="disputes outbox relay → python -m services.escalation",
         baseline=False, unit="escalation",
-        rate=d.delivered / d.waited_s if d.delivered and d.waited_s else None,
+        rate=d.delivered / d.seconds if d.delivered and d.seconds > 0 else None,
         p50_ms=_r(p50), p99_ms=_r(p99) if not missing else None, ops=d.delivered, errors=missing,
         first_error=f"{missing:,} breaches without an escalation after {d.waited_s:.0f} s"
         if missing else None,
