@@ -53,6 +53,23 @@ async def invoice(
     )
 
 
+async def calendar_policies(disputes, reason: str, resolve_s: int, acknowledge_s: int = 3600):
+    """Resolve and acknowledge policies in calendar seconds for `reason`, ahead of the defaults:
+    clocks that come due within a test."""
+    for kind, value in ((pb.RESOLVE, resolve_s), (pb.ACKNOWLEDGE, acknowledge_s)):
+        await disputes.CreateSlaPolicy(
+            pb.CreateSlaPolicyRequest(
+                sla_policy=pb.SlaPolicy(
+                    clock=kind,
+                    target=pb.SlaTarget(value=value, unit=pb.CALENDAR_SECONDS),
+                    reason_codes=[reason],
+                    precedence=100,
+                    active=True,
+                )
+            )
+        )
+
+
 def new_case(
     customer_name: str, *items: pb.DisputedItem, reason: str = "PRICING", **fields
 ) -> pb.Dispute:

@@ -50,18 +50,7 @@ async def test_warning_and_breach_fire_on_time_with_the_service_running(backend,
     ):
         disputes = disputes_pb2_grpc.DisputesServiceStub(ch)
         accounts = accounts_pb2_grpc.AccountsServiceStub(ach)
-        for kind, value in ((pb.RESOLVE, TARGET_S), (pb.ACKNOWLEDGE, 3600)):
-            await disputes.CreateSlaPolicy(
-                pb.CreateSlaPolicyRequest(
-                    sla_policy=pb.SlaPolicy(
-                        clock=kind,
-                        target=pb.SlaTarget(value=value, unit=pb.CALENDAR_SECONDS),
-                        reason_codes=["WRONG_ITEM"],
-                        precedence=100,
-                        active=True,
-                    )
-                )
-            )
+        await s.calendar_policies(disputes, "WRONG_ITEM", TARGET_S)
         c = await s.customer(accounts)
         inv = await s.invoice(accounts, c.name, "INV-E2E")
         case = await disputes.CreateDispute(

@@ -132,18 +132,7 @@ async def test_open_breach_and_escalation_form_linked_traces(database_factory, t
             ach = await stack.enter_async_context(channel(addresses["accounts"]))
             disputes = disputes_pb2_grpc.DisputesServiceStub(ch)
             accounts = accounts_pb2_grpc.AccountsServiceStub(ach)
-            for kind, value in ((pb.RESOLVE, TARGET_S), (pb.ACKNOWLEDGE, 3600)):
-                await disputes.CreateSlaPolicy(
-                    pb.CreateSlaPolicyRequest(
-                        sla_policy=pb.SlaPolicy(
-                            clock=kind,
-                            target=pb.SlaTarget(value=value, unit=pb.CALENDAR_SECONDS),
-                            reason_codes=["WRONG_ITEM"],
-                            precedence=100,
-                            active=True,
-                        )
-                    )
-                )
+            await s.calendar_policies(disputes, "WRONG_ITEM", TARGET_S)
             c = await s.customer(accounts)
             inv = await s.invoice(accounts, c.name, "INV-E2E-T")
 
