@@ -10,10 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.errors import NotFound
 from common.listing import Page
 from services.accounts.models import (
-    AllocationRow,
     CreditNoteRow,
     CustomerRow,
-    HoldMovementRow,
     InvoiceRow,
     PaymentRow,
 )
@@ -123,38 +121,3 @@ async def customer_balances(conn, customer_id: str, today: date) -> dict[str, di
         for currency, amount in await conn.execute(stmt, {"customer": customer_id}):
             slot(currency)[key] = int(amount)
     return totals
-
-
-def open_items_as_of(as_of: date, customer_id: str | None):
-    """Open and held amount of every invoice open on `as_of`, from the dated ledger."""
-    allocated = (
-        select(AllocationRow.invoice_id, func.sum(AllocationRow.amount_minor).label("minor"))
-        .where(AllocationRow.applied_date <= as_of)
-        .group_by(AllocationRow.invoice_id)
-        .subquery()
-    )
-    held = (
-        select(HoldMovementRow.invoice_id, func.sum(HoldMovementRow.delta_minor).label("minor"))
-        .where(HoldMovementRow.occurred_on <= as_of)
-        .group_by(HoldMovementRow.invoice_id)
-        .subquery()
-    )
-    open_minor = InvoiceRow.amount_minor - func.coalesce(allocated.c.minor, 0)
-    stmt = (
-        select(
-            InvoiceRow.customer_id,
-            InvoiceRow.currency,
-            InvoiceRow.due_date,
-            open_minor.label("open_minor"),
-            func.coalesce(held.c.minor, 0).label("held_minor"),
-        )
-        .outerjoin(allocated, allocated.c.invoice_id == InvoiceRow.id)
-        .outerjoin(held, held.c.invoice_id == InvoiceRow.id)
-        .where(
-            InvoiceRow.invoice_date <= as_of,
-            (InvoiceRow.closed_date.is_(None)) | (InvoiceRow.closed_date > as_of),
-        )
-    )
-    if customer_id:
-        stmt = stmt.where(InvoiceRow.customer_id == customer_id)
-    return stmt.subquery()
