@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from typing import TypeVar
 
 from services.escalation import repository as repo
 from services.escalation.models import EventRow
 from services.escalation.service import access
 from services.escalation.service.context import EscalationContext
+
+T = TypeVar("T")
 
 
 class Feed:
@@ -47,16 +50,35 @@ class Feed:
     ) -> AsyncIterator[EventRow]:
         team = access.visible_team(team)
         if cursor is None:  # no cursor: start with the next change
-            async with ctx.db.transaction() as session:
-                cursor = await repo.last_sequence(session)
+            cursor = await _whole(_last_sequence(ctx))
         with self._waiter() as wake:
             while not self.closed:
                 wake.clear()  # before reading: a commit after the read still wakes us
-                async with ctx.db.transaction() as session:
-                    rows = await repo.events_after(session, cursor, team, self.batch)
+                rows = await _whole(_events_after(ctx, cursor, team, self.batch))
                 for row in rows:
                     yield row
                     cursor = row.sequence
                 if len(rows) < self.batch:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(wake.wait(), self.poll_s)
+
+
+# A stream is cancelled whenever its client goes away, often in the middle of a read. Each read is
+# its own task, shielded, so it completes and hands its connection back instead of being cut
+# mid-query (cut reads left their cleanup to shutdown: now and then a test teardown that never
+# ended, or a connection left to the garbage collector). One statement each, without a
+# transaction: on SQLite a transaction would take the write lock once a second per open stream.
+async def _whole(read: Awaitable[T]) -> T:
+    return await asyncio.shield(asyncio.ensure_future(read))
+
+
+async def _last_sequence(ctx: EscalationContext) -> int:
+    async with ctx.db.reading() as session:
+        return await repo.last_sequence(session)
+
+
+async def _events_after(
+    ctx: EscalationContext, cursor: int, team: str | None, batch: int
+) -> list[EventRow]:
+    async with ctx.db.reading() as session:
+        return await repo.events_after(session, cursor, team, batch)
