@@ -1,5 +1,7 @@
+"""`python -m services.accounts [serve | migrate | import FILE --currency CODE]`."""
+
 from common.main import run_service
-from services.accounts.cli_import import import_command
+from services.accounts.cli import import_command
 from services.accounts.server import build
 
 run_service("accounts", build, extra_commands={"import": import_command})

@@ -9,7 +9,7 @@ from sqlalchemy import inspect
 
 from common.db.database import create_engine
 from common.db.migrate import downgrade, upgrade
-from services.accounts.models import Base
+from services.accounts.data.models import Base
 
 
 def _diff(sync_conn):

@@ -17,7 +17,7 @@ from common.db import Database
 from common.metrics import SettleMetrics
 from common.outbox import Backlog, Outbox, OutboxRelay, RelayPolicy
 from common.rpc.server import ServiceProcess
-from services.accounts.models import OutboxEventRow
+from services.accounts.data.models import OutboxEventRow
 from settle.accounts.v1 import accounts_pb2 as pb
 from tests.observability.test_metrics_kit import points
 from tests.support.rpc import channel, running

@@ -1,4 +1,4 @@
 from common.db.alembic_env import run
-from services.accounts.models import Base
+from services.accounts.data.models import Base
 
 run(Base.metadata)

@@ -10,9 +10,9 @@ from datetime import date, timedelta
 from sqlalchemy import BigInteger, and_, case, cast, func, select
 
 from common.listing import Page
-from services.accounts import repository as repo
+from services.accounts.data import repository as repo
+from services.accounts.data.aging_sql import aging_cells, open_items_as_of
 from services.accounts.domain.aging import AgingBuckets, AgingRow, BucketAmounts
-from services.accounts.service.aging_sql import aging_cells, open_items_as_of
 from services.accounts.service.context import AccountsContext
 
 

@@ -14,3 +14,4 @@ class AccountsContext:
     db: Database
     clock: Clock
     idempotency: IdempotencyStore
+    import_chunk_rows: int  # parsed rows written per import transaction (AccountsConfig)

@@ -9,10 +9,10 @@ from common.etag import check_etag
 from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page, Term
-from services.accounts import reads
-from services.accounts import repository as repo
+from services.accounts.data import reads
+from services.accounts.data import repository as repo
+from services.accounts.data.models import BillingAccountRow, ContactRow, CustomerRow
 from services.accounts.domain.records import CUSTOMER_FIELDS, CustomerData
-from services.accounts.models import BillingAccountRow, ContactRow, CustomerRow
 from services.accounts.service.context import AccountsContext
 
 

@@ -6,10 +6,10 @@ from common.errors import FailedPrecondition
 from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page
-from services.accounts import repository as repo
+from services.accounts.data import repository as repo
+from services.accounts.data.models import CreditNoteRow, InvoiceRow, PaymentRow
 from services.accounts.domain import ledger
 from services.accounts.domain.records import AllocationRequest, FundsData, SourceKind
-from services.accounts.models import CreditNoteRow, InvoiceRow, PaymentRow
 from services.accounts.service.context import AccountsContext
 from services.accounts.service.ledger_ops import post_to_invoice
 

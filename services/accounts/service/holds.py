@@ -11,13 +11,13 @@ from common.errors import FailedPrecondition, InvalidArgument
 from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.money import Money
-from services.accounts import reads
-from services.accounts import repository as repo
+from services.accounts.data import reads
+from services.accounts.data import repository as repo
+from services.accounts.data.models import CreditNoteRow, HoldRow, InvoiceRow
+from services.accounts.data.reads import HoldRecord
+from services.accounts.data.repository import missing
 from services.accounts.domain import ledger
 from services.accounts.domain.records import SourceKind
-from services.accounts.models import CreditNoteRow, HoldRow, InvoiceRow
-from services.accounts.reads import HoldRecord
-from services.accounts.repository import missing
 from services.accounts.service.context import AccountsContext
 from services.accounts.service.ledger_ops import move_hold, open_hold, post_to_invoice
 

@@ -17,13 +17,12 @@ from sqlalchemy import String, any_, bindparam, insert, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from common.ids import new_id
+from services.accounts.data.models import AllocationRow, CustomerRow, InvoiceRow, PaymentRow
 from services.accounts.domain.csv_import import ColumnMapping, ParsedRow, RejectedRow
 from services.accounts.domain.import_plan import plan_rows, survey
 from services.accounts.domain.records import SourceKind
-from services.accounts.models import AllocationRow, CustomerRow, InvoiceRow, PaymentRow
 from services.accounts.service.context import AccountsContext
 
-CHUNK_ROWS = 1000
 CONFLICT = "CONFLICTS_WITH_EXISTING"
 
 
@@ -47,7 +46,7 @@ async def import_open_items(
     for outcome in plan_rows(lines, mapping, currency, found):
         if isinstance(outcome, ParsedRow):
             chunk.append(outcome)
-            if len(chunk) == CHUNK_ROWS:
+            if len(chunk) == ctx.import_chunk_rows:
                 await _write_chunk(ctx, chunk, result)
                 chunk = []
         elif isinstance(outcome, RejectedRow):

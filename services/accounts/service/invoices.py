@@ -7,10 +7,10 @@ from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page, Term
 from common.money import sum_money
-from services.accounts import reads
-from services.accounts import repository as repo
+from services.accounts.data import reads
+from services.accounts.data import repository as repo
+from services.accounts.data.models import BillingAccountRow, InvoiceLineRow, InvoiceRow
 from services.accounts.domain.records import InvoiceData
-from services.accounts.models import BillingAccountRow, InvoiceLineRow, InvoiceRow
 from services.accounts.service.context import AccountsContext
 
 

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.clock import Clock
 from common.ids import new_id
+from services.accounts.data.models import AllocationRow, HoldMovementRow, HoldRow, InvoiceRow
+from services.accounts.data.reads import HoldRecord
 from services.accounts.domain.records import SourceKind
-from services.accounts.models import AllocationRow, HoldMovementRow, HoldRow, InvoiceRow
-from services.accounts.reads import HoldRecord
 
 
 def post_to_invoice(

@@ -16,18 +16,17 @@ from common.listing import (
 )
 from common.protoconv import minor_pb, parse_money, request_key
 from common.protoconv import parse_date as parse_pb_date
-from services.accounts import convert
-from services.accounts import requests as req
+from services.accounts.api import convert
+from services.accounts.api import requests as req
+from services.accounts.data.models import CreditNoteRow, PaymentRow
 from services.accounts.domain.aging import DEFAULT_BUCKETS, AgingBuckets
 from services.accounts.domain.csv_import import ColumnMapping
 from services.accounts.domain.records import AllocationData, AllocationRequest, SourceKind
-from services.accounts.models import CreditNoteRow, PaymentRow
 from services.accounts.service import aging, customers, funds, holds, importing, invoices
 from services.accounts.service.context import AccountsContext
 from settle.accounts.v1 import accounts_pb2 as pb
 from settle.accounts.v1 import accounts_pb2_grpc
 
-MAX_IMPORT_BYTES = 64 * 1024 * 1024
 CUSTOMER_FILTERS = {
     "country_code": str,
     "risk_class": str,
@@ -55,8 +54,9 @@ def _listing(request, filters, orderable, default_order):
 
 
 class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
-    def __init__(self, ctx: AccountsContext):
+    def __init__(self, ctx: AccountsContext, *, max_import_bytes: int):
         self.ctx = ctx
+        self.max_import_bytes = max_import_bytes
 
     async def CreateCustomer(self, request, context):
         v = Violations()
@@ -278,8 +278,10 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
                 options = part.options
             else:
                 size += len(part.chunk)
-                if size > MAX_IMPORT_BYTES:
-                    raise InvalidArgument.of("chunk", f"the file exceeds {MAX_IMPORT_BYTES} bytes")
+                if size > self.max_import_bytes:
+                    raise InvalidArgument.of(
+                        "chunk", f"the file exceeds {self.max_import_bytes} bytes"
+                    )
                 chunks.append(part.chunk)
         if options is None:
             raise InvalidArgument.of("options", "the first message must carry the import options")

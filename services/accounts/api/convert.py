@@ -8,8 +8,7 @@ from collections.abc import Iterable
 from common.etag import etag_of
 from common.money import Money
 from common.protoconv import minor_pb, money_pb, timestamp
-from services.accounts.domain.aging import AgingBuckets, AgingRow
-from services.accounts.models import (
+from services.accounts.data.models import (
     BillingAccountRow,
     ContactRow,
     CreditNoteRow,
@@ -19,6 +18,7 @@ from services.accounts.models import (
     InvoiceRow,
     PaymentRow,
 )
+from services.accounts.domain.aging import AgingBuckets, AgingRow
 from settle.accounts.v1 import accounts_pb2 as pb
 
 

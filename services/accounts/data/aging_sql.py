@@ -15,7 +15,7 @@ from datetime import date
 
 from sqlalchemy import BigInteger, cast, func, or_, select
 
-from services.accounts.models import AllocationRow, HoldMovementRow, InvoiceRow
+from services.accounts.data.models import AllocationRow, HoldMovementRow, InvoiceRow
 
 
 def aging_cells(

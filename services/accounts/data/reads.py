@@ -20,8 +20,14 @@ from sqlalchemy import Integer, Select, bindparam, case, select
 
 from common.db.query import apply_filter, apply_order_and_page
 from common.listing import Page, Term
-from services.accounts.models import ContactRow, CustomerRow, HoldRow, InvoiceLineRow, InvoiceRow
-from services.accounts.repository import missing
+from services.accounts.data.models import (
+    ContactRow,
+    CustomerRow,
+    HoldRow,
+    InvoiceLineRow,
+    InvoiceRow,
+)
+from services.accounts.data.repository import missing
 
 _customers = CustomerRow.__table__
 _contacts = ContactRow.__table__

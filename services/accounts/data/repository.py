@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.errors import NotFound
 from common.listing import Page
-from services.accounts.models import (
+from services.accounts.data.models import (
     CreditNoteRow,
     CustomerRow,
     InvoiceRow,

@@ -8,22 +8,19 @@ import asyncio
 import json
 from pathlib import Path
 
-from common.clock import SystemClock
-from common.db import Database
 from common.settings import Settings
 from services.accounts.domain.csv_import import ColumnMapping
-from services.accounts.server import build_context
+from services.accounts.server import assemble
 from services.accounts.service.importing import import_open_items
 
 
 async def _run(settings: Settings, path: Path, currency: str) -> dict:
-    db = Database.from_url(settings.database_url)
+    ctx = assemble(settings).ctx  # the use cases only: no server is started
     try:
-        ctx = build_context(db, SystemClock())
         with path.open(encoding="utf-8-sig", newline="") as lines:
             result = await import_open_items(ctx, lines, ColumnMapping.sample_file(), currency)
     finally:
-        await db.dispose()
+        await ctx.db.dispose()
     return {
         "file": str(path),
         "rows_read": result.rows_read,

@@ -1,0 +1,30 @@
+"""Accounts-specific tunables from `ACCOUNTS_*` variables (the shared settings are
+common.settings); every one has a working default."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AccountsConfig:
+    # The largest CSV an ImportOpenItems stream may carry.
+    import_max_bytes: int = 64 * 1024 * 1024
+    # Parsed import rows written per transaction: the memory an import holds at once.
+    import_chunk_rows: int = 1000
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> AccountsConfig:
+        env = os.environ if environ is None else environ
+        defaults = cls()
+        return cls(
+            import_max_bytes=_int(env, "ACCOUNTS_IMPORT_MAX_BYTES", defaults.import_max_bytes),
+            import_chunk_rows=_int(env, "ACCOUNTS_IMPORT_CHUNK_ROWS", defaults.import_chunk_rows),
+        )
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name)
+    return int(value) if value else default
