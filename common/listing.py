@@ -21,6 +21,10 @@ from common.errors import InvalidArgument
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
+# Bounds of a filter, checked before it is parsed: far above any worklist's needs, and far
+# below what the databases refuse (SQLite's expression depth) or what costs real CPU to parse.
+MAX_FILTER_CHARS = 2000
+MAX_FILTER_TERMS = 20
 _TERM = re.compile(
     r'^\s*([a-z_][a-z0-9_.]*)\s*(!=|<=|>=|=|<|>)\s*("(?:[^"\\]|\\.)*"|[^\s"=<>!][^\s"]*)\s*$'
 )
@@ -47,8 +51,13 @@ def parse_filter(text: str, fields: Mapping[str, Callable[[str], Any]]) -> list[
     """`fields` maps each filterable field to a converter from text (raising ValueError)."""
     if not text or not text.strip():
         return []
+    if len(text) > MAX_FILTER_CHARS:
+        raise InvalidArgument.of("filter", f"is longer than {MAX_FILTER_CHARS} characters")
+    raws = re.split(r"\s+AND\s+", text.strip())
+    if len(raws) > MAX_FILTER_TERMS:
+        raise InvalidArgument.of("filter", f"has more than {MAX_FILTER_TERMS} terms")
     terms = []
-    for raw in re.split(r"\s+AND\s+", text.strip()):
+    for raw in raws:
         match = _TERM.match(raw)
         if not match:
             raise InvalidArgument.of(
