@@ -17,14 +17,14 @@ from common.rpc.client import open_channel
 from common.rpc.server import ServiceProcess
 from common.settings import Settings, service_addr
 from common.telemetry import Telemetry
-from services.escalation import convert
-from services.escalation import repository as repo
+from services.escalation.api import convert
+from services.escalation.api.servicer import EscalationServicer
 from services.escalation.config import EscalationConfig
-from services.escalation.models import IdempotencyKeyRow, OutboxEventRow
+from services.escalation.data import repository as repo
+from services.escalation.data.models import IdempotencyKeyRow, OutboxEventRow
 from services.escalation.service.answers import DESTINATION
 from services.escalation.service.context import EscalationContext
 from services.escalation.service.watch import Feed
-from services.escalation.servicer import EscalationServicer
 from services.escalation.workers.sweeper import OlaSweeper
 from services.escalation.workers.webhooks import USER_AGENT, WebhookDispatcher
 from settle.escalation.v1 import escalation_pb2, escalation_pb2_grpc
@@ -45,10 +45,11 @@ class EscalationParts:
     disputes_channel: grpc.aio.Channel
 
 
-def build_parts(
+def assemble(
     settings: Settings,
     telemetry: Telemetry | None = None,
     clock: Clock | None = None,
+    *,
     config: EscalationConfig | None = None,
 ) -> EscalationParts:
     config = config or EscalationConfig.from_env()
@@ -120,4 +121,4 @@ def build_parts(
 def build(
     settings: Settings, telemetry: Telemetry | None = None, clock: Clock | None = None
 ) -> ServiceProcess:
-    return build_parts(settings, telemetry, clock).process
+    return assemble(settings, telemetry, clock).process

@@ -11,7 +11,7 @@ from common.outbox import RelayPolicy
 from common.settings import Settings
 from services.escalation.config import EscalationConfig
 from services.escalation.domain.webhooks import RetryPolicy
-from services.escalation.server import EscalationParts, build_parts
+from services.escalation.server import EscalationParts, assemble
 from services.escalation.workers.webhooks import DispatchPolicy
 from settle.escalation.v1 import escalation_pb2 as pb
 from settle.escalation.v1 import escalation_pb2_grpc
@@ -74,7 +74,7 @@ async def start_escalation(
     config: EscalationConfig = FAST,
 ):
     settings = escalation_settings(database_url, workers=workers, listen=listen, disputes=disputes)
-    parts = build_parts(settings, clock=clock, config=config)
+    parts = assemble(settings, clock=clock, config=config)
     async with running(parts.process) as address, channel(address) as ch:
         yield EscalationHarness(
             escalation_pb2_grpc.EscalationServiceStub(ch), clock, address, database_url, parts

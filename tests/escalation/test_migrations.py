@@ -9,7 +9,7 @@ from sqlalchemy import func, inspect, select
 
 from common.db.database import create_engine
 from common.db.migrate import downgrade, upgrade
-from services.escalation.models import (
+from services.escalation.data.models import (
     Base,
     OlaTargetRow,
     RoutingRuleRow,

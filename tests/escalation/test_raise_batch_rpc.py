@@ -13,8 +13,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from common.actor import reset_actor
 from common.outbox import LeasedEvent
 from gateway.access import ACCESS, INTERNAL
-from services.disputes import escalation_messages, escalation_sender
-from services.escalation import repository as repo
+from services.disputes.outbound import escalation_messages, escalation_sender
+from services.escalation.data import repository as repo
 from services.escalation.service import raising
 from settle.escalation.v1 import escalation_pb2 as pb
 from tests.escalation.support import raise_request

@@ -15,7 +15,7 @@ from sqlalchemy import update
 from common.clock import ManualClock
 from common.settings import Settings
 from services.accounts.server import build as build_accounts
-from services.disputes.models import OutboxEventRow as DisputesOutbox
+from services.disputes.data.models import OutboxEventRow as DisputesOutbox
 from services.disputes.server import Assembly, assemble
 from settle.accounts.v1 import accounts_pb2_grpc
 from settle.disputes.v1 import disputes_pb2 as dpb

@@ -1,4 +1,4 @@
 from common.db.alembic_env import run
-from services.escalation.models import Base
+from services.escalation.data.models import Base
 
 run(Base.metadata)

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.errors import FailedPrecondition
 from common.sla import BusinessCalendar, ClockKind, ClockStatus, PauseReason
 from common.sla import Clock as SlaClock
-from services.escalation import repository as repo
+from services.escalation.data import repository as repo
+from services.escalation.data.models import EscalationRow, ResponseClockRow
 from services.escalation.domain import ola
-from services.escalation.models import EscalationRow, ResponseClockRow
 from services.escalation.service.context import ReferenceData
 
 _US = timedelta(microseconds=1)

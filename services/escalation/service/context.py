@@ -16,7 +16,7 @@ from common.metrics import SettleMetrics
 from common.outbox import Outbox
 from common.reference import ReferenceData
 from common.sla import BusinessCalendar
-from services.escalation.models import TeamCalendarRow
+from services.escalation.data.models import TeamCalendarRow
 
 
 @dataclass

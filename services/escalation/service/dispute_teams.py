@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.escalation.models import EscalationRow
+from services.escalation.data.models import EscalationRow
 from services.escalation.service.context import EscalationContext
 from settle.disputes.v1 import disputes_pb2
 

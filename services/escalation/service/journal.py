@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.ids import new_id
 from common.sla import BusinessCalendar
-from services.escalation import repository as repo
-from services.escalation.models import EscalationRow, HistoryRow
+from services.escalation.data import repository as repo
+from services.escalation.data.models import EscalationRow, HistoryRow
 from services.escalation.service import clocks
 from services.escalation.service.context import EscalationContext, Touched
 

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.sla import BusinessCalendar
+from services.escalation.data.models import EscalationRow
 from services.escalation.domain import ola
-from services.escalation.models import EscalationRow
 from services.escalation.service import clocks, journal
 
 OLA_ACTOR = "rule:ola"

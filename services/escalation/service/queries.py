@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from common.listing import Page, Term
-from services.escalation import repository as repo
-from services.escalation.models import HistoryRow
+from services.escalation.data import repository as repo
+from services.escalation.data.models import HistoryRow
 from services.escalation.service import access, journal
 from services.escalation.service.context import EscalationContext
 

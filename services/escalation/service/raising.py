@@ -33,12 +33,12 @@ from common.tracing import (
     context_from,
     current_traceparent,
 )
-from services.escalation import repository as repo
+from services.escalation.data import repository as repo
+from services.escalation.data.models import EscalationRow, ResponseClockRow
 from services.escalation.domain import ola
 from services.escalation.domain.commands import Raise
 from services.escalation.domain.routing import Decision, Facts, route
 from services.escalation.domain.values import Severity, State
-from services.escalation.models import EscalationRow, ResponseClockRow
 from services.escalation.service import clocks, dispute_teams, journal, milestones
 from services.escalation.service.context import EscalationContext
 from services.escalation.service.rules import active_rules

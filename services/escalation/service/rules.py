@@ -10,11 +10,11 @@ from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page
 from common.money import Money
-from services.escalation import repository as repo
+from services.escalation.data import repository as repo
+from services.escalation.data.models import RoutingRuleRow
 from services.escalation.domain.commands import RULE_FIELDS, RuleData
 from services.escalation.domain.routing import Rule
 from services.escalation.domain.values import Severity, Team
-from services.escalation.models import RoutingRuleRow
 from services.escalation.service.access import check_rule_admin
 from services.escalation.service.context import EscalationContext
 

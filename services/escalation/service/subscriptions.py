@@ -9,9 +9,9 @@ from common.errors import FailedPrecondition, NotFound
 from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page, Term
-from services.escalation import repository as repo
+from services.escalation.data import repository as repo
+from services.escalation.data.models import DeliveryRow, SubscriptionRow
 from services.escalation.domain.commands import NewSubscription
-from services.escalation.models import DeliveryRow, SubscriptionRow
 from services.escalation.service import access
 from services.escalation.service.context import EscalationContext
 

@@ -12,8 +12,8 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from typing import TypeVar
 
-from services.escalation import repository as repo
-from services.escalation.models import EventRow
+from services.escalation.data import repository as repo
+from services.escalation.data.models import EventRow
 from services.escalation.service import access
 from services.escalation.service.context import EscalationContext
 

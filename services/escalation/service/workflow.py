@@ -10,12 +10,12 @@ from common.actor import Actor, current_actor
 from common.errors import InvalidArgument
 from common.etag import check_etag
 from common.tracing import about
-from services.escalation import repository as repo
+from services.escalation.data import repository as repo
+from services.escalation.data.models import EscalationRow
 from services.escalation.domain import ola
 from services.escalation.domain.commands import Act
 from services.escalation.domain.states import Action, ClockEffect, transition
 from services.escalation.domain.values import State
-from services.escalation.models import EscalationRow
 from services.escalation.service import access, answers, clocks, journal, milestones
 from services.escalation.service.context import EscalationContext
 

@@ -16,7 +16,7 @@ from opentelemetry import trace
 
 from common.errors import DomainError
 from common.tracing import ESCALATION_ID, annotate, breach_span, clock_event, linked_span
-from services.escalation import repository as repo
+from services.escalation.data import repository as repo
 from services.escalation.service import clocks, journal, milestones
 from services.escalation.service.context import EscalationContext, Touched
 

@@ -18,8 +18,8 @@ from sqlalchemy import func, select, update
 
 from common.clock import Clock
 from common.db import Database
+from services.escalation.data.models import DeliveryRow, EventRow, SubscriptionRow
 from services.escalation.domain.webhooks import RetryPolicy, sign
-from services.escalation.models import DeliveryRow, EventRow, SubscriptionRow
 
 log = structlog.get_logger("settle.escalation.webhooks")
 USER_AGENT = "Settle-Webhooks/1"

@@ -12,8 +12,8 @@ from common.errors import DomainError
 from common.etag import etag_of
 from common.protoconv import minor_pb, timestamp
 from common.rpc.status import to_status
+from services.escalation.data.models import DeliveryRow, HistoryRow, RoutingRuleRow, SubscriptionRow
 from services.escalation.domain.values import Severity
-from services.escalation.models import DeliveryRow, HistoryRow, RoutingRuleRow, SubscriptionRow
 from services.escalation.service.journal import EscalationView
 from settle.escalation.v1 import escalation_pb2 as pb
 

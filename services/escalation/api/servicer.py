@@ -5,8 +5,8 @@ from __future__ import annotations
 from common.errors import InvalidArgument, Violations
 from common.listing import parse_filter, parse_order_by, parse_page, query_key
 from common.protoconv import request_key
-from services.escalation import convert
-from services.escalation import requests as req
+from services.escalation.api import convert
+from services.escalation.api import requests as req
 from services.escalation.domain.states import Action
 from services.escalation.service import queries, raising, rules, subscriptions, workflow
 from services.escalation.service.context import EscalationContext

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.db.query import apply_filter, apply_order_and_page
 from common.errors import NotFound
 from common.listing import Page, Term
-from services.escalation.models import (
+from services.escalation.data.models import (
     DeliveryRow,
     EscalationRow,
     EventRow,

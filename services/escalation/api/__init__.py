@@ -1,0 +1,1 @@
+"""The gRPC edge: validated requests in, protobuf replies out."""

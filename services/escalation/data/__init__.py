@@ -1,0 +1,1 @@
+"""All the SQL of the escalation service: models, repository, reads, batch writes, rows."""

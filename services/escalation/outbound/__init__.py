@@ -1,0 +1,1 @@
+"""What the escalation service sends out: webhook deliveries over HTTP."""
