@@ -13,13 +13,14 @@ share one namespace with every library's attributes.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import partial
 
 import structlog
 from opentelemetry.metrics import CallbackOptions, Meter, NoOpMeterProvider, Observation
+
+from common.workers import Wake, run_worker
 
 log = structlog.get_logger("settle.metrics")
 
@@ -190,18 +191,19 @@ class SettleMetrics:
         nothing rather than stale values, so an `absent()` alert notices."""
         names = tuple(self._known(n) for n in names)
 
+        async def report_once() -> float:
+            try:
+                readings = await read()
+                for name in names:
+                    self.report(name, readings.get(name, ()))
+            except Exception:  # the worker lives on; the next poll may succeed
+                log.warning("metrics query failed", gauges=names, exc_info=True)
+                for name in names:
+                    self.report(name, ())
+            return every_s
+
         async def worker(stop: asyncio.Event) -> None:
-            while not stop.is_set():
-                try:
-                    readings = await read()
-                    for name in names:
-                        self.report(name, readings.get(name, ()))
-                except Exception:  # the worker lives on; the next poll may succeed
-                    log.warning("metrics query failed", gauges=names, exc_info=True)
-                    for name in names:
-                        self.report(name, ())
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), every_s)
+            await run_worker("metrics poll", report_once, stop, Wake(), retry_s=every_s)
 
         return worker
 

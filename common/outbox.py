@@ -33,6 +33,7 @@ from common.db.outbox_model import NORMAL, URGENT
 from common.ids import new_id
 from common.metrics import OUTBOX_DEAD, OUTBOX_LAG, OUTBOX_PENDING, SettleMetrics
 from common.outbox_delivery import BatchSender, LeasedEvent
+from common.workers import Wake, run_worker
 
 __all__ = [
     "NORMAL",
@@ -149,30 +150,19 @@ class OutboxRelay:
         self.policy = policy
         self.metrics = metrics
         self.batch_senders = dict(batch_senders or {})  # event method -> its batch sender
-        self._wake = asyncio.Event()
+        self.wake = Wake()  # for AfterCommit.listen
         self._backlog_due = 0.0
 
     def notify(self) -> None:
         """Called after a commit that wrote events: deliver now instead of at the next poll."""
-        self._wake.set()
+        self.wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            await self._maybe_report_backlog()
-            try:
-                delivered = await self.relay_once()
-            except Exception:  # database down, etc.: keep the worker alive and try again
-                log.exception("outbox relay pass failed")
-                delivered = 0
-            if delivered:
-                continue
-            self._wake.clear()
-            waits = [asyncio.ensure_future(e.wait()) for e in (self._wake, stop)]
-            await asyncio.wait(
-                waits, timeout=self.policy.poll_s, return_when=asyncio.FIRST_COMPLETED
-            )
-            for w in waits:
-                w.cancel()
+        await run_worker("outbox relay", self._pass, stop, self.wake, retry_s=self.policy.poll_s)
+
+    async def _pass(self) -> float:
+        await self._maybe_report_backlog()
+        return 0.0 if await self.relay_once() else self.policy.poll_s
 
     async def backlog(self) -> list[Backlog]:
         """Per destination (every channel's, and any other found in the table)."""
