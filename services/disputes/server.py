@@ -12,12 +12,13 @@ from common.rpc.client import open_channel
 from common.rpc.server import ServiceProcess
 from common.settings import Settings
 from common.telemetry import Telemetry
-from services.disputes import escalation_sender, gauges
-from services.disputes.accounts_client import AccountsClient
-from services.disputes.models import IdempotencyKeyRow, OutboxEventRow
+from services.disputes.outbound import escalation_sender
+from services.disputes.workers import gauges
+from services.disputes.outbound.accounts_client import AccountsClient
+from services.disputes.data.models import IdempotencyKeyRow, OutboxEventRow
 from services.disputes.service.context import DisputesContext
-from services.disputes.servicer import DisputesServicer
-from services.disputes.sweeper import Sweeper
+from services.disputes.api.servicer import DisputesServicer
+from services.disputes.workers.sweeper import Sweeper
 from settle.disputes.v1 import disputes_pb2, disputes_pb2_grpc
 
 SERVICE_NAME = disputes_pb2.DESCRIPTOR.services_by_name["DisputesService"].full_name

@@ -15,7 +15,7 @@ from common.clock import ManualClock
 from common.settings import Settings
 from common.telemetry import Telemetry
 from services.accounts.server import build as build_accounts
-from services.disputes.models import OutboxEventRow
+from services.disputes.data.models import OutboxEventRow
 from services.disputes.server import Assembly, assemble
 from settle.accounts.v1 import accounts_pb2_grpc
 from settle.disputes.v1 import disputes_pb2_grpc

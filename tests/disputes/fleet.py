@@ -10,7 +10,7 @@ from common.ids import new_id
 from common.outbox import Outbox
 from services.disputes.domain.intake import CustomerFacts, InvoiceFacts, ItemRequest
 from services.disputes.domain.policies import Priority
-from services.disputes.models import IdempotencyKeyRow, OutboxEventRow
+from services.disputes.data.models import IdempotencyKeyRow, OutboxEventRow
 from services.disputes.service.context import DisputesContext
 from services.disputes.service.intake import NewDispute, create_dispute
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from common.clock import ManualClock
-from services.disputes.sweeper import Sweeper
+from services.disputes.workers.sweeper import Sweeper
 from tests.disputes.conftest import MONDAY_9
 from tests.disputes.fleet import context, open_cases
 from tests.disputes.test_sweeper_concurrency import _drain

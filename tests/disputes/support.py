@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 
 import grpc
 
-from services.disputes import escalation_messages
+from services.disputes.outbound import escalation_messages
 from settle.accounts.v1 import accounts_pb2 as apb
 from settle.common.v1.common_pb2 import Money
 from settle.disputes.v1 import disputes_pb2 as pb

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from common.metrics import CASES_OPEN, SWEEPER_LAG
-from services.disputes import gauges
+from services.disputes.workers import gauges
 from settle.disputes.v1 import disputes_pb2 as pb
 from tests.disputes import support as s
 

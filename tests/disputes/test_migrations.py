@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from common.db.database import create_engine
 from common.db.migrate import downgrade, upgrade
-from services.disputes.models import Base
+from services.disputes.data.models import Base
 
 CASE = (
     "INSERT INTO disputes (id, customer_id, title, reason_code, priority, priority_rank, status, "

@@ -7,7 +7,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from common.outbox import URGENT
-from services.disputes.sweeper import Sweeper
+from services.disputes.workers.sweeper import Sweeper
 from settle.disputes.v1 import disputes_pb2 as pb
 from tests.disputes import support as s
 

@@ -10,9 +10,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from common.clock import ManualClock
-from services.disputes.escalation_messages import RaiseEscalationRequest
-from services.disputes.models import HistoryRow, MilestoneRow, OutboxEventRow
-from services.disputes.sweeper import Sweeper
+from services.disputes.outbound.escalation_messages import RaiseEscalationRequest
+from services.disputes.data.models import HistoryRow, MilestoneRow, OutboxEventRow
+from services.disputes.workers.sweeper import Sweeper
 from tests.disputes.conftest import MONDAY_9
 from tests.disputes.fleet import context, open_cases
 

@@ -9,9 +9,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from common.clock import ManualClock
-from services.disputes.models import HistoryRow, MilestoneRow, OutboxEventRow
-from services.disputes.sweep_batch import SweepBatch
-from services.disputes.sweeper import Sweeper
+from services.disputes.data.models import HistoryRow, MilestoneRow, OutboxEventRow
+from services.disputes.service.sla_firing import SweepBatch
+from services.disputes.workers.sweeper import Sweeper
 from tests.disputes.conftest import MONDAY_9
 from tests.disputes.fleet import context, open_cases
 

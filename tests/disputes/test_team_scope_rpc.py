@@ -12,7 +12,7 @@ import grpc
 from sqlalchemy import func, select
 
 from common.actor import reset_actor
-from services.disputes.models import DisputeTeamRow, HistoryRow
+from services.disputes.data.models import DisputeTeamRow, HistoryRow
 from settle.disputes.v1 import disputes_pb2 as pb
 from tests.disputes import support as s
 from tests.support.rpc import as_actor, expect_error

@@ -23,7 +23,7 @@ from structlog.testing import capture_logs
 
 from common import tracing
 from common.telemetry import build_telemetry
-from services.disputes.models import OutboxEventRow
+from services.disputes.data.models import OutboxEventRow
 from settle.disputes.v1 import disputes_pb2 as pb
 from tests.disputes import support as s
 from tests.disputes.conftest import start_system

@@ -1,4 +1,4 @@
 from common.db.alembic_env import run
-from services.disputes.models import Base
+from services.disputes.data.models import Base
 
 run(Base.metadata)

@@ -1,7 +1,7 @@
 """Business calendars loaded from their rows, built once per (id, version) and kept: building one
 reads the holidays package, which is too slow to repeat for every clock of every listed case.
 
-A transaction that loaded its cases' clocks through `services.disputes.loading` already knows the
+A transaction that loaded its cases' clocks through `services.disputes.data.loading` already knows the
 version of each clock's calendar (read in the clocks' own query); when the book has that version
 built, `load` answers without reading the calendar rows again. Otherwise it reads them, as ever.
 
@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.reference import ReferenceData
 from common.sla.calendar import BusinessCalendar
 from services.disputes.domain.policies import CalendarSpec
-from services.disputes.models import CalendarRow
+from services.disputes.data.models import CalendarRow
 
 MAX_CACHED = 256
 # session.info key: calendar id -> the version this transaction read with the clocks.

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from common import tracing
-from services.disputes.models import DisputeRow, HistoryRow
+from services.disputes.data.models import DisputeRow, HistoryRow
 from services.disputes.service.context import DisputesContext
 from services.disputes.service.team_access import visible_case
 from services.disputes.service.views import DisputeView, view_of

@@ -11,10 +11,10 @@ from common.etag import check_etag
 from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page, Term
-from services.disputes import repository as repo
+from services.disputes.data import repository as repo
 from services.disputes.domain.policies import PRIORITY_RANK, Priority
 from services.disputes.domain.status import ACTIVE, Action, Status
-from services.disputes.models import EvidenceRow, HistoryRow, NoteRow
+from services.disputes.data.models import EvidenceRow, HistoryRow, NoteRow
 from services.disputes.service import history
 from services.disputes.service.clocks import ClockDesk
 from services.disputes.service.context import DisputesContext

@@ -5,8 +5,8 @@ from __future__ import annotations
 from common.errors import AlreadyExists
 from common.idempotency import RequestKey, run_once
 from common.listing import Page, Term
-from services.disputes import repository as repo
-from services.disputes.models import ReasonCodeRow, RootCauseRow
+from services.disputes.data import repository as repo
+from services.disputes.data.models import ReasonCodeRow, RootCauseRow
 from services.disputes.service.context import DisputesContext
 
 LISTS = {

@@ -25,7 +25,7 @@ from services.disputes.domain.policies import (
     thresholds,
 )
 from services.disputes.domain.status import ClockChange, ClockOp
-from services.disputes.models import CalendarRow, ClockRow, DisputeRow, MilestoneRow
+from services.disputes.data.models import CalendarRow, ClockRow, DisputeRow, MilestoneRow
 from services.disputes.service import history
 from services.disputes.service.calendars import CalendarBook
 

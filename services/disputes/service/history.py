@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.tracing import current_traceparent
-from services.disputes.models import DisputeRow, HistoryRow
+from services.disputes.data.models import DisputeRow, HistoryRow
 
 
 def record(session: AsyncSession, case: DisputeRow, kind: str, actor: str, at: datetime, **kw):

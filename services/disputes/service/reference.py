@@ -9,9 +9,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.disputes import repository as repo
+from services.disputes.data import repository as repo
 from services.disputes.domain.policies import Policy
-from services.disputes.models import ReasonCodeRow
+from services.disputes.data.models import ReasonCodeRow
 from services.disputes.service.context import DisputesContext
 
 _REASONS = select(ReasonCodeRow.__table__)  # plain rows: readable on a session or a connection

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from common.errors import InvalidArgument
 from common.etag import check_etag
-from services.disputes import repository as repo
+from services.disputes.data import repository as repo
 from services.disputes.domain.status import Action
 from services.disputes.domain.waterfall import Decision, Outcome, settlements
 from services.disputes.service.clocks import current

@@ -13,9 +13,9 @@ from common.etag import check_etag
 from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page, Term
-from services.disputes import repository as repo
+from services.disputes.data import repository as repo
 from services.disputes.domain.policies import CalendarSpec, Policy
-from services.disputes.models import CalendarRow, ClockRow, ReasonCodeRow, SlaPolicyRow
+from services.disputes.data.models import CalendarRow, ClockRow, ReasonCodeRow, SlaPolicyRow
 from services.disputes.service.clocks import ClockDesk
 from services.disputes.service.context import DisputesContext
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.sla.clock import Clock
 from services.disputes.domain import milestones
-from services.disputes.models import ClockRow, DisputeRow
+from services.disputes.data.models import ClockRow, DisputeRow
 from services.disputes.service import clocks as desk
 from services.disputes.service.calendars import CalendarBook
 

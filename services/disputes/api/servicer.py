@@ -8,8 +8,8 @@ from common.etag import etag_of
 from common.ids import parse_name
 from common.listing import Term, parse_filter, parse_order_by, parse_page, query_key
 from common.protoconv import request_key
-from services.disputes import convert
-from services.disputes import requests as req
+from services.disputes.api import convert
+from services.disputes.api import requests as req
 from services.disputes.domain.status import Action
 from services.disputes.service import (
     case_trace,
@@ -20,7 +20,7 @@ from services.disputes.service import (
     workflow,
 )
 from services.disputes.service.context import DisputesContext
-from services.disputes.servicer_admin import AdminMethods
+from services.disputes.api.servicer_admin import AdminMethods
 from settle.disputes.v1 import disputes_pb2 as pb
 from settle.disputes.v1 import disputes_pb2_grpc
 

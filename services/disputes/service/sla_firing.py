@@ -18,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common import tracing
 from common.outbox import NORMAL, URGENT
 from common.sla import clock as sla
-from services.disputes import escalation_messages, events, sweep_sql
-from services.disputes import repository as repo
+from services.disputes.data import sweep as sweep_sql
+from services.disputes.outbound import escalation_messages, events
+from services.disputes.data import repository as repo
 from services.disputes.domain import milestones
-from services.disputes.firings import Firing, firing_span
+from services.disputes.service.firing_telemetry import Firing, firing_span
 from services.disputes.service.clocks import counting, current, to_clock
 from services.disputes.service.context import DisputesContext
 

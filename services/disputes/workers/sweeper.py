@@ -24,11 +24,11 @@ from dataclasses import dataclass
 import structlog
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
-from services.disputes import repository as repo
-from services.disputes import sweep_sql
-from services.disputes.firings import count
+from services.disputes.data import repository as repo
+from services.disputes.data import sweep as sweep_sql
+from services.disputes.service.firing_telemetry import count
 from services.disputes.service.context import DisputesContext
-from services.disputes.sweep_batch import SweepBatch
+from services.disputes.service.sla_firing import SweepBatch
 
 log = structlog.get_logger("settle.disputes.sweeper")
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.disputes.models import Base
+from services.disputes.data.models import Base
 
 _INSERTS = {table: table.insert() for table in Base.metadata.sorted_tables}
 

@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.db.query import apply_filter, apply_order_and_page
 from common.errors import NotFound
 from common.listing import Page, Term
-from services.disputes import case_reads
-from services.disputes.case_reads import Record, read_cases
+from services.disputes.data import reads as case_reads
+from services.disputes.data.reads import Record, read_cases
 from services.disputes.domain.policies import Policy, Target, TimeUnit
-from services.disputes.loading import load_collections
-from services.disputes.models import (
+from services.disputes.data.loading import load_collections
+from services.disputes.data.models import (
     DisputeItemRow,
     DisputeRow,
     DisputeTeamRow,

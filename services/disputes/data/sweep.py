@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.disputes.models import (
+from services.disputes.data.models import (
     CalendarRow,
     ClockRow,
     DisputeItemRow,

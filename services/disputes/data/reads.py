@@ -16,7 +16,7 @@ from __future__ import annotations
 from sqlalchemy import Integer, Select, cast, literal_column, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.disputes.models import (
+from services.disputes.data.models import (
     CalendarRow,
     ClockRow,
     DisputeItemRow,

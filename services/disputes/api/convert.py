@@ -11,7 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from common.etag import etag_of
 from common.money import format_minor
 from common.protoconv import minor_pb, timestamp
-from services.disputes.models import (
+from services.disputes.data.models import (
     CalendarRow,
     DisputeItemRow,
     EvidenceRow,

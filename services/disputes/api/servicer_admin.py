@@ -7,8 +7,8 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from common.errors import InvalidArgument, Violations
 from common.listing import parse_bool, parse_filter, parse_page, query_key
 from common.protoconv import request_key
-from services.disputes import convert
-from services.disputes import requests as req
+from services.disputes.api import convert
+from services.disputes.api import requests as req
 from services.disputes.service import catalog, sla_admin
 from settle.disputes.v1 import disputes_pb2 as pb
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from common.metrics import CASES_OPEN, SWEEPER_LAG, Reading
 from services.disputes.domain.status import ACTIVE
-from services.disputes.models import DisputeRow, MilestoneRow, RootCauseRow
+from services.disputes.data.models import DisputeRow, MilestoneRow, RootCauseRow
 from services.disputes.service.context import DisputesContext
 
 GAUGES = (CASES_OPEN, SWEEPER_LAG)

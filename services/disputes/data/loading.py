@@ -18,7 +18,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from services.disputes.models import (
+from services.disputes.data.models import (
     CalendarRow,
     ClockRow,
     DisputeItemRow,

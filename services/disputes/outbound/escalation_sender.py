@@ -15,7 +15,7 @@ from opentelemetry import context as otel_context
 from common.outbox import BatchSender, LeasedEvent
 from common.outbox_delivery import EVENT_ID
 from common.tracing import context_from
-from services.disputes import escalation_messages
+from services.disputes.outbound import escalation_messages
 from settle.escalation.v1 import escalation_pb2 as pb
 
 BATCH_METHOD = "/settle.escalation.v1.EscalationService/RaiseEscalations"
