@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.errors import NotFound
 from common.listing import Page
 from services.accounts.data.models import (
+    BillingAccountRow,
     CreditNoteRow,
     CustomerRow,
     InvoiceRow,
@@ -64,6 +65,21 @@ async def customer_by_ref(session: AsyncSession, external_ref: str) -> CustomerR
 async def invoice_by_number(session: AsyncSession, external_number: str) -> InvoiceRow | None:
     return await session.scalar(
         select(InvoiceRow).where(InvoiceRow.external_number == external_number)
+    )
+
+
+async def billing_account(session: AsyncSession, account_id: str) -> BillingAccountRow | None:
+    return await session.get(BillingAccountRow, account_id)
+
+
+async def billing_account_by_number(
+    session: AsyncSession, customer_id: str, number: str
+) -> str | None:
+    """The id of the customer's billing account with this number, if there is one."""
+    return await session.scalar(
+        select(BillingAccountRow.id).where(
+            BillingAccountRow.customer_id == customer_id, BillingAccountRow.number == number
+        )
     )
 
 

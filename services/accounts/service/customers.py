@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from common.errors import AlreadyExists, InvalidArgument
 from common.etag import check_etag
 from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page, Term
-from services.accounts.data import reads
+from services.accounts.data import reads, rows
 from services.accounts.data import repository as repo
 from services.accounts.data.models import BillingAccountRow, ContactRow, CustomerRow
 from services.accounts.domain.records import CUSTOMER_FIELDS, CustomerData
@@ -17,15 +15,17 @@ from services.accounts.service.context import AccountsContext
 
 
 def _apply(row: CustomerRow, data: CustomerData, fields: tuple[str, ...]) -> None:
+    values = rows.customer_values(data)
     for name in fields:
         if name == "contacts":
-            row.contacts = [ContactRow(position=i, **vars(c)) for i, c in enumerate(data.contacts)]
+            row.contacts = [
+                ContactRow(**rows.contact(row.id, i, c)) for i, c in enumerate(data.contacts)
+            ]
         elif name == "credit_limit":
-            limit = data.credit_limit
-            row.credit_limit_minor = limit.minor if limit else None
-            row.credit_limit_currency = limit.currency if limit else None
+            row.credit_limit_minor = values["credit_limit_minor"]
+            row.credit_limit_currency = values["credit_limit_currency"]
         else:
-            setattr(row, name, getattr(data, name))
+            setattr(row, name, values[name])
 
 
 async def _refuse_taken_ref(session, external_ref: str | None, own_id: str | None = None) -> None:
@@ -44,8 +44,13 @@ async def create_customer(
     async def create(session):
         await _refuse_taken_ref(session, data.external_ref)
         now = ctx.clock.now()
-        row = CustomerRow(id=new_id(), version=1, created_at=now, updated_at=now, contacts=[])
-        _apply(row, data, CUSTOMER_FIELDS)
+        customer_id = new_id()
+        row = CustomerRow(
+            **rows.customer(customer_id, data, now),
+            contacts=[
+                ContactRow(**rows.contact(customer_id, i, c)) for i, c in enumerate(data.contacts)
+            ],
+        )
         session.add(row)
         await session.flush()
         return row.id, row
@@ -94,28 +99,17 @@ async def create_billing_account(
 ) -> BillingAccountRow:
     async def create(session):
         await repo.get_customer(session, customer_id)
-        taken = await session.scalar(
-            select(BillingAccountRow.id).where(
-                BillingAccountRow.customer_id == customer_id, BillingAccountRow.number == number
-            )
-        )
-        if taken:
+        if await repo.billing_account_by_number(session, customer_id, number):
             raise AlreadyExists(f"billing account {number!r} exists for this customer")
         row = BillingAccountRow(
-            id=new_id(),
-            customer_id=customer_id,
-            number=number,
-            display_name=display_name,
-            currency_code=currency,
-            created_at=ctx.clock.now(),
+            **rows.billing_account(customer_id, number, display_name, currency, ctx.clock.now())
         )
         session.add(row)
         return row.id, row
 
-    async def replay(session, row_id):
-        return await session.get(BillingAccountRow, row_id)
-
-    return await run_once(ctx.db, ctx.idempotency, "CreateBillingAccount", request, create, replay)
+    return await run_once(
+        ctx.db, ctx.idempotency, "CreateBillingAccount", request, create, repo.billing_account
+    )
 
 
 async def list_billing_accounts(ctx: AccountsContext, customer_id: str, page: Page):

@@ -7,6 +7,7 @@ from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page
 from services.accounts.data import repository as repo
+from services.accounts.data import rows
 from services.accounts.data.models import CreditNoteRow, InvoiceRow, PaymentRow
 from services.accounts.domain import ledger
 from services.accounts.domain.records import AllocationRequest, FundsData, SourceKind
@@ -17,16 +18,8 @@ from services.accounts.service.ledger_ops import post_to_invoice
 async def create_payment(ctx: AccountsContext, data: FundsData, request: RequestKey) -> PaymentRow:
     async def create(session):
         await repo.get_customer(session, data.customer_id)
-        row = PaymentRow(
-            id=new_id(),
-            customer_id=data.customer_id,
-            currency=data.amount.currency,
-            amount_minor=data.amount.minor,
-            unallocated_minor=data.amount.minor,
-            received_date=data.on,
-            reference=data.reference,
-            created_at=ctx.clock.now(),
-        )
+        now = ctx.clock.now()
+        row = PaymentRow(**rows.payment(new_id(), data, now, unallocated_minor=data.amount.minor))
         session.add(row)
         return row.id, row
 
@@ -40,16 +33,9 @@ async def create_credit_note(
 ) -> CreditNoteRow:
     async def create(session):
         await repo.get_customer(session, data.customer_id)
+        now = ctx.clock.now()
         row = CreditNoteRow(
-            id=new_id(),
-            customer_id=data.customer_id,
-            currency=data.amount.currency,
-            amount_minor=data.amount.minor,
-            unallocated_minor=data.amount.minor,
-            issue_date=data.on,
-            external_number=data.reference,
-            reason=data.reason,
-            created_at=ctx.clock.now(),
+            **rows.credit_note(new_id(), data, now, unallocated_minor=data.amount.minor)
         )
         session.add(row)
         return row.id, row
@@ -80,6 +66,7 @@ async def allocate_funds(
         ledger.check_source_covers(source.unallocated_minor, total)
         applied = req.applied_date or getattr(source, "received_date", None) or source.issue_date
         invoices = []
+        now = ctx.clock.now()
         # Lock invoices in id order so two concurrent allocations cannot deadlock.
         for alloc in sorted(req.allocations, key=lambda a: a.invoice_id):
             invoice = await repo.get_invoice(session, alloc.invoice_id, for_update=True)
@@ -92,7 +79,7 @@ async def allocate_funds(
                 invoice.external_number, invoice.open_minor, invoice.held_minor, alloc.amount.minor
             )
             post_to_invoice(
-                session, ctx.clock, invoice, req.source_kind, source.id, alloc.amount.minor, applied
+                session, now, invoice, req.source_kind, source.id, alloc.amount.minor, applied
             )
             invoices.append(invoice)
         source.unallocated_minor -= total

@@ -5,21 +5,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
-
 from common.errors import FailedPrecondition, InvalidArgument
 from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.money import Money
-from services.accounts.data import reads
+from services.accounts.data import holds as hold_sql
+from services.accounts.data import reads, rows
 from services.accounts.data import repository as repo
-from services.accounts.data.models import CreditNoteRow, HoldRow, InvoiceRow
+from services.accounts.data.models import CreditNoteRow, InvoiceRow
 from services.accounts.data.reads import HoldRecord
-from services.accounts.data.repository import missing
 from services.accounts.domain import ledger
-from services.accounts.domain.records import SourceKind
+from services.accounts.domain.records import FundsData, SourceKind
 from services.accounts.service.context import AccountsContext
-from services.accounts.service.ledger_ops import move_hold, open_hold, post_to_invoice
+from services.accounts.service.ledger_ops import post_to_invoice, shrink_hold
 
 
 @dataclass(frozen=True)
@@ -29,47 +27,17 @@ class HoldChange:
     amount: Money | None  # None: the whole hold (release only)
 
 
-# The invoice (row-locked: every hold change of an invoice queues here) and this dispute's hold
-# on it, in one statement.
-_invoices, _holds = InvoiceRow.__table__, HoldRow.__table__
-_LOCK = (
-    select(
-        _invoices.c.currency,
-        _invoices.c.open_minor,
-        _invoices.c.held_minor,
-        _holds.c.id.label("hold_id"),
-        _holds.c.amount_minor.label("hold_minor"),
-        _holds.c.created_at.label("hold_created_at"),
-        _holds.c.updated_at.label("hold_updated_at"),
-    )
-    .outerjoin(
-        _holds, (_holds.c.invoice_id == _invoices.c.id) & (_holds.c.dispute == bindparam("dispute"))
-    )
-    .where(_invoices.c.id == bindparam("invoice"))
-    .with_for_update(of=_invoices)
-)
+def _check_currency(change: HoldChange, invoice_currency: str) -> None:
+    if change.amount is not None and change.amount.currency != invoice_currency:
+        raise InvalidArgument.of(
+            "amount.currency_code", f"must be the invoice currency {invoice_currency}"
+        )
 
 
 async def _hold_and_invoice(session, change: HoldChange):
     """(the locked invoice's currency and amounts, this dispute's hold or None)."""
-    params = {"invoice": change.invoice_id, "dispute": change.dispute}
-    invoice = (await session.execute(_LOCK, params)).one_or_none()
-    if invoice is None:
-        raise missing("invoice", change.invoice_id)
-    if change.amount is not None and change.amount.currency != invoice.currency:
-        raise InvalidArgument.of(
-            "amount.currency_code", f"must be the invoice currency {invoice.currency}"
-        )
-    if invoice.hold_id is None:
-        return invoice, None
-    hold = HoldRecord(
-        invoice.hold_id,
-        change.invoice_id,
-        change.dispute,
-        invoice.hold_minor,
-        invoice.hold_created_at,
-        invoice.hold_updated_at,
-    )
+    invoice, hold = await hold_sql.lock_invoice(session, change.invoice_id, change.dispute)
+    _check_currency(change, invoice.currency)
     return invoice, hold
 
 
@@ -78,10 +46,11 @@ async def place_hold(ctx: AccountsContext, change: HoldChange, request: RequestK
         invoice, hold = await _hold_and_invoice(session, change)
         amount = change.amount.minor
         ledger.check_hold(invoice.open_minor, invoice.held_minor, amount)
+        now = ctx.clock.now()
         if hold is None:
-            hold = await open_hold(session, ctx.clock, change.invoice_id, change.dispute, amount)
+            hold = await hold_sql.open_hold(session, change.invoice_id, change.dispute, amount, now)
         else:
-            hold = await move_hold(session, ctx.clock, hold, amount)
+            hold = await hold_sql.move_hold(session, hold, amount, now)
         return hold.id, hold
 
     return await run_once(ctx.db, ctx.idempotency, "PlaceHold", request, create, reads.hold)
@@ -95,7 +64,7 @@ async def release_hold(ctx: AccountsContext, change: HoldChange, request: Reques
         amount = change.amount.minor if change.amount else hold.amount_minor
         if amount:
             ledger.check_release(hold.amount_minor, amount)
-            hold = await move_hold(session, ctx.clock, hold, -amount)
+            hold = await hold_sql.move_hold(session, hold, -amount, ctx.clock.now())
         return hold.id, hold
 
     return await run_once(ctx.db, ctx.idempotency, "ReleaseHold", request, create, reads.hold)
@@ -108,35 +77,34 @@ async def post_dispute_adjustment(
     reason_code: str,
     request: RequestKey,
 ) -> tuple[InvoiceRow, str]:
-    """Credit or write off a disputed amount: the ledger line and the hold shrink together."""
+    """Credit or write off a disputed amount: the ledger line and the hold shrink together, in
+    one ORM unit of work (the invoice row-locked)."""
 
     async def create(session):
-        _, hold = await _hold_and_invoice(session, change)
+        invoice = await repo.get_invoice(session, change.invoice_id, for_update=True)
+        _check_currency(change, invoice.currency)
+        hold = next((h for h in invoice.holds if h.dispute == change.dispute), None)
         amount = change.amount.minor
         if hold is None or hold.amount_minor < amount:
             raise FailedPrecondition(
                 "a dispute can only credit or write off what it holds", reason="EXCEEDS_HOLD"
             )
-        await move_hold(session, ctx.clock, hold, -amount)
-        # read after the move: the invoice's held amount and holds as they now are
-        invoice = await repo.get_invoice(session, change.invoice_id)
-        today = ctx.clock.today()
+        now, today = ctx.clock.now(), ctx.clock.today()
+        shrink_hold(session, now, invoice, hold, amount)
         source_id = change.dispute
         if kind is SourceKind.CREDIT_NOTE:
-            note = CreditNoteRow(
-                id=new_id(),
-                customer_id=invoice.customer_id,
-                currency=invoice.currency,
-                amount_minor=amount,
-                unallocated_minor=0,
-                issue_date=today,
-                reason=reason_code,
-                dispute=change.dispute,
-                created_at=ctx.clock.now(),
+            note = FundsData(
+                invoice.customer_id, Money(amount, invoice.currency), today, reason=reason_code
             )
-            session.add(note)
-            source_id = note.id
-        post_to_invoice(session, ctx.clock, invoice, kind, source_id, amount, today, reason_code)
+            source_id = new_id()
+            session.add(
+                CreditNoteRow(
+                    **rows.credit_note(
+                        source_id, note, now, unallocated_minor=0, dispute=change.dispute
+                    )
+                )
+            )
+        post_to_invoice(session, now, invoice, kind, source_id, amount, today, reason_code)
         return f"{invoice.id}|{source_id}", (invoice, source_id)
 
     async def replay(session, key: str):

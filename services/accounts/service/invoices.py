@@ -7,9 +7,9 @@ from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page, Term
 from common.money import sum_money
-from services.accounts.data import reads
+from services.accounts.data import reads, rows
 from services.accounts.data import repository as repo
-from services.accounts.data.models import BillingAccountRow, InvoiceLineRow, InvoiceRow
+from services.accounts.data.models import InvoiceLineRow, InvoiceRow
 from services.accounts.domain.records import InvoiceData
 from services.accounts.service.context import AccountsContext
 
@@ -25,28 +25,10 @@ def _check_lines(data: InvoiceData) -> None:
 
 
 def new_invoice_row(data: InvoiceData, now) -> InvoiceRow:
+    invoice_id = new_id()
     return InvoiceRow(
-        id=new_id(),
-        customer_id=data.customer_id,
-        billing_account_id=data.billing_account_id,
-        external_number=data.external_number,
-        invoice_date=data.invoice_date,
-        due_date=data.due_date,
-        currency=data.amount.currency,
-        amount_minor=data.amount.minor,
-        open_minor=data.amount.minor,
-        held_minor=0,
-        created_at=now,
-        lines=[
-            InvoiceLineRow(
-                line_number=i + 1,
-                description=line.description,
-                quantity=line.quantity,
-                amount_minor=line.amount.minor,
-                kind=line.kind,
-            )
-            for i, line in enumerate(data.lines)
-        ],
+        **rows.invoice(invoice_id, data, now),
+        lines=[InvoiceLineRow(**line) for line in rows.invoice_lines(invoice_id, data)],
         holds=[],
     )
 
@@ -59,7 +41,7 @@ async def create_invoice(
     async def create(session):
         await repo.get_customer(session, data.customer_id)
         if data.billing_account_id:
-            account = await session.get(BillingAccountRow, data.billing_account_id)
+            account = await repo.billing_account(session, data.billing_account_id)
             if account is None or account.customer_id != data.customer_id:
                 raise FailedPrecondition("the billing account does not belong to this customer")
         if await repo.invoice_by_number(session, data.external_number):
