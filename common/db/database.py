@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -25,6 +25,30 @@ from sqlalchemy.ext.asyncio import (
 from common.errors import Unavailable
 
 AUTOCOMMIT = "AUTOCOMMIT"
+# SQLSTATEs that say "the server is not there right now", not "the statement is wrong": besides
+# class 08 (connection exceptions), admin shutdown, crash shutdown and "cannot connect now" (the
+# database system is starting up, shutting down or not yet consistent after a crash).
+SERVER_GOING_AWAY = frozenset({"57P01", "57P02", "57P03"})
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a driver error, whether SQLAlchemy wrapped it (`.orig`, then asyncpg's
+    error as its cause) or not (asyncpg raises its own while a pooled connection is opened)."""
+    for err in (exc, getattr(exc, "orig", None)):
+        for candidate in (err, getattr(err, "__cause__", None)):
+            state = getattr(candidate, "sqlstate", None)
+            if isinstance(state, str):
+                return state
+    return None
+
+
+def database_down(exc: BaseException) -> bool:
+    """The server refused, dropped or is restarting: pooled connections are dead, retry later.
+    A refused or reset connect arrives from asyncpg as a bare OSError."""
+    if isinstance(exc, OSError) or getattr(exc, "connection_invalidated", False):
+        return True
+    state = _sqlstate(exc)
+    return state is not None and (state.startswith("08") or state in SERVER_GOING_AWAY)
 
 
 def is_postgres(engine_or_url) -> bool:
@@ -109,21 +133,18 @@ class Database:
         try:
             async with open_unit() as unit, unit.begin():
                 yield unit
-        except (OperationalError, DBAPIError, OSError) as exc:
-            # A refused connection arrives as a bare OSError from asyncpg; a dropped one as a
-            # DBAPIError with connection_invalidated. Retrying is safe: creates are idempotent.
-            lost = isinstance(exc, OperationalError | OSError) or getattr(
-                exc, "connection_invalidated", False
-            )
-            if lost:
+        except Exception as exc:
+            down = database_down(exc)
+            if not (down or isinstance(exc, OperationalError)):
+                raise
+            if down:
                 # Connections are not pinged on checkout (that costs a round trip per request);
-                # when one turns out dead, the pool is replaced so the next request starts clean.
-                if isinstance(exc, OSError) or getattr(exc, "connection_invalidated", False):
-                    await self.engine.dispose()
-                raise Unavailable(
-                    "the database is not reachable; retry", reason="DB_UNAVAILABLE"
-                ) from exc
-            raise
+                # when the server went away, the pool is replaced so the next request starts clean.
+                await self.engine.dispose()
+            # Retrying is safe: nothing was committed, and creates are idempotent.
+            raise Unavailable(
+                "the database is not reachable; retry", reason="DB_UNAVAILABLE"
+            ) from exc
 
     async def ping(self) -> bool:
         try:
