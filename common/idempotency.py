@@ -4,15 +4,18 @@ The key row is inserted first, inside the use case's transaction, with `ON CONFL
 a concurrent duplicate waits on the primary key until the first commits, then inserts nothing,
 finds the first's row and returns the first result. A retry with the same key but other content
 is refused.
+
+A batch (RaiseEscalations) looks up all its keys in one statement (`find_many`) and records the
+ones it used in one multi-row INSERT (`record_many`), answering a reused key item by item.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -42,6 +45,10 @@ class RequestKey:
         return bool(self.key)
 
 
+def key_reused() -> InvalidArgument:
+    return InvalidArgument.of("request_id", "was already used for a different request")
+
+
 class IdempotencyStore:
     def __init__(self, model, clock: Clock):
         self.model = model
@@ -49,6 +56,10 @@ class IdempotencyStore:
         # Built once: a statement built per call costs more CPU than running it.
         key = (model.scope == bindparam("k_scope")) & (model.key == bindparam("k_key"))
         self._find = select(model.__table__).where(key)  # a plain row: no ORM identity map
+        self._find_many = select(model.__table__).where(
+            model.scope == bindparam("k_scope"), model.key.in_(bindparam("k_keys", expanding=True))
+        )
+        self._record = insert(model.__table__)
         self._complete = update(model.__table__).where(key).values(resource_id=bindparam("rid"))
         self._claim = text(_CLAIM.format(table=model.__tablename__)).bindparams(
             bindparam("created_at", type_=model.__table__.c.created_at.type)
@@ -59,8 +70,38 @@ class IdempotencyStore:
         found = await unit.execute(self._find, {"k_scope": scope, "k_key": request.key})
         row = found.first()
         if row is not None and row.fingerprint != request.fingerprint:
-            raise InvalidArgument.of("request_id", "was already used for a different request")
+            raise key_reused()
         return row
+
+    async def find_many(
+        self, unit: AsyncSession | AsyncConnection, scope: str, keys: Collection[str]
+    ):
+        """key -> the earlier row, for those of `keys` already used in `scope` (one statement).
+        Comparing fingerprints is the caller's: a batch answers a reused key item by item."""
+        if not keys:
+            return {}
+        found = await unit.execute(self._find_many, {"k_scope": scope, "k_keys": list(keys)})
+        return {row.key: row for row in found}
+
+    async def record_many(
+        self, session: AsyncSession, scope: str, done: Sequence[tuple[RequestKey, str]]
+    ) -> None:
+        """Stores each (request, id of what it made) in one multi-row INSERT. A concurrent twin of
+        one of them makes it fail on the primary key (IntegrityError): the caller runs again and
+        finds the twin's row."""
+        if done:
+            now = self.clock.now()
+            rows = [
+                {
+                    "scope": scope,
+                    "key": request.key,
+                    "fingerprint": request.fingerprint,
+                    "resource_id": resource_id,
+                    "created_at": now,
+                }
+                for request, resource_id in done
+            ]
+            await session.execute(self._record, rows)
 
     async def claim(
         self, session: AsyncSession, scope: str, request: RequestKey, resource_id: str | None = None

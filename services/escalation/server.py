@@ -20,7 +20,7 @@ from common.telemetry import Telemetry
 from services.escalation.api import convert
 from services.escalation.api.servicer import EscalationServicer
 from services.escalation.config import EscalationConfig
-from services.escalation.data import repository as repo
+from services.escalation.data import reads
 from services.escalation.data.models import IdempotencyKeyRow, OutboxEventRow
 from services.escalation.service.answers import DESTINATION
 from services.escalation.service.context import EscalationContext
@@ -91,7 +91,7 @@ def assemble(
 
     async def open_escalations():
         async with db.transaction() as session:
-            counts = await repo.count_open(session)
+            counts = await reads.count_open(session)
         return {
             ESCALATIONS_OPEN: [
                 (n, {"status": state, "team": team}) for (team, state), n in counts.items()

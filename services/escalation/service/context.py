@@ -21,7 +21,7 @@ from services.escalation.data.models import TeamCalendarRow
 
 @dataclass
 class Touched:
-    """What a transaction changed that a worker may have to act on (journal.publish adds to it):
+    """What a transaction changed that a worker may have to act on (journal.publish returns it):
     webhook deliveries written, and the earliest next due time of the clocks it published."""
 
     deliveries: int = 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from common.listing import Page, Term
+from services.escalation.data import reads
 from services.escalation.data import repository as repo
 from services.escalation.data.models import HistoryRow
 from services.escalation.service import access, journal
@@ -29,8 +30,8 @@ async def list_escalations(ctx: EscalationContext, terms: list[Term], order, pag
     team = access.visible_team(asked)
     now = ctx.clock.now()
     async with ctx.db.transaction() as session:
-        cursor = await repo.last_sequence(session)
-        rows = await repo.list_escalations(session, terms, order, page, team, now)
+        cursor = await reads.last_sequence(session)
+        rows = await reads.list_escalations(session, terms, order, page, team, now)
         views = [await journal.view_of(session, ctx, row, now) for row in rows]
     return Queue(views, cursor)
 
@@ -39,4 +40,4 @@ async def history(ctx: EscalationContext, escalation_id: str, page: Page) -> lis
     async with ctx.db.transaction() as session:
         row = await repo.get_escalation(session, escalation_id)
         access.check_visible(row.team, f"escalation {escalation_id}")
-        return await repo.history(session, escalation_id, page)
+        return await reads.history(session, escalation_id, page)

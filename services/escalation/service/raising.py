@@ -22,8 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.actor import current_actor
-from common.errors import DomainError, InvalidArgument, NotFound, PermissionDenied
-from common.idempotency import RequestKey
+from common.errors import DomainError, NotFound, PermissionDenied
+from common.idempotency import RequestKey, key_reused
 from common.ids import new_id
 from common.tracing import (
     ESCALATION_ID,
@@ -33,14 +33,14 @@ from common.tracing import (
     context_from,
     current_traceparent,
 )
-from services.escalation.data import repository as repo
+from services.escalation.data import raise_batch, rows
 from services.escalation.data.models import EscalationRow, ResponseClockRow
 from services.escalation.domain import ola
 from services.escalation.domain.commands import Raise
 from services.escalation.domain.routing import Decision, Facts, route
 from services.escalation.domain.values import Severity, State
 from services.escalation.service import clocks, dispute_teams, journal, milestones
-from services.escalation.service.context import EscalationContext
+from services.escalation.service.context import EscalationContext, Touched
 from services.escalation.service.rules import active_rules
 
 SCOPE = "RaiseEscalation"
@@ -104,8 +104,7 @@ async def raise_escalations(ctx: EscalationContext, items: Sequence[RaiseItem]) 
         batch = _Batch(ctx, items, refused)
         try:
             async with ctx.db.transaction() as session:
-                await batch.run(session)
-                touched = journal.touched(session)
+                touched = await batch.run(session)
             break
         except IntegrityError:
             if attempt == _RACE_RETRIES - 1:
@@ -128,10 +127,6 @@ def _item_span(item: RaiseItem) -> Iterator[trace.Span | None]:
         attributes={EVENT_ID: item.request.key},
     ) as span:
         yield span
-
-
-def _columns(row) -> dict:
-    return {c.key: getattr(row, c.key) for c in row.__table__.columns}
 
 
 def _waves(indexes: list[int], pair_of) -> list[list[int]]:
@@ -159,7 +154,7 @@ class _Batch:
         self.history: list[dict] = []  # of new escalations, inserted at once
         self.events: list[tuple[str, journal.EscalationView]] = []
 
-    async def run(self, session: AsyncSession) -> None:
+    async def run(self, session: AsyncSession) -> Touched:
         todo, replays, copies = await self._check_keys(session)
         rules = await active_rules(self.ctx, session)
         decisions: dict[int, Decision] = {}
@@ -177,19 +172,20 @@ class _Batch:
         routed = [i for i in todo if i in decisions]
         for wave in _waves(routed, lambda i: (self.items[i].cmd.subject, decisions[i].team.value)):
             await self._raise_wave(session, wave, decisions)
-        await repo.insert_rows(session, repo.INSERT_HISTORY, self.history)
+        await raise_batch.insert_history(session, self.history)
         await self._store_keys(session, routed)
         await self._replay(session, replays)
-        await journal.publish(session, self.ctx, self.events, self.now)  # last: it locks the feed
+        touched = await journal.publish(session, self.ctx, self.events, self.now)  # last: locks
         for i, first in copies.items():
             self.outcomes[i] = self.outcomes[first]
+        return touched
 
     async def _check_keys(self, session: AsyncSession):
         """Items to raise; items answered by an earlier raise (index -> escalation id); items
         repeating a key of this batch (index -> the first's index)."""
         pending = [i for i, outcome in enumerate(self.outcomes) if outcome is None]
         keys = [self.items[i].request.key for i in pending if self.items[i].request.present]
-        earlier = await repo.idempotency_keys(session, SCOPE, keys)
+        earlier = await self.ctx.idempotency.find_many(session, SCOPE, keys)
         todo: list[int] = []
         replays: dict[int, str] = {}
         copies: dict[int, int] = {}
@@ -200,7 +196,8 @@ class _Batch:
                 todo.append(i)
                 continue
             if request.key in earlier:
-                fingerprint, resource_id = earlier[request.key]
+                used = earlier[request.key]
+                fingerprint, resource_id = used.fingerprint, used.resource_id
             elif request.key in first:
                 fingerprint, resource_id = self.items[first[request.key]].request.fingerprint, None
             else:
@@ -208,9 +205,7 @@ class _Batch:
                 todo.append(i)
                 continue
             if fingerprint != request.fingerprint:
-                self.outcomes[i] = InvalidArgument.of(
-                    "request_id", "was already used for a different request"
-                )
+                self.outcomes[i] = key_reused()
             elif resource_id is None:
                 copies[i] = first[request.key]
             else:
@@ -219,7 +214,7 @@ class _Batch:
 
     async def _raise_wave(self, session: AsyncSession, wave: list[int], decisions) -> None:
         pairs = [(self.items[i].cmd.subject, decisions[i].team.value) for i in wave]
-        existing = await repo.open_escalations(session, pairs)
+        existing = await raise_batch.open_escalations(session, pairs)
         created: list[EscalationRow] = []
         for i, pair in zip(wave, pairs, strict=True):
             with _item_span(self.items[i]) as span:
@@ -240,31 +235,22 @@ class _Batch:
                 self.outcomes[i] = view
                 if span is not None:
                     annotate({ESCALATION_ID: view.row.id}, span)
-        await repo.insert_rows(session, repo.INSERT_ESCALATIONS, [_columns(r) for r in created])
-        await repo.insert_rows(session, repo.INSERT_CLOCKS, [_columns(r.clock) for r in created])
+        await raise_batch.insert_escalations(session, created)
 
     async def _store_keys(self, session: AsyncSession, raised: list[int]) -> None:
         """The keys of the items raised, with what they made; a concurrent twin of one of them
         fails here (or earlier, on the open-escalation index) and its batch runs again."""
-        rows = []
+        done = []
         for i in raised:
             outcome, request = self.outcomes[i], self.items[i].request
             if request.present and isinstance(outcome, journal.EscalationView):
-                rows.append(
-                    {
-                        "scope": SCOPE,
-                        "key": request.key,
-                        "fingerprint": request.fingerprint,
-                        "resource_id": outcome.row.id,
-                        "created_at": self.now,
-                    }
-                )
-        await repo.insert_rows(session, repo.INSERT_IDEMPOTENCY_KEYS, rows)
+                done.append((request, outcome.row.id))
+        await self.ctx.idempotency.record_many(session, SCOPE, done)
 
     async def _replay(self, session: AsyncSession, replays: dict[int, str]) -> None:
-        rows = await repo.escalations_by_id(session, sorted(set(replays.values())))
+        found = await raise_batch.escalations_by_id(session, sorted(set(replays.values())))
         for i, escalation_id in replays.items():
-            row = rows.get(escalation_id)
+            row = found.get(escalation_id)
             self.outcomes[i] = (
                 await journal.view_of(session, self.ctx, row, self.now)
                 if row is not None
@@ -316,7 +302,7 @@ class _Batch:
             "routing_rule": f"routingRules/{decision.rule_id}" if decision.rule_id else "",
             "target_minutes": row.clock.target_minutes,
         }
-        self.history.append(journal.history_values(row, "RAISED", self.actor, now, details=details))
+        self.history.append(rows.history(row, "RAISED", self.actor, now, details=details))
         view = await journal.view_of(session, ctx, row, now, cal)
         self.events.append(("escalation.raised", view))
         return view

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
-
 from common.actor import current_actor
 from common.errors import FailedPrecondition, NotFound
 from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page, Term
+from services.escalation.data import reads
 from services.escalation.data import repository as repo
 from services.escalation.data.models import DeliveryRow, SubscriptionRow
 from services.escalation.domain.commands import NewSubscription
@@ -49,7 +48,7 @@ async def _visible_subscription(session, subscription_id: str) -> SubscriptionRo
 async def list_subscriptions(ctx: EscalationContext, team: str | None, page: Page):
     team = access.visible_team(team)
     async with ctx.db.transaction() as session:
-        return await repo.list_subscriptions(session, team, page)
+        return await reads.list_subscriptions(session, team, page)
 
 
 async def delete_subscription(ctx: EscalationContext, subscription_id: str) -> None:
@@ -59,11 +58,7 @@ async def delete_subscription(ctx: EscalationContext, subscription_id: str) -> N
         now = ctx.clock.now()
         row.deleted_at = now
         # Nothing will ever be sent there again: say so on the deliveries instead of dropping them.
-        await session.execute(
-            update(DeliveryRow)
-            .where(DeliveryRow.subscription_id == row.id, DeliveryRow.state == "PENDING")
-            .values(state="FAILED", last_error="subscription deleted")
-        )
+        await repo.fail_pending_deliveries(session, row.id)
 
 
 async def list_deliveries(
@@ -71,7 +66,7 @@ async def list_deliveries(
 ) -> list[DeliveryRow]:
     async with ctx.db.transaction() as session:
         await _visible_subscription(session, subscription_id)
-        return await repo.list_deliveries(session, subscription_id, terms, page)
+        return await reads.list_deliveries(session, subscription_id, terms, page)
 
 
 async def retry_delivery(

@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from typing import TypeVar
 
-from services.escalation.data import repository as repo
+from services.escalation.data import reads
 from services.escalation.data.models import EventRow
 from services.escalation.service import access
 from services.escalation.service.context import EscalationContext
@@ -74,11 +74,11 @@ async def _whole(read: Awaitable[T]) -> T:
 
 async def _last_sequence(ctx: EscalationContext) -> int:
     async with ctx.db.reading() as session:
-        return await repo.last_sequence(session)
+        return await reads.last_sequence(session)
 
 
 async def _events_after(
     ctx: EscalationContext, cursor: int, team: str | None, batch: int
 ) -> list[EventRow]:
     async with ctx.db.reading() as session:
-        return await repo.events_after(session, cursor, team, batch)
+        return await reads.events_after(session, cursor, team, batch)

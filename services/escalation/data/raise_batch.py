@@ -1,0 +1,57 @@
+"""The raise batch's set-based statements: the open escalations of many (subject, team) pairs,
+locked; escalations by id (replays); multi-row inserts of new escalations, clocks and history."""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, insert, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.escalation.data import rows
+from services.escalation.data.models import EscalationRow, HistoryRow, ResponseClockRow
+
+# Built once: SQLAlchemy then reuses their compiled form.
+_OPEN_ESCALATIONS = (
+    select(EscalationRow)
+    .where(
+        tuple_(EscalationRow.subject, EscalationRow.team).in_(bindparam("pairs", expanding=True)),
+        EscalationRow.state.not_in(("RESOLVED", "HANDED_BACK")),
+    )
+    .order_by(EscalationRow.id)  # one lock order for every batch: no deadlock between two
+    .with_for_update()
+)
+_ESCALATIONS_BY_ID = select(EscalationRow).where(
+    EscalationRow.id.in_(bindparam("ids", expanding=True))
+)
+_INSERT_ESCALATIONS = insert(EscalationRow.__table__)
+_INSERT_CLOCKS = insert(ResponseClockRow.__table__)
+_INSERT_HISTORY = insert(HistoryRow.__table__)
+
+
+async def open_escalations(
+    session: AsyncSession, pairs: list[tuple[str, str]]
+) -> dict[tuple[str, str], EscalationRow]:
+    """The open escalation of each (subject, team), locked with its clock."""
+    if not pairs:
+        return {}
+    found = (await session.execute(_OPEN_ESCALATIONS, {"pairs": pairs})).unique().scalars()
+    return {(row.subject, row.team): row for row in found}
+
+
+async def escalations_by_id(session: AsyncSession, ids: list[str]) -> dict[str, EscalationRow]:
+    if not ids:
+        return {}
+    found = (await session.execute(_ESCALATIONS_BY_ID, {"ids": ids})).unique().scalars()
+    return {row.id: row for row in found}
+
+
+async def insert_escalations(session: AsyncSession, created: list[EscalationRow]) -> None:
+    """New escalations and their clocks, built as ORM rows, inserted without the unit of work."""
+    if created:
+        await session.execute(_INSERT_ESCALATIONS, [rows.columns(r) for r in created])
+        await session.execute(_INSERT_CLOCKS, [rows.columns(r.clock) for r in created])
+
+
+async def insert_history(session: AsyncSession, entries: list[dict]) -> None:
+    """History entries built by rows.history."""
+    if entries:
+        await session.execute(_INSERT_HISTORY, entries)
