@@ -11,11 +11,65 @@ bucketing keeps the bucket CASE off the million rows.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import BigInteger, cast, func, or_, select
+from sqlalchemy import BigInteger, and_, case, cast, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.listing import Page
 from services.accounts.data.models import AllocationRow, HoldMovementRow, InvoiceRow
+from services.accounts.domain.aging import AgingBuckets
+
+
+async def bucket_sums(
+    session: AsyncSession,
+    as_of: date,
+    buckets: AgingBuckets,
+    keys: tuple[str, ...],
+    customer_id: str | None = None,
+    customer_ids: list[str] | None = None,
+) -> list[tuple]:
+    """Rows of (*keys, bucket code, collectible, held, invoice count) of the invoices open on
+    `as_of`, summed per invoice columns `keys` and bucket."""
+    cells = aging_cells(as_of, keys, customer_id, customer_ids)
+    bucket = _bucket_case(cells, buckets, as_of).label("bucket")
+    key_columns = [cells.c[k] for k in keys]
+    stmt = select(
+        *key_columns,
+        bucket,
+        func.sum(cells.c.collectible),
+        func.sum(cells.c.held),
+        cast(func.sum(cells.c.n), BigInteger),  # a count, not numeric
+    ).group_by(*key_columns, bucket)
+    return [tuple(row) for row in await session.execute(stmt)]
+
+
+async def customer_page(session: AsyncSession, as_of: date, page: Page) -> list[str]:
+    """One page of the customers, by id, with something open on `as_of`."""
+    items = open_items_as_of(as_of, ("customer_id",))
+    stmt = (
+        select(items.c.customer_id)
+        .where(items.c.open_minor > 0)
+        .group_by(items.c.customer_id)
+        .order_by(items.c.customer_id)
+        .offset(page.offset)
+        .limit(page.size)
+    )
+    return list((await session.execute(stmt)).scalars().all())
+
+
+def _bucket_case(items, buckets: AgingBuckets, as_of: date):
+    """days past due = as_of − due_date; a bucket [min, max] holds due dates in
+    [as_of − max, as_of − min]. Dates are computed here so SQL stays portable."""
+    whens = []
+    for code, min_days, max_days in buckets.bounds():
+        conditions = []
+        if min_days is not None:
+            conditions.append(items.c.due_date <= as_of - timedelta(days=min_days))
+        if max_days is not None:
+            conditions.append(items.c.due_date >= as_of - timedelta(days=max_days))
+        whens.append((and_(*conditions) if conditions else True, code))
+    return case(*whens[:-1], else_=whens[-1][1])
 
 
 def aging_cells(
