@@ -50,9 +50,13 @@ $(BUF): tools/buf/package.json tools/buf/package-lock.json
 	cd tools/buf && npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
-lint: setup $(BUF) ## ruff and buf (proto lint, installed from the npm registry)
+# what the type checker covers: the kit and the layers whose annotations others code against
+TYPED := common $(wildcard services/*/domain services/*/api)
+
+lint: setup $(BUF) ## ruff, mypy (on $(TYPED)) and buf (proto lint, installed from the npm registry)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy $(TYPED)
 	$(PY) -m grpc_tools.protoc -Iprotos -I"$(SITE)" --include_imports --include_source_info \
 	  --descriptor_set_out=gen/lint.binpb $(PROTOS)
 	$(BUF) lint gen/lint.binpb --config protos/buf.yaml
@@ -75,6 +79,6 @@ lock: ## re-resolve pinned dependencies into requirements.lock
 	  && /tmp/settle-lock/bin/pip freeze --exclude settle > requirements.lock
 
 clean: ## remove generated code, local databases and the venv
-	rm -rf gen var $(VENV) .pytest_cache
+	rm -rf gen var $(VENV) .pytest_cache .mypy_cache
 
 .PHONY: help venv gen setup migrate migration run test lint format token bench bench-quick lock clean

@@ -10,15 +10,17 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import Any
 
 import structlog
 import structlog.tracebacks
 from opentelemetry import trace
+from structlog.typing import EventDict, Processor
 
 from common.redaction import redact_mapping
 
 
-def _add_trace_ids(_logger, _name, event: dict) -> dict:
+def _add_trace_ids(_logger: Any, _name: str, event: EventDict) -> EventDict:
     span_context = trace.get_current_span().get_span_context()
     if span_context.is_valid:
         event["trace_id"] = format(span_context.trace_id, "032x")
@@ -26,7 +28,7 @@ def _add_trace_ids(_logger, _name, event: dict) -> dict:
     return event
 
 
-def redact_personal_data(_logger, _name, event: dict) -> dict:
+def redact_personal_data(_logger: Any, _name: str, event: EventDict) -> EventDict:
     """Drops the values of keys that name personal data and masks emails/phone numbers in text
     (the message and rendered exceptions included)."""
     return redact_mapping(event)
@@ -34,7 +36,7 @@ def redact_personal_data(_logger, _name, event: dict) -> dict:
 
 def setup_logging(service: str, level: str = "INFO") -> None:
     as_json = os.environ.get("LOG_FORMAT", "").lower() == "json" or not sys.stderr.isatty()
-    renderer = (
+    renderer: list[Processor] = (
         [
             # Structured tracebacks without frame locals: a local may hold a request, a secret or
             # a contact's details. Before redaction, so exception text is scrubbed too.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 
 from common.db.database import create_engine
 from common.db.migrate import upgrade
@@ -35,11 +36,11 @@ def run_service(
     service: str,
     build: Callable[[Settings, Telemetry], ServiceProcess],
     downstream: tuple[str, ...] = (),
-    extra_commands: dict[str, Callable[[Settings, list[str]], None]] | None = None,
+    extra_commands: Mapping[str, Callable[[Settings, list[str]], None]] = MappingProxyType({}),
 ) -> None:
     parser = argparse.ArgumentParser(prog=f"python -m services.{service}")
     parser.add_argument(
-        "command", nargs="?", default="serve", choices=["serve", "migrate", *(extra_commands or {})]
+        "command", nargs="?", default="serve", choices=["serve", "migrate", *extra_commands]
     )
     parser.add_argument("args", nargs=argparse.REMAINDER)
     options = parser.parse_args()

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from functools import partial
+from typing import Any
 
 import structlog
 from opentelemetry.metrics import CallbackOptions, Meter, NoOpMeterProvider, Observation
@@ -55,7 +56,7 @@ SLA_KINDS = ("warning", "breach")
 DELIVERY_OUTCOMES = ("delivered", "retry", "dead")
 
 Reading = tuple[float, Mapping[str, str]]  # a gauge value and its attributes
-Worker = Callable[[asyncio.Event], Awaitable[None]]
+Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 def _attrs(**values) -> dict[str, str]:

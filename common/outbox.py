@@ -179,7 +179,7 @@ class OutboxRelay:
                 .group_by(m.destination)
             )
         pending = {d: (n, oldest) for d, n, oldest in pending_rows.all()}
-        dead = dict(dead_rows.all())
+        dead: dict[str, int] = {d: n for d, n in dead_rows.all()}
         backlog = []
         for destination in sorted({*self.channels, *pending, *dead}):
             count, oldest = pending.get(destination, (0, None))
@@ -233,7 +233,11 @@ class OutboxRelay:
                     .with_for_update(skip_locked=True)
                 )
             ).all()  # fmt: skip
-            leased = [LeasedEvent(*r[:6], r.attempts + 1) for r in rows]
+            leased = [
+                LeasedEvent(r.id, r.destination, r.method, r.payload, r.subject, r.traceparent,
+                            r.attempts + 1)
+                for r in rows
+            ]  # fmt: skip
             if rows:
                 await session.execute(
                     update(m)
@@ -268,8 +272,10 @@ class OutboxRelay:
                 self.metrics.outbox_delivery(destination, outcome)
 
     def _failed(self, event: LeasedEvent, error: BaseException, now) -> dict:
-        code = error.code() if isinstance(error, grpc.aio.AioRpcError) else None
-        text = f"{code.name}: {error.details()}" if code else repr(error)
+        code, text = None, repr(error)
+        if isinstance(error, grpc.aio.AioRpcError):
+            code = error.code()
+            text = f"{code.name}: {error.details()}"
         log.warning(
             "outbox delivery failed",
             event_id=event.id,

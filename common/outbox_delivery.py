@@ -61,12 +61,14 @@ async def deliver(
     for e in leased:
         if e.method in batch_senders:
             groups.setdefault((e.destination, e.method), []).append(e)
-    answers = await asyncio.gather(
-        *(one(e) for e in singles),
-        *(_batch(g, channels, batch_senders[g[0].method], deadline_s) for g in groups.values()),
+    single_errors, batch_errors = await asyncio.gather(
+        asyncio.gather(*(one(e) for e in singles)),
+        asyncio.gather(
+            *(_batch(g, channels, batch_senders[g[0].method], deadline_s) for g in groups.values())
+        ),
     )
-    outcomes = list(zip(singles, answers[: len(singles)], strict=True))
-    for group, errors in zip(groups.values(), answers[len(singles) :], strict=True):
+    outcomes: list[Outcome] = list(zip(singles, single_errors, strict=True))
+    for group, errors in zip(groups.values(), batch_errors, strict=True):
         outcomes += zip(group, errors, strict=True)
     return outcomes
 

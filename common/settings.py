@@ -8,8 +8,10 @@ the standard `OTEL_*` variables, which the OpenTelemetry SDK reads itself.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PORTS = {"accounts": 50051, "disputes": 50052, "escalation": 50053, "gateway": 9090}
@@ -20,12 +22,16 @@ class ConfigurationError(RuntimeError):
     """The process cannot start with this environment (e.g. a secret missing in production)."""
 
 
-def _env(name: str, default: str | None = None, environ=None) -> str | None:
+@overload
+def _env(name: str, default: str, environ: Mapping[str, str] | None = None) -> str: ...
+@overload
+def _env(name: str, default: None, environ: Mapping[str, str] | None = None) -> str | None: ...
+def _env(name: str, default: str | None, environ: Mapping[str, str] | None = None) -> str | None:
     value = (environ if environ is not None else os.environ).get(name)
     return value if value not in (None, "") else default
 
 
-def service_addr(service: str, environ=None) -> str:
+def service_addr(service: str, environ: Mapping[str, str] | None = None) -> str:
     return _env(f"{service.upper()}_ADDR", f"127.0.0.1:{DEFAULT_PORTS[service]}", environ)
 
 
@@ -49,7 +55,12 @@ class Settings:
     metrics_port: int | None = None
 
     @classmethod
-    def from_env(cls, service: str, downstream: tuple[str, ...] = (), environ=None) -> Settings:
+    def from_env(
+        cls,
+        service: str,
+        downstream: tuple[str, ...] = (),
+        environ: Mapping[str, str] | None = None,
+    ) -> Settings:
         development = _env("SETTLE_ENV", "development", environ) == "development"
         secret = _env("SETTLE_INTERNAL_SECRET", None, environ)
         if secret is None:

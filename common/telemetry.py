@@ -17,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import threading
 from dataclasses import dataclass, field
+from wsgiref.simple_server import WSGIServer
 
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
@@ -44,8 +46,8 @@ def _otlp_configured(signal: str) -> bool:
 class MetricsEndpoint:
     """The Prometheus scrape endpoint (prometheus_client's WSGI server on its own thread)."""
 
-    server: object
-    thread: object
+    server: WSGIServer
+    thread: threading.Thread
     port: int
 
     def stop(self) -> None:

@@ -19,6 +19,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.util.types import AttributeValue
 
 CASE_ID = "settle.case.id"
 ESCALATION_ID = "settle.escalation.id"
@@ -46,7 +47,7 @@ LOG_KEYS: Mapping[str, str] = {
 CLOCK_EVENTS = ("started", "paused", "resumed", "retargeted", "warned", "breached", "met")
 _W3C = TraceContextTextMapPropagator()  # stateless; W3C only, whatever the global propagator
 
-Attributes = Mapping[str, object]
+Attributes = Mapping[str, AttributeValue]
 
 
 # -- trace context through rows and events ------------------------------------------------------
@@ -144,8 +145,8 @@ def clock_attributes(
     policy: str,
     target_s: float | None = None,
     business_remaining_s: float | None = None,
-) -> dict[str, object]:
-    attrs = {CASE_ID: case_id, CLOCK_KIND: clock, POLICY: policy}
+) -> dict[str, AttributeValue]:
+    attrs: dict[str, AttributeValue] = {CASE_ID: case_id, CLOCK_KIND: clock, POLICY: policy}
     if target_s is not None:
         attrs[TARGET_S] = float(target_s)
     if business_remaining_s is not None:

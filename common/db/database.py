@@ -7,9 +7,10 @@ upgrade; WAL lets readers carry on meanwhile.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
 from common.errors import Unavailable
 
 AUTOCOMMIT = "AUTOCOMMIT"
+Unit = TypeVar("Unit", AsyncSession, AsyncConnection)  # what `_unit` opens: ORM or Core
 # SQLSTATEs that say "the server is not there right now", not "the statement is wrong": besides
 # class 08 (connection exceptions), admin shutdown, crash shutdown and "cannot connect now" (the
 # database system is starting up, shutting down or not yet consistent after a crash).
@@ -129,7 +131,7 @@ class Database:
         return self._unit(self._reading_engine.connect)
 
     @asynccontextmanager
-    async def _unit(self, open_unit) -> AsyncIterator[AsyncSession | AsyncConnection]:
+    async def _unit(self, open_unit: Callable[[], Unit]) -> AsyncIterator[Unit]:
         try:
             async with open_unit() as unit, unit.begin():
                 yield unit

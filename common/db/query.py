@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Mapping
+from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, SQLColumnExpression
 
 from common.listing import Page, Term
 
@@ -19,14 +20,20 @@ _OPS = {
 }
 
 
-def apply_filter(stmt: Select, terms: list[Term], columns: Mapping[str, object]) -> Select:
+def apply_filter(
+    stmt: Select, terms: list[Term], columns: Mapping[str, SQLColumnExpression[Any]]
+) -> Select:
     for term in terms:
         stmt = stmt.where(_OPS[term.op](columns[term.field], term.value))
     return stmt
 
 
 def apply_order_and_page(
-    stmt: Select, order: tuple[str, bool], columns: Mapping[str, object], tiebreak, page: Page
+    stmt: Select,
+    order: tuple[str, bool],
+    columns: Mapping[str, SQLColumnExpression[Any]],
+    tiebreak: SQLColumnExpression[Any],
+    page: Page,
 ) -> Select:
     column = columns[order[0]]
     ordered = column.desc() if order[1] else column.asc()

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 import structlog
@@ -47,7 +48,7 @@ def not_health_check(details) -> bool:
     return not method.startswith(HEALTH_PREFIX)
 
 
-Worker = Callable[[asyncio.Event], Awaitable[None]]
+Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 @dataclass

@@ -232,13 +232,16 @@ class BusinessCalendar:
         (default Mon–Fri 09:00–17:00), holidays of `country` per the holidays package."""
         violations = Violations()
         week = _parse_week(DEFAULT_HOURS if hours is None else hours, violations)
-        lookup = None
+        lookup: HolidayLookup | None = None
         try:
-            lookup = HolidayLookup(country, subdivision, extra_holidays, extra_working_days)
+            lookup = HolidayLookup(
+                country, subdivision, frozenset(extra_holidays), frozenset(extra_working_days)
+            )
         except InvalidArgument as exc:
             violations.items.extend(exc.violations)
         _check_calendar(time_zone, week, lookup, "hours", violations)
         violations.raise_if_any("invalid business calendar")
+        assert lookup is not None  # a lookup that failed left its violations, raised just above
         return cls(time_zone, week, lookup)
 
     def add(self, start: datetime, duration: timedelta) -> datetime:

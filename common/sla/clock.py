@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
+from typing import TypeVar
 
 from common.errors import FailedPrecondition, InvalidArgument
 from common.sla.calendar import BusinessCalendar, as_utc
@@ -137,6 +138,7 @@ def resume(clock: Clock, cal: BusinessCalendar, at: datetime) -> Clock:
     """Open a new running segment at `at`; the pause's wall time goes to paused_total."""
     _require(clock, ClockStatus.PAUSED, "resume")
     at = _transition_time(clock, at)
+    assert clock.paused_since is not None  # every PAUSED clock has one (Clock.__post_init__)
     return replace(
         clock,
         status=ClockStatus.RUNNING,
@@ -168,7 +170,10 @@ def stop(
     if clock.status in _STOPPED:
         raise FailedPrecondition(f"the clock is already {clock.status}", reason="CLOCK_STOPPED")
     at = _transition_time(clock, at)
-    paused = at - clock.paused_since if clock.status is ClockStatus.PAUSED else ZERO
+    paused = ZERO
+    if clock.status is ClockStatus.PAUSED:
+        assert clock.paused_since is not None  # every PAUSED clock has one (Clock.__post_init__)
+        paused = at - clock.paused_since
     return replace(
         clock,
         status=status,
@@ -186,6 +191,7 @@ def spent(clock: Clock, cal: BusinessCalendar, at: datetime) -> timedelta:
     at = as_utc(at, "at")
     if clock.status is not ClockStatus.RUNNING:
         return clock.spent_before
+    assert clock.running_since is not None  # every RUNNING clock has one (Clock.__post_init__)
     return clock.spent_before + cal.elapsed(clock.running_since, at)
 
 
@@ -209,6 +215,7 @@ def due_at(
     needed = goal - clock.spent_before
     if needed <= ZERO:
         return None
+    assert clock.running_since is not None  # every RUNNING clock has one (Clock.__post_init__)
     return cal.add(clock.running_since, needed)
 
 
@@ -240,7 +247,10 @@ def _check_target(target: timedelta, field_name: str = "target") -> None:
         raise InvalidArgument.of(field_name, f"must be a positive duration, got {target!r}")
 
 
-def _enum(kind: type, value: object, field_name: str):
+E = TypeVar("E", bound=StrEnum)
+
+
+def _enum(kind: type[E], value: str, field_name: str) -> E:
     try:
         return kind(value)
     except ValueError:
