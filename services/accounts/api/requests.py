@@ -6,12 +6,11 @@ from __future__ import annotations
 import re
 import zoneinfo
 
+from common import validation
 from common.errors import Violations
 from common.ids import is_id, parse_name
-from common.money import currency_exponent
 from common.protoconv import parse_date, parse_money
 from services.accounts.domain.records import (
-    CUSTOMER_FIELDS,
     ContactData,
     CustomerData,
     FundsData,
@@ -19,38 +18,12 @@ from services.accounts.domain.records import (
     InvoiceLineData,
     RiskClass,
 )
+from services.accounts.service.holds import HoldChange
 from settle.accounts.v1 import accounts_pb2 as pb
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
-MAX_TEXT = 200
-
-
-def _text(value: str, field: str, v: Violations, *, required=False, limit=MAX_TEXT) -> str:
-    value = value.strip()
-    v.require(bool(value) or not required, field, "is required")
-    v.require(len(value) <= limit, field, f"must be at most {limit} characters")
-    v.require("\x00" not in value, field, "must not contain NUL characters")
-    return value
-
-
-def currency(code: str, field: str, v: Violations, *, required=True) -> str:
-    if not code:
-        v.require(not required, field, "is required")
-        return ""
-    try:
-        currency_exponent(code)
-    except Exception:
-        v.add(field, "is not an ISO 4217 currency code")
-    return code
-
-
-def name_id(name: str, collection: str, field: str, v: Violations) -> str:
-    prefix = f"{collection}/"
-    if name.startswith(prefix) and is_id(name[len(prefix) :]):
-        return name[len(prefix) :]
-    v.add(field, f"must look like '{collection}/{{id}}'" if name else "is required")
-    return ""
+MAX_TEXT = 200  # the width of the text columns
 
 
 def customer_data(msg: pb.Customer, v: Violations, prefix: str = "customer") -> CustomerData:
@@ -74,20 +47,22 @@ def customer_data(msg: pb.Customer, v: Violations, prefix: str = "customer") -> 
         )
         contacts.append(
             ContactData(
-                name=_text(c.name, f"{cf}.name", v),
-                email=c.email.strip(),
-                phone=_text(c.phone, f"{cf}.phone", v, limit=50),
-                language=c.language.strip(),
-                role=_text(c.role, f"{cf}.role", v),
+                name=validation.text(c.name, f"{cf}.name", v, limit=MAX_TEXT),
+                email=validation.text(c.email, f"{cf}.email", v, limit=320),
+                phone=validation.text(c.phone, f"{cf}.phone", v, limit=50),
+                language=validation.text(c.language, f"{cf}.language", v, limit=35),
+                role=validation.text(c.role, f"{cf}.role", v, limit=MAX_TEXT),
             )
         )
     risk = pb.RiskClass.Name(msg.risk_class) if msg.risk_class else "MEDIUM"
     return CustomerData(
-        display_name=_text(msg.display_name, f("display_name"), v, required=True),
-        external_ref=_text(msg.external_ref, f("external_ref"), v, limit=100) or None,
+        display_name=validation.text(
+            msg.display_name, f("display_name"), v, required=True, limit=MAX_TEXT
+        ),
+        external_ref=validation.text(msg.external_ref, f("external_ref"), v, limit=100) or None,
         country_code=country,
         time_zone=tz,
-        currency_code=currency(msg.currency_code, f("currency_code"), v, required=False),
+        currency_code=validation.currency(msg.currency_code, f("currency_code"), v, required=False),
         risk_class=RiskClass(risk),
         credit_limit=parse_money(
             msg.credit_limit, f("credit_limit"), v, required=False, positive=False
@@ -97,15 +72,6 @@ def customer_data(msg: pb.Customer, v: Violations, prefix: str = "customer") -> 
         credit_hold=msg.credit_hold,
         contacts=tuple(contacts),
     )
-
-
-def update_mask(mask: str, v: Violations) -> tuple[str, ...]:
-    if not mask.strip():
-        return CUSTOMER_FIELDS
-    paths = tuple(p.strip() for p in mask.split(",") if p.strip())
-    for p in paths:
-        v.require(p in CUSTOMER_FIELDS, "update_mask", f"'{p}' is not an updatable field")
-    return paths
 
 
 def invoice_data(msg: pb.Invoice, v: Violations) -> InvoiceData:
@@ -119,9 +85,9 @@ def invoice_data(msg: pb.Invoice, v: Violations) -> InvoiceData:
         lines.append(
             InvoiceLineData(
                 amount=line_amount,
-                description=_text(line.description, f"{lf}.description", v, limit=500),
-                quantity=line.quantity or "1",
-                kind=(line.kind or "GOODS").upper(),
+                description=validation.text(line.description, f"{lf}.description", v, limit=500),
+                quantity=validation.text(line.quantity, f"{lf}.quantity", v, limit=32) or "1",
+                kind=validation.text(line.kind, f"{lf}.kind", v, limit=16).upper() or "GOODS",
             )
         )
     account_id = None
@@ -133,8 +99,8 @@ def invoice_data(msg: pb.Invoice, v: Violations) -> InvoiceData:
         )
         account_id = parts[3] if ok else None
     return InvoiceData(
-        customer_id=name_id(msg.customer, "customers", "invoice.customer", v),
-        external_number=_text(
+        customer_id=validation.resource_id(msg.customer, "customers", "invoice.customer", v),
+        external_number=validation.text(
             msg.external_number, "invoice.external_number", v, required=True, limit=64
         ),
         invoice_date=parse_date(msg.invoice_date, "invoice.invoice_date", v),
@@ -149,12 +115,32 @@ def funds_data(
     msg, prefix: str, date_field: str, v: Violations, *, reference: str, reason: str = ""
 ) -> FundsData:
     return FundsData(
-        customer_id=name_id(msg.customer, "customers", f"{prefix}.customer", v),
+        customer_id=validation.resource_id(msg.customer, "customers", f"{prefix}.customer", v),
         amount=parse_money(msg.amount, f"{prefix}.amount", v),
         on=parse_date(getattr(msg, date_field), f"{prefix}.{date_field}", v),
-        reference=_text(reference, f"{prefix}.reference", v),
-        reason=_text(reason, f"{prefix}.reason", v),
+        reference=validation.text(reference, f"{prefix}.reference", v, limit=MAX_TEXT),
+        reason=validation.text(reason, f"{prefix}.reason", v, limit=MAX_TEXT),
     )
+
+
+def billing_account(msg: pb.BillingAccount, v: Violations) -> tuple[str, str, str]:
+    """(number, display name, currency code) of a new billing account."""
+    return (
+        validation.text(msg.number, "billing_account.number", v, required=True, limit=100),
+        validation.text(msg.display_name, "billing_account.display_name", v, limit=MAX_TEXT),
+        validation.currency(
+            msg.currency_code.upper(), "billing_account.currency_code", v, required=False
+        ),
+    )
+
+
+def hold_change(request, v: Violations, *, amount_required: bool) -> HoldChange:
+    """The invoice, dispute and amount of PlaceHold, ReleaseHold and PostDisputeAdjustment."""
+    invoice_id = validation.resource_id(request.invoice, "invoices", "invoice", v)
+    dispute = validation.text(request.dispute, "dispute", v, required=True, limit=100)
+    v.require(bool(request.request_id), "request_id", "is required (the event id)")
+    amount = parse_money(request.amount, "amount", v, required=amount_required)
+    return HoldChange(invoice_id, dispute, amount)
 
 
 def customer_name(name: str, field: str = "name") -> str:

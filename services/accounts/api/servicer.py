@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 
+from common import validation
 from common.errors import InvalidArgument, Violations
 from common.ids import parse_name
 from common.listing import (
@@ -21,7 +22,12 @@ from services.accounts.api import requests as req
 from services.accounts.data.models import CreditNoteRow, PaymentRow
 from services.accounts.domain.aging import DEFAULT_BUCKETS, AgingBuckets
 from services.accounts.domain.csv_import import ColumnMapping
-from services.accounts.domain.records import AllocationData, AllocationRequest, SourceKind
+from services.accounts.domain.records import (
+    CUSTOMER_FIELDS,
+    AllocationData,
+    AllocationRequest,
+    SourceKind,
+)
 from services.accounts.service import aging, customers, funds, holds, importing, invoices
 from services.accounts.service.context import AccountsContext
 from settle.accounts.v1 import accounts_pb2 as pb
@@ -86,7 +92,7 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
     async def UpdateCustomer(self, request, context):
         customer_id = req.customer_name(request.customer.name, "customer.name")
         v = Violations()
-        fields = req.update_mask(request.update_mask, v)
+        fields = validation.update_mask(request.update_mask, CUSTOMER_FIELDS, v)
         data = req.customer_data(request.customer, v)
         v.items = [
             x for x in v.items if x.field == "update_mask" or x.field.split(".")[1] in fields
@@ -100,16 +106,13 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
     async def CreateBillingAccount(self, request, context):
         customer_id = req.customer_name(request.parent, "parent")
         v = Violations()
-        account = request.billing_account
-        v.require(bool(account.number.strip()), "billing_account.number", "is required")
-        currency = account.currency_code.upper()
-        req.currency(currency, "billing_account.currency_code", v, required=False)
+        number, display_name, currency = req.billing_account(request.billing_account, v)
         v.raise_if_any()
         row = await customers.create_billing_account(
             self.ctx,
             customer_id,
-            account.number.strip(),
-            account.display_name.strip(),
+            number,
+            display_name,
             currency,
             request_key(request),
         )
@@ -198,7 +201,9 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
         v.require(len(request.allocations) > 0, "allocations", "at least one is required")
         allocations = []
         for i, a in enumerate(request.allocations):
-            invoice_id = req.name_id(a.invoice, "invoices", f"allocations[{i}].invoice", v)
+            invoice_id = validation.resource_id(
+                a.invoice, "invoices", f"allocations[{i}].invoice", v
+            )
             amount = parse_money(a.amount, f"allocations[{i}].amount", v)
             allocations.append(AllocationData(invoice_id, amount))
         applied = parse_pb_date(request.applied_date, "applied_date", v, required=False)
@@ -215,12 +220,9 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
 
     def _hold_change(self, request, *, amount_required: bool) -> holds.HoldChange:
         v = Violations()
-        invoice_id = req.name_id(request.invoice, "invoices", "invoice", v)
-        v.require(bool(request.dispute.strip()), "dispute", "is required")
-        v.require(bool(request.request_id), "request_id", "is required (the event id)")
-        amount = parse_money(request.amount, "amount", v, required=amount_required)
+        change = req.hold_change(request, v, amount_required=amount_required)
         v.raise_if_any()
-        return holds.HoldChange(invoice_id, request.dispute.strip(), amount)
+        return change
 
     async def PlaceHold(self, request, context):
         change = self._hold_change(request, amount_required=True)
@@ -237,9 +239,12 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
         kinds = {pb.CREDIT: SourceKind.CREDIT_NOTE, pb.WRITE_OFF: SourceKind.WRITE_OFF}
         if request.kind not in kinds:
             raise InvalidArgument.of("kind", "must be CREDIT or WRITE_OFF")
-        change = self._hold_change(request, amount_required=True)
+        v = Violations()
+        change = req.hold_change(request, v, amount_required=True)
+        reason_code = validation.text(request.reason_code, "reason_code", v, limit=64)
+        v.raise_if_any()
         invoice, source_id = await holds.post_dispute_adjustment(
-            self.ctx, change, kinds[request.kind], request.reason_code, request_key(request)
+            self.ctx, change, kinds[request.kind], reason_code, request_key(request)
         )
         return pb.Adjustment(
             invoice=f"invoices/{invoice.id}",
@@ -253,7 +258,9 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
         v = Violations()
         as_of = parse_pb_date(request.as_of, "as_of", v, required=False) or self.ctx.clock.today()
         customer_id = (
-            req.name_id(request.customer, "customers", "customer", v) if request.customer else None
+            validation.resource_id(request.customer, "customers", "customer", v)
+            if request.customer
+            else None
         )
         v.raise_if_any()
         buckets = AgingBuckets.parse(request.buckets) if request.buckets else DEFAULT_BUCKETS
@@ -288,7 +295,7 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
         mapping = mapping_from_pb(options.mapping)
         text = decode_csv(b"".join(chunks))
         v = Violations()
-        currency = req.currency(options.currency_code.upper(), "options.currency_code", v)
+        currency = validation.currency(options.currency_code.upper(), "options.currency_code", v)
         v.raise_if_any()
         result = await importing.import_open_items(self.ctx, text.splitlines(), mapping, currency)
         return report_pb(result)
