@@ -1,5 +1,5 @@
 """Many cases made through the real intake use case, without gRPC: for sweeper concurrency tests
-and the throughput measurement (python -m tests.disputes.measure_sweeper)."""
+and the throughput measurement (python -m bench.measure.disputes_sweeper)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from common.db import Database
 from common.idempotency import IdempotencyStore, RequestKey
 from common.ids import new_id
 from common.outbox import Outbox
+from services.disputes.data.models import IdempotencyKeyRow, OutboxEventRow
 from services.disputes.domain.intake import CustomerFacts, InvoiceFacts, ItemRequest
 from services.disputes.domain.policies import Priority
-from services.disputes.data.models import IdempotencyKeyRow, OutboxEventRow
 from services.disputes.service.context import DisputesContext
 from services.disputes.service.intake import NewDispute, create_dispute
 

@@ -1,7 +1,7 @@
 """How much the gateway adds to a call: N sequential GetCustomer calls made directly to accounts
 over gRPC, through the gateway's gRPC proxy, and through its HTTP/JSON API; p50 and p99 of each.
 
-    .venv/bin/python -m tests.gateway.measure_latency [N]
+    .venv/bin/python -m bench.measure.gateway_latency [N]
 
 Accounts and the gateway run as separate processes (`python -m …`, as deployed) on SQLite in a
 temporary directory; this process is only the client.

@@ -1,5 +1,5 @@
 """Sweeper throughput on PostgreSQL: N cases (6 milestones each) all overdue, drained by one or two
-sweepers. Run: python -m tests.disputes.measure_sweeper [cases] [sweepers]"""
+sweepers. Run: python -m bench.measure.disputes_sweeper [cases] [sweepers]"""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Measures delivery figures on this machine (not a test; run by hand):
 
-    .venv/bin/python -m tests.escalation.measure [--postgres]
+    .venv/bin/python -m bench.measure.escalation_delivery [--postgres]
 
 - RaiseEscalation → visible: the RPC's latency, then how long until a watcher receives the event
   and a List shows it.

@@ -1,7 +1,7 @@
 """What tracing costs on one path: N sequential GetCustomer calls to an in-process accounts server
 (SQLite), per tracing mode, each mode in its own process (global providers are per process).
 
-    .venv/bin/python -m tests.observability.tracing_cost [calls] [rounds]
+    .venv/bin/python -m bench.measure.tracing_cost [calls] [rounds]
 
 Wall-clock rate and latency suffer from whatever else the machine runs; the process CPU time
 per call (client and server share the process; the client part is the same in every mode) is the
@@ -101,7 +101,7 @@ def main() -> None:
                     env["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver.endpoint
                 url = factory.new_url("sqlite", "accounts")
                 out = subprocess.run(
-                    [sys.executable, "-m", "tests.observability.tracing_cost", "--child",
+                    [sys.executable, "-m", "bench.measure.tracing_cost", "--child",
                      str(calls), url], env=env, capture_output=True, text=True, check=True,
                 )  # fmt: skip
                 results[mode].append(json.loads(out.stdout.strip().splitlines()[-1]))
