@@ -22,11 +22,12 @@ from services.escalation.api.servicer import EscalationServicer
 from services.escalation.config import EscalationConfig
 from services.escalation.data import reads
 from services.escalation.data.models import IdempotencyKeyRow, OutboxEventRow
+from services.escalation.outbound.webhooks import USER_AGENT, WebhookClient
 from services.escalation.service.answers import DESTINATION
 from services.escalation.service.context import EscalationContext
 from services.escalation.service.watch import Feed
 from services.escalation.workers.sweeper import OlaSweeper
-from services.escalation.workers.webhooks import USER_AGENT, WebhookDispatcher
+from services.escalation.workers.webhooks import WebhookDispatcher
 from settle.escalation.v1 import escalation_pb2, escalation_pb2_grpc
 
 SERVICE_NAME = escalation_pb2.DESCRIPTOR.services_by_name["EscalationService"].full_name
@@ -75,14 +76,15 @@ def assemble(
         default_deadline_s=settings.default_deadline_s,
     )
     sweeper = OlaSweeper(ctx, poll_s=config.sweep_poll_s)
-    dispatcher = WebhookDispatcher(db, clock, http, config.dispatch)
+    webhooks = WebhookClient(http, config.dispatch.timeout_s)
+    dispatcher = WebhookDispatcher(db, clock, webhooks, config.dispatch)
     relay = OutboxRelay(
         db, OutboxEventRow, clock, {DESTINATION: disputes}, config.relay, metrics=metrics
     )
-    ctx.signals.subscribe(feed.notify)
-    ctx.signals.subscribe(relay.notify)
-    ctx.signals.subscribe(sweeper.notify, when=sweeper.wants)
-    ctx.signals.subscribe(dispatcher.notify, when=lambda touched: touched.deliveries > 0)
+    ctx.signals.listen(feed.wake)
+    ctx.signals.listen(relay.wake)
+    ctx.signals.listen(sweeper.wake, wants=sweeper.wants)
+    ctx.signals.listen(dispatcher.wake, wants=lambda touched: touched.deliveries > 0)
 
     async def end_streams(stop: asyncio.Event) -> None:
         # Watch streams never end by themselves; end them first so shutdown is not held up.

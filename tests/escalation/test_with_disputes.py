@@ -16,7 +16,7 @@ from common.clock import ManualClock
 from common.settings import Settings
 from services.accounts.server import build as build_accounts
 from services.disputes.data.models import OutboxEventRow as DisputesOutbox
-from services.disputes.server import Assembly, assemble
+from services.disputes.server import DisputesParts, assemble
 from settle.accounts.v1 import accounts_pb2_grpc
 from settle.disputes.v1 import disputes_pb2 as dpb
 from settle.disputes.v1 import disputes_pb2_grpc
@@ -38,7 +38,7 @@ class Trio:
     esc: EscalationHarness
     disputes: disputes_pb2_grpc.DisputesServiceStub
     accounts: object
-    assembly: Assembly
+    assembly: DisputesParts
     clock: ManualClock
 
     async def disputes_relay(self) -> int:

@@ -16,6 +16,7 @@ from common.metrics import SettleMetrics
 from common.outbox import Outbox
 from common.reference import ReferenceData
 from common.sla import BusinessCalendar
+from common.workers import AfterCommit
 from services.escalation.data.models import TeamCalendarRow
 
 
@@ -30,33 +31,6 @@ class Touched:
     def clock(self, due: datetime | None) -> None:
         if due is not None and (self.clock_due is None or due < self.clock_due):
             self.clock_due = due
-
-
-def _always(_: Touched) -> bool:
-    return True
-
-
-class Signals:
-    """After-commit wake-ups: watch streams, the webhook dispatcher, the outbox relay and the
-    sweeper react at once instead of at their next poll. Polling stays as the fallback (other
-    replicas' commits do not pass through here).
-
-    A use case that says what it touched wakes only the listeners that care (`when`): a raise
-    without subscriptions does not send the dispatcher looking for deliveries, nor the sweeper
-    for clocks due hours from now. Saying nothing wakes every listener."""
-
-    def __init__(self) -> None:
-        self._listeners: list[tuple[Callable[[], None], Callable[[Touched], bool]]] = []
-
-    def subscribe(
-        self, listener: Callable[[], None], when: Callable[[Touched], bool] = _always
-    ) -> None:
-        self._listeners.append((listener, when))
-
-    def changed(self, touched: Touched | None = None) -> None:
-        for listener, when in self._listeners:
-            if touched is None or when(touched):
-                listener()
 
 
 class CalendarBook:
@@ -99,5 +73,9 @@ class EscalationContext:
     render_event: EventRenderer
     calendars: CalendarBook = field(default_factory=CalendarBook)
     reference: ReferenceData = field(default_factory=ReferenceData)  # routing rules, OLA targets
-    signals: Signals = field(default_factory=Signals)
+    # After-commit wake-ups: watch streams, the webhook dispatcher, the outbox relay and the
+    # sweeper react at once instead of at their next poll (other replicas' commits still wait for
+    # it). A use case passes what it touched, so a raise without subscriptions does not send the
+    # dispatcher looking for deliveries, nor the sweeper for clocks due hours from now.
+    signals: AfterCommit = field(default_factory=AfterCommit)
     metrics: SettleMetrics = field(default_factory=SettleMetrics.noop)

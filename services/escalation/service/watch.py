@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from typing import TypeVar
 
+from common.workers import Wake
 from services.escalation.data import reads
 from services.escalation.data.models import EventRow
 from services.escalation.service import access
@@ -20,30 +21,38 @@ from services.escalation.service.context import EscalationContext
 T = TypeVar("T")
 
 
+class _EveryStream(Wake):
+    """The Wake the after-commit signal sets: it wakes every open stream, each of which clears
+    its own Wake when it reads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.streams: set[Wake] = set()
+
+    def set(self) -> None:
+        for stream in self.streams:
+            stream.set()
+
+
 class Feed:
     def __init__(self, poll_s: float = 1.0, batch: int = 200):
         self.poll_s = poll_s
         self.batch = batch
-        self.closed = False
-        self._waiters: set[asyncio.Event] = set()
-
-    def notify(self) -> None:
-        for waiter in self._waiters:
-            waiter.set()
+        self.wake = _EveryStream()  # for AfterCommit.listen
+        self._closed = asyncio.Event()
 
     def close(self) -> None:
         """Ends every stream (server shutdown); clients reconnect with their cursor."""
-        self.closed = True
-        self.notify()
+        self._closed.set()
 
     @contextlib.contextmanager
-    def _waiter(self) -> Iterator[asyncio.Event]:
-        waiter = asyncio.Event()
-        self._waiters.add(waiter)
+    def _stream_wake(self) -> Iterator[Wake]:
+        wake = Wake()
+        self.wake.streams.add(wake)
         try:
-            yield waiter
+            yield wake
         finally:
-            self._waiters.discard(waiter)
+            self.wake.streams.discard(wake)
 
     async def follow(
         self, ctx: EscalationContext, team: str | None, cursor: int | None
@@ -51,16 +60,15 @@ class Feed:
         team = access.visible_team(team)
         if cursor is None:  # no cursor: start with the next change
             cursor = await _whole(_last_sequence(ctx))
-        with self._waiter() as wake:
-            while not self.closed:
+        with self._stream_wake() as wake:
+            while not self._closed.is_set():
                 wake.clear()  # before reading: a commit after the read still wakes us
                 rows = await _whole(_events_after(ctx, cursor, team, self.batch))
                 for row in rows:
                     yield row
                     cursor = row.sequence
                 if len(rows) < self.batch:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(wake.wait(), self.poll_s)
+                    await wake.wait(self._closed, self.poll_s)
 
 
 # A stream is cancelled whenever its client goes away, often in the middle of a read. Each read is

@@ -103,8 +103,9 @@ async def act(ctx: EscalationContext, escalation_id: str, cmd: Act) -> journal.E
             details=details,
         )
         view = await journal.view_of(session, ctx, row, now, cal)
-        await journal.publish(session, ctx, [(t, view) for t in (*fired, event_type)], now)
-    ctx.signals.changed()
+        events = [(t, view) for t in (*fired, event_type)]
+        touched = await journal.publish(session, ctx, events, now)
+    ctx.signals.changed(touched)
     return view
 
 

@@ -16,6 +16,7 @@ from opentelemetry import trace
 
 from common.errors import DomainError
 from common.tracing import ESCALATION_ID, annotate, breach_span, clock_event, linked_span
+from common.workers import Wake, run_worker
 from services.escalation.data import repository as repo
 from services.escalation.service import clocks, journal, milestones
 from services.escalation.service.context import EscalationContext, Touched
@@ -36,11 +37,8 @@ class OlaSweeper:
         self.tracer = tracer or trace.get_tracer("settle.escalation")
         self.poll_s = poll_s
         self.batch = batch
-        self._wake = asyncio.Event()
+        self.wake = Wake()  # for AfterCommit.listen, with `wants`
         self._next_look: datetime | None = None  # while waiting: when it looks again by itself
-
-    def notify(self) -> None:
-        self._wake.set()
 
     def wants(self, touched: Touched) -> bool:
         """Whether a change needs the sweeper before it looks again by itself: a clock due
@@ -49,22 +47,17 @@ class OlaSweeper:
         return due is not None and (self._next_look is None or due < self._next_look)
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            self._wake.clear()
-            self._next_look = None
-            try:
-                claimed = await self.sweep_once()
-                if claimed >= self.batch:
-                    continue  # more are due
-                delay = await self._until_next_due()
-            except Exception:  # database down: keep the worker alive and try again
-                log.exception("OLA sweep failed")
-                delay = self.poll_s
-            self._next_look = self.ctx.clock.now() + timedelta(seconds=delay)
-            waits = [asyncio.ensure_future(e.wait()) for e in (self._wake, stop)]
-            await asyncio.wait(waits, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
-            for w in waits:
-                w.cancel()
+        await run_worker("OLA sweeper", self._pass, stop, self.wake, retry_s=self.poll_s)
+
+    async def _pass(self) -> float:
+        """Sweeps; then the seconds until the earliest due clock (at most poll_s), 0 when a full
+        batch was claimed (more are due)."""
+        self._next_look = None
+        if await self.sweep_once() >= self.batch:
+            return 0.0
+        delay = await self._until_next_due()
+        self._next_look = self.ctx.clock.now() + timedelta(seconds=delay)
+        return delay
 
     async def _until_next_due(self) -> float:
         async with self.ctx.db.transaction() as session:
@@ -92,11 +85,11 @@ class OlaSweeper:
                     clocks.store(row, clocks.to_clock(clock_row), clocks.fired_of(clock_row), cal)
                 view = await journal.view_of(session, ctx, row, now, cal)
                 fired += [(t, view) for t in types]
-            await journal.publish(session, ctx, fired, now)
+            touched = await journal.publish(session, ctx, fired, now)
         for event_type, view in fired:
             self._observe(event_type, view, now)
         if fired:
-            ctx.signals.changed()
+            ctx.signals.changed(touched)
         return len(due)
 
     def _observe(self, event_type: str, view: journal.EscalationView, now) -> None:
