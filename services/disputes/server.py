@@ -7,31 +7,27 @@ from dataclasses import dataclass
 from common.clock import Clock, SystemClock
 from common.db import Database
 from common.idempotency import IdempotencyStore
-from common.outbox import Outbox, OutboxRelay, RelayPolicy
+from common.outbox import Outbox, OutboxRelay
 from common.rpc.client import open_channel
 from common.rpc.server import ServiceProcess
 from common.settings import Settings
 from common.telemetry import Telemetry
-from services.disputes.outbound import escalation_sender
-from services.disputes.workers import gauges
-from services.disputes.outbound.accounts_client import AccountsClient
-from services.disputes.data.models import IdempotencyKeyRow, OutboxEventRow
-from services.disputes.service.context import DisputesContext
 from services.disputes.api.servicer import DisputesServicer
+from services.disputes.config import DisputesConfig
+from services.disputes.data.models import IdempotencyKeyRow, OutboxEventRow
+from services.disputes.outbound import escalation_sender
+from services.disputes.outbound.accounts_client import AccountsClient
+from services.disputes.service.context import DisputesContext
+from services.disputes.workers import gauges
 from services.disputes.workers.sweeper import Sweeper
 from settle.disputes.v1 import disputes_pb2, disputes_pb2_grpc
 
 SERVICE_NAME = disputes_pb2.DESCRIPTOR.services_by_name["DisputesService"].full_name
 DOWNSTREAM = ("accounts", "escalation")
-# RaiseEscalation events travel in one RaiseEscalations call per pass (escalation_sender.py), so a
-# pass leases many: a burst of SLA firings is raised 200 at a time (~0.7 s of escalation CPU per
-# call). Unary events (holds for accounts) go 20 at a time: a burst of 100 once queued in the
-# consumer for its pooled connections past the 5 s deadline. Breaches are URGENT: leased first.
-RELAY_POLICY = RelayPolicy(batch=200, in_flight=20)
 
 
 @dataclass
-class Assembly:
+class DisputesParts:
     """The built process and the parts tests drive directly (sweeper, relay)."""
 
     process: ServiceProcess
@@ -41,8 +37,13 @@ class Assembly:
 
 
 def assemble(
-    settings: Settings, telemetry: Telemetry | None = None, clock: Clock | None = None
-) -> Assembly:
+    settings: Settings,
+    telemetry: Telemetry | None = None,
+    clock: Clock | None = None,
+    *,
+    config: DisputesConfig | None = None,
+) -> DisputesParts:
+    config = config or DisputesConfig.from_env()
     clock = clock or SystemClock()
     db = Database.from_url(settings.database_url)
     if telemetry is not None:
@@ -68,17 +69,18 @@ def assemble(
         ctx.tracer = telemetry.tracer("settle.disputes")
         ctx.metrics = telemetry.metrics
         gauge_poll.append(ctx.metrics.poll(gauges.GAUGES, lambda: gauges.read(ctx)))
-    sweeper = Sweeper(ctx)
+    sweeper = Sweeper(ctx, batch=config.sweep_batch, max_sleep_s=config.sweep_poll_s)
     relay = OutboxRelay(
         db,
         OutboxEventRow,
         clock,
         channels,
-        RELAY_POLICY,
+        config.relay,
         metrics=telemetry.metrics if telemetry else None,
         batch_senders=escalation_sender.SENDERS,
     )
-    ctx.listeners += [sweeper.notify, relay.notify]
+    ctx.after_commit.listen(sweeper.wake)
+    ctx.after_commit.listen(relay.wake)
     servicer = DisputesServicer(ctx)
 
     async def close() -> None:
@@ -98,7 +100,7 @@ def assemble(
         workers=[sweeper.run, relay.run, *gauge_poll] if settings.workers_enabled else [],
         on_close=[close],
     )
-    return Assembly(process, ctx, sweeper, relay)
+    return DisputesParts(process, ctx, sweeper, relay)
 
 
 def build(

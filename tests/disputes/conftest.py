@@ -16,7 +16,7 @@ from common.settings import Settings
 from common.telemetry import Telemetry
 from services.accounts.server import build as build_accounts
 from services.disputes.data.models import OutboxEventRow
-from services.disputes.server import Assembly, assemble
+from services.disputes.server import DisputesParts, assemble
 from settle.accounts.v1 import accounts_pb2_grpc
 from settle.disputes.v1 import disputes_pb2_grpc
 from tests.accounts.conftest import accounts_settings
@@ -46,7 +46,7 @@ class System:
     disputes: disputes_pb2_grpc.DisputesServiceStub
     accounts: accounts_pb2_grpc.AccountsServiceStub
     clock: ManualClock
-    assembly: Assembly
+    assembly: DisputesParts
     escalation: FakeEscalation
     delivered_total: int = 0
 

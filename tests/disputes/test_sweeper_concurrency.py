@@ -10,8 +10,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from common.clock import ManualClock
-from services.disputes.outbound.escalation_messages import RaiseEscalationRequest
 from services.disputes.data.models import HistoryRow, MilestoneRow, OutboxEventRow
+from services.disputes.outbound.escalation_messages import RaiseEscalationRequest
 from services.disputes.workers.sweeper import Sweeper
 from tests.disputes.conftest import MONDAY_9
 from tests.disputes.fleet import context, open_cases

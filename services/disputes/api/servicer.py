@@ -10,6 +10,7 @@ from common.listing import Term, parse_filter, parse_order_by, parse_page, query
 from common.protoconv import request_key
 from services.disputes.api import convert
 from services.disputes.api import requests as req
+from services.disputes.api.servicer_admin import AdminMethods
 from services.disputes.domain.status import Action
 from services.disputes.service import (
     case_trace,
@@ -20,7 +21,6 @@ from services.disputes.service import (
     workflow,
 )
 from services.disputes.service.context import DisputesContext
-from services.disputes.api.servicer_admin import AdminMethods
 from settle.disputes.v1 import disputes_pb2 as pb
 from settle.disputes.v1 import disputes_pb2_grpc
 

@@ -4,7 +4,8 @@ unit of work that may change them (reads for display are one statement: case_rea
 One plain SELECT per collection for the whole batch, grouped in Python and set as the loaded
 collection: the same rows and order as `selectinload`, at about half its CPU (selectinload builds
 and cache-keys a parametrised statement per load). The clocks' query also reads the version of
-each clock's calendar, so the calendar book can skip re-reading calendars it has built.
+each clock's calendar (set as the row's `calendar_version`), so the calendar book can skip
+re-reading calendars it has built.
 
 A collection already loaded in the session (a case read twice in one transaction, or one changed
 and not yet flushed) is left as it is, as `selectinload` leaves it.
@@ -26,7 +27,6 @@ from services.disputes.data.models import (
     EvidenceRow,
     NoteRow,
 )
-from services.disputes.service.calendars import seen_versions
 
 # collection -> (model, ORDER BY as the relationship declares it)
 COLLECTIONS = {
@@ -58,12 +58,9 @@ async def load_collections(
                 .where(_of(ClockRow, ids))
                 .order_by(*order)
             )
-            versions = {}
             for row, version in (await session.execute(stmt)).tuples():
+                row.calendar_version = version
                 grouped[row.dispute_id].append(row)
-                if version is not None:
-                    versions[row.calendar_id] = version
-            seen_versions(session, versions)
         else:
             stmt = select(model).where(_of(model, ids)).order_by(*order)
             for row in (await session.execute(stmt)).scalars():

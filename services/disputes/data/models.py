@@ -122,6 +122,9 @@ class ClockRow(Base):
     paused_since: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     pause_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # Not a column: its calendar's version where it was read with the clock (data/loading.py) or
+    # set when the clock started, so the calendar book can answer without a read (None: unknown).
+    calendar_version = None
 
 
 class MilestoneRow(Base):

@@ -24,7 +24,6 @@ from services.disputes.data.models import (
     EvidenceRow,
     NoteRow,
 )
-from services.disputes.service.calendars import seen_versions
 
 CASES = DisputeRow.__table__
 CALENDARS = CalendarRow.__table__
@@ -108,7 +107,6 @@ async def read_cases(session: AsyncSession, stmt, params: dict) -> list[Record]:
     """Runs a `read_statement` and returns its cases, in page order, with their collections."""
     cases: list[Record] = []
     grouped: dict[str, dict[str, list[Record]]] = {p: {} for p in COLLECTIONS}
-    versions = {}
     for row in await session.execute(stmt, params):
         part = PARTS[row[0]]
         record = Record(_NAMES[part], row[_SPANS[part]])
@@ -116,10 +114,6 @@ async def read_cases(session: AsyncSession, stmt, params: dict) -> list[Record]:
             cases.append(record)
             continue
         grouped[part].setdefault(record.dispute_id, []).append(record)
-        if part == "clocks" and record.calendar_version is not None:
-            versions[record.calendar_id] = record.calendar_version
-    if versions:
-        seen_versions(session, versions)
     for case in cases:
         for part, by_case in grouped.items():
             setattr(case, part, by_case.get(case.id, []))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from datetime import datetime
 
 from sqlalchemy import Row, bindparam, exists, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,19 +11,19 @@ from common.db.query import apply_filter, apply_order_and_page
 from common.errors import NotFound
 from common.listing import Page, Term
 from services.disputes.data import reads as case_reads
-from services.disputes.data.reads import Record, read_cases
-from services.disputes.domain.policies import Policy, Target, TimeUnit
 from services.disputes.data.loading import load_collections
 from services.disputes.data.models import (
+    CalendarRow,
     DisputeItemRow,
     DisputeRow,
     DisputeTeamRow,
     HistoryRow,
-    MilestoneRow,
     ReasonCodeRow,
     RootCauseRow,
     SlaPolicyRow,
 )
+from services.disputes.data.reads import Record, read_cases
+from services.disputes.domain.policies import Policy, Target, TimeUnit
 
 # What to load with a case: collection names (services/disputes/loading.py: one query each for
 # a whole batch of cases). ORM loader options are accepted too and applied to the case query.
@@ -89,30 +88,6 @@ def escalated_to(team):
 
 async def dispute_team(session: AsyncSession, dispute_id: str, team: str) -> DisputeTeamRow | None:
     return await session.get(DisputeTeamRow, (dispute_id, team))
-
-
-# What the sweeper reads of a case it fires on (plain rows: routing, the escalation, SLA state).
-_SWEPT_CASE = [
-    DisputeRow.__table__.c[name]
-    for name in (
-        "id", "title", "reason_code", "root_cause_code", "priority", "currency", "customer_id",
-        "customer_bankruptcy", "customer_in_litigation", "version", "origin_traceparent",
-        "sla_state",
-    )
-]  # fmt: skip
-_TRY_LOCK = (
-    select(*_SWEPT_CASE)
-    .where(DisputeRow.__table__.c.id.in_(bindparam("ids", expanding=True)))
-    .order_by(DisputeRow.__table__.c.id)
-    .with_for_update(skip_locked=True)
-)
-
-
-async def try_lock_disputes(session: AsyncSession, ids: set[str]) -> dict[str, Row]:
-    """The cases locked for the sweeper, as plain rows; a case someone else holds is left out
-    (they will replace its milestones, or release it shortly, and the sweeper comes back)."""
-    rows = await session.execute(_TRY_LOCK, {"ids": sorted(ids)})
-    return {row.id: row for row in rows}
 
 
 async def read_dispute(session, dispute_id: str, *, team: str | None) -> Record:
@@ -248,26 +223,17 @@ async def get_by_key(session: AsyncSession, model, key: str, label: str, *, lock
     return row
 
 
-_MILESTONES = MilestoneRow.__table__
-_NEXT_DUE = select(func.min(_MILESTONES.c.due_at)).where(_MILESTONES.c.fired_at.is_(None))
-_CLAIM_DUE = (
-    select(_MILESTONES.c.id, _MILESTONES.c.clock_id, _MILESTONES.c.dispute_id,
-           _MILESTONES.c.name, _MILESTONES.c.due_at)
-    .where(_MILESTONES.c.fired_at.is_(None), _MILESTONES.c.due_at <= bindparam("now"))
-    .order_by(_MILESTONES.c.due_at, _MILESTONES.c.id)
-    .limit(bindparam("limit"))
-    .with_for_update(skip_locked=True)
-)  # fmt: skip
+_CALENDAR_INDEX = select(CalendarRow.id, CalendarRow.customer_id, CalendarRow.version)
 
 
-async def next_due(session: AsyncSession) -> datetime | None:
-    return await session.scalar(_NEXT_DUE)
+async def calendar_index(session: AsyncSession) -> list[Row]:
+    """(id, customer id, version) of every calendar: one narrow query, however many."""
+    return list((await session.execute(_CALENDAR_INDEX)).all())
 
 
-async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Row]:
-    """Due, unfired milestones (plain rows), locked; rows another sweeper holds are skipped, not
-    waited for."""
-    return list(await session.execute(_CLAIM_DUE, {"now": now, "limit": limit}))
+async def calendars_by_id(session: AsyncSession, ids: set[str]) -> list[CalendarRow]:
+    found = await session.execute(select(CalendarRow).where(CalendarRow.id.in_(ids)))
+    return list(found.scalars())
 
 
 async def list_rows(session, model, columns, terms: list[Term], order, page: Page, tiebreak):

@@ -1,18 +1,56 @@
-"""The rows of a brand-new case written with Core: one INSERT per table (several rows in one
-statement), in foreign-key order, instead of the unit of work's bookkeeping per object. The rows
-are ORM objects that were never added to the session: the answer is built from them."""
+"""Row builders shared by every path that writes a table, and the Core INSERTs of a brand-new case.
+
+A history row is built here only: the unit of work adds it as a HistoryRow, the sweeper's batch
+inserts its columns as they are. A brand-new case is written with Core: one INSERT per table
+(several rows in one statement), in foreign-key order, instead of the unit of work's bookkeeping
+per object; its rows are ORM objects never added to the session (the answer is built from them)."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Mapping
+from datetime import datetime
 
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.disputes.data.models import Base
+from common.tracing import current_traceparent
+from services.disputes.data.models import Base, HistoryRow
 
 _INSERTS = {table: table.insert() for table in Base.metadata.sorted_tables}
+
+
+def history_values(
+    case,
+    kind: str,
+    actor: str,
+    at: datetime,
+    *,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    comment: str = "",
+    details: dict | None = None,
+) -> dict:
+    """The columns of one history row of `case` (anything with a case's `id` and `version`), with
+    the trace context of the action writing it (SRE lists a case's traces from these)."""
+    return {
+        "dispute_id": case.id,
+        "kind": kind,
+        "actor": actor,
+        "occurred_at": at,
+        "version": case.version,
+        "from_status": from_status,
+        "to_status": to_status,
+        "comment": comment,
+        "details": json.dumps({k: str(v) for k, v in (details or {}).items()}, sort_keys=True),
+        "traceparent": current_traceparent(),
+    }
+
+
+def history_row(case, kind: str, actor: str, at: datetime, **kw) -> HistoryRow:
+    """`history_values` as the ORM row the unit of work adds."""
+    return HistoryRow(**history_values(case, kind, actor, at, **kw))
 
 
 def _values(row) -> dict:

@@ -1,12 +1,15 @@
 """The SLA sweeper's statements, set-based: a batch of due milestones costs a fixed number of
 statements, whatever its size.
 
-Reads, for the cases locked by the pass: what their items still dispute (one grouped SELECT), their
-clocks with their calendars' versions (one SELECT; the calendar book then skips calendars it has
-built). Writes, one statement per table: the milestones' fired time (one UPDATE … IN), the clocks'
-fired flags and the cases' SLA state (one executemany UPDATE each), the history rows and the
-escalation events (one executemany INSERT each). Core statements built once, plain rows in and out:
-no ORM object per firing. The same on PostgreSQL and SQLite.
+Claims: the due, unfired milestones (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite runs one writer
+at a time), then their cases (SKIP LOCKED too: a user changing a case replaces its milestones, and
+the sweeper comes back after). Reads, for the cases locked by the pass: what their items still
+dispute (one grouped SELECT), their clocks with their calendars' versions (one SELECT; the
+calendar book then skips calendars it has built). Writes, one statement per table: the
+milestones' fired time (one UPDATE … IN), the clocks' fired flags and the cases' SLA state (one
+executemany UPDATE each), the history rows and the escalation events (one executemany INSERT
+each). Core statements built once, plain rows in and out: no ORM object per firing. The same on
+PostgreSQL and SQLite.
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ from services.disputes.data.models import (
     MilestoneRow,
     OutboxEventRow,
 )
-from services.disputes.service.calendars import seen_versions
 
 _CASES, _CLOCKS, _ITEMS = DisputeRow.__table__, ClockRow.__table__, DisputeItemRow.__table__
 _CALENDARS, _MILESTONES = CalendarRow.__table__, MilestoneRow.__table__
@@ -52,7 +54,48 @@ _STATE = (
     update(_CASES).where(_CASES.c.id == bindparam("b_id")).values(sla_state=bindparam("b_state"))
 )
 _HISTORY = insert(HistoryRow.__table__)
+_NEXT_DUE = select(func.min(_MILESTONES.c.due_at)).where(_MILESTONES.c.fired_at.is_(None))
+_CLAIM_DUE = (
+    select(_MILESTONES.c.id, _MILESTONES.c.clock_id, _MILESTONES.c.dispute_id,
+           _MILESTONES.c.name, _MILESTONES.c.due_at)
+    .where(_MILESTONES.c.fired_at.is_(None), _MILESTONES.c.due_at <= bindparam("now"))
+    .order_by(_MILESTONES.c.due_at, _MILESTONES.c.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)  # fmt: skip
+# What the sweeper reads of a case it fires on (plain rows: routing, the escalation, SLA state).
+_SWEPT_CASE = [
+    _CASES.c[name]
+    for name in (
+        "id", "title", "reason_code", "root_cause_code", "priority", "currency", "customer_id",
+        "customer_bankruptcy", "customer_in_litigation", "version", "origin_traceparent",
+        "sla_state",
+    )
+]  # fmt: skip
+_TRY_LOCK = (
+    select(*_SWEPT_CASE)
+    .where(_CASES.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_CASES.c.id)
+    .with_for_update(skip_locked=True)
+)
 _OUTBOX = insert(OutboxEventRow.__table__)
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    return await session.scalar(_NEXT_DUE)
+
+
+async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Row]:
+    """Due, unfired milestones (plain rows), locked; rows another sweeper holds are skipped, not
+    waited for."""
+    return list(await session.execute(_CLAIM_DUE, {"now": now, "limit": limit}))
+
+
+async def try_lock_disputes(session: AsyncSession, ids: set[str]) -> dict[str, Row]:
+    """The cases locked for the sweeper, as plain rows; a case someone else holds is left out
+    (they will replace its milestones, or release it shortly, and the sweeper comes back)."""
+    rows = await session.execute(_TRY_LOCK, {"ids": sorted(ids)})
+    return {row.id: row for row in rows}
 
 
 async def still_disputed(session: AsyncSession, case_ids: list[str]) -> dict[str, int]:
@@ -62,14 +105,10 @@ async def still_disputed(session: AsyncSession, case_ids: list[str]) -> dict[str
 
 
 async def clocks_of(session: AsyncSession, case_ids: list[str]) -> dict[str, list[Row]]:
-    """Case id -> its clock rows (oldest first), noting the calendar versions read."""
+    """Case id -> its clock rows (oldest first), each with its calendar's `calendar_version`."""
     grouped: dict[str, list[Row]] = {case_id: [] for case_id in case_ids}
-    versions = {}
     for row in await session.execute(_CLOCKS_OF, {"ids": case_ids}):
         grouped[row.dispute_id].append(row)
-        if row.calendar_version is not None:
-            versions[row.calendar_id] = row.calendar_version
-    seen_versions(session, versions)
     return grouped
 
 

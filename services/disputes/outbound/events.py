@@ -7,9 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.outbox import Outbox
 from common.protoconv import minor_pb
-from services.disputes.outbound import escalation_messages
-from services.disputes.domain.waterfall import Settlement
 from services.disputes.data.models import DisputeRow
+from services.disputes.domain.waterfall import Settlement
+from services.disputes.outbound import escalation_messages
 from settle.accounts.v1 import accounts_pb2 as apb
 
 ACCOUNTS = "/settle.accounts.v1.AccountsService/"

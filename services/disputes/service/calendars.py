@@ -1,9 +1,10 @@
 """Business calendars loaded from their rows, built once per (id, version) and kept: building one
 reads the holidays package, which is too slow to repeat for every clock of every listed case.
 
-A transaction that loaded its cases' clocks through `services.disputes.data.loading` already knows the
-version of each clock's calendar (read in the clocks' own query); when the book has that version
-built, `load` answers without reading the calendar rows again. Otherwise it reads them, as ever.
+A clock read with its calendar's version (`calendar_version`: data/loading.py, data/reads.py,
+data/sweep.py, or a clock just started here) lets `load` answer from the book when it has that
+version built, without reading the calendar rows again (`versions_of` gathers them). Otherwise it
+reads them, as ever.
 
 Starting the clocks of a brand-new case asks `customer_calendar_id` and `current`, which answer
 from an index of every calendar's id, customer and version, re-read at most every
@@ -13,22 +14,19 @@ calendar change commits in this process."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.reference import ReferenceData
 from common.sla.calendar import BusinessCalendar
-from services.disputes.domain.policies import CalendarSpec
+from services.disputes.data import repository as repo
 from services.disputes.data.models import CalendarRow
+from services.disputes.domain.policies import CalendarSpec
 
 MAX_CACHED = 256
-# session.info key: calendar id -> the version this transaction read with the clocks.
-_SEEN = "settle.disputes.calendar_versions"
-_INDEX = select(CalendarRow.id, CalendarRow.customer_id, CalendarRow.version)
 
 
 @dataclass(frozen=True)
@@ -58,9 +56,13 @@ def _dates(text: str) -> tuple[date, ...]:
     return tuple(date.fromisoformat(d) for d in text.split(",") if d)
 
 
-def seen_versions(session: AsyncSession, versions: Mapping[str, int]) -> None:
-    """Records calendar versions read in this transaction (with the clocks that use them)."""
-    session.info.setdefault(_SEEN, {}).update(versions)
+def versions_of(clocks: Iterable) -> dict[str, int]:
+    """Calendar id -> the version read with these clock rows (where it was read with them)."""
+    return {
+        c.calendar_id: c.calendar_version
+        for c in clocks
+        if getattr(c, "calendar_version", None) is not None
+    }
 
 
 class CalendarBook:
@@ -78,7 +80,7 @@ class CalendarBook:
 
     async def _current_index(self, session: AsyncSession) -> CalendarIndex:
         async def load() -> CalendarIndex:
-            rows = (await session.execute(_INDEX)).all()
+            rows = await repo.calendar_index(session)
             return CalendarIndex(
                 {cid: version for cid, _, version in rows},
                 {customer: cid for cid, customer, _ in rows if customer},
@@ -89,15 +91,16 @@ class CalendarBook:
     async def customer_calendar_id(self, session: AsyncSession, customer_id: str) -> str | None:
         return (await self._current_index(session)).by_customer.get(customer_id)
 
-    async def current(self, session: AsyncSession, calendar_id: str) -> BusinessCalendar:
-        """The calendar as the index last saw it (built once per version); its version is
-        recorded in the transaction so `load` answers from the book too."""
+    async def current(
+        self, session: AsyncSession, calendar_id: str
+    ) -> tuple[BusinessCalendar, int]:
+        """The calendar as the index last saw it (built once per version), and its version."""
         version = (await self._current_index(session)).versions.get(calendar_id)
         built = self._built.get((calendar_id, version))
-        if built is None:  # not built yet, or newer than the index: read its row
-            return (await self.load(session, {calendar_id}))[calendar_id]
-        seen_versions(session, {calendar_id: version})
-        return built
+        if built is None or version is None:  # not built yet, or newer than the index
+            row = (await repo.calendars_by_id(session, {calendar_id}))[0]
+            return self.build(row), row.version
+        return built, version
 
     def build(self, row: CalendarRow) -> BusinessCalendar:
         key = (row.id, row.version)
@@ -107,24 +110,25 @@ class CalendarBook:
             self._built[key] = spec_of(row).build()
         return self._built[key]
 
-    def _known(self, session: AsyncSession, ids: set[str]) -> dict[str, BusinessCalendar] | None:
-        seen = session.info.get(_SEEN)
-        if not seen:
-            return None
+    def _known(
+        self, ids: set[str], versions: Mapping[str, int]
+    ) -> dict[str, BusinessCalendar] | None:
         found = {}
         for calendar_id in ids:
-            built = self._built.get((calendar_id, seen.get(calendar_id)))
+            built = self._built.get((calendar_id, versions.get(calendar_id)))
             if built is None:
                 return None
             found[calendar_id] = built
         return found
 
-    async def load(self, session: AsyncSession, ids: set[str]) -> dict[str, BusinessCalendar]:
+    async def load(
+        self, session: AsyncSession, ids: set[str], versions: Mapping[str, int] | None = None
+    ) -> dict[str, BusinessCalendar]:
+        """The calendars `ids`; `versions` (calendar id -> version, read in this transaction with
+        the clocks that use them) lets the book answer without reading their rows."""
         if not ids:
             return {}
-        known = self._known(session, ids)
+        known = self._known(ids, versions) if versions else None
         if known is not None:
             return known
-        rows = (await session.execute(select(CalendarRow).where(CalendarRow.id.in_(ids)))).all()
-        seen_versions(session, {row.id: row.version for (row,) in rows})
-        return {row.id: self.build(row) for (row,) in rows}
+        return {row.id: self.build(row) for row in await repo.calendars_by_id(session, ids)}

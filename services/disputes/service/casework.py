@@ -12,9 +12,9 @@ from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page, Term
 from services.disputes.data import repository as repo
+from services.disputes.data.models import EvidenceRow, HistoryRow, NoteRow
 from services.disputes.domain.policies import PRIORITY_RANK, Priority
 from services.disputes.domain.status import ACTIVE, Action, Status
-from services.disputes.data.models import EvidenceRow, HistoryRow, NoteRow
 from services.disputes.service import history
 from services.disputes.service.clocks import ClockDesk
 from services.disputes.service.context import DisputesContext

@@ -14,6 +14,8 @@ from common.ids import new_id
 from common.sla import clock as sla
 from common.sla.calendar import BusinessCalendar
 from common.sla.clock import Clock, ClockStatus, PauseReason
+from services.disputes.data.models import CalendarRow, ClockRow, DisputeRow, MilestoneRow
+from services.disputes.data.rows import history_row
 from services.disputes.domain import milestones
 from services.disputes.domain.policies import (
     CaseFacts,
@@ -25,9 +27,7 @@ from services.disputes.domain.policies import (
     thresholds,
 )
 from services.disputes.domain.status import ClockChange, ClockOp
-from services.disputes.data.models import CalendarRow, ClockRow, DisputeRow, MilestoneRow
-from services.disputes.service import history
-from services.disputes.service.calendars import CalendarBook
+from services.disputes.service.calendars import CalendarBook, versions_of
 
 US = timedelta(microseconds=1)
 LIVE = (ClockStatus.RUNNING, ClockStatus.PAUSED)
@@ -127,6 +127,7 @@ class ClockDesk:
         self.new_rows = new_rows
         self._add = session.add if new_rows is None else new_rows.append
         self.calendars: dict[str, BusinessCalendar] = {}
+        self._versions: dict[str, int] = {}  # calendar id -> version, where known
         self._customer_calendar: tuple[str | None] | None = None  # read once per desk
 
     async def _customer_calendar_id(self) -> str | None:
@@ -141,15 +142,18 @@ class ClockDesk:
     async def _calendar(self, calendar_id: str) -> BusinessCalendar:
         if calendar_id not in self.calendars:
             if self.new_rows is None:
-                self.calendars.update(await self.book.load(self.session, {calendar_id}))
+                self._versions.update(versions_of(self.case.clocks))
+                found = await self.book.load(self.session, {calendar_id}, self._versions)
+                self.calendars.update(found)
             else:
-                self.calendars[calendar_id] = await self.book.current(self.session, calendar_id)
+                calendar, version = await self.book.current(self.session, calendar_id)
+                self.calendars[calendar_id], self._versions[calendar_id] = calendar, version
         return self.calendars[calendar_id]
 
     async def load(self) -> None:
-        self.calendars.update(
-            await self.book.load(self.session, {r.calendar_id for r in self.case.clocks})
-        )
+        self._versions.update(versions_of(self.case.clocks))
+        ids = {r.calendar_id for r in self.case.clocks}
+        self.calendars.update(await self.book.load(self.session, ids, self._versions))
 
     def live(self) -> dict[str, ClockRow]:
         return {r.kind: r for r in current(self.case.clocks) if r.status in LIVE}
@@ -173,6 +177,7 @@ class ClockDesk:
             fired="",
             started_at=self.now,
         )
+        row.calendar_version = self._versions.get(cal_id)
         store(row, clock)
         self._add(row)
         self.case.clocks.append(row)
@@ -237,6 +242,7 @@ class ClockDesk:
                 continue
             before = row.target_us * US
             row.policy_id, row.calendar_id, row.warning_percents = policy.id, cal_id, steps
+            row.calendar_version = self._versions.get(cal_id)
             row.target_value, row.target_unit = policy.target.value, policy.target.unit.value
             cal = counting(row, self.calendars, self.book.always)
             clock = sla.retarget(to_clock(row), cal, target, self.now)
@@ -300,7 +306,7 @@ class ClockDesk:
     def _event(self, row: ClockRow, kind: str, left: timedelta, **details) -> None:
         """A history row, and a span event on the span of the action moving the clock."""
         details = {"clock": row.kind, "cycle": row.cycle, **details}
-        self._add(history.row(self.case, kind, self.actor, self.now, details=details))
+        self._add(history_row(self.case, kind, self.actor, self.now, details=details))
         if kind in SPAN_EVENTS:
             tracing.clock_event(
                 SPAN_EVENTS[kind],

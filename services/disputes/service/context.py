@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -14,12 +13,13 @@ from common.idempotency import IdempotencyStore
 from common.metrics import SettleMetrics
 from common.outbox import Outbox
 from common.reference import ReferenceData
+from common.workers import AfterCommit
 from services.disputes.domain.intake import CustomerFacts, InvoiceFacts
 from services.disputes.service.calendars import CalendarBook
 
 
 class AccountsPort(Protocol):
-    """What intake asks the accounts service (implemented over gRPC in accounts_client.py)."""
+    """What intake asks the accounts service (over gRPC: outbound/accounts_client.py)."""
 
     async def customer(self, customer_id: str) -> CustomerFacts: ...
 
@@ -39,9 +39,9 @@ class DisputesContext:
     # tracer (a no-op unless installed) and metrics that record nothing.
     tracer: trace.Tracer = field(default_factory=lambda: trace.get_tracer("settle.disputes"))
     metrics: SettleMetrics = field(default_factory=SettleMetrics.noop)
-    # Called after a commit that wrote outbox events or clock milestones: wakes the relay and the
+    # Told after a commit that wrote outbox events or clock milestones: wakes the relay and the
     # sweeper of this process at once instead of at their next poll.
-    listeners: list[Callable[[], None]] = field(default_factory=list)
+    after_commit: AfterCommit = field(default_factory=AfterCommit)
 
     def reference_changed(self) -> None:
         """After a change to reason codes, SLA policies or calendars commits: the next new case
@@ -50,5 +50,4 @@ class DisputesContext:
         self.calendars.forget()
 
     def changed(self) -> None:
-        for listener in self.listeners:
-            listener()
+        self.after_commit.changed()

@@ -15,16 +15,16 @@ from common.actor import current_actor
 from common.errors import InvalidArgument
 from common.idempotency import RequestKey, run_once
 from common.ids import new_id
-from services.disputes.outbound import events
 from services.disputes.data import repository as repo
+from services.disputes.data.models import DisputeItemRow, DisputeRow, NoteRow, OutboxEventRow
+from services.disputes.data.rows import history_row, insert_new
 from services.disputes.domain.intake import ItemRequest, plan_items
 from services.disputes.domain.policies import PRIORITY_RANK, Priority
 from services.disputes.domain.status import Status
-from services.disputes.data.models import DisputeItemRow, DisputeRow, NoteRow, OutboxEventRow
-from services.disputes.service import history, reference
+from services.disputes.outbound import events
+from services.disputes.service import reference
 from services.disputes.service.clocks import ClockDesk
 from services.disputes.service.context import DisputesContext
-from services.disputes.data.rows import insert_new
 from services.disputes.service.views import DisputeView, view_of
 
 SCOPE = "CreateDispute"
@@ -104,7 +104,7 @@ async def create_dispute(
             )
         rows = [case, *case.items, *case.notes]
         rows.append(
-            history.row(
+            history_row(
                 case,
                 "CREATED",
                 actor,

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.disputes.data import repository as repo
-from services.disputes.domain.policies import Policy
 from services.disputes.data.models import ReasonCodeRow
+from services.disputes.domain.policies import Policy
 from services.disputes.service.context import DisputesContext
 
 _REASONS = select(ReasonCodeRow.__table__)  # plain rows: readable on a session or a connection

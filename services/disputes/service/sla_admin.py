@@ -14,8 +14,8 @@ from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page, Term
 from services.disputes.data import repository as repo
-from services.disputes.domain.policies import CalendarSpec, Policy
 from services.disputes.data.models import CalendarRow, ClockRow, ReasonCodeRow, SlaPolicyRow
+from services.disputes.domain.policies import CalendarSpec, Policy
 from services.disputes.service.clocks import ClockDesk
 from services.disputes.service.context import DisputesContext
 

@@ -20,8 +20,8 @@ from common.errors import PermissionDenied
 from common.idempotency import RequestKey, run_once
 from common.team_scope import team_scope
 from services.disputes.data import repository as repo
-from services.disputes.data.reads import Record
 from services.disputes.data.models import DisputeRow, DisputeTeamRow
+from services.disputes.data.reads import Record
 from services.disputes.service import history
 from services.disputes.service.context import DisputesContext
 

@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.sla.clock import Clock
-from services.disputes.domain import milestones
 from services.disputes.data.models import ClockRow, DisputeRow
+from services.disputes.domain import milestones
 from services.disputes.service import clocks as desk
-from services.disputes.service.calendars import CalendarBook
+from services.disputes.service.calendars import CalendarBook, versions_of
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,8 @@ async def views_of(
     session: AsyncSession, book: CalendarBook, cases: list[DisputeRow], now: datetime
 ):
     rows = {c.id: desk.current(c.clocks) for c in cases}
-    calendars = await book.load(session, {r.calendar_id for rs in rows.values() for r in rs})
+    clocks = [r for rs in rows.values() for r in rs]
+    calendars = await book.load(session, {r.calendar_id for r in clocks}, versions_of(clocks))
     result = []
     for case in cases:
         views = []

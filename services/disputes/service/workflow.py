@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.actor import current_actor
 from common.etag import check_etag
-from services.disputes.outbound import events
 from services.disputes.data import repository as repo
+from services.disputes.data.models import DisputeRow
 from services.disputes.domain.status import Action, ClockOp, Status, clock_changes, next_status
 from services.disputes.domain.waterfall import Outcome, Settlement, Waterfall, release_all
-from services.disputes.data.models import DisputeRow
+from services.disputes.outbound import events
 from services.disputes.service import history
 from services.disputes.service.clocks import ClockDesk
 from services.disputes.service.context import DisputesContext

@@ -8,8 +8,8 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 from sqlalchemy import func, select
 
 from common.metrics import CASES_OPEN, SWEEPER_LAG, Reading
-from services.disputes.domain.status import ACTIVE
 from services.disputes.data.models import DisputeRow, MilestoneRow, RootCauseRow
+from services.disputes.domain.status import ACTIVE
 from services.disputes.service.context import DisputesContext
 
 GAUGES = (CASES_OPEN, SWEEPER_LAG)
