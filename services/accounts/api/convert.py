@@ -1,5 +1,6 @@
-"""Rows and domain results → protobuf messages. Rows are ORM objects or Core rows alike (read by
-attribute); children (contacts, invoice lines, holds) are passed beside their parent."""
+"""Rows and domain results → protobuf messages. A row is the ORM object a command wrote or the
+record a display read made (data/reads.py), read by attribute alike; children (contacts, invoice
+lines, holds) are passed beside their parent."""
 
 from __future__ import annotations
 
@@ -18,11 +19,14 @@ from services.accounts.data.models import (
     InvoiceRow,
     PaymentRow,
 )
+from services.accounts.data.reads import Contact, CustomerRecord, HoldRecord, InvoiceRecord, Line
 from services.accounts.domain.aging import AgingBuckets, AgingRow
 from settle.accounts.v1 import accounts_pb2 as pb
 
 
-def customer(row: CustomerRow, contacts: Iterable[ContactRow]) -> pb.Customer:
+def customer(
+    row: CustomerRow | CustomerRecord, contacts: Iterable[ContactRow | Contact]
+) -> pb.Customer:
     msg = pb.Customer(
         name=f"customers/{row.id}",
         display_name=row.display_name,
@@ -42,7 +46,7 @@ def customer(row: CustomerRow, contacts: Iterable[ContactRow]) -> pb.Customer:
         create_time=timestamp(row.created_at),
         update_time=timestamp(row.updated_at),
     )
-    if row.credit_limit_minor is not None:
+    if row.credit_limit_minor is not None and row.credit_limit_currency is not None:
         msg.credit_limit.CopyFrom(minor_pb(row.credit_limit_minor, row.credit_limit_currency))
     return msg
 
@@ -57,7 +61,7 @@ def billing_account(row: BillingAccountRow) -> pb.BillingAccount:
     )
 
 
-def hold(row: HoldRow, currency: str) -> pb.Hold:
+def hold(row: HoldRow | HoldRecord, currency: str) -> pb.Hold:
     return pb.Hold(
         name=f"invoices/{row.invoice_id}/holds/{row.id}",
         dispute=row.dispute,
@@ -69,7 +73,9 @@ def hold(row: HoldRow, currency: str) -> pb.Hold:
 
 
 def invoice(
-    row: InvoiceRow, lines: Iterable[InvoiceLineRow], holds: Iterable[HoldRow]
+    row: InvoiceRow | InvoiceRecord,
+    lines: Iterable[InvoiceLineRow | Line],
+    holds: Iterable[HoldRow | HoldRecord],
 ) -> pb.Invoice:
     cur = row.currency
     return pb.Invoice(

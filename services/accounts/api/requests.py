@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from typing import TypeVar
 
 from common import validation
 from common.errors import Violations
 from common.ids import is_id, parse_name
 from common.protoconv import parse_date, parse_money
 from services.accounts.domain.records import (
+    AllocationData,
+    AllocationRequest,
     ContactData,
     CustomerData,
     FundsData,
     InvoiceData,
     InvoiceLineData,
     RiskClass,
+    SourceKind,
 )
 from services.accounts.service.holds import HoldChange
 from settle.accounts.v1 import accounts_pb2 as pb
@@ -24,6 +28,7 @@ from settle.accounts.v1 import accounts_pb2 as pb
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 MAX_TEXT = 200  # the width of the text columns
+T = TypeVar("T")
 
 
 def customer_data(msg: pb.Customer, v: Violations, prefix: str = "customer") -> CustomerData:
@@ -74,7 +79,14 @@ def customer_data(msg: pb.Customer, v: Violations, prefix: str = "customer") -> 
     )
 
 
-def invoice_data(msg: pb.Invoice, v: Violations) -> InvoiceData:
+def _parsed(value: T | None) -> T:
+    """A value whose parser returned None only beside a violation, after `v.raise_if_any()`."""
+    assert value is not None
+    return value
+
+
+def invoice_data(msg: pb.Invoice) -> InvoiceData:
+    v = Violations()
     amount = parse_money(msg.amount, "invoice.amount", v)
     lines = []
     for i, line in enumerate(msg.lines):
@@ -83,11 +95,11 @@ def invoice_data(msg: pb.Invoice, v: Violations) -> InvoiceData:
         if amount and line_amount and line_amount.currency != amount.currency:
             v.add(f"{lf}.amount.currency_code", "must be the invoice currency")
         lines.append(
-            InvoiceLineData(
-                amount=line_amount,
-                description=validation.text(line.description, f"{lf}.description", v, limit=500),
-                quantity=validation.text(line.quantity, f"{lf}.quantity", v, limit=32) or "1",
-                kind=validation.text(line.kind, f"{lf}.kind", v, limit=16).upper() or "GOODS",
+            (
+                line_amount,
+                validation.text(line.description, f"{lf}.description", v, limit=500),
+                validation.text(line.quantity, f"{lf}.quantity", v, limit=32) or "1",
+                validation.text(line.kind, f"{lf}.kind", v, limit=16).upper() or "GOODS",
             )
         )
     account_id = None
@@ -98,28 +110,58 @@ def invoice_data(msg: pb.Invoice, v: Violations) -> InvoiceData:
             ok, "invoice.billing_account", "must look like 'customers/{id}/billingAccounts/{id}'"
         )
         account_id = parts[3] if ok else None
+    customer_id = validation.resource_id(msg.customer, "customers", "invoice.customer", v)
+    number = validation.text(
+        msg.external_number, "invoice.external_number", v, required=True, limit=64
+    )
+    invoice_date = parse_date(msg.invoice_date, "invoice.invoice_date", v)
+    due_date = parse_date(msg.due_date, "invoice.due_date", v)
+    v.raise_if_any()
     return InvoiceData(
-        customer_id=validation.resource_id(msg.customer, "customers", "invoice.customer", v),
-        external_number=validation.text(
-            msg.external_number, "invoice.external_number", v, required=True, limit=64
+        customer_id=customer_id,
+        external_number=number,
+        invoice_date=_parsed(invoice_date),
+        due_date=_parsed(due_date),
+        amount=_parsed(amount),
+        lines=tuple(
+            InvoiceLineData(_parsed(line_amount), description, quantity, kind)
+            for line_amount, description, quantity, kind in lines
         ),
-        invoice_date=parse_date(msg.invoice_date, "invoice.invoice_date", v),
-        due_date=parse_date(msg.due_date, "invoice.due_date", v),
-        amount=amount,
-        lines=tuple(lines),
         billing_account_id=account_id,
     )
 
 
-def funds_data(
-    msg, prefix: str, date_field: str, v: Violations, *, reference: str, reason: str = ""
-) -> FundsData:
-    return FundsData(
-        customer_id=validation.resource_id(msg.customer, "customers", f"{prefix}.customer", v),
-        amount=parse_money(msg.amount, f"{prefix}.amount", v),
-        on=parse_date(getattr(msg, date_field), f"{prefix}.{date_field}", v),
-        reference=validation.text(reference, f"{prefix}.reference", v, limit=MAX_TEXT),
-        reason=validation.text(reason, f"{prefix}.reason", v, limit=MAX_TEXT),
+def funds_data(msg, prefix: str, date_field: str, *, reference: str, reason: str = "") -> FundsData:
+    v = Violations()
+    customer_id = validation.resource_id(msg.customer, "customers", f"{prefix}.customer", v)
+    amount = parse_money(msg.amount, f"{prefix}.amount", v)
+    on = parse_date(getattr(msg, date_field), f"{prefix}.{date_field}", v)
+    reference = validation.text(reference, f"{prefix}.reference", v, limit=MAX_TEXT)
+    reason = validation.text(reason, f"{prefix}.reason", v, limit=MAX_TEXT)
+    v.raise_if_any()
+    return FundsData(customer_id, _parsed(amount), _parsed(on), reference, reason)
+
+
+def allocation_request(request: pb.AllocateFundsRequest) -> AllocationRequest:
+    v = Violations()
+    kind, _, source_id = request.source.partition("/")
+    kinds = {"payments": SourceKind.PAYMENT, "creditNotes": SourceKind.CREDIT_NOTE}
+    source_kind = kinds.get(kind)
+    if source_kind is None:
+        v.add("source", "must be 'payments/{id}' or 'creditNotes/{id}'")
+    v.require(len(request.allocations) > 0, "allocations", "at least one is required")
+    allocations = []
+    for i, a in enumerate(request.allocations):
+        invoice_id = validation.resource_id(a.invoice, "invoices", f"allocations[{i}].invoice", v)
+        amount = parse_money(a.amount, f"allocations[{i}].amount", v)
+        allocations.append((invoice_id, amount))
+    applied = parse_date(request.applied_date, "applied_date", v, required=False)
+    v.raise_if_any()
+    return AllocationRequest(
+        _parsed(source_kind),
+        source_id,
+        tuple(AllocationData(invoice_id, _parsed(amount)) for invoice_id, amount in allocations),
+        applied,
     )
 
 

@@ -15,7 +15,7 @@ from common.listing import (
     parse_page,
     query_key,
 )
-from common.protoconv import minor_pb, parse_money, request_key
+from common.protoconv import minor_pb, request_key
 from common.protoconv import parse_date as parse_pb_date
 from services.accounts.api import convert
 from services.accounts.api import requests as req
@@ -24,8 +24,6 @@ from services.accounts.domain.aging import DEFAULT_BUCKETS, AgingBuckets
 from services.accounts.domain.csv_import import ColumnMapping
 from services.accounts.domain.records import (
     CUSTOMER_FIELDS,
-    AllocationData,
-    AllocationRequest,
     SourceKind,
 )
 from services.accounts.service import aging, customers, funds, holds, importing, invoices
@@ -132,9 +130,7 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
         return convert.balance(customer_id, await customers.customer_balance(self.ctx, customer_id))
 
     async def CreateInvoice(self, request, context):
-        v = Violations()
-        data = req.invoice_data(request.invoice, v)
-        v.raise_if_any()
+        data = req.invoice_data(request.invoice)
         row = await invoices.create_invoice(self.ctx, data, request_key(request))
         return convert.invoice(row, row.lines, row.holds)
 
@@ -156,19 +152,15 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
         )
 
     async def CreatePayment(self, request, context):
-        v = Violations()
         p = request.payment
-        data = req.funds_data(p, "payment", "received_date", v, reference=p.reference)
-        v.raise_if_any()
+        data = req.funds_data(p, "payment", "received_date", reference=p.reference)
         return convert.payment(await funds.create_payment(self.ctx, data, request_key(request)))
 
     async def CreateCreditNote(self, request, context):
-        v = Violations()
         n = request.credit_note
         data = req.funds_data(
-            n, "credit_note", "issue_date", v, reference=n.external_number, reason=n.reason
+            n, "credit_note", "issue_date", reference=n.external_number, reason=n.reason
         )
-        v.raise_if_any()
         return convert.credit_note(
             await funds.create_credit_note(self.ctx, data, request_key(request))
         )
@@ -192,25 +184,10 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
         )
 
     async def AllocateFunds(self, request, context):
-        v = Violations()
-        kind, _, source_id = request.source.partition("/")
-        kinds = {"payments": SourceKind.PAYMENT, "creditNotes": SourceKind.CREDIT_NOTE}
-        source_kind = kinds.get(kind)
-        if source_kind is None:
-            v.add("source", "must be 'payments/{id}' or 'creditNotes/{id}'")
-        v.require(len(request.allocations) > 0, "allocations", "at least one is required")
-        allocations = []
-        for i, a in enumerate(request.allocations):
-            invoice_id = validation.resource_id(
-                a.invoice, "invoices", f"allocations[{i}].invoice", v
-            )
-            amount = parse_money(a.amount, f"allocations[{i}].amount", v)
-            allocations.append(AllocationData(invoice_id, amount))
-        applied = parse_pb_date(request.applied_date, "applied_date", v, required=False)
-        v.raise_if_any()
+        allocation = req.allocation_request(request)
         invoices_, source = await funds.allocate_funds(
             self.ctx,
-            AllocationRequest(source_kind, source_id, tuple(allocations), applied),
+            allocation,
             request_key(request),
         )
         return pb.AllocateFundsResponse(
@@ -226,14 +203,13 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
 
     async def PlaceHold(self, request, context):
         change = self._hold_change(request, amount_required=True)
-        row = await holds.place_hold(self.ctx, change, request_key(request))
-        return convert.hold(row, change.amount.currency)
+        row, currency = await holds.place_hold(self.ctx, change, request_key(request))
+        return convert.hold(row, currency)
 
     async def ReleaseHold(self, request, context):
         change = self._hold_change(request, amount_required=False)
-        row = await holds.release_hold(self.ctx, change, request_key(request))
-        invoice = await invoices.get_invoice(self.ctx, row.invoice_id)
-        return convert.hold(row, invoice.row.currency)
+        row, currency = await holds.release_hold(self.ctx, change, request_key(request))
+        return convert.hold(row, currency)
 
     async def PostDisputeAdjustment(self, request, context):
         kinds = {pb.CREDIT: SourceKind.CREDIT_NOTE, pb.WRITE_OFF: SourceKind.WRITE_OFF}

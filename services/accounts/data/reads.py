@@ -10,7 +10,7 @@ plus the holds of the invoices that hold something, so a read needs no transacti
 
 from __future__ import annotations
 
-from collections import namedtuple
+from datetime import date, datetime
 from functools import lru_cache
 from itertools import groupby
 from operator import attrgetter
@@ -90,16 +90,85 @@ HOLDS = (
     .where(_holds.c.invoice_id.in_(bindparam("ids", expanding=True)))
     .order_by(_holds.c.created_at)
 )
-HOLD = select(_holds).where(_holds.c.id == bindparam("id"))
+# A hold with its invoice's currency: what PlaceHold and ReleaseHold answer when replayed.
+HOLD = (
+    select(_holds, _invoices.c.currency)
+    .join(_invoices, _invoices.c.id == _holds.c.invoice_id)
+    .where(_holds.c.id == bindparam("id"))
+)
 _PAGE = Page(bindparam("offset", type_=Integer), bindparam("limit", type_=Integer))
 
 
-# Rows are read into namedtuples of the statements' columns: a Row's attribute access costs
-# ~1.5 µs (a Python-level __getattr__), a namedtuple's a twentieth, and a converted invoice reads
-# about fifteen.
-CustomerRecord = namedtuple("CustomerRecord", CUSTOMER.selected_columns.keys())
-InvoiceRecord = namedtuple("InvoiceRecord", INVOICE.selected_columns.keys())
-HoldRecord = namedtuple("HoldRecord", HOLDS.selected_columns.keys())
+# Rows are read into namedtuples of the statements' columns, in their order (tests/accounts/data
+# checks that they match): a Row's attribute access costs ~1.5 µs (a Python-level __getattr__),
+# a namedtuple's a twentieth, and a converted invoice reads about fifteen.
+class CustomerRecord(NamedTuple):
+    """A customer row joined with one of its contacts (contact columns None without one)."""
+
+    id: str
+    display_name: str
+    external_ref: str | None
+    country_code: str
+    time_zone: str
+    currency_code: str
+    risk_class: str
+    credit_limit_minor: int | None
+    credit_limit_currency: str | None
+    bankruptcy: bool
+    in_litigation: bool
+    credit_hold: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    position: int | None
+    name: str | None
+    email: str | None
+    phone: str | None
+    language: str | None
+    role: str | None
+
+
+class InvoiceRecord(NamedTuple):
+    """An invoice row joined with one of its lines (line columns None without one)."""
+
+    id: str
+    customer_id: str
+    billing_account_id: str | None
+    external_number: str
+    invoice_date: date
+    due_date: date
+    currency: str
+    amount_minor: int
+    open_minor: int
+    held_minor: int
+    closed_date: date | None
+    import_fingerprint: str | None
+    created_at: datetime
+    line_number: int | None
+    description: str | None
+    quantity: str | None
+    line_amount_minor: int | None
+    kind: str | None
+
+
+class HoldRecord(NamedTuple):
+    id: str
+    invoice_id: str
+    dispute: str
+    amount_minor: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class Contact(NamedTuple):
+    """A contact from the joined row (the attribute names of ContactRow)."""
+
+    position: int
+    name: str
+    email: str
+    phone: str
+    language: str
+    role: str
 
 
 class Line(NamedTuple):
@@ -114,7 +183,7 @@ class Line(NamedTuple):
 
 class CustomerRead(NamedTuple):
     row: CustomerRecord
-    contacts: list[CustomerRecord]  # the joined rows that carry a contact
+    contacts: list[Contact]
 
 
 class InvoiceRead(NamedTuple):
@@ -130,7 +199,9 @@ async def customer(conn, customer_id: str) -> CustomerRead:
     return _customer(rows)
 
 
-async def customers(conn, terms: list[Term], order: tuple[str, bool], page: Page):
+async def customers(
+    conn, terms: list[Term], order: tuple[str, bool], page: Page
+) -> list[CustomerRead]:
     stmt = _customers_page(_shape(terms, order))
     rows = await _read(conn, stmt, _params(terms, page), CustomerRecord)
     return [_customer(list(group)) for _, group in groupby(rows, attrgetter("id"))]
@@ -143,14 +214,18 @@ async def invoice(conn, invoice_id: str) -> InvoiceRead:
     return (await _with_holds(conn, [rows]))[0]
 
 
-async def invoices(conn, terms: list[Term], order: tuple[str, bool], page: Page):
+async def invoices(
+    conn, terms: list[Term], order: tuple[str, bool], page: Page
+) -> list[InvoiceRead]:
     stmt = _invoices_page(_shape(terms, order))
     rows = await _read(conn, stmt, _params(terms, page), InvoiceRecord)
     return await _with_holds(conn, [list(group) for _, group in groupby(rows, attrgetter("id"))])
 
 
-async def hold(conn, hold_id: str) -> HoldRecord:
-    return HoldRecord._make((await conn.execute(HOLD, {"id": hold_id})).one())
+async def hold(conn, hold_id: str) -> tuple[HoldRecord, str]:
+    """(the hold, its invoice's currency)."""
+    *columns, currency = (await conn.execute(HOLD, {"id": hold_id})).one()
+    return HoldRecord._make(columns), currency
 
 
 async def _read(conn, stmt, params: dict[str, Any], record: type) -> list:
@@ -158,7 +233,9 @@ async def _read(conn, stmt, params: dict[str, Any], record: type) -> list:
 
 
 def _customer(rows: list[CustomerRecord]) -> CustomerRead:
-    return CustomerRead(rows[0], [r for r in rows if r.position is not None])
+    return CustomerRead(
+        rows[0], [Contact._make(r[-len(_CONTACT) :]) for r in rows if r.position is not None]
+    )
 
 
 async def _with_holds(conn, groups: list[list[InvoiceRecord]]) -> list[InvoiceRead]:
@@ -170,7 +247,7 @@ async def _with_holds(conn, groups: list[list[InvoiceRecord]]) -> list[InvoiceRe
     return [
         InvoiceRead(
             g[0],
-            [Line(*r[-len(_LINE) :]) for r in g if r.line_number is not None],
+            [Line._make(r[-len(_LINE) :]) for r in g if r.line_number is not None],
             holds_of.get(g[0].id, []),
         )
         for g in groups

@@ -96,7 +96,8 @@ def _coverage_problem(buckets: tuple[Bucket, ...]) -> str | None:
         limits = (bucket.min_days, bucket.max_days)
         if not all(d is None or type(d) is int for d in limits):
             return f"bucket {bucket.code} bounds must be whole days or None"
-        if None not in (bucket.min_days, bucket.max_days) and bucket.min_days > bucket.max_days:
+        low, high = bucket.min_days, bucket.max_days
+        if low is not None and high is not None and low > high:
             return f"bucket {bucket.code} is empty"
     for before, after in pairwise(buckets):
         if before.max_days is None or after.min_days is None:

@@ -253,7 +253,7 @@ class _RowCheck:
     def problem(self, reason: Reason, name: str, text: str) -> None:
         self.issues.append((reason, f"{getattr(self.mapping, name)}: {text}"))
 
-    def date(self, name: str) -> date | None:
+    def date_field(self, name: str) -> date | None:
         text = self.get.get(name, "")
         try:
             return self.mapping.read_date(text) if text else None
@@ -297,8 +297,8 @@ def _parse(line_no: int, get: dict[str, str], mapping: ColumnMapping, currency: 
     for name in _REQUIRED:
         if not get[name]:
             check.problem(Reason.MISSING_FIELD, name, "empty")
-    invoice, due = check.date("invoice_date"), check.date("due_date")
-    settled = check.date("settled_date")
+    invoice, due = check.date_field("invoice_date"), check.date_field("due_date")
+    settled = check.date_field("settled_date")
     amount = check.amount(currency) if get["amount"] else None
     disputed = check.flag()
     check.not_before("due_date", due, invoice, Reason.DUE_BEFORE_INVOICE)
@@ -307,6 +307,8 @@ def _parse(line_no: int, get: dict[str, str], mapping: ColumnMapping, currency: 
     if check.issues:
         codes = tuple(dict.fromkeys(reason for reason, _ in check.issues))
         return RejectedRow(line_no, codes[0], "; ".join(m for _, m in check.issues), codes)
+    # without issues the required fields were present and parsed
+    assert invoice is not None and due is not None and amount is not None
     return ParsedRow(
         line_no, get["customer_ref"], number, invoice, due, amount, settled,
         get.get("country") or None, disputed,

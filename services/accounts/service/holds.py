@@ -41,7 +41,11 @@ async def _hold_and_invoice(session, change: HoldChange):
     return invoice, hold
 
 
-async def place_hold(ctx: AccountsContext, change: HoldChange, request: RequestKey) -> HoldRecord:
+async def place_hold(
+    ctx: AccountsContext, change: HoldChange, request: RequestKey
+) -> tuple[HoldRecord, str]:
+    """(the dispute's hold, grown by the amount or new; the invoice's currency)."""
+
     async def create(session):
         invoice, hold = await _hold_and_invoice(session, change)
         amount = change.amount.minor
@@ -51,21 +55,25 @@ async def place_hold(ctx: AccountsContext, change: HoldChange, request: RequestK
             hold = await hold_sql.open_hold(session, change.invoice_id, change.dispute, amount, now)
         else:
             hold = await hold_sql.move_hold(session, hold, amount, now)
-        return hold.id, hold
+        return hold.id, (hold, invoice.currency)
 
     return await run_once(ctx.db, ctx.idempotency, "PlaceHold", request, create, reads.hold)
 
 
-async def release_hold(ctx: AccountsContext, change: HoldChange, request: RequestKey) -> HoldRecord:
+async def release_hold(
+    ctx: AccountsContext, change: HoldChange, request: RequestKey
+) -> tuple[HoldRecord, str]:
+    """(the dispute's hold, shrunk by the amount or to zero; the invoice's currency)."""
+
     async def create(session):
-        _, hold = await _hold_and_invoice(session, change)
+        invoice, hold = await _hold_and_invoice(session, change)
         if hold is None:
             raise FailedPrecondition("this dispute holds nothing on the invoice", reason="NO_HOLD")
         amount = change.amount.minor if change.amount else hold.amount_minor
         if amount:
             ledger.check_release(hold.amount_minor, amount)
             hold = await hold_sql.move_hold(session, hold, -amount, ctx.clock.now())
-        return hold.id, hold
+        return hold.id, (hold, invoice.currency)
 
     return await run_once(ctx.db, ctx.idempotency, "ReleaseHold", request, create, reads.hold)
 
