@@ -74,6 +74,12 @@ bench: setup ## full benchmarks: prints the table, writes bench/results/*.json
 bench-quick: setup ## CI-sized benchmarks (under 3 minutes)
 	$(PY) -m bench --mode quick
 
+CHAOS_MODE ?= short
+chaos: setup ## fault test on a private PostgreSQL: make chaos [CHAOS_MODE=short|long] [SEED=1]
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+	  || { apt-get update -qq && apt-get install -y -qq postgresql; }
+	$(PY) -m tools.chaos --$(CHAOS_MODE) --seed $(or $(SEED),1)
+
 lock: ## re-resolve pinned dependencies into requirements.lock
 	$(PYTHON) -m venv /tmp/settle-lock && /tmp/settle-lock/bin/pip install -q '.[dev]' \
 	  && /tmp/settle-lock/bin/pip freeze --exclude settle > requirements.lock
@@ -81,4 +87,4 @@ lock: ## re-resolve pinned dependencies into requirements.lock
 clean: ## remove generated code, local databases and the venv
 	rm -rf gen var $(VENV) .pytest_cache .mypy_cache
 
-.PHONY: help venv gen setup migrate migration run test lint format token bench bench-quick lock clean
+.PHONY: help venv gen setup migrate migration run test lint format token bench bench-quick chaos lock clean
