@@ -164,3 +164,15 @@ async def test_calls_that_do_not_come_from_settle_are_unauthenticated(accounts):
         await expect_error(
             stub.ListCustomers(pb.ListCustomersRequest()), grpc.StatusCode.UNAUTHENTICATED
         )
+
+
+async def test_a_nul_byte_in_a_display_name_is_a_field_violation(accounts):
+    # PostgreSQL cannot store NUL: unchecked, it was an INTERNAL error from the driver
+    bad = new_customer(display_name="Acme\x00 GmbH")
+    await expect_error(
+        accounts.stub.CreateCustomer(pb.CreateCustomerRequest(customer=bad)),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        field="customer.display_name",
+    )
+    listed = await accounts.stub.ListCustomers(pb.ListCustomersRequest())
+    assert len(listed.customers) == 0
