@@ -19,7 +19,7 @@ INVOICE_COLUMNS = (
     "id, customer_id, billing_account_id, external_number, invoice_date, due_date, currency, "
     "amount_minor, open_minor, held_minor, closed_date, import_fingerprint, created_at"
 )
-# What the service's read statements (services/accounts/reads.py) say: children joined to their
+# What the service's read statements (services/accounts/data/reads.py) say: children joined to their
 # parent, a list's page in a subquery so LIMIT counts parents, and holds asked for only for the
 # invoices that hold something.
 CUSTOMER = (
@@ -97,7 +97,7 @@ def _bucket_case(as_of: date) -> str:
 
 def aging_sql(as_of: date) -> str:
     """Open and held amount of every invoice open on `as_of`, rolled back from the maintained
-    balances by what the ledger dated after it (services/accounts/service/aging_sql.py), summed
+    balances by what the ledger dated after it (services/accounts/data/aging_sql.py), summed
     per due date, then aged."""
     return f"""
         SELECT currency, {_bucket_case(as_of)} AS bucket,
