@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import grpc
+from google.rpc import error_details_pb2
 
 from common.actor import reset_actor
 from settle.common.v1.common_pb2 import Money
@@ -242,3 +243,46 @@ async def test_a_person_cannot_raise_in_a_rules_or_someone_elses_name(esc):
         assert [e.name for e in listed.escalations] == [own.name]
     finally:
         reset_actor(person)
+
+
+async def test_a_nul_byte_in_any_text_is_invalid_argument_on_every_database(esc):
+    """PostgreSQL cannot store a NUL: it is refused at the edge with a field violation, not a
+    500 from the database (this test runs on SQLite and PostgreSQL)."""
+    await expect_error(
+        esc.stub.RaiseEscalation(raise_request(summary="Price \x00 disputed")),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        field="summary",
+    )
+    await expect_error(
+        esc.stub.RaiseEscalation(
+            raise_request(
+                raised_by="rule:sla\x00",
+                trigger_event_id="evt\x00",
+                attributes={"priority": "p\x001"},
+            )
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        fields=("raised_by", "trigger_event_id", "attributes[priority]"),
+    )
+    batch = await esc.stub.RaiseEscalations(
+        pb.RaiseEscalationsRequest(
+            items=[
+                pb.RaiseEscalationsRequest.Item(request=raise_request(summary="a\x00b")),
+                pb.RaiseEscalationsRequest.Item(request=raise_request(summary="fine")),
+            ]
+        )
+    )
+    refused, raised = batch.results
+    assert refused.error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+    bad_request = error_details_pb2.BadRequest()
+    assert any(d.Unpack(bad_request) for d in refused.error.details)
+    assert [v.field for v in bad_request.field_violations] == ["summary"]
+    assert raised.escalation.summary == "fine"
+    made = await esc.stub.RaiseEscalation(raise_request())
+    await expect_error(
+        esc.stub.RequestEscalationInfo(
+            pb.RequestEscalationInfoRequest(name=made.name, question="why\x00?")
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        field="question",
+    )

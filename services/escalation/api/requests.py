@@ -4,8 +4,8 @@ once, before anything is read or written."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
+from common import validation
 from common.errors import InvalidArgument, Violations
 from common.ids import parse_child_name, parse_name
 from common.protoconv import parse_money, request_key
@@ -18,8 +18,8 @@ from services.escalation.service.raising import RaiseItem
 from settle.escalation.v1 import escalation_pb2 as pb
 
 SUBJECT = re.compile(r"^[a-z][A-Za-z0-9]{0,40}/[A-Za-z0-9_.-]{1,100}$")
-CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
-PERSON = re.compile(r"^(user|rule|service):\S{1,190}$")  # subjects come from identity providers
+# Subjects come from identity providers; no NUL (PostgreSQL cannot store one).
+PERSON = re.compile(r"^(user|rule|service):[^\s\x00]{1,190}$")
 ATTRIBUTE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 UPPER_ATTRIBUTES = ("root_cause", "dispute_reason", "priority", "clock")
 TRACEPARENT_MAX = 128
@@ -46,22 +46,6 @@ def severity(value: int, field: str, v: Violations, *, required: bool = False) -
     except (ValueError, KeyError):
         v.add(field, f"unknown severity {value}")
         return None
-
-
-def code(text: str, field: str, v: Violations, *, required: bool = True) -> str:
-    text = text.strip()
-    if not text:
-        v.require(not required, field, "is required")
-    elif not CODE.match(text):
-        v.add(field, "must be an UPPER_SNAKE code of at most 64 characters")
-    return text
-
-
-def _text(text: str, field: str, v: Violations, limit: int, *, required: bool = False) -> str:
-    text = text.strip()
-    v.require(bool(text) or not required, field, "is required")
-    v.require(len(text) <= limit, field, f"must be at most {limit} characters")
-    return text
 
 
 def _links(links, field: str, v: Violations) -> tuple[str, ...]:
@@ -91,16 +75,15 @@ def raise_command(r: pb.RaiseEscalationRequest) -> Raise:
         "raised_by",
         "must look like 'user:alice' or 'rule:sla-breach'",
     )
-    v.require(len(r.trigger_event_id) <= 200, "trigger_event_id", "must be at most 200 characters")
     cmd = Raise(
         subject=subject,
-        reason_code=code(r.reason_code, "reason_code", v),
+        reason_code=validation.code(r.reason_code, "reason_code", v),
         team=team(r.team, "team", v),
         severity=severity(r.severity, "severity", v),
-        summary=_text(r.summary, "summary", v, MAX_SUMMARY),
+        summary=validation.text(r.summary, "summary", v, limit=MAX_SUMMARY),
         amount=amount,
         raised_by=raised_by,
-        trigger_event_id=r.trigger_event_id.strip(),
+        trigger_event_id=validation.text(r.trigger_event_id, "trigger_event_id", v, limit=200),
         attributes=_attributes(r.attributes, v),
     )
     v.raise_if_any()
@@ -137,8 +120,7 @@ def _attributes(given, v: Violations) -> dict[str, str]:
         if not ATTRIBUTE_KEY.match(key):
             v.add(field, "keys are lower_snake_case, at most 64 characters")
             continue
-        value = value.strip()
-        v.require(len(value) <= 500, field, "must be at most 500 characters")
+        value = validation.text(value, field, v, limit=500)
         if key in CUSTOMER_FLAGS:
             v.require(value.lower() in ("true", "false"), field, "must be true or false")
             value = value.lower()
@@ -162,14 +144,18 @@ def act(request, action: Action) -> tuple[str, Act]:
         )
         fields["assignee"] = assignee
     elif action is Action.REQUEST_INFO:
-        fields["text"] = _text(request.question, "question", v, MAX_TEXT, required=True)
+        fields["text"] = validation.text(
+            request.question, "question", v, limit=MAX_TEXT, required=True
+        )
     elif action is Action.PROVIDE_INFO:
-        fields["text"] = _text(request.answer, "answer", v, MAX_TEXT, required=True)
+        fields["text"] = validation.text(request.answer, "answer", v, limit=MAX_TEXT, required=True)
         fields["evidence_links"] = _links(request.evidence_links, "evidence_links", v)
     elif action in (Action.RESPOND, Action.HAND_BACK, Action.RESOLVE):
         required = action is not Action.RESOLVE
-        fields["outcome_code"] = code(request.outcome_code, "outcome_code", v, required=required)
-        fields["note"] = _text(request.note, "note", v, MAX_TEXT)
+        fields["outcome_code"] = validation.code(
+            request.outcome_code, "outcome_code", v, required=required
+        )
+        fields["note"] = validation.text(request.note, "note", v, limit=MAX_TEXT)
         fields["evidence_links"] = _links(request.evidence_links, "evidence_links", v)
     v.raise_if_any()
     return esc_id, Act(action=action, etag=request.etag, **fields)
@@ -185,12 +171,18 @@ def rule_data(rule: pb.RoutingRule, v: Violations) -> RuleData:
     )
     v.require(0 <= rule.priority <= 10_000, "routing_rule.priority", "must be 0 to 10000")
     return RuleData(
-        description=_text(rule.description, "routing_rule.description", v, MAX_SUMMARY),
+        description=validation.text(
+            rule.description, "routing_rule.description", v, limit=MAX_SUMMARY
+        ),
         priority=rule.priority,
         active=rule.active,
-        reason_code=code(rule.reason_code, "routing_rule.reason_code", v, required=False),
-        root_cause=code(rule.root_cause, "routing_rule.root_cause", v, required=False),
-        dispute_reason=code(rule.dispute_reason, "routing_rule.dispute_reason", v, required=False),
+        reason_code=validation.code(
+            rule.reason_code, "routing_rule.reason_code", v, required=False
+        ),
+        root_cause=validation.code(rule.root_cause, "routing_rule.root_cause", v, required=False),
+        dispute_reason=validation.code(
+            rule.dispute_reason, "routing_rule.dispute_reason", v, required=False
+        ),
         min_amount=min_amount,
         customer_flag=flag,
         team=team(rule.team, "routing_rule.team", v, required=True),
@@ -202,14 +194,17 @@ def rule_id(name: str, field: str = "routing_rule.name") -> str:
     return parse_name(name, "routingRules", field)
 
 
-def update_mask(mask: str) -> tuple[str, ...]:
-    if not mask.strip():
-        return RULE_FIELDS
-    fields = tuple(f.strip() for f in mask.split(",") if f.strip())
-    unknown = sorted(set(fields) - set(RULE_FIELDS))
-    if unknown:
-        raise InvalidArgument.of("update_mask", f"cannot update {unknown}; fields: {RULE_FIELDS}")
-    return fields
+def rule_update(r: pb.UpdateRoutingRuleRequest) -> tuple[str, RuleData, tuple[str, ...]]:
+    """(rule id, new values, the fields to change): only the masked fields' values must be
+    valid."""
+    chosen = rule_id(r.routing_rule.name)
+    v = Violations()
+    fields = validation.update_mask(r.update_mask, RULE_FIELDS, v)
+    v.raise_if_any()
+    data = rule_data(r.routing_rule, v)
+    v.items = [x for x in v.items if x.field.split(".")[1].split("[")[0] in fields]
+    v.raise_if_any()
+    return chosen, data, fields
 
 
 def subscription(s: pb.Subscription) -> NewSubscription:
@@ -218,7 +213,7 @@ def subscription(s: pb.Subscription) -> NewSubscription:
     uri = s.endpoint_uri.strip()
     check_endpoint(uri, "subscription.endpoint_uri", v)
     check_secret(s.secret, "subscription.secret", v)
-    description = _text(s.description, "subscription.description", v, MAX_SUMMARY)
+    description = validation.text(s.description, "subscription.description", v, limit=MAX_SUMMARY)
     v.raise_if_any()
     return NewSubscription(chosen, uri, s.secret, description)
 
@@ -254,13 +249,6 @@ def _severity_rank(text: str) -> int:
         raise ValueError(f"must be one of {', '.join(s.name for s in Severity)}") from None
 
 
-def _timestamp(text: str) -> datetime:
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        raise ValueError("needs a time zone, e.g. 2026-03-02T17:00:00Z")
-    return value.astimezone(UTC)
-
-
 def _days(text: str) -> int:
     days = int(text)
     if not 0 <= days <= 36500:
@@ -275,8 +263,8 @@ ESCALATION_FILTERS = {
     "subject": str,
     "reason_code": str,
     "assignee": str,
-    "create_time": _timestamp,
-    "due_time": _timestamp,
+    "create_time": validation.rfc3339,
+    "due_time": validation.rfc3339,
     "age_days": _days,
 }
 ESCALATION_ORDER = {"create_time", "update_time", "severity", "due_time"}

@@ -113,12 +113,7 @@ class EscalationServicer(escalation_pb2_grpc.EscalationServiceServicer):
         return convert.routing_rule(row)
 
     async def UpdateRoutingRule(self, request, context):
-        rule_id = req.rule_id(request.routing_rule.name)
-        fields = req.update_mask(request.update_mask)
-        v = Violations()
-        data = req.rule_data(request.routing_rule, v)
-        v.items = [x for x in v.items if x.field.split(".")[1].split("[")[0] in fields]
-        v.raise_if_any()
+        rule_id, data, fields = req.rule_update(request)
         row = await rules.update_rule(self.ctx, rule_id, request.routing_rule.etag, data, fields)
         return convert.routing_rule(row)
 
