@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from functools import partial
 
+from common import validation
 from common.errors import InvalidArgument, Violations
 from common.ids import is_id
 from common.money import Money
@@ -25,25 +27,13 @@ RISK_CLASSES = ("LOW", "MEDIUM", "HIGH")
 OWNING_TEAMS = ("SALES", "GBS", "LOGISTICS", "OPERATIONS", "LEGAL", "CUSTOMER", "NONE")
 
 
-def text(value: str, field: str, v: Violations, *, required=False, limit=MAX_TEXT) -> str:
-    value = value.strip()
-    v.require(bool(value) or not required, field, "is required")
-    v.require(len(value) <= limit, field, f"must be at most {limit} characters")
-    v.require("\x00" not in value, field, "must not contain NUL characters")
-    return value
-
-
-def name_id(name: str, collection: str, field: str, v: Violations) -> str:
-    prefix = f"{collection}/"
-    if name.startswith(prefix) and is_id(name[len(prefix) :]):
-        return name[len(prefix) :]
-    v.add(field, f"must look like '{collection}/{{id}}'" if name else "is required")
-    return ""
+# common.validation.text with this service's shorter default bound (names, titles, refs).
+text = partial(validation.text, limit=MAX_TEXT)
 
 
 def dispute_id(name: str, field: str = "name") -> str:
     v = Violations()
-    found = name_id(name, "disputes", field, v)
+    found = validation.resource_id(name, "disputes", field, v)
     v.raise_if_any()
     return found
 
@@ -75,14 +65,14 @@ def new_dispute(msg: pb.Dispute) -> NewDispute:
     seen = set()
     for n, item in enumerate(msg.items):
         f = f"dispute.items[{n}]"
-        invoice_id = name_id(item.invoice, "invoices", f"{f}.invoice", v)
+        invoice_id = validation.resource_id(item.invoice, "invoices", f"{f}.invoice", v)
         v.require(invoice_id not in seen or not invoice_id, f"{f}.invoice", "is listed twice")
         seen.add(invoice_id)
         amount = parse_money(item.amount, f"{f}.amount", v, required=False)
         v.require(all(ln > 0 for ln in item.line_numbers), f"{f}.line_numbers", "start at 1")
         items.append(ItemRequest(invoice_id, amount, tuple(item.line_numbers)))
     data = NewDispute(
-        customer_id=name_id(msg.customer, "customers", "dispute.customer", v),
+        customer_id=validation.resource_id(msg.customer, "customers", "dispute.customer", v),
         title=text(msg.title, "dispute.title", v, required=True),
         reason_code=code(msg.reason_code, "dispute.reason_code", v),
         priority=priority(msg.priority, "dispute.priority", v),
@@ -107,7 +97,7 @@ def decisions(msgs, v: Violations) -> tuple[Decision, ...]:
     result = []
     for n, d in enumerate(msgs):
         f = f"decisions[{n}]"
-        invoice_id = name_id(d.invoice, "invoices", f"{f}.invoice", v)
+        invoice_id = validation.resource_id(d.invoice, "invoices", f"{f}.invoice", v)
         credit = parse_money(d.credit_amount, f"{f}.credit_amount", v, required=False)
         write_off = parse_money(d.write_off_amount, f"{f}.write_off_amount", v, required=False)
         result.append(Decision(invoice_id, _minor(credit), _minor(write_off)))
@@ -225,7 +215,9 @@ def calendar(msg: pb.Calendar, calendar_id: str) -> CalendarSpec:
                 ),
             )
         )
-    customer = name_id(msg.customer, "customers", "calendar.customer", v) if msg.customer else None
+    customer = None
+    if msg.customer:
+        customer = validation.resource_id(msg.customer, "customers", "calendar.customer", v)
     team = msg.team.strip().upper()
     v.require(bool(msg.time_zone), "calendar.time_zone", "is required")
     v.raise_if_any()

@@ -13,7 +13,6 @@ import grpc
 from opentelemetry import context as otel_context
 
 from common.outbox import BatchSender, LeasedEvent
-from common.outbox_delivery import EVENT_ID
 from common.tracing import context_from
 from services.disputes.outbound import escalation_messages
 from settle.escalation.v1 import escalation_pb2 as pb
@@ -53,9 +52,8 @@ async def send_raises(
 async def _one(channel: grpc.aio.Channel, event: LeasedEvent, deadline_s: float):
     token = otel_context.attach(context_from(event.traceparent) or otel_context.get_current())
     try:
-        await channel.unary_unary(event.method)(
-            event.payload, timeout=deadline_s, metadata=((EVENT_ID, event.id),)
-        )
+        # The event's id travels once, as the request's request_id (common/outbox.py sets it).
+        await channel.unary_unary(event.method)(event.payload, timeout=deadline_s)
         return None
     except grpc.aio.AioRpcError as exc:
         return exc
