@@ -4,7 +4,10 @@ to the same open escalation says nothing and one routed to another team says it 
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from common.clock import ManualClock
+from services.escalation.data.models import OutboxEventRow
 from settle.disputes.v1 import disputes_pb2, disputes_pb2_grpc
 from settle.escalation.v1 import escalation_pb2 as pb
 from tests.escalation.support import START, raise_request, start_escalation
@@ -38,13 +41,17 @@ async def test_a_new_escalation_on_a_dispute_is_recorded_there_once(escalation_u
             await esc.stub.RaiseEscalation(raise_request("customers/" + "e" * 32, team=pb.GBS))
             while await esc.parts.relay.relay_once():
                 pass
+            async with esc.parts.ctx.db.transaction() as session:
+                event_ids = set(await session.scalars(select(OutboxEventRow.id)))
     finally:
         await server.stop(None)
     got = {request.team: (request, metadata) for request, metadata in fake.calls}
     assert len(fake.calls) == 2 and set(got) == {"SALES", "LEGAL"}
     request, metadata = got["SALES"]
     assert request == disputes_pb2.RecordEscalationRequest(
-        dispute=DISPUTE, escalation=sales.name, team="SALES", request_id=metadata["x-event-id"]
+        dispute=DISPUTE, escalation=sales.name, team="SALES", request_id=request.request_id
     )
+    # The event's one carrier of its id is request_id: the id of the outbox event that sent it.
+    assert {r.request_id for r, _ in fake.calls} == event_ids
     assert metadata["x-settle-subject"] == "service:escalation"
     assert got["LEGAL"][0].escalation == legal.name
