@@ -356,3 +356,17 @@ async def test_concurrent_retries_and_hostile_text(system):
         field="filter",
     )
     await _unchanged(system, case)
+
+
+async def test_a_nul_byte_in_a_title_is_a_field_violation_and_writes_nothing(system):
+    """PostgreSQL cannot store a NUL byte: it must be refused at the edge, not become INTERNAL."""
+    c, inv = await _setup(system)
+    case = s.new_case(c.name, s.partial(inv.name, "5.00"))
+    case.title = "short\x00payment"
+    await expect_error(
+        system.disputes.CreateDispute(pb.CreateDisputeRequest(dispute=case)),
+        C.INVALID_ARGUMENT,
+        field="dispute.title",
+    )
+    assert await _count(system) == 0
+    assert await system.outbox_count() == 0
