@@ -28,9 +28,9 @@ from common.outbox import Outbox, OutboxRelay, RelayPolicy
 from common.rpc.client import open_channel
 from common.sla import calendar  # noqa: F401 - warm the holidays import before timing
 from settle.escalation.v1 import escalation_pb2 as pb
+from tests.escalation.api.test_watch_rpc import Stream
 from tests.escalation.receiver import receiving
 from tests.escalation.support import FAST, raise_request, start_escalation
-from tests.escalation.test_watch import Stream
 from tests.support.databases import DatabaseFactory
 from tests.support.rpc import TEST_SECRET
 

@@ -10,8 +10,8 @@ from common.clock import ManualClock
 from services.escalation.data.models import OutboxEventRow
 from settle.disputes.v1 import disputes_pb2, disputes_pb2_grpc
 from settle.escalation.v1 import escalation_pb2 as pb
+from tests.escalation.service.test_answers_to_disputes import serve
 from tests.escalation.support import START, raise_request, start_escalation
-from tests.escalation.test_answers_to_disputes import serve
 
 DISPUTE = "disputes/" + "d" * 32
 
