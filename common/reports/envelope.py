@@ -80,7 +80,7 @@ class ReportResult:
         if len(set(names)) != len(names):
             raise ValueError(f"report {self.report!r}: table names repeat")
 
-    def header(self) -> list[tuple[str, str]]:
+    def provenance(self) -> list[tuple[str, str]]:
         """The Parameters sheet: fixed facts first, then the parameters in the order given."""
         return [
             ("report", self.report),

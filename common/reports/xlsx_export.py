@@ -144,7 +144,7 @@ def _write_parameters(workbook: Workbook, result: ReportResult, styles: _Styles)
     sheet.set_column(1, 1, 48)
     sheet.write_string(0, 0, "name", styles.header)
     sheet.write_string(0, 1, "value", styles.header)
-    for row, (name, value) in enumerate(result.header(), start=1):
+    for row, (name, value) in enumerate(result.provenance(), start=1):
         sheet.write_string(row, 0, neutralize_formula(name))
         sheet.write_string(row, 1, neutralize_formula(value))
 
