@@ -27,7 +27,7 @@ _CLOCK_STATUS = {
 }
 
 
-def _state(text: str) -> int:
+def _state(text: str) -> pb.State:
     return pb.State.Value(text) if text else pb.STATE_UNSPECIFIED
 
 

@@ -4,6 +4,8 @@ once, before anything is read or written."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from common import validation
 from common.errors import InvalidArgument, Violations
@@ -215,6 +217,7 @@ def subscription(s: pb.Subscription) -> NewSubscription:
     check_secret(s.secret, "subscription.secret", v)
     description = validation.text(s.description, "subscription.description", v, limit=MAX_SUMMARY)
     v.raise_if_any()
+    assert chosen is not None  # required: its absence was a violation
     return NewSubscription(chosen, uri, s.secret, description)
 
 
@@ -256,7 +259,7 @@ def _days(text: str) -> int:
     return days
 
 
-ESCALATION_FILTERS = {
+ESCALATION_FILTERS: dict[str, Callable[[str], Any]] = {
     "team": _enum_name(Team),
     "state": _enum_name(State),
     "severity": _severity_rank,
@@ -268,7 +271,7 @@ ESCALATION_FILTERS = {
     "age_days": _days,
 }
 ESCALATION_ORDER = {"create_time", "update_time", "severity", "due_time"}
-DELIVERY_FILTERS = {
+DELIVERY_FILTERS: dict[str, Callable[[str], Any]] = {
     "state": lambda s: {"PENDING": "PENDING", "DELIVERED": "DELIVERED", "FAILED": "FAILED"}[s],
     "event_type": str,
 }
