@@ -32,7 +32,6 @@ US = timedelta(microseconds=1)
 CLOCK_KINDS = dict(pb.ClockKind.items())
 CLOCK_STATES = dict(pb.SlaClock.State.items())
 TIME_UNITS = dict(pb.TimeUnit.items())
-PAUSE_REASONS = dict(pb.PauseReason.items())
 AMOUNTS = ("original", "still_disputed", "paid", "credited", "written_off")
 ITEM_AMOUNTS = (
     "original_minor",
@@ -70,10 +69,6 @@ def duration(value: timedelta) -> Duration:
     return d
 
 
-def _enum(enum, value: str | None) -> int:
-    return enum.Value(value) if value else 0
-
-
 def item(row: DisputeItemRow, cur: str) -> pb.DisputedItem:
     msg = pb.DisputedItem(
         invoice=f"invoices/{row.invoice_id}",
@@ -93,7 +88,7 @@ def clock(v: ClockView) -> pb.SlaClock:
         state=CLOCK_STATES[row.status],
         warned=any(n.startswith("WARNING") for n in v.fired),
         breached="BREACH" in v.fired,
-        pause_reason=PAUSE_REASONS[row.pause_reason] if row.pause_reason else 0,
+        pause_reason=row.pause_reason or None,  # enum fields take their value's name
         policy=f"slaPolicies/{row.policy_id}",
         calendar=f"calendars/{row.calendar_id}",
     )
@@ -143,8 +138,8 @@ def dispute(view: DisputeView) -> pb.Dispute:
         items=[item(i, cur) for i in case.items],
         status=pb.Dispute.Status.Value(case.status),
         root_cause_code=case.root_cause_code or "",
-        outcome=_enum(pb.Outcome, case.outcome),
-        pause_reason=PAUSE_REASONS[case.pause_reason] if case.pause_reason else 0,
+        outcome=case.outcome or None,  # enum fields take their value's name; None leaves it unset
+        pause_reason=case.pause_reason or None,
         currency_code=cur,
         clocks=[clock(c) for c in view.clocks],
         sla_state=pb.SlaState.Value(case.sla_state),
@@ -170,8 +165,8 @@ def history_entry(row: HistoryRow) -> pb.HistoryEntry:
         actor=row.actor,
         time=timestamp(row.occurred_at),
         version=row.version,
-        from_status=_enum(pb.Dispute.Status, row.from_status),
-        to_status=_enum(pb.Dispute.Status, row.to_status),
+        from_status=row.from_status or None,
+        to_status=row.to_status or None,
         comment=row.comment,
         details=json.loads(row.details),
     )
@@ -179,7 +174,7 @@ def history_entry(row: HistoryRow) -> pb.HistoryEntry:
 
 def clock_event(e: ClockEventView) -> pb.ClockEvent:
     msg = pb.ClockEvent(
-        clock=_enum(pb.ClockKind, e.clock),
+        clock=e.clock or None,
         cycle=e.cycle,
         event=e.event,
         time=timestamp(e.time),
@@ -258,9 +253,9 @@ def sla_policy(row: SlaPolicyRow) -> pb.SlaPolicy:
         update_time=timestamp(row.updated_at),
     )
     if row.min_amount_minor is not None:
-        msg.min_amount.CopyFrom(minor_pb(row.min_amount_minor, row.amount_currency))
+        msg.min_amount.CopyFrom(minor_pb(row.min_amount_minor, row.amount_currency or ""))
     if row.max_amount_minor is not None:
-        msg.max_amount.CopyFrom(minor_pb(row.max_amount_minor, row.amount_currency))
+        msg.max_amount.CopyFrom(minor_pb(row.max_amount_minor, row.amount_currency or ""))
     return msg
 
 

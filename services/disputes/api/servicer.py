@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from common import tracing
 from common.errors import InvalidArgument, Violations
 from common.etag import etag_of
@@ -24,7 +27,7 @@ from services.disputes.service.context import DisputesContext
 from settle.disputes.v1 import disputes_pb2 as pb
 from settle.disputes.v1 import disputes_pb2_grpc
 
-DISPUTE_FILTERS = {
+DISPUTE_FILTERS: dict[str, Callable[[str], Any]] = {
     "status": lambda s: req.enum_name(pb.Dispute.Status, s),
     "customer": lambda s: parse_name(s, "customers", "filter"),
     "invoice": lambda s: parse_name(s, "invoices", "filter"),
@@ -153,6 +156,7 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
         comment = _comment(request.comment, v)
         decisions = req.decisions(request.decisions, v)
         v.raise_if_any()
+        assert outcome is not None  # a missing outcome was a violation
         view = await resolution.resolve(
             self.ctx, case_id, request.etag, cause, outcome, comment, decisions
         )

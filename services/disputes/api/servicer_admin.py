@@ -10,6 +10,7 @@ from common.protoconv import request_key
 from services.disputes.api import convert
 from services.disputes.api import requests as req
 from services.disputes.service import catalog, sla_admin
+from services.disputes.service.context import DisputesContext
 from settle.disputes.v1 import disputes_pb2 as pb
 
 
@@ -35,7 +36,9 @@ def _page(request, *parts):
 
 
 class AdminMethods:
-    """Mixed into DisputesServicer; `self.ctx` is the DisputesContext."""
+    """Mixed into DisputesServicer, which sets `ctx`."""
+
+    ctx: DisputesContext
 
     async def _list_codes(self, request, which: str, filters: dict, to_pb):
         terms = parse_filter(request.filter, filters)

@@ -93,11 +93,10 @@ class ClockReading:
 
 def read(clock: Clock, cal: BusinessCalendar, now: datetime) -> ClockReading:
     spent = sla.spent(clock, cal, now)
-    due = (
-        cal.add(clock.running_since, clock.target - clock.spent_before)
-        if (clock.status is ClockStatus.RUNNING and clock.target > clock.spent_before)
-        else None
-    )
+    due = None
+    since = clock.running_since if clock.status is ClockStatus.RUNNING else None
+    if since is not None and clock.target > clock.spent_before:
+        due = cal.add(since, clock.target - clock.spent_before)
     if clock.status is ClockStatus.RUNNING and due is None:
         due = clock.running_since  # already over target when this segment began
     return ClockReading(due, spent, clock.target - spent)
