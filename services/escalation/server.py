@@ -22,8 +22,8 @@ from services.escalation.api.servicer import EscalationServicer
 from services.escalation.config import EscalationConfig
 from services.escalation.data import reads
 from services.escalation.data.models import IdempotencyKeyRow, OutboxEventRow
+from services.escalation.outbound.disputes import DESTINATION
 from services.escalation.outbound.webhooks import USER_AGENT, WebhookClient
-from services.escalation.service.answers import DESTINATION
 from services.escalation.service.context import EscalationContext
 from services.escalation.service.watch import Feed
 from services.escalation.workers.sweeper import OlaSweeper

@@ -1,1 +1,1 @@
-"""What the escalation service sends out: webhook deliveries over HTTP."""
+"""What the escalation service sends out: messages to the disputes service, webhooks."""

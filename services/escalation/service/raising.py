@@ -39,7 +39,8 @@ from services.escalation.domain import ola
 from services.escalation.domain.commands import Raise
 from services.escalation.domain.routing import Decision, Facts, route
 from services.escalation.domain.values import Severity, State
-from services.escalation.service import clocks, dispute_teams, journal, milestones
+from services.escalation.outbound import disputes
+from services.escalation.service import clocks, journal, milestones
 from services.escalation.service.context import EscalationContext, Touched
 from services.escalation.service.rules import active_rules
 
@@ -293,7 +294,7 @@ class _Batch:
         )
         row.clock = ResponseClockRow(escalation_id=row.id, team=team, fired="")
         clocks.store(row, ola.start(target, now), (), cal)
-        dispute_teams.record_team(session, ctx, row)  # the case's team sees it (contracts.md)
+        disputes.record_team(session, ctx.outbox, row)  # the case's team sees it there
         details = {
             "raised_by": row.raised_by,
             "reason_code": cmd.reason_code,

@@ -16,7 +16,8 @@ from services.escalation.domain import ola
 from services.escalation.domain.commands import Act
 from services.escalation.domain.states import Action, ClockEffect, transition
 from services.escalation.domain.values import State
-from services.escalation.service import access, answers, clocks, journal, milestones
+from services.escalation.outbound import disputes
+from services.escalation.service import access, clocks, journal, milestones
 from services.escalation.service.context import EscalationContext
 
 # action → (history action, event type)
@@ -91,7 +92,7 @@ async def act(ctx: EscalationContext, escalation_id: str, cmd: Act) -> journal.E
         row.updated_at = now
         if step.to.closed:
             row.closed_at = now
-            details["notified_event_id"] = answers.tell_owner(session, ctx, row)
+            details["notified_event_id"] = disputes.tell_owner(session, ctx.outbox, row)
         history_action, event_type = NAMES[cmd.action]
         journal.record(
             session,
