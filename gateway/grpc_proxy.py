@@ -8,17 +8,35 @@ import time
 
 import grpc
 
+from common.actor import Actor
 from common.errors import DomainError
 from common.metrics import RpcMetrics
 from gateway.backends import Backends
 from gateway.calls import Gate, calling_as, request_id_from
 from gateway.catalog import Rpc
 from gateway.errors import backend_status, gateway_status, grpc_code, grpc_trailers
+from gateway.limits import Exhausted
 
 
-async def _abort(context, status, request_id: str = "") -> None:
+async def _abort(context, status, request_id: str = "", retry_after: str = "") -> None:
     trailers = grpc_trailers(status) + ((("x-request-id", request_id),) if request_id else ())
+    trailers += (("retry-after", retry_after),) if retry_after else ()
     await context.abort(grpc_code(status), status.message, trailers)
+
+
+async def _refuse(context, error: DomainError, request_id: str = "") -> None:
+    """Aborts with the gateway's own refusal; a limit's after holding it back, with the seconds
+    to wait in `retry-after` (as HTTP's header)."""
+    retry_after = ""
+    if isinstance(error, Exhausted):
+        await error.hold_back()
+        retry_after = error.retry_after
+    await _abort(context, gateway_status(error), request_id, retry_after)
+
+
+def _client(context) -> str:
+    """The caller's address without its port ("ipv4:127.0.0.1:5312" → "ipv4:127.0.0.1")."""
+    return (context.peer() or "").rpartition(":")[0]
 
 
 class Proxy(grpc.GenericRpcHandler):
@@ -31,19 +49,23 @@ class Proxy(grpc.GenericRpcHandler):
     def service(self, handler_call_details):
         return self.handlers.get(handler_call_details.method)  # None: UNIMPLEMENTED
 
-    async def _start(self, rpc: Rpc, request, context):
+    async def _admit(self, rpc: Rpc, context) -> tuple[Actor, str]:
         metadata = {k: v for k, v in context.invocation_metadata() or () if isinstance(v, str)}
         try:
-            actor = self.gate.admit(rpc, metadata.get("authorization"), metadata.get("x-api-key"))
+            actor = self.gate.admit(
+                rpc, metadata.get("authorization"), metadata.get("x-api-key"), _client(context)
+            )
         except DomainError as exc:
-            await _abort(context, gateway_status(exc))
+            await _refuse(context, exc)
         request_id = request_id_from(metadata.get("x-request-id"))
         context.set_trailing_metadata((("x-request-id", request_id),))  # rides with the status
+        return actor, request_id
+
+    def _call(self, rpc: Rpc, request, context, actor: Actor, request_id: str):
         with calling_as(actor, request_id):
-            call = self.backends.call(rpc)(
+            return self.backends.call(rpc)(
                 request, timeout=self.gate.timeout_for(rpc, context.time_remaining())
             )
-        return call, request_id
 
     def _record(self, rpc: Rpc, context, started: float) -> None:
         code = context.code() or grpc.StatusCode.OK  # set by an abort, else the call succeeded
@@ -53,9 +75,12 @@ class Proxy(grpc.GenericRpcHandler):
         async def unary_response(request, context):
             started = time.perf_counter()
             try:
-                call, request_id = await self._start(rpc, request, context)
+                actor, request_id = await self._admit(rpc, context)
                 try:
-                    return await call
+                    with self.gate.in_flight(rpc, actor):
+                        return await self._call(rpc, request, context, actor, request_id)
+                except DomainError as exc:
+                    await _refuse(context, exc, request_id)
                 except grpc.aio.AioRpcError as exc:
                     await _abort(context, backend_status(exc, rpc.backend), request_id)
             finally:
@@ -64,7 +89,8 @@ class Proxy(grpc.GenericRpcHandler):
         async def stream_response(request, context):
             started = time.perf_counter()
             try:
-                call, request_id = await self._start(rpc, request, context)
+                actor, request_id = await self._admit(rpc, context)
+                call = self._call(rpc, request, context, actor, request_id)
                 try:
                     async for item in call:
                         yield item

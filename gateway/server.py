@@ -31,6 +31,7 @@ from gateway.catalog import Catalog, load_catalog
 from gateway.grpc_proxy import Proxy
 from gateway.http.api import Api
 from gateway.http.app import build_app
+from gateway.limits import Limiter, LimitMetrics
 from gateway.openapi.document import OpenApi
 from gateway.routing import RouteTable
 from gateway.settings import GatewaySettings
@@ -76,7 +77,8 @@ class Gateway:
         self.backends = Backends(
             catalog, base.downstream, base.internal_secret, settings.deadline_s
         )
-        gate = Gate(Authenticator(settings.jwt, settings.api_keys), policy, settings)
+        limiter = Limiter(settings.limits, LimitMetrics(meter.get_meter("settle.gateway.limits")))
+        gate = Gate(Authenticator(settings.jwt, settings.api_keys), policy, settings, limiter)
         self.openapi = OpenApi(routes, settings.protos_dir)
         app = build_app(
             Api(routes, gate, self.backends, settings),

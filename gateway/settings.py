@@ -13,11 +13,15 @@ from pathlib import Path
 from common.settings import PROJECT_ROOT, ConfigurationError, Settings
 from gateway.auth.apikeys import ApiKey, load_api_keys
 from gateway.catalog import BACKENDS
+from gateway.limits import LimitSettings
 
 DEV_JWT_SECRET = "settle-development-only-jwt-secret-never-use-elsewhere"
 DEV_ISSUER = "settle-dev"
 DEV_AUDIENCE = "settle"
 MIN_HS256_SECRET = 32  # bytes: RFC 7518 §3.2 wants a key at least as long as the hash
+# Per caller: well above a person's front-end and the benchmark's 16 clients under one token
+# (~55 calls/s), well below what lets one caller take the gateway and its backends for itself.
+DEFAULT_LIMITS = LimitSettings(rate_per_s=100, burst=200, concurrency=32)
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class GatewaySettings:
     max_body_bytes: int
     max_upload_bytes: int
     protos_dir: Path  # read for the comments that become OpenAPI descriptions
+    limits: LimitSettings = DEFAULT_LIMITS  # per caller: rate, burst, calls in flight
 
     @property
     def development(self) -> bool:
@@ -76,6 +81,11 @@ class GatewaySettings:
             max_body_bytes=int(_number(get, "GATEWAY_MAX_BODY_BYTES", 1024 * 1024)),
             max_upload_bytes=int(_number(get, "GATEWAY_MAX_UPLOAD_BYTES", 64 * 1024 * 1024)),
             protos_dir=Path(get("GATEWAY_PROTOS_DIR", str(PROJECT_ROOT / "protos"))),
+            limits=LimitSettings(
+                rate_per_s=_number(get, "GATEWAY_RATE_PER_S", DEFAULT_LIMITS.rate_per_s),
+                burst=int(_number(get, "GATEWAY_RATE_BURST", DEFAULT_LIMITS.burst)),
+                concurrency=int(_number(get, "GATEWAY_CONCURRENCY", DEFAULT_LIMITS.concurrency)),
+            ),
         )
 
 

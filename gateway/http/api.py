@@ -13,6 +13,7 @@ from gateway.backends import Backends
 from gateway.calls import Gate, calling_as
 from gateway.http import body, streams
 from gateway.http.responses import error_response
+from gateway.limits import Exhausted
 from gateway.routing import RouteTable
 from gateway.settings import GatewaySettings
 
@@ -40,26 +41,34 @@ class Api:
             route, bindings = self.routes.match(request.method, raw_path(request))
             request.state.route = route.template.text
             actor = self.gate.admit(
-                route.rpc, request.headers.get("authorization"), request.headers.get("x-api-key")
+                route.rpc,
+                request.headers.get("authorization"),
+                request.headers.get("x-api-key"),
+                request.client.host if request.client else "",
             )
-            if route.rpc.client_streaming:
-                return await streams.upload(request, route, bindings, actor, self)
-            payload = transcode.decode_json(
-                await body.read_json(request, self.settings.max_body_bytes)
-            )
-            message = transcode.build_message(
-                route.rpc.request_class,
-                route.body,
-                payload,
-                bindings,
-                request.query_params.multi_items(),
-            )
-            if route.rpc.server_streaming:
-                return await streams.events(request, route, message, actor, self)
-            with calling_as(actor, request.state.request_id):
-                raw = await self.backends.call(route.rpc)(
-                    message.SerializeToString(), timeout=self.gate.timeout_for(route.rpc)
-                )
-            return JSONResponse(transcode.to_json(route.rpc.response_class.FromString(raw)))
+            with self.gate.in_flight(route.rpc, actor):
+                return await self._forward(request, route, bindings, actor)
+        except Exhausted as error:
+            await error.hold_back()
+            return error_response(request, error)
         except (DomainError, grpc.aio.AioRpcError) as error:
             return error_response(request, error, route.rpc.backend if route else "")
+
+    async def _forward(self, request: Request, route, bindings: dict, actor) -> Response:
+        if route.rpc.client_streaming:
+            return await streams.upload(request, route, bindings, actor, self)
+        payload = transcode.decode_json(await body.read_json(request, self.settings.max_body_bytes))
+        message = transcode.build_message(
+            route.rpc.request_class,
+            route.body,
+            payload,
+            bindings,
+            request.query_params.multi_items(),
+        )
+        if route.rpc.server_streaming:
+            return await streams.events(request, route, message, actor, self)
+        with calling_as(actor, request.state.request_id):
+            raw = await self.backends.call(route.rpc)(
+                message.SerializeToString(), timeout=self.gate.timeout_for(route.rpc)
+            )
+        return JSONResponse(transcode.to_json(route.rpc.response_class.FromString(raw)))

@@ -20,6 +20,7 @@ from common.settings import PROJECT_ROOT, Settings
 from gateway.auth.apikeys import ApiKey, digest
 from gateway.auth.tokens import mint
 from gateway.catalog import load_catalog
+from gateway.limits import LimitSettings
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings, JwtSettings
 from tests.support.rpc import TEST_SECRET
@@ -28,6 +29,9 @@ JWT = JwtSettings("HS256", ("gateway-test-secret-with-32-bytes-or-more",), "sett
 API_KEY = "settle_test-service-account-key"
 TEAM_OF = {"sales": "SALES", "gbs": "GBS", "legal": "LEGAL"}
 NOWHERE = "127.0.0.1:1"  # nothing listens there
+# Tests drive hundreds of calls a second under one subject; tests/gateway/test_limits.py sets
+# tight limits of its own.
+LOOSE_LIMITS = LimitSettings(rate_per_s=100_000, burst=100_000, concurrency=1000)
 
 
 def free_port() -> int:
@@ -75,6 +79,7 @@ def gateway_settings(backends: dict[str, str], **overrides) -> GatewaySettings:
         max_body_bytes=64 * 1024,
         max_upload_bytes=256 * 1024,
         protos_dir=PROJECT_ROOT / "protos",
+        limits=LOOSE_LIMITS,
     )
     return replace(settings, **overrides)
 
