@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 
-from sqlalchemy import Row, bindparam, exists, func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row, bindparam, delete, exists, func, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from common.db.query import apply_filter, apply_order_and_page
 from common.errors import NotFound
@@ -14,10 +15,12 @@ from services.disputes.data import reads as case_reads
 from services.disputes.data.loading import load_collections
 from services.disputes.data.models import (
     CalendarRow,
+    ClockRow,
     DisputeItemRow,
     DisputeRow,
     DisputeTeamRow,
     HistoryRow,
+    MilestoneRow,
     ReasonCodeRow,
     RootCauseRow,
     SlaPolicyRow,
@@ -221,6 +224,74 @@ async def get_by_key(session: AsyncSession, model, key: str, label: str, *, lock
     if row is None:
         raise _missing(label, key)
     return row
+
+
+async def history_of(session: AsyncSession, dispute_id: str) -> list[HistoryRow]:
+    """Every history row of a case, oldest first."""
+    stmt = select(HistoryRow).where(HistoryRow.dispute_id == dispute_id).order_by(HistoryRow.id)
+    return list((await session.execute(stmt)).scalars())
+
+
+_REASON_ROWS = select(ReasonCodeRow.__table__)  # plain rows: readable on a session or a connection
+
+
+async def reason_rows(unit: AsyncSession | AsyncConnection) -> dict[str, Row]:
+    """Every reason code's row (code, active, requires_note, …) by code."""
+    return {row.code: row for row in await unit.execute(_REASON_ROWS)}
+
+
+async def reason_codes(session: AsyncSession) -> set[str]:
+    return set((await session.execute(select(ReasonCodeRow.code))).scalars())
+
+
+async def customer_calendar_id(session: AsyncSession, customer_id: str) -> str | None:
+    """The id of the customer's own calendar, if they have one."""
+    return await session.scalar(
+        select(CalendarRow.id).where(CalendarRow.customer_id == customer_id)
+    )
+
+
+async def cases_with_live_clocks(session: AsyncSession, condition) -> list[str]:
+    """Ids (in order) of the cases with a running or paused clock matching `condition` (a
+    ClockRow condition: of a policy, of a calendar)."""
+    stmt = select(ClockRow.dispute_id).where(condition, ClockRow.status.in_(("RUNNING", "PAUSED")))
+    return sorted(set((await session.execute(stmt)).scalars()))
+
+
+async def delete_unfired_milestones(session: AsyncSession, clock_id: str) -> None:
+    """An ORM-enabled DELETE (the session's own milestone objects are synchronised with it):
+    the unit of work flushes first, so plans made earlier in the transaction go too."""
+    await session.flush()
+    await session.execute(
+        delete(MilestoneRow).where(
+            MilestoneRow.clock_id == clock_id, MilestoneRow.fired_at.is_(None)
+        )
+    )
+
+
+async def open_cases_by_team(
+    session: AsyncSession, statuses: tuple[str, ...]
+) -> dict[tuple[str, str], int]:
+    """(status, owning team or "") -> how many cases (the CASES_OPEN gauge): a GROUP BY on the
+    status index."""
+    team = func.coalesce(RootCauseRow.owning_team, "")
+    groups = await session.execute(
+        select(DisputeRow.status, team, func.count())
+        .outerjoin(RootCauseRow, RootCauseRow.code == DisputeRow.root_cause_code)
+        .where(DisputeRow.status.in_(statuses))
+        .group_by(DisputeRow.status, team)
+    )
+    return {(status, owner): n for status, owner, n in groups.all()}
+
+
+async def oldest_unfired_due(session: AsyncSession, now: datetime) -> datetime | None:
+    """The earliest due time of a milestone due and not fired (the sweeper's lag): a MIN on the
+    partial index of unfired milestones."""
+    return await session.scalar(
+        select(func.min(MilestoneRow.due_at)).where(
+            MilestoneRow.fired_at.is_(None), MilestoneRow.due_at <= now
+        )
+    )
 
 
 _CALENDAR_INDEX = select(CalendarRow.id, CalendarRow.customer_id, CalendarRow.version)

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from opentelemetry import trace
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from common import tracing
+from services.disputes.data import repository as repo
 from services.disputes.data.models import DisputeRow, HistoryRow
 from services.disputes.service.context import DisputesContext
 from services.disputes.service.team_access import visible_case
@@ -119,16 +118,8 @@ def _traces(case: DisputeRow, rows: list[HistoryRow]) -> tuple[TraceView, ...]:
 
 async def case_trace(ctx: DisputesContext, dispute_id: str) -> CaseTraceView:
     async with ctx.db.transaction() as session:
-        case = await visible_case(session, dispute_id, options=(selectinload(DisputeRow.clocks),))
-        rows = list(
-            (
-                await session.execute(
-                    select(HistoryRow)
-                    .where(HistoryRow.dispute_id == dispute_id)
-                    .order_by(HistoryRow.id)
-                )
-            ).scalars()
-        )
+        case = await visible_case(session, dispute_id, options=("clocks",))
+        rows = await repo.history_of(session, dispute_id)
         view = await view_of(session, ctx.calendars, case, ctx.clock.now())
     events = tuple(
         _clock_event(r, tracing.trace_id_of(r.traceparent) or "")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common import tracing
@@ -14,7 +13,8 @@ from common.ids import new_id
 from common.sla import clock as sla
 from common.sla.calendar import BusinessCalendar
 from common.sla.clock import Clock, ClockStatus, PauseReason
-from services.disputes.data.models import CalendarRow, ClockRow, DisputeRow, MilestoneRow
+from services.disputes.data import repository as repo
+from services.disputes.data.models import ClockRow, DisputeRow, MilestoneRow
 from services.disputes.data.rows import history_row
 from services.disputes.domain import milestones
 from services.disputes.domain.policies import (
@@ -100,12 +100,6 @@ def case_facts(case: DisputeRow) -> CaseFacts:
     )
 
 
-async def customer_calendar_id(session: AsyncSession, customer_id: str) -> str | None:
-    return await session.scalar(
-        select(CalendarRow.id).where(CalendarRow.customer_id == customer_id)
-    )
-
-
 class ClockDesk:
     """Every clock change of one case in the caller's transaction. The case row is locked.
 
@@ -133,7 +127,7 @@ class ClockDesk:
     async def _customer_calendar_id(self) -> str | None:
         if self._customer_calendar is None:
             if self.new_rows is None:
-                found = await customer_calendar_id(self.session, self.case.customer_id)
+                found = await repo.customer_calendar_id(self.session, self.case.customer_id)
             else:
                 found = await self.book.customer_calendar_id(self.session, self.case.customer_id)
             self._customer_calendar = (found,)
@@ -263,12 +257,7 @@ class ClockDesk:
         """Unfired milestones are replaced by those of the clock as it is now (a `new` clock,
         just started, has none to delete)."""
         if not new:
-            await self.session.flush()  # earlier plans of this transaction must be deleted too
-            await self.session.execute(
-                delete(MilestoneRow).where(
-                    MilestoneRow.clock_id == row.id, MilestoneRow.fired_at.is_(None)
-                )
-            )
+            await repo.delete_unfired_milestones(self.session, row.id)
         if row.status != ClockStatus.RUNNING:
             self.refresh_case()
             return

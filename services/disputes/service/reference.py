@@ -6,22 +6,18 @@ depend on them (re-targeting clocks after a policy change) still read them in th
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.disputes.data import repository as repo
-from services.disputes.data.models import ReasonCodeRow
 from services.disputes.domain.policies import Policy
 from services.disputes.service.context import DisputesContext
-
-_REASONS = select(ReasonCodeRow.__table__)  # plain rows: readable on a session or a connection
 
 
 async def reason(ctx: DisputesContext, unit: AsyncSession | AsyncConnection, code: str):
     """The reason code's row (code, active, requires_note, …), or None."""
 
     async def load() -> dict:
-        return {row.code: row for row in await unit.execute(_REASONS)}
+        return await repo.reason_rows(unit)
 
     return (await ctx.reference.get("reason_codes", load)).get(code)
 

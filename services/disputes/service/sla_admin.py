@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
-
 from common.actor import current_actor
 from common.errors import AlreadyExists, InvalidArgument
 from common.etag import check_etag
@@ -14,7 +12,7 @@ from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page, Term
 from services.disputes.data import repository as repo
-from services.disputes.data.models import CalendarRow, ClockRow, ReasonCodeRow, SlaPolicyRow
+from services.disputes.data.models import CalendarRow, ClockRow, SlaPolicyRow
 from services.disputes.domain.policies import CalendarSpec, Policy
 from services.disputes.service.clocks import ClockDesk
 from services.disputes.service.context import DisputesContext
@@ -80,7 +78,7 @@ _MASK_TO_COLUMNS = {
 
 
 async def _check_refs(session, p: Policy) -> None:
-    known = set((await session.execute(select(ReasonCodeRow.code))).scalars())
+    known = await repo.reason_codes(session)
     unknown = sorted(p.reason_codes - known)
     if unknown:
         raise InvalidArgument.of("sla_policy.reason_codes", f"unknown reason codes {unknown}")
@@ -174,9 +172,7 @@ _CAL_MASK = {
 
 async def _customer_free(session, spec: CalendarSpec) -> None:
     if spec.customer_id:
-        other = await session.scalar(
-            select(CalendarRow.id).where(CalendarRow.customer_id == spec.customer_id)
-        )
+        other = await repo.customer_calendar_id(session, spec.customer_id)
         if other is not None and other != spec.id:
             raise AlreadyExists(f"customer already has calendar {other}")
 
@@ -239,17 +235,7 @@ async def list_calendars(ctx: DisputesContext, page: Page):
 async def _refresh(ctx: DisputesContext, session, condition) -> None:
     """Re-target (new policy choice or target) and re-plan every live clock matching `condition`.
     Cases are locked in id order so concurrent refreshes cannot deadlock."""
-    case_ids = sorted(
-        set(
-            (
-                await session.execute(
-                    select(ClockRow.dispute_id).where(
-                        condition, ClockRow.status.in_(("RUNNING", "PAUSED"))
-                    )
-                )
-            ).scalars()
-        )
-    )
+    case_ids = await repo.cases_with_live_clocks(session, condition)
     if not case_ids:
         return
     policies = await repo.active_policies(session)

@@ -5,10 +5,9 @@ so SRE aggregates them with `max` (docs/sre.md)."""
 from __future__ import annotations
 
 from opentelemetry.instrumentation.utils import suppress_instrumentation
-from sqlalchemy import func, select
 
 from common.metrics import CASES_OPEN, SWEEPER_LAG, Reading
-from services.disputes.data.models import DisputeRow, MilestoneRow, RootCauseRow
+from services.disputes.data import repository as repo
 from services.disputes.domain.status import ACTIVE
 from services.disputes.service.context import DisputesContext
 
@@ -23,20 +22,10 @@ async def read(ctx: DisputesContext) -> dict[str, list[Reading]]:
     # A poll is not an action anyone follows: a root trace every 15 s per replica would be noise.
     with suppress_instrumentation():
         async with ctx.db.transaction() as session:
-            team = func.coalesce(RootCauseRow.owning_team, "")
-            groups = await session.execute(
-                select(DisputeRow.status, team, func.count())
-                .outerjoin(RootCauseRow, RootCauseRow.code == DisputeRow.root_cause_code)
-                .where(DisputeRow.status.in_(OPEN_STATUSES))
-                .group_by(DisputeRow.status, team)
-            )
-            oldest_due = await session.scalar(
-                select(func.min(MilestoneRow.due_at)).where(
-                    MilestoneRow.fired_at.is_(None), MilestoneRow.due_at <= now
-                )
-            )
+            groups = await repo.open_cases_by_team(session, OPEN_STATUSES)
+            oldest_due = await repo.oldest_unfired_due(session, now)
     counts = {(status, ""): 0 for status in OPEN_STATUSES}  # 0 rather than no series
-    counts.update({(status, owner): n for status, owner, n in groups.all()})
+    counts.update(groups)
     lag = max(0.0, (now - oldest_due).total_seconds()) if oldest_due is not None else 0.0
     return {
         CASES_OPEN: [(n, {"status": s, "team": t}) for (s, t), n in sorted(counts.items())],
