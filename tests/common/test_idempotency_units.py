@@ -1,7 +1,7 @@
 """run_once on both databases: the key is one INSERT (complete at once when the resource's id is
 chosen beforehand, else one UPDATE after the create; the key row is never read back); a retry
 replays; other content under the same key is refused; a concurrent duplicate waits for the
-first and replays its result."""
+first and replays its result. The batch form: one SELECT for many keys, one INSERT for many."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase
 
 from common.clock import ManualClock
@@ -111,3 +112,33 @@ async def test_a_concurrent_duplicate_waits_for_the_first_and_replays(postgres_b
     release.set()
     assert (await first, await second) == ("created r-3", "replayed r-3")
     assert created == [1]
+
+
+async def test_a_batch_looks_up_and_records_its_keys_one_statement_each(db, store):
+    seen = key_statements(db)
+    first, second = RequestKey("b-1", "fp-1"), RequestKey("b-2", "fp-2")
+    async with db.transaction() as session:
+        assert await store.find_many(session, "Batch", ["b-1", "b-2"]) == {}
+        await store.record_many(session, "Batch", [(first, "r-1"), (second, "r-2")])
+    async with db.transaction() as session:
+        found = await store.find_many(session, "Batch", ["b-1", "b-2", "b-3"])
+        other_scope = await store.find_many(session, "Other", ["b-1"])
+    assert {k: (r.fingerprint, r.resource_id) for k, r in found.items()} == {
+        "b-1": ("fp-1", "r-1"),
+        "b-2": ("fp-2", "r-2"),
+    }
+    assert other_scope == {}
+    assert seen == ["SELECT", "INSERT", "SELECT", "SELECT"]
+    async with db.transaction() as session:  # nothing asked, nothing run
+        assert await store.find_many(session, "Batch", []) == {}
+        await store.record_many(session, "Batch", [])
+    assert len(seen) == 4
+
+
+async def test_a_batch_recording_a_key_a_twin_recorded_fails_for_its_retry(db, store):
+    async with db.transaction() as session:
+        await store.record_many(session, "Batch", [(RequestKey("b-1", "fp"), "r-1")])
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as session:
+            await store.record_many(session, "Batch", [(RequestKey("b-1", "fp"), "r-9")])
+    assert await resource_of(db, "b-1") == "r-1"
