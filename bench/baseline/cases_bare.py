@@ -1,5 +1,5 @@
 """GetDispute / ListDisputes on the bare stack: the statement the disputes service runs
-(services/disputes/case_reads.py: the page of cases and their items, clocks with their calendar's
+(services/disputes/data/reads.py: the page of cases and their items, clocks with their calendar's
 version, notes and evidence in one UNION ALL, one branch per table padded with NULLs), written by
 hand for asyncpg and run as the service runs it, without a transaction; answered as a Dispute with
 its items and clocks. The ceiling: clock figures are calendar time read from the rows, where the

@@ -3,7 +3,7 @@ cases (SKIP LOCKED), read what their items still dispute and their clocks (with 
 versions: calendars are built once per version, so not re-read), then fire the batch with one
 statement per table — milestones, clocks' fired flags, cases' SLA state (where it changes),
 history rows, escalation events in the outbox (breaches URGENT) — in one transaction per batch,
-as services/disputes/sweeper.py and sweep_sql.py do, written directly for asyncpg."""
+as services/disputes/service/sla_firing.py and data/sweep.py do, written directly for asyncpg."""
 
 from __future__ import annotations
 
