@@ -1,5 +1,5 @@
 """Loading a case's collections (items, clocks, notes, evidence) for a batch of ORM cases, in a
-unit of work that may change them (reads for display are one statement: case_reads.py).
+unit of work that may change them (reads for display are one statement: data/reads.py).
 
 One plain SELECT per collection for the whole batch, grouped in Python and set as the loaded
 collection: the same rows and order as `selectinload`, at about half its CPU (selectinload builds

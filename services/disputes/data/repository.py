@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from common.db.query import apply_filter, apply_order_and_page
 from common.errors import NotFound
 from common.listing import Page, Term
-from services.disputes.data import reads as case_reads
+from services.disputes.data import reads
 from services.disputes.data.loading import load_collections
 from services.disputes.data.models import (
     CalendarRow,
@@ -28,7 +28,7 @@ from services.disputes.data.models import (
 from services.disputes.data.reads import Record, read_cases
 from services.disputes.domain.policies import Policy, Target, TimeUnit
 
-# What to load with a case: collection names (services/disputes/loading.py: one query each for
+# What to load with a case: collection names (data/loading.py: one query each for
 # a whole batch of cases). ORM loader options are accepted too and applied to the case query.
 FULL = ("items", "clocks", "notes", "evidence")
 WORK = ("items", "clocks")
@@ -115,9 +115,9 @@ async def list_disputes(
 
 @functools.lru_cache(maxsize=256)
 def _read_statement(shape: tuple[tuple[str, str], ...], order, scoped: bool):
-    """The one statement that reads a page of cases for display (services/disputes/case_reads.py),
+    """The one statement that reads a page of cases for display (services/disputes/reads.py),
     built once per filter shape (field, operator), ordering and team scope; values are bound."""
-    cases, items = case_reads.CASES.c, DisputeItemRow.__table__.c
+    cases, items = reads.CASES.c, DisputeItemRow.__table__.c
     terms = [Term(field, op, bindparam(f"v{n}")) for n, (field, op) in enumerate(shape)]
     page = apply_filter(select(cases), [t for t in terms if t.field != "invoice"], READ_COLUMNS)
     for term in terms:
@@ -133,7 +133,7 @@ def _read_statement(shape: tuple[tuple[str, str], ...], order, scoped: bool):
         keys = [(ORDER_COLUMNS[field].key, desc), ("id", desc)]
         page = page.order_by(*(cases[k].desc() if d else cases[k] for k, d in keys))
         page = page.offset(bindparam("offset")).limit(bindparam("size"))
-    return case_reads.read_statement(page, keys)
+    return reads.read_statement(page, keys)
 
 
 async def history(session, dispute_id: str, page: Page) -> list[HistoryRow]:

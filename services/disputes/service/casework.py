@@ -25,7 +25,7 @@ from services.disputes.service.workflow import move
 UPDATABLE = ("title", "priority", "external_ref", "coordinator")
 
 
-# Reads for display are one statement each (services/disputes/case_reads.py): no transaction.
+# Reads for display are one statement each (data/reads.py): no transaction.
 
 
 async def get_dispute(ctx: DisputesContext, dispute_id: str) -> DisputeView:

@@ -26,7 +26,7 @@ from common import tracing
 from common.outbox import NORMAL, URGENT
 from common.sla import clock as sla
 from services.disputes.data import repository as repo
-from services.disputes.data import sweep as sweep_sql
+from services.disputes.data import sweep
 from services.disputes.data.rows import history_values
 from services.disputes.domain import milestones
 from services.disputes.outbound import escalation_messages, events
@@ -67,7 +67,7 @@ async def next_pass_in(ctx: DisputesContext, skipped: int, max_sleep_s: float) -
         return min(0.05, max_sleep_s)
     with suppress_instrumentation():  # the idle poll: a trace per second would be noise
         async with ctx.db.transaction() as session:
-            due = await sweep_sql.next_due(session)
+            due = await sweep.next_due(session)
     if due is None:
         return max_sleep_s
     return max(0.0, min(max_sleep_s, (due - ctx.clock.now()).total_seconds()))
@@ -77,7 +77,7 @@ async def _pass(ctx: DisputesContext, batch_size: int, *, isolate: bool) -> Swee
     async with ctx.db.transaction() as session:
         now = ctx.clock.now()
         with suppress_instrumentation():  # most passes find nothing: no trace for those
-            due = await sweep_sql.claim_due(session, now, batch_size)
+            due = await sweep.claim_due(session, now, batch_size)
         if not due:
             return SweepResult(0, 0)
         with ctx.tracer.start_as_current_span(
@@ -93,12 +93,12 @@ async def _pass(ctx: DisputesContext, batch_size: int, *, isolate: bool) -> Swee
 
 
 async def _all(session: AsyncSession, batch: SweepBatch) -> SweepResult:
-    writes = sweep_sql.Writes()
+    writes = sweep.Writes()
     for milestone in batch.firable:
         fired = batch.fire(milestone)
         batch.keep(fired)
         writes.merge(fired.writes)
-    await sweep_sql.write(session, writes, batch.now)
+    await sweep.write(session, writes, batch.now)
     return SweepResult(len(batch.firable), batch.skipped)
 
 
@@ -109,7 +109,7 @@ async def _isolated(session: AsyncSession, batch: SweepBatch) -> SweepResult:
         try:
             fired_one = batch.fire(milestone)
             async with session.begin_nested():
-                await sweep_sql.write(session, fired_one.writes, batch.now)
+                await sweep.write(session, fired_one.writes, batch.now)
         except Exception:
             log.exception(
                 "milestone firing failed", milestone=milestone.id, case_id=milestone.dispute_id
@@ -123,7 +123,7 @@ async def _isolated(session: AsyncSession, batch: SweepBatch) -> SweepResult:
 
 @dataclass
 class Fired:
-    writes: sweep_sql.Writes
+    writes: sweep.Writes
     firing: Firing
 
 
@@ -148,13 +148,13 @@ class SweepBatch:
     ) -> SweepBatch:
         """Locks the due milestones' cases (SKIP LOCKED) and reads what firing them needs."""
         batch = cls(
-            ctx, now, due, await sweep_sql.try_lock_disputes(session, {m.dispute_id for m in due})
+            ctx, now, due, await sweep.try_lock_disputes(session, {m.dispute_id for m in due})
         )
         ids = sorted(batch.cases)
         if not ids:
             return batch
-        batch.still = await sweep_sql.still_disputed(session, ids)
-        batch.clocks = await sweep_sql.clocks_of(session, ids)
+        batch.still = await sweep.still_disputed(session, ids)
+        batch.clocks = await sweep.clocks_of(session, ids)
         batch._clock = {c.id: c for rows in batch.clocks.values() for c in rows}
         batch._flags = {c.id: [n for n in c.fired.split(",") if n] for c in batch._clock.values()}
         batch._sla = {c.id: to_clock(c) for c in batch._clock.values()}
@@ -190,7 +190,7 @@ class SweepBatch:
             fired_at=self.now,
             origin_traceparent=case.origin_traceparent,
         )
-        writes = sweep_sql.Writes(fired=[milestone.id], flags={row.id: ",".join(flags)})
+        writes = sweep.Writes(fired=[milestone.id], flags={row.id: ",".join(flags)})
         if state != self._states[case.id]:
             writes.states[case.id] = state
         # Inside the span: the history row records its trace, the outbox event carries it.
