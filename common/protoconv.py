@@ -41,6 +41,11 @@ def parse_money(
         if required:
             v.add(field, "is required")
         return None
+    if pb.amount != pb.amount.strip():
+        # The API's money text is exact, as "+5.00" is refused: what needs trimming may be a
+        # value a client assembled wrongly. (Money.parse trims: CSV cells come padded.)
+        v.add(f"{field}.amount", "not a plain decimal amount: remove the surrounding spaces")
+        return None
     try:
         money = Money.parse(pb.amount, pb.currency_code.upper(), field=f"{field}.amount")
     except InvalidArgument as exc:

@@ -155,20 +155,25 @@ class RouteTable:
         )
 
     def match(self, method: str, raw_path: str) -> tuple[Route, dict[str, str]]:
-        allowed = []
         for route in self.routes:
-            bindings = route.template.match(raw_path)
-            if bindings is None:
-                continue
-            if route.method == method:
+            if route.method == method and (bindings := route.template.match(raw_path)) is not None:
                 return route, bindings
-            allowed.append(route.method)
+        allowed = self.methods_at(raw_path)
         if allowed:
-            raise HttpError(
-                405,
-                grpc.StatusCode.UNIMPLEMENTED,
-                f"{method} is not allowed here",
-                "METHOD_NOT_ALLOWED",
-                {"Allow": ", ".join(sorted(set(allowed)))},
-            )
+            raise method_not_allowed(method, allowed)
         raise NotFound(f"no route for {method} {raw_path[:200]}", reason="ROUTE_NOT_FOUND")
+
+    def methods_at(self, raw_path: str) -> list[str]:
+        """The methods some route serves at this path (sorted; [] for an unknown path)."""
+        return sorted({r.method for r in self.routes if r.template.match(raw_path) is not None})
+
+
+def method_not_allowed(method: str, allowed: list[str]) -> HttpError:
+    """405 with the `Allow` header RFC 9110 §15.5.6 requires."""
+    return HttpError(
+        405,
+        grpc.StatusCode.UNIMPLEMENTED,
+        f"{method} is not allowed here; allowed: {', '.join(allowed)}",
+        "METHOD_NOT_ALLOWED",
+        {"Allow": ", ".join(allowed)},
+    )

@@ -5,9 +5,11 @@ fields and wrong types are INVALID_ARGUMENT, never ignored."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 
+from google.api import field_behavior_pb2
 from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
@@ -35,6 +37,7 @@ SCALAR_MESSAGES = {
         )
     ),
 }
+UPDATE_MASK = "update_mask"
 _PARSING = re.compile(r"Failed to parse (\S+) field: ")
 _UNKNOWN = re.compile(r'has no field named "([^"]+)"')
 _AT = re.compile(r'\.? at "?[\w.\[\]]+"?\.*$')
@@ -143,7 +146,7 @@ def build_message(
     for name, value in query:
         _add_query(data, descriptor, taken, name, value)
     try:
-        return json_format.ParseDict(data, cls(), ignore_unknown_fields=False)
+        message = json_format.ParseDict(data, cls(), ignore_unknown_fields=False)
     except (json_format.ParseError, ValueError, TypeError, RecursionError) as exc:
         violation = _violation(exc)
         raise InvalidArgument(
@@ -151,8 +154,51 @@ def build_message(
             violations=[violation],
             reason="INVALID_FIELD",
         ) from None
+    _mask_to_proto_names(message)
+    return message
+
+
+def _mask_to_proto_names(message: Message) -> None:
+    """`update_mask` (a comma-separated string) may name fields by their JSON names (AIP-161);
+    the services receive proto names. Paths are resolved against the resource, the request's
+    message field; a path that names nothing is left as given, for the service to refuse."""
+    descriptor = message.DESCRIPTOR
+    mask = descriptor.fields_by_name.get(UPDATE_MASK)
+    resource = next((f for f in descriptor.fields if f.message_type is not None), None)
+    if mask is None or mask.type != FieldDescriptor.TYPE_STRING or resource is None:
+        return
+    paths = []
+    for given in getattr(message, UPDATE_MASK).split(","):
+        chain = fieldpath.resolve(resource.message_type, given.strip())
+        paths.append(fieldpath.proto_path(chain) if chain else given)
+    setattr(message, UPDATE_MASK, ",".join(paths))
 
 
 def to_json(message: Message) -> dict:
-    """Every field, set or not (predictable shapes for clients); unset sub-messages are omitted."""
-    return json_format.MessageToDict(message, always_print_fields_with_no_presence=True)
+    """Every field, set or not (predictable shapes for clients); unset sub-messages are omitted,
+    and so are INPUT_ONLY fields (a secret or a first note is written, never read back)."""
+    data = json_format.MessageToDict(message, always_print_fields_with_no_presence=True)
+    _drop_input_only(message.DESCRIPTOR, data)
+    return data
+
+
+@functools.cache
+def _input_only(descriptor: Descriptor) -> tuple[str, ...]:
+    return tuple(
+        f.json_name
+        for f in descriptor.fields
+        if field_behavior_pb2.INPUT_ONLY
+        in f.GetOptions().Extensions[field_behavior_pb2.field_behavior]
+    )
+
+
+def _drop_input_only(descriptor: Descriptor, data: dict) -> None:
+    for name in _input_only(descriptor):
+        data.pop(name, None)
+    for field in descriptor.fields:
+        value = data.get(field.json_name)
+        if field.message_type is None or fieldpath.is_map(field) or value is None:
+            continue
+        for item in value if field.is_repeated else [value]:
+            if isinstance(item, dict):
+                _drop_input_only(field.message_type, item)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import grpc
 from opentelemetry import trace
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -18,10 +17,10 @@ from starlette.routing import Route
 from common.errors import NotFound
 from common.metrics import HttpMetrics
 from gateway.backends import Backends
-from gateway.errors import HttpError
 from gateway.http.api import Api
 from gateway.http.edge import Edge
 from gateway.http.responses import error_response
+from gateway.routing import method_not_allowed
 
 DOCS_PAGE = Path(__file__).resolve().parent.parent / "static" / "docs.html"
 API_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -64,12 +63,12 @@ def build_app(
     async def http_error(request: Request, exc: HTTPException) -> Response:
         # Only the fixed routes get here (the API route takes every other path).
         if exc.status_code == 405:
-            return error_response(
-                request,
-                HttpError(
-                    405, grpc.StatusCode.UNIMPLEMENTED, "method not allowed", "METHOD_NOT_ALLOWED"
-                ),
+            # A method no route has (OPTIONS, HEAD…): Allow lists what the path serves.
+            path = request.scope.get("raw_path", b"").decode("latin-1")
+            allowed = api.routes.methods_at(path) or sorted(
+                m.strip() for m in (exc.headers or {}).get("Allow", "").split(",") if m.strip()
             )
+            return error_response(request, method_not_allowed(request.method, allowed))
         return error_response(request, NotFound("no such route", reason="ROUTE_NOT_FOUND"))
 
     middleware = [Middleware(Edge, tracer=tracer, metrics=metrics)]

@@ -17,6 +17,21 @@ def media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
+def _charset(request: Request) -> str:
+    """The Content-Type's charset parameter, lower case ("" when it names none)."""
+    for parameter in request.headers.get("content-type", "").split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return ""
+
+
+def _utf16(raw: bytes) -> bool:
+    """UTF-16 (or UTF-32) JSON: a byte-order mark, or a NUL among the first bytes (RFC 8259
+    §8.1 allows only UTF-8 between systems; a JSON text starts with ASCII)."""
+    return raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:4]
+
+
 def _too_large(limit: int) -> HttpError:
     return HttpError(
         413,
@@ -57,9 +72,16 @@ async def read(request: Request, limit: int) -> bytes:
     return b"".join([chunk async for chunk in chunks(request, limit)])
 
 
+def check_json(request: Request, raw: bytes) -> None:
+    """A non-empty body must say it is JSON, in UTF-8 (the only charset JSON has, RFC 8259)."""
+    if not raw.strip():
+        return
+    if media_type(request) != JSON or _charset(request) not in ("", "utf-8") or _utf16(raw):
+        raise unsupported(f"{JSON} in UTF-8")
+
+
 async def read_json(request: Request, limit: int) -> bytes:
-    """The raw JSON body; a non-empty body must say it is JSON (or say nothing)."""
+    """The raw JSON body (b"" when there is none)."""
     raw = await read(request, limit)
-    if raw.strip() and media_type(request) not in ("", JSON):
-        raise unsupported(JSON)
+    check_json(request, raw)
     return raw

@@ -35,6 +35,7 @@ from gateway.routing import Route
 FIRST_MESSAGE_WAIT_S = 0.25  # an immediate failure (NOT_FOUND, bad cursor) still gets its status
 HEARTBEAT_S = 15.0  # a comment line keeps proxies from closing an idle stream
 CURSOR = "cursor"
+RAW_MEDIA_TYPES = ("text/csv", "application/octet-stream")  # a raw upload: the file as is
 _EVENT_ID = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 
@@ -102,7 +103,9 @@ def _bytes_field(message_type) -> FieldDescriptor | None:
 
 
 async def _json_messages(request: Request, route: Route, bindings: dict, limit: int) -> list[bytes]:
-    payload = transcode.decode_json(await body.read(request, limit))
+    raw = await body.read(request, limit)
+    body.check_json(request, raw)
+    payload = transcode.decode_json(raw)
     if not isinstance(payload, list) or not payload:
         raise InvalidArgument.of("body", "must be a JSON array of the stream's messages, in order")
     if request.query_params:
@@ -117,13 +120,14 @@ async def _json_messages(request: Request, route: Route, bindings: dict, limit: 
 async def upload(request: Request, route: Route, bindings: dict, actor: Actor, api) -> Response:
     rpc, limit = route.rpc, api.settings.max_upload_bytes
     failure: list[DomainError] = []
-    if body.media_type(request) in ("", body.JSON):
+    if body.media_type(request) == body.JSON:
         messages = await _json_messages(request, route, bindings, limit)
         requests = iter(messages)
     else:
         field = _bytes_field(rpc.request_class)
-        if field is None:
-            raise body.unsupported(body.JSON)
+        if field is None or body.media_type(request) not in RAW_MEDIA_TYPES:
+            accepted = body.JSON if field is None else " or ".join((body.JSON, *RAW_MEDIA_TYPES))
+            raise body.unsupported(accepted)
         first = transcode.build_message(
             rpc.request_class, "", None, bindings, request.query_params.multi_items()
         )

@@ -173,6 +173,32 @@ JSON = {"Content-Type": "application/json"}
         ("GET", "/nowhere/at/all", b"", {}, 404, "ROUTE_NOT_FOUND"),
         ("POST", "/healthz", b"", {}, 404, "ROUTE_NOT_FOUND"),
         ("OPTIONS", "/v1/customers", b"", {}, 405, "METHOD_NOT_ALLOWED"),
+        ("POST", "/v1/customers", b"{}", {}, 415, "UNSUPPORTED_MEDIA_TYPE"),  # no Content-Type
+        (
+            "POST",
+            "/v1/customers",
+            b"{}",
+            {"Content-Type": "application/json; charset=latin-1"},
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+        ),
+        (
+            "POST",
+            "/v1/customers",
+            '{"displayName": "x"}'.encode("utf-16"),
+            JSON,
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+        ),
+        (
+            "POST",
+            "/v1/customers",
+            '{"displayName": "x"}'.encode("utf-16-le"),  # no byte-order mark
+            JSON,
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+        ),
+        ("POST", "/v1/openItems:import", b"a,b\n", {}, 415, "UNSUPPORTED_MEDIA_TYPE"),
         ("GET", "/v1/customers/%FF", b"", {}, 400, "INVALID_ARGUMENT"),
     ],
 )
@@ -184,6 +210,29 @@ def test_the_gateways_own_refusals(failing, method, path, content, headers, stat
     assert response.headers["content-type"] == "application/json"
     assert error_info(response.json())["reason"] == reason
     assert response.json()["error"]["code"] == status
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("DELETE", "/v1/customers", "GET, POST"),  # a method another route of the path has
+        ("OPTIONS", "/v1/customers", "GET, POST"),  # a method no route has
+        ("PUT", "/v1/disputes/" + "0" * 32, "GET, PATCH"),
+    ],
+)
+def test_405_says_what_is_allowed(failing, method, path, allow):
+    response = failing.http.request(method, path, headers=bearer("team_lead"))
+    assert response.status_code == 405
+    assert response.headers["allow"] == allow
+
+
+def test_a_json_body_in_utf_8_by_its_charset_is_accepted(failing):
+    response = failing.http.post(
+        "/v1/customers",
+        content=b"{}",
+        headers={**bearer("team_lead"), "Content-Type": "application/json; charset=UTF-8"},
+    )
+    assert response.status_code != 415
 
 
 @pytest.mark.parametrize(

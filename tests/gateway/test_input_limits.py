@@ -40,3 +40,25 @@ def test_a_filter_at_the_bound_is_served(stack, path):
     text = " AND ".join([f"{LISTS[path]}=x"] * MAX_FILTER_TERMS)
     response = stack.http.get(path, headers=LEAD, params={"filter": text})
     assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("amount", [" 12.00", "12.00 ", "+5.00", "\t12.00"])
+def test_money_text_is_exact_at_the_api(stack, amount):
+    customer = stack.http.post(
+        "/v1/customers",
+        headers=LEAD,
+        json={"displayName": "Exact", "countryCode": "DE", "currencyCode": "EUR"},
+    ).json()
+    response = stack.http.post(
+        "/v1/invoices",
+        headers=LEAD,
+        json={
+            "customer": customer["name"],
+            "externalNumber": f"INV-{amount.strip()}-{len(amount)}",
+            "invoiceDate": "2026-01-05",
+            "dueDate": "2026-02-04",
+            "amount": {"currencyCode": "EUR", "amount": amount},
+        },
+    )
+    assert response.status_code == 400, response.text
+    assert [v["field"] for v in _violations(response.json())] == ["invoice.amount.amount"]

@@ -143,3 +143,36 @@ def test_output_follows_the_protobuf_json_mapping():
     assert out["externalNumber"] == "" and out["holds"] == []  # every field, lowerCamelCase
     assert report["rowsRead"] == "3"  # int64 as a string
     json.dumps(out)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("displayName,riskClass", "display_name,risk_class"),  # JSON names (AIP-161)
+        ("display_name,risk_class", "display_name,risk_class"),  # proto names
+        ("displayName, risk_class", "display_name,risk_class"),  # mixed, with a space
+        ("colour", "colour"),  # names nothing: left for the service to refuse
+    ],
+)
+def test_update_mask_reaches_the_service_in_proto_names(given, expected):
+    message = build_message(pb.UpdateCustomerRequest, "customer", {}, {}, [("updateMask", given)])
+    assert message.update_mask == expected
+
+
+def test_a_nested_update_mask_path_in_json_names():
+    message = build_message(
+        esc.UpdateRoutingRuleRequest, "routing_rule", {}, {}, [("updateMask", "minAmount.amount")]
+    )
+    assert message.update_mask == "min_amount.amount"
+
+
+def test_input_only_fields_are_never_written_back():
+    from settle.disputes.v1 import disputes_pb2 as dpb
+
+    subscription = to_json(esc.Subscription(name="subscriptions/x", secret="s" * 20))
+    assert "secret" not in subscription and subscription["name"] == "subscriptions/x"
+    assert "secret" not in to_json(esc.Subscription())  # not even as ""
+    dispute = to_json(dpb.Dispute(name="disputes/x", first_note="hello"))
+    assert "firstNote" not in dispute and dispute["name"] == "disputes/x"
+    listed = to_json(esc.ListSubscriptionsResponse(subscriptions=[esc.Subscription(secret="s")]))
+    assert "secret" not in listed["subscriptions"][0]
