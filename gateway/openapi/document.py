@@ -13,6 +13,36 @@ from gateway.openapi.schemas import Schemas
 from gateway.routing import Route, RouteTable
 
 ERROR_REF = {"$ref": "#/components/responses/Error"}
+# What any operation may answer besides 200 (docs/gateway.md, "Errors"), each with the error body.
+ERROR_STATUSES = {
+    400: "Invalid argument: a field violation names the field (google.rpc.BadRequest).",
+    401: "Not authenticated: the credentials are missing, malformed, expired or invalid.",
+    403: "Not allowed: the caller's roles or team do not permit this.",
+    404: "Not found (also another team's resource, and an unknown route).",
+    409: "Conflict: already exists, a stale etag (re-read and retry), or the wrong state.",
+    412: "Precondition failed: a conditional request header that does not hold.",
+    413: "The body is larger than the gateway accepts.",
+    415: "The body is not JSON in UTF-8 (or, for imports, not text/csv or octet-stream).",
+    429: "Over the caller's rate or concurrency limit: wait `Retry-After` seconds.",
+    503: "A backend is unavailable: retry shortly.",
+}
+
+
+def _error_response(status: int) -> dict:
+    response = {
+        "description": ERROR_STATUSES[status],
+        "content": _json({"$ref": "#/components/schemas/Error"}),
+    }
+    if status == 429:
+        response["headers"] = {
+            "Retry-After": {
+                "description": "Seconds to wait before retrying.",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        }
+    return response
+
+
 INTRODUCTION = """\
 The HTTP/JSON API of Settle, generated from the service protos. Requests and responses follow the
 protobuf JSON mapping: lowerCamelCase fields, enums as strings, 64-bit integers and money amounts
@@ -89,13 +119,28 @@ def _request_body(route: Route, schemas: Schemas) -> dict | None:
             "message's fields as query parameters.",
         }
     if route.body == "*":
-        return {"required": True, "content": _json(schemas.message(request))}
+        return {"required": True, "content": _json(_without_path_fields(route, schemas))}
     if route.body:
         return {
             "required": True,
             "content": _json(schemas.field(request.fields_by_name[route.body])),
         }
     return None
+
+
+def _without_path_fields(route: Route, schemas: Schemas) -> dict:
+    """The request message's schema, less the top-level fields the path sets (a custom method's
+    `name`): the client sends them in the path, and one in the body would be overridden."""
+    schema = schemas.message(route.rpc.descriptor.input_type)
+    request = route.rpc.descriptor.input_type
+    bound = {request.fields_by_name[p].json_name for p in route.bound_paths if "." not in p}
+    if not bound:
+        return schema
+    inline = dict(schemas.components[request.full_name])
+    inline["properties"] = {k: v for k, v in inline["properties"].items() if k not in bound}
+    required = [name for name in inline.get("required", []) if name not in bound]
+    inline.pop("required", None)
+    return {**inline, **({"required": required} if required else {})}
 
 
 def _response(route: Route, schemas: Schemas) -> dict:
@@ -124,7 +169,11 @@ def _operation(route: Route, schemas: Schemas, comments: dict[str, str]) -> tupl
         "description": text,
         "x-roles": list(ACCESS.get(route.rpc.name, ())),
         "parameters": parameters,
-        "responses": {"200": _response(route, schemas), "default": ERROR_REF},
+        "responses": {
+            "200": _response(route, schemas),
+            **{str(status): _error_response(status) for status in ERROR_STATUSES},
+            "default": ERROR_REF,
+        },
     }
     body = _request_body(route, schemas)
     if body:

@@ -16,8 +16,10 @@ MAX_QUERY_DEPTH = 3  # a.b.c: deeper (or recursive) messages go in a body, not a
 
 
 def _singular(collection: str) -> str:
-    """Good enough for resource collections: slaPolicies, deliveries, addresses, customers."""
-    for plural, single in (("ies", "y"), ("sses", "ss"), ("uses", "us"), ("s", "")):
+    """Good enough for resource collections: slaPolicies, deliveries, addresses, customers,
+    rootCauses (not "rootCaus"), statuses."""
+    endings = (("ies", "y"), ("sses", "ss"), ("auses", "ause"), ("uses", "us"), ("s", ""))
+    for plural, single in endings:
         if collection.endswith(plural) and len(collection) > len(plural):
             return collection[: -len(plural)] + single
     return collection

@@ -112,7 +112,8 @@ class Schemas:
             properties[field.json_name] = self.field(field)
             if field_behavior_pb2.REQUIRED in _behaviours(field):
                 required.append(field.json_name)
-        schema = {"type": "object", "properties": properties}
+        # Strict as the transcoder: an unknown field is refused, never ignored.
+        schema = {"type": "object", "properties": properties, "additionalProperties": False}
         if required:
             schema["required"] = required
         return self._described(schema, descriptor.full_name)

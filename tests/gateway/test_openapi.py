@@ -87,3 +87,44 @@ def test_the_docs_page_is_self_contained(stack):
     )  # nothing loaded from elsewhere
     assert 'fetch("/openapi.json")' in page.text
     assert "default-src 'none'" in page.headers["content-security-policy"]
+
+
+def test_path_parameters_are_named_after_their_collection(document):
+    assert "/v1/rootCauses/{rootCause}:deactivate" in document["paths"]
+    assert not any("rootCaus}" in path for path in document["paths"])
+
+
+def test_custom_methods_do_not_ask_for_the_path_fields_in_the_body(document):
+    for route in ROUTES.routes:
+        if route.body != "*" or route.rpc.client_streaming:
+            continue
+        path, _ = path_and_parameters(route.template)
+        body = document["paths"][path][route.method.lower()]["requestBody"]
+        schema = body["content"]["application/json"]["schema"]
+        if "$ref" in schema:
+            schema = document["components"]["schemas"][schema["$ref"].split("/")[-1]]
+        request = route.rpc.descriptor.input_type
+        for bound in route.bound_paths:
+            json_name = request.fields_by_name[bound].json_name
+            assert json_name not in schema.get("properties", {}), (path, bound)
+            assert json_name not in schema.get("required", []), (path, bound)
+
+
+def test_every_operation_declares_its_error_responses(document):
+    for item in document["paths"].values():
+        for operation in item.values():
+            if operation["operationId"].startswith("probe_"):
+                continue
+            responses = operation["responses"]
+            for status in ("400", "401", "403", "404", "409", "412", "413", "415", "429", "503"):
+                assert responses[status]["content"]["application/json"]["schema"] == {
+                    "$ref": "#/components/schemas/Error"
+                }, (operation["operationId"], status)
+            assert "Retry-After" in responses["429"]["headers"]
+
+
+def test_message_schemas_refuse_unknown_properties_and_mark_write_only_fields(document):
+    schemas = document["components"]["schemas"]
+    assert schemas["settle.accounts.v1.Customer"]["additionalProperties"] is False
+    assert schemas["settle.escalation.v1.Subscription"]["properties"]["secret"]["writeOnly"] is True
+    assert schemas["settle.disputes.v1.Dispute"]["properties"]["firstNote"]["writeOnly"] is True
