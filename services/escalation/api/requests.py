@@ -10,6 +10,7 @@ from typing import Any
 from common import validation
 from common.errors import InvalidArgument, Violations
 from common.ids import parse_child_name, parse_name
+from common.money import MINOR_UNITS, Money
 from common.protoconv import parse_money, request_key
 from services.escalation.domain.commands import RULE_FIELDS, Act, NewSubscription, Raise, RuleData
 from services.escalation.domain.routing import CUSTOMER_FLAGS
@@ -17,6 +18,7 @@ from services.escalation.domain.states import Action
 from services.escalation.domain.values import Severity, State, Team
 from services.escalation.domain.webhooks import check_endpoint, check_secret
 from services.escalation.service.raising import RaiseItem
+from settle.common.v1 import common_pb2
 from settle.escalation.v1 import escalation_pb2 as pb
 
 SUBJECT = re.compile(r"^[a-z][A-Za-z0-9]{0,40}/[A-Za-z0-9_.-]{1,100}$")
@@ -163,8 +165,20 @@ def act(request, action: Action) -> tuple[str, Act]:
     return esc_id, Act(action=action, etag=request.etag, **fields)
 
 
+def _min_amount(given, v: Violations) -> Money | None:
+    """The currency is checked first, under its own field: Money.parse would name it "currency"."""
+    if not (given.amount or given.currency_code):
+        return None
+    field = "routing_rule.min_amount"
+    currency = validation.currency(given.currency_code.upper(), f"{field}.currency_code", v)
+    if currency not in MINOR_UNITS:
+        return None
+    checked = common_pb2.Money(currency_code=currency, amount=given.amount)
+    return parse_money(checked, field, v, required=False)
+
+
 def rule_data(rule: pb.RoutingRule, v: Violations) -> RuleData:
-    min_amount = parse_money(rule.min_amount, "routing_rule.min_amount", v, required=False)
+    min_amount = _min_amount(rule.min_amount, v)
     flag = rule.customer_flag.strip()
     v.require(
         not flag or flag in CUSTOMER_FLAGS,
@@ -204,9 +218,14 @@ def rule_update(r: pb.UpdateRoutingRuleRequest) -> tuple[str, RuleData, tuple[st
     fields = validation.update_mask(r.update_mask, RULE_FIELDS, v)
     v.raise_if_any()
     data = rule_data(r.routing_rule, v)
-    v.items = [x for x in v.items if x.field.split(".")[1].split("[")[0] in fields]
+    v.items = [x for x in v.items if _rule_field(x.field) in fields]
     v.raise_if_any()
     return chosen, data, fields
+
+
+def _rule_field(violation_field: str) -> str:
+    """ "routing_rule.min_amount.currency_code" -> "min_amount": the rule field a violation is on."""
+    return violation_field.removeprefix("routing_rule.").split(".")[0].split("[")[0]
 
 
 def subscription(s: pb.Subscription) -> NewSubscription:

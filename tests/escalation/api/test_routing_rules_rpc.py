@@ -106,3 +106,35 @@ async def test_only_leads_and_admins_change_rules_and_bad_rules_are_refused(esc)
     assert len(await all_rules(esc)) == 33
     made = await esc.stub.RaiseEscalation(raise_request(reason_code="VIP", raised_by="user:lea"))
     assert (made.team, made.severity, made.routing_rule) == (pb.LEGAL, pb.HIGH, created.name)
+
+
+async def test_a_min_amount_without_currency_is_a_field_violation_not_a_crash(esc):
+    as_actor("user:ada", "admin")
+    (pricing,) = [r for r in await all_rules(esc) if r.dispute_reason == "PRICING"]
+    await expect_error(
+        esc.stub.UpdateRoutingRule(
+            pb.UpdateRoutingRuleRequest(
+                routing_rule=pb.RoutingRule(
+                    name=pricing.name, etag=pricing.etag, min_amount={"amount": "1.00"}
+                ),
+                update_mask="min_amount",
+            )
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        field="routing_rule.min_amount.currency_code",
+    )
+    await expect_error(
+        esc.stub.CreateRoutingRule(
+            pb.CreateRoutingRuleRequest(
+                routing_rule=pb.RoutingRule(
+                    priority=1,
+                    reason_code="VIP",
+                    team=pb.LEGAL,
+                    severity=pb.HIGH,
+                    min_amount={"amount": "1.00", "currency_code": "XYZ"},
+                )
+            )
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        field="routing_rule.min_amount.currency_code",
+    )
