@@ -68,7 +68,9 @@ def _apply(row: EscalationRow, cmd: Act, actor: Actor) -> dict:
         row.note = cmd.note
     if cmd.evidence_links or a is not Action.RESOLVE:
         row.evidence_links = json.dumps(list(cmd.evidence_links))
-    row.answered_by = actor.subject
+    if cmd.outcome_code or not row.answered_by:
+        # A resolve that only confirms the team's response leaves the answer its responder's.
+        row.answered_by = actor.subject
     return {"outcome_code": outcome, "evidence_links": len(json.loads(row.evidence_links))}
 
 

@@ -12,6 +12,7 @@ from common.clock import SystemClock
 from settle.disputes.v1 import disputes_pb2, disputes_pb2_grpc
 from settle.escalation.v1 import escalation_pb2 as pb
 from tests.escalation.support import raise_request, start_escalation
+from tests.support.rpc import as_actor
 
 DISPUTE = "disputes/" + "c" * 32
 
@@ -103,3 +104,29 @@ async def test_resolve_and_hand_back_reach_the_dispute_once_each(escalation_url)
     handed, _ = answers["HANDED_BACK"]
     assert handed.escalation == back.name and handed.team == "GBS"
     assert handed.outcome_code == "NOT_OUR_AREA"
+
+
+async def test_the_answer_names_the_person_who_answered_not_the_one_who_closed(escalation_url):
+    """Sam (Sales) answers, a team lead resolves without an outcome of their own: the case is told
+    that Sam answered; the service signs the call as itself."""
+    fake = FakeDisputes(refuse_first=0)
+    server, address = await serve(fake)
+    try:
+        async with start_escalation(
+            escalation_url, SystemClock(), workers=True, disputes=address
+        ) as esc:
+            e = await esc.stub.RaiseEscalation(raise_request(DISPUTE, team=pb.SALES))
+            as_actor("user:sam", "sales", team="SALES")
+            await esc.stub.ClaimEscalation(pb.ClaimEscalationRequest(name=e.name))
+            await esc.stub.RespondToEscalation(
+                pb.RespondToEscalationRequest(name=e.name, outcome_code="PRICE_CONFIRMED")
+            )
+            as_actor("user:lea", "team_lead")
+            resolved = await esc.stub.ResolveEscalation(pb.ResolveEscalationRequest(name=e.name))
+            await until(lambda: len(fake.calls) == 1)
+    finally:
+        await server.stop(None)
+    assert resolved.answered_by == "user:sam"
+    ((answer, metadata),) = fake.calls
+    assert (answer.kind, answer.answered_by) == ("RESOLVED", "user:sam")
+    assert metadata["x-settle-subject"] == "service:escalation"
