@@ -13,7 +13,6 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import Status, StatusCode
 
 tracer = trace.get_tracer("settle.outbox")
-EVENT_ID = "x-event-id"
 
 
 @dataclass(frozen=True)
@@ -82,9 +81,8 @@ async def _one(event: LeasedEvent, channels, deadline_s: float) -> BaseException
             error = _no_channel(event)
         else:
             try:
-                await channel.unary_unary(event.method)(
-                    event.payload, timeout=deadline_s, metadata=((EVENT_ID, event.id),)
-                )
+                # The event id travels in the payload's request_id, its one carrier.
+                await channel.unary_unary(event.method)(event.payload, timeout=deadline_s)
             except grpc.aio.AioRpcError as exc:
                 error = exc
         _mark(span, error)

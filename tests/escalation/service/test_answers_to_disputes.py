@@ -101,6 +101,7 @@ async def test_resolve_and_hand_back_reach_the_dispute_once_each(escalation_url)
     assert refused[0].request_id in {a.request_id for a, _ in delivered}
     assert metadata["x-settle-subject"] == "service:escalation"  # signed as the service
     assert answer.request_id == event_id != ""  # the event id's one carrier
+    assert "x-event-id" not in metadata
     handed, _ = answers["HANDED_BACK"]
     assert handed.escalation == back.name and handed.team == "GBS"
     assert handed.outcome_code == "NOT_OUR_AREA"
