@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Row, bindparam, delete, exists, func, select, text
@@ -28,8 +29,8 @@ from services.disputes.data.models import (
 from services.disputes.data.reads import Record, read_cases
 from services.disputes.domain.policies import Policy, Target, TimeUnit
 
-# What to load with a case: collection names (data/loading.py: one query each for
-# a whole batch of cases). ORM loader options are accepted too and applied to the case query.
+# What to load with a case: collection names (data/loading.py: one query each for a whole batch
+# of cases).
 FULL = ("items", "clocks", "notes", "evidence")
 WORK = ("items", "clocks")
 
@@ -62,24 +63,16 @@ def missing_dispute(dispute_id: str) -> NotFound:
 
 
 async def get_dispute(
-    session: AsyncSession, dispute_id: str, *, lock: bool = False, options=FULL
+    session: AsyncSession, dispute_id: str, *, lock: bool = False, options: Sequence[str] = FULL
 ) -> DisputeRow:
-    stmt = select(DisputeRow).where(DisputeRow.id == dispute_id).options(*_loader_options(options))
+    stmt = select(DisputeRow).where(DisputeRow.id == dispute_id)
     if lock:
         stmt = stmt.with_for_update()
     row = await session.scalar(stmt)
     if row is None:
         raise missing_dispute(dispute_id)
-    await load_collections(session, [row], _collections(options))
+    await load_collections(session, [row], options)
     return row
-
-
-def _collections(options) -> list[str]:
-    return [o for o in options if isinstance(o, str)]
-
-
-def _loader_options(options) -> list:
-    return [o for o in options if not isinstance(o, str)]
 
 
 def escalated_to(team):

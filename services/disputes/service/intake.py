@@ -1,19 +1,22 @@
 """Opening a case: validated against accounts, holds placed through the outbox, clocks started,
 all in one transaction. Idempotent by request id.
 
-The transaction is the key's INSERT, the per-invoice lock, what is already disputed, then one
-INSERT per table (case, items, note, clocks, milestones, history) and the hold event: reason
-codes, SLA policies and calendars come from the process's reference data."""
+The request id is looked up once, before accounts is asked (a retry is answered from the case the
+key names). The transaction is the key's INSERT, the per-invoice lock, what is already disputed,
+then one INSERT per table (case, items, note, clocks, milestones, history) and the hold event:
+reason codes, SLA policies and calendars come from the process's reference data."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
+
 from common import tracing
 from common.actor import current_actor
 from common.errors import InvalidArgument
-from common.idempotency import RequestKey, run_once
+from common.idempotency import RequestKey
 from common.ids import new_id
 from services.disputes.data import repository as repo
 from services.disputes.data.models import DisputeItemRow, DisputeRow, NoteRow, OutboxEventRow
@@ -61,8 +64,21 @@ async def _replay(ctx: DisputesContext, session, dispute_id: str) -> DisputeView
 async def create_dispute(
     ctx: DisputesContext, data: NewDispute, request: RequestKey
 ) -> DisputeView:
-    # Cheap local checks before asking accounts: a retry is answered from the key's row (one
-    # statement, no transaction), the reason from the process's reference data.
+    for attempt in range(2):
+        try:
+            return await _create_once(ctx, data, request)
+        except IntegrityError:
+            # A concurrent twin recorded this request id first (its INSERT waited for ours): the
+            # second attempt finds its key row and answers with its case.
+            if attempt or not request.present:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _create_once(ctx: DisputesContext, data: NewDispute, request: RequestKey) -> DisputeView:
+    # The request id is looked up once, here, before anything else: a retry is answered from the
+    # key's row (one statement, no transaction) without asking accounts; the reason is checked
+    # against the process's reference data.
     async with ctx.db.reading_connection() as conn:
         earlier = await ctx.idempotency.find(conn, SCOPE, request) if request.present else None
         if earlier is None:
@@ -127,16 +143,16 @@ async def create_dispute(
         holds = [events.hold_row(ctx.outbox, case, p.invoice_id, p.amount_minor) for p in planned]
         # the case with its due time and SLA state as its clocks started, and its hold events
         await insert_new(session, rows, {OutboxEventRow.__table__: holds})
-        return case_id, await view_of(session, ctx.calendars, case, now)
+        return await view_of(session, ctx.calendars, case, now)
 
-    async def replay(session, dispute_id: str) -> DisputeView:
-        return await _replay(ctx, session, dispute_id)
-
-    result = await run_once(
-        ctx.db, ctx.idempotency, SCOPE, request, create, replay, resource_id=case_id
-    )
+    async with ctx.db.transaction() as session:
+        if request.present:
+            # First in the transaction: a twin in flight waits here on the key's primary key,
+            # then fails (IntegrityError) instead of planning against this case's holds.
+            await ctx.idempotency.record_many(session, SCOPE, [(request, case_id)])
+        view = await create(session)
     ctx.changed()
-    return result
+    return view
 
 
 def _case_row(case_id, data: NewDispute, customer, currency, planned, status, origin, now):
