@@ -18,6 +18,7 @@ from common.rpc.server import ServiceProcess
 from common.settings import Settings, service_addr
 from common.telemetry import Telemetry
 from services.escalation.api import convert
+from services.escalation.api.cursors import WatchCursors
 from services.escalation.api.servicer import EscalationServicer
 from services.escalation.config import EscalationConfig
 from services.escalation.data import reads
@@ -100,7 +101,7 @@ def assemble(
             ]
         }
 
-    servicer = EscalationServicer(ctx, feed)
+    servicer = EscalationServicer(ctx, feed, WatchCursors(settings.internal_secret))
     workers = [end_streams]
     if settings.workers_enabled:
         workers += [sweeper.run, dispatcher.run, relay.run]

@@ -224,7 +224,7 @@ def rule_update(r: pb.UpdateRoutingRuleRequest) -> tuple[str, RuleData, tuple[st
 
 
 def _rule_field(violation_field: str) -> str:
-    """ "routing_rule.min_amount.currency_code" -> "min_amount": the rule field a violation is on."""
+    """The rule field a violation is on: "routing_rule.min_amount.currency_code" -> "min_amount"."""
     return violation_field.removeprefix("routing_rule.").split(".")[0].split("[")[0]
 
 
@@ -246,14 +246,6 @@ def subscription_id(name: str, field: str = "name") -> str:
 
 def delivery_name(name: str) -> tuple[str, str]:
     return parse_child_name(name, "subscriptions", "deliveries")
-
-
-def cursor(text: str) -> int | None:
-    if not text:
-        return None
-    if not text.isdigit() or len(text) > 19:
-        raise InvalidArgument.of("cursor", "must be a cursor this service returned")
-    return int(text)
 
 
 # --- list filters -----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from common.listing import parse_filter, parse_order_by, parse_page, query_key
 from common.protoconv import request_key
 from services.escalation.api import convert
 from services.escalation.api import requests as req
+from services.escalation.api.cursors import WatchCursors
 from services.escalation.domain.states import Action
 from services.escalation.service import queries, raising, rules, subscriptions, workflow
 from services.escalation.service.context import EscalationContext
@@ -16,9 +17,10 @@ from settle.escalation.v1 import escalation_pb2_grpc
 
 
 class EscalationServicer(escalation_pb2_grpc.EscalationServiceServicer):
-    def __init__(self, ctx: EscalationContext, feed: Feed):
+    def __init__(self, ctx: EscalationContext, feed: Feed, cursors: WatchCursors):
         self.ctx = ctx
         self.feed = feed
+        self.cursors = cursors
 
     async def RaiseEscalation(self, request, context):
         cmd = req.raise_command(request)
@@ -50,7 +52,7 @@ class EscalationServicer(escalation_pb2_grpc.EscalationServiceServicer):
         return pb.ListEscalationsResponse(
             escalations=[convert.escalation(v) for v in queue.escalations],
             next_page_token=page.next_token(len(queue.escalations), key),
-            watch_cursor=str(queue.watch_cursor),
+            watch_cursor=self.cursors.seal(queue.watch_cursor),
         )
 
     async def _act(self, request, action: Action):
@@ -92,9 +94,11 @@ class EscalationServicer(escalation_pb2_grpc.EscalationServiceServicer):
         v = Violations()
         team = req.team(request.team, "team", v)
         v.raise_if_any()
-        cursor = req.cursor(request.cursor)
+        cursor = self.cursors.open(request.cursor)
         async for row in self.feed.follow(self.ctx, team.value if team else None, cursor):
-            yield convert.event_from_body(row.body)
+            event = convert.event_from_body(row.body)
+            event.cursor = self.cursors.seal(row.sequence)  # the stored body's is the sequence
+            yield event
 
     async def ListRoutingRules(self, request, context):
         key = query_key(request.show_inactive)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.db.query import apply_filter, apply_order_and_page
@@ -66,10 +66,17 @@ async def history(session: AsyncSession, escalation_id: str, page: Page) -> list
     return list((await session.execute(stmt)).scalars().all())
 
 
-async def last_sequence(session: AsyncSession) -> int:
-    value = await session.scalar(
-        select(SequenceCounterRow.value).where(SequenceCounterRow.name == EVENTS_COUNTER)
-    )
+_LAST_SEQUENCE = select(SequenceCounterRow.value).where(SequenceCounterRow.name == EVENTS_COUNTER)
+_LAST_TEAM_SEQUENCE = select(func.max(EventRow.sequence)).where(EventRow.team == bindparam("team"))
+
+
+async def last_sequence(session: AsyncSession, team: str | None = None) -> int:
+    """The feed position a watcher of `team` (None: every team) is at: the last event it could
+    have seen, so a team's position does not move with other teams' work."""
+    if team is None:
+        value = await session.scalar(_LAST_SEQUENCE)
+    else:
+        value = await session.scalar(_LAST_TEAM_SEQUENCE, {"team": team})
     return int(value or 0)
 
 

@@ -11,10 +11,15 @@ RULE_ADMIN_ROLES = ("team_lead", "admin")
 SUBSCRIPTION_ADMIN_ROLES = ("team_lead", "admin", "sre", "service")
 
 
+def own_team() -> str | None:
+    """The one team the caller sees ("" for a team role without a team); None: every team."""
+    return team_scope(current_actor())
+
+
 def visible_team(requested: str | None) -> str | None:
     """The team filter to apply: the caller's own team when scoped (naming another is refused),
     otherwise what was asked (None: every team)."""
-    scope = team_scope(current_actor())
+    scope = own_team()
     if scope is None:
         return requested
     if requested is not None and requested != scope:

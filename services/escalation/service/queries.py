@@ -15,7 +15,9 @@ from services.escalation.service.context import EscalationContext
 @dataclass(frozen=True)
 class Queue:
     escalations: list[journal.EscalationView]
-    watch_cursor: int  # the feed position before the list was read: watching from it misses nothing
+    # The feed position, as the caller sees the feed, before the list was read: watching from it
+    # misses nothing.
+    watch_cursor: int
 
 
 async def get_escalation(ctx: EscalationContext, escalation_id: str) -> journal.EscalationView:
@@ -30,7 +32,7 @@ async def list_escalations(ctx: EscalationContext, terms: list[Term], order, pag
     team = access.visible_team(asked)
     now = ctx.clock.now()
     async with ctx.db.transaction() as session:
-        cursor = await reads.last_sequence(session)
+        cursor = await reads.last_sequence(session, access.own_team())
         rows = await reads.list_escalations(session, terms, order, page, team, now)
         views = [await journal.view_of(session, ctx, row, now) for row in rows]
     return Queue(views, cursor)

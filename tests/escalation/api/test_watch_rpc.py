@@ -8,9 +8,10 @@ import asyncio
 import grpc
 
 from common.clock import ManualClock
+from services.escalation.api.cursors import WatchCursors
 from settle.escalation.v1 import escalation_pb2 as pb
 from tests.escalation.support import START, raise_request, start_escalation
-from tests.support.rpc import as_actor, expect_error
+from tests.support.rpc import TEST_SECRET, as_actor, expect_error
 
 
 class Stream:
@@ -51,8 +52,19 @@ def subject(i: int) -> str:
     return f"disputes/{i:032x}"
 
 
+async def now_cursor(esc) -> str:
+    """The caller's cursor for the feed as it stands (cursors are opaque: none is typed in)."""
+    return (await esc.stub.ListEscalations(pb.ListEscalationsRequest(page_size=1))).watch_cursor
+
+
+def positions(events) -> list[int]:
+    """The feed positions the (default, unscoped) caller's cursors stand for."""
+    cursors = WatchCursors(TEST_SECRET)
+    return [cursors.open(e.cursor) for e in events]  # type: ignore[misc]
+
+
 async def test_resume_from_cursor_misses_nothing_and_repeats_nothing(esc):
-    watch = open_watch(esc, cursor="0")
+    watch = open_watch(esc, cursor=await now_cursor(esc))
     made = [
         await esc.stub.RaiseEscalation(raise_request(subject(i), team=pb.SALES)) for i in range(3)
     ]
@@ -75,7 +87,7 @@ async def test_resume_from_cursor_misses_nothing_and_repeats_nothing(esc):
     live = await esc.stub.RaiseEscalation(raise_request(subject(10), team=pb.LEGAL))
     assert (await resumed.take(1))[0].escalation.name == live.name
     resumed.cancel()
-    cursors = [int(e.cursor) for e in (*first, *missed)]
+    cursors = positions((*first, *missed))
     assert cursors == sorted(set(cursors))
 
 
@@ -102,12 +114,12 @@ async def test_no_cursor_starts_with_the_next_change(esc):
 
 
 async def test_concurrent_writers_give_a_gapless_ordered_feed(esc):
-    watch = open_watch(esc, cursor="0")
+    watch = open_watch(esc, cursor=await now_cursor(esc))
     await asyncio.gather(
         *(esc.stub.RaiseEscalation(raise_request(subject(i), team=pb.GBS)) for i in range(12))
     )
     events = await watch.take(12)
-    assert [int(e.cursor) for e in events] == list(range(1, 13))
+    assert positions(events) == list(range(1, 13))
     assert len({e.escalation.name for e in events}) == 12
     await watch.nothing_more()
     watch.cancel()
@@ -116,8 +128,9 @@ async def test_concurrent_writers_give_a_gapless_ordered_feed(esc):
 async def test_resume_after_a_restart_of_the_service(escalation_url):
     clock = ManualClock(START)
     async with start_escalation(escalation_url, clock) as esc:
+        start = await now_cursor(esc)
         first = await esc.stub.RaiseEscalation(raise_request(subject(1), team=pb.SALES))
-        watch = open_watch(esc, cursor="0")
+        watch = open_watch(esc, cursor=start)
         (seen,) = await watch.take(1)
         assert seen.escalation.name == first.name
         await esc.stub.RaiseEscalation(raise_request(subject(2), team=pb.SALES))
@@ -141,12 +154,49 @@ async def test_scope_and_bad_cursor(esc):
         grpc.StatusCode.INVALID_ARGUMENT,
         field="cursor",
     )
+    start = await now_cursor(esc)
     as_actor("service:disputes", "service")
     await esc.stub.RaiseEscalation(raise_request(subject(1), team=pb.GBS))
     sales = await esc.stub.RaiseEscalation(raise_request(subject(2), team=pb.SALES))
     as_actor("user:sam", "sales", team="SALES")
-    watch = open_watch(esc, cursor="0")
+    watch = open_watch(esc, cursor=start)
     (event,) = await watch.take(1)  # team scope applies even without naming a team
     assert event.escalation.name == sales.name
     await watch.nothing_more()
     watch.cancel()
+
+
+async def test_cursors_are_opaque_per_team_and_refused_to_other_teams(esc):
+    """A Sales user's cursor says nothing of other teams' work, and works only for Sales."""
+    as_actor("user:sam", "sales", team="SALES")
+    quiet = await now_cursor(esc)
+    as_actor("service:disputes", "service")
+    for i in range(3):
+        await esc.stub.RaiseEscalation(raise_request(subject(i), team=pb.GBS))
+    everyone = await now_cursor(esc)
+    as_actor("user:gina", "gbs", team="GBS")
+    gbs = await now_cursor(esc)
+    as_actor("user:sam", "sales", team="SALES")
+    listed = await esc.stub.ListEscalations(pb.ListEscalationsRequest())
+    assert not listed.escalations
+    assert listed.watch_cursor not in ("0", "3") and not listed.watch_cursor.isdigit()
+    assert listed.watch_cursor != quiet  # sealed afresh each time: equal positions look different
+    # Opened as Sales: other teams' work did not move the Sales position.
+    sealed = [pb.EscalationEvent(cursor=c) for c in (quiet, listed.watch_cursor)]
+    assert positions(sealed) == [0, 0]
+    for foreign in (everyone, gbs, "3", "1", quiet[:-2] + ("AA" if quiet[-2:] != "AA" else "BB")):
+        await expect_error(
+            esc.stub.WatchEscalations(pb.WatchEscalationsRequest(cursor=foreign)).read(),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            field="cursor",
+        )
+    watch = open_watch(esc, cursor=listed.watch_cursor)
+    from_start = open_watch(esc, cursor="0")  # the start of the feed, as Sales sees it
+    as_actor("service:disputes", "service")
+    sales = await esc.stub.RaiseEscalation(raise_request(subject(7), team=pb.SALES))
+    (event,) = await watch.take(1)
+    assert event.escalation.name == sales.name and not event.cursor.isdigit()
+    assert [e.escalation.name for e in await from_start.take(1)] == [sales.name]
+    await from_start.nothing_more()
+    watch.cancel()
+    from_start.cancel()
