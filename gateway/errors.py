@@ -41,6 +41,10 @@ _SANITISED = {
     grpc.StatusCode.CANCELLED: "the call to the {backend} service was cancelled",
 }
 GENERIC = "internal error; it has been logged"
+# An outage's answer says when to come back (HTTP `Retry-After`, gRPC `retry-after` trailer): a
+# backend or its database restarting is usually back within seconds, and clients that honour it
+# space their retries instead of hammering a recovering service.
+RETRY_AFTER_UNAVAILABLE_S = 1
 
 
 class HttpError(DomainError):
@@ -106,6 +110,14 @@ def backend_status(error: grpc.aio.AioRpcError, backend: str) -> status_pb2.Stat
 
 def grpc_code(status: status_pb2.Status) -> grpc.StatusCode:
     return CODES.get(status.code, grpc.StatusCode.UNKNOWN)
+
+
+def retry_after(status: status_pb2.Status) -> str:
+    """The seconds to wait before retrying a call that ended with `status`; "" when a retry
+    would not help or the refusal sets its own (429)."""
+    if grpc_code(status) == grpc.StatusCode.UNAVAILABLE:
+        return str(RETRY_AFTER_UNAVAILABLE_S)
+    return ""
 
 
 def grpc_trailers(status: status_pb2.Status) -> tuple[tuple[str, bytes], ...]:

@@ -14,24 +14,26 @@ from common.metrics import RpcMetrics
 from gateway.backends import Backends
 from gateway.calls import Gate, calling_as, request_id_from
 from gateway.catalog import Rpc
-from gateway.errors import backend_status, gateway_status, grpc_code, grpc_trailers
+from gateway.errors import backend_status, gateway_status, grpc_code, grpc_trailers, retry_after
 from gateway.limits import Exhausted
 
 
-async def _abort(context, status, request_id: str = "", retry_after: str = "") -> None:
+async def _abort(context, status, request_id: str = "", wait: str = "") -> None:
+    """Ends the call with `status`; `wait` (seconds) rides as `retry-after`, as does an outage's."""
+    wait = wait or retry_after(status)
     trailers = grpc_trailers(status) + ((("x-request-id", request_id),) if request_id else ())
-    trailers += (("retry-after", retry_after),) if retry_after else ()
+    trailers += (("retry-after", wait),) if wait else ()
     await context.abort(grpc_code(status), status.message, trailers)
 
 
 async def _refuse(context, error: DomainError, request_id: str = "") -> None:
     """Aborts with the gateway's own refusal; a limit's after holding it back, with the seconds
     to wait in `retry-after` (as HTTP's header)."""
-    retry_after = ""
+    wait = ""
     if isinstance(error, Exhausted):
         await error.hold_back()
-        retry_after = error.retry_after
-    await _abort(context, gateway_status(error), request_id, retry_after)
+        wait = error.retry_after
+    await _abort(context, gateway_status(error), request_id, wait)
 
 
 def _client(context) -> str:

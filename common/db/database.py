@@ -31,6 +31,15 @@ Unit = TypeVar("Unit", AsyncSession, AsyncConnection)  # what `_unit` opens: ORM
 # class 08 (connection exceptions), admin shutdown, crash shutdown and "cannot connect now" (the
 # database system is starting up, shutting down or not yet consistent after a crash).
 SERVER_GOING_AWAY = frozenset({"57P01", "57P02", "57P03"})
+# PostgreSQL's class 53 (insufficient resources: too many connections, disk full, out of memory):
+# the server is there but cannot take the work now.
+OUT_OF_RESOURCES_CLASS = "53"
+# SQLite's result codes (and their extended forms, e.g. SQLITE_IOERR_READ, SQLITE_BUSY_SNAPSHOT)
+# that say "not now": another writer held the lock past the busy timeout, the file cannot be
+# opened, the disk failed or is full. Every other error (syntax, "expression tree is too large",
+# "too many SQL variables", a missing table) is a bug of ours, not an outage: it stays an error,
+# INTERNAL at the edge, instead of telling the caller to retry what will fail again.
+SQLITE_NOT_NOW = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_FULL")
 
 
 def _sqlstate(exc: BaseException) -> str | None:
@@ -51,6 +60,17 @@ def database_down(exc: BaseException) -> bool:
         return True
     state = _sqlstate(exc)
     return state is not None and (state.startswith("08") or state in SERVER_GOING_AWAY)
+
+
+def database_busy(exc: BaseException) -> bool:
+    """The database is there but cannot serve now (locked, unopenable, disk or resources)."""
+    if not isinstance(exc, OperationalError):
+        return False
+    name = getattr(exc.orig, "sqlite_errorname", None)
+    if isinstance(name, str):
+        return name.startswith(SQLITE_NOT_NOW)
+    state = _sqlstate(exc)
+    return state is not None and state.startswith(OUT_OF_RESOURCES_CLASS)
 
 
 def is_postgres(engine_or_url) -> bool:
@@ -137,7 +157,7 @@ class Database:
                 yield unit
         except Exception as exc:
             down = database_down(exc)
-            if not (down or isinstance(exc, OperationalError)):
+            if not (down or database_busy(exc)):
                 raise
             if down:
                 # Connections are not pinged on checkout (that costs a round trip per request);

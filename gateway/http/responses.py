@@ -15,6 +15,7 @@ from gateway.errors import (
     gateway_status,
     grpc_code,
     http_status_of,
+    retry_after,
 )
 
 
@@ -27,6 +28,8 @@ def status_response(
     http_status = http_status or http_status_of(grpc_code(status))
     if http_status == 401:
         headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="settle"'}
+    if wait := retry_after(status):
+        headers = {**(headers or {}), "Retry-After": wait}
     body = error_body(status, http_status, request.state.request_id)
     return JSONResponse(body, status_code=http_status, headers=headers)
 

@@ -24,7 +24,7 @@ ERROR_STATUSES = {
     413: "The body is larger than the gateway accepts.",
     415: "The body is not JSON in UTF-8 (or, for imports, not text/csv or octet-stream).",
     429: "Over the caller's rate or concurrency limit: wait `Retry-After` seconds.",
-    503: "A backend is unavailable: retry shortly.",
+    503: "A backend or its database is unavailable: retry after `Retry-After` seconds.",
 }
 
 
@@ -33,7 +33,7 @@ def _error_response(status: int) -> dict:
         "description": ERROR_STATUSES[status],
         "content": _json({"$ref": "#/components/schemas/Error"}),
     }
-    if status == 429:
+    if status in (429, 503):
         response["headers"] = {
             "Retry-After": {
                 "description": "Seconds to wait before retrying.",

@@ -68,3 +68,32 @@ async def test_reading_an_unreachable_database_is_unavailable(reader):
         async with getattr(db, reader)() as session:
             await session.execute(text("SELECT 1"))
     await db.dispose()
+
+
+# What SQLite or PostgreSQL refuse because the statement is wrong is a bug (INTERNAL at the
+# edge), never "the database is not reachable; retry" (issue 17 defect 4).
+WRONG_STATEMENTS = [
+    "SELEC 1",
+    "SELECT * FROM no_such_table",
+    "SELECT " + " AND ".join(["n = 1"] * 1200) + " FROM t",  # SQLite: expression tree too large
+]
+
+
+@pytest.mark.parametrize("reader", ["transaction", *READERS])
+@pytest.mark.parametrize("statement", WRONG_STATEMENTS, ids=["syntax", "table", "depth"])
+async def test_a_wrong_statement_is_an_error_not_an_outage(db, backend, reader, statement):
+    if backend == "postgres" and " AND " in statement:
+        pytest.skip("PostgreSQL has no expression depth limit this low")
+    with pytest.raises(Exception) as raised:
+        async with getattr(db, reader)() as session:
+            await session.execute(text(statement))
+    assert not isinstance(raised.value, Unavailable), raised.value
+
+
+@pytest.mark.parametrize("reader", ["transaction", *READERS])
+async def test_a_sqlite_file_that_cannot_be_opened_is_unavailable(tmp_path, reader):
+    db = Database.from_url(f"sqlite+aiosqlite:///{tmp_path}")  # a directory, not a database
+    with pytest.raises(Unavailable):
+        async with getattr(db, reader)() as session:
+            await session.execute(text("SELECT 1"))
+    await db.dispose()

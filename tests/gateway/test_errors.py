@@ -64,6 +64,9 @@ def test_every_backend_status_maps_to_its_http_status_and_body(failing, code):
         return
     assert response.status_code == EXPECTED[code.name]
     assert error["code"] == response.status_code and error["status"] == code.name
+    # An outage says when to come back; nothing else does (429 is the gateway's own refusal).
+    expected_wait = "1" if code == grpc.StatusCode.UNAVAILABLE else None
+    assert response.headers.get("retry-after") == expected_wait
     if code in (
         grpc.StatusCode.CANCELLED,
         grpc.StatusCode.UNAVAILABLE,
@@ -92,7 +95,7 @@ def test_a_hung_backend_is_a_504_within_the_deadline(failing):
 def test_an_unreachable_backend_is_a_503_at_once(failing):
     started = time.perf_counter()
     response = failing.http.get("/v1/disputes", headers=bearer("collector"))
-    assert response.status_code == 503
+    assert response.status_code == 503 and response.headers["retry-after"] == "1"
     assert time.perf_counter() - started < 1.0
     assert (
         response.json()["error"]["message"] == "the disputes service is unavailable; retry shortly"
@@ -117,6 +120,18 @@ def test_the_grpc_proxy_passes_statuses_and_details_through(failing, code):
         return
     assert info.value.code() == code
     assert grpc_error_info(info.value)["reason"] == f"R_{code.name}"
+
+
+def test_over_grpc_an_unavailable_backend_carries_a_retry_after_trailer(failing):
+    stub = accounts_pb2_grpc.AccountsServiceStub(failing.channel)
+    metadata = (("authorization", f"Bearer {token('collector')}"),)
+    with pytest.raises(grpc.RpcError) as info:
+        stub.GetCustomer(pb.GetCustomerRequest(name="customers/UNAVAILABLE"), metadata=metadata)
+    assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert dict(info.value.trailing_metadata())["retry-after"] == "1"
+    with pytest.raises(grpc.RpcError) as other:
+        stub.GetCustomer(pb.GetCustomerRequest(name="customers/NOT_FOUND"), metadata=metadata)
+    assert "retry-after" not in dict(other.value.trailing_metadata())
 
 
 def test_the_grpc_proxy_keeps_a_shorter_caller_deadline(failing):

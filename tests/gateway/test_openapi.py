@@ -121,6 +121,7 @@ def test_every_operation_declares_its_error_responses(document):
                     "$ref": "#/components/schemas/Error"
                 }, (operation["operationId"], status)
             assert "Retry-After" in responses["429"]["headers"]
+            assert "Retry-After" in responses["503"]["headers"]
 
 
 def test_message_schemas_refuse_unknown_properties_and_mark_write_only_fields(document):
