@@ -14,6 +14,9 @@ class AccountsConfig:
     import_max_bytes: int = 64 * 1024 * 1024
     # Parsed import rows written per transaction: the memory an import holds at once.
     import_chunk_rows: int = 1000
+    # Promises judged per evaluator transaction, and its longest sleep between passes.
+    promise_batch: int = 500
+    promise_poll_s: float = 5.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AccountsConfig:
@@ -22,6 +25,8 @@ class AccountsConfig:
         return cls(
             import_max_bytes=_int(env, "ACCOUNTS_IMPORT_MAX_BYTES", defaults.import_max_bytes),
             import_chunk_rows=_int(env, "ACCOUNTS_IMPORT_CHUNK_ROWS", defaults.import_chunk_rows),
+            promise_batch=_int(env, "ACCOUNTS_PROMISE_BATCH", defaults.promise_batch),
+            promise_poll_s=float(env.get("ACCOUNTS_PROMISE_POLL_S") or defaults.promise_poll_s),
         )
 
 

@@ -8,17 +8,18 @@ from common import validation
 from common.errors import InvalidArgument, Violations
 from common.ids import parse_name
 from common.listing import (
+    PageTokens,
     parse_bool,
     parse_date,
     parse_filter,
     parse_order_by,
-    parse_page,
     query_key,
 )
 from common.protoconv import minor_pb, request_key
 from common.protoconv import parse_date as parse_pb_date
 from services.accounts.api import convert
 from services.accounts.api import requests as req
+from services.accounts.api.servicer_collections import CollectionsMethods
 from services.accounts.data.models import CreditNoteRow, PaymentRow
 from services.accounts.domain.aging import DEFAULT_BUCKETS, AgingBuckets
 from services.accounts.domain.csv_import import ColumnMapping
@@ -50,16 +51,17 @@ INVOICE_FILTERS = {
 }
 
 
-def _listing(request, filters, orderable, default_order):
+def _listing(pages: PageTokens, request, filters, orderable, default_order):
     terms = parse_filter(request.filter, filters)
     order = parse_order_by(request.order_by, orderable, default_order)
-    page = parse_page(request.page_size, request.page_token, query_key(request.filter, order))
+    page = pages.page(request.page_size, request.page_token, query_key(request.filter, order))
     return terms, order, page
 
 
-class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
-    def __init__(self, ctx: AccountsContext, *, max_import_bytes: int):
+class AccountsServicer(CollectionsMethods, accounts_pb2_grpc.AccountsServiceServicer):
+    def __init__(self, ctx: AccountsContext, pages: PageTokens, *, max_import_bytes: int):
         self.ctx = ctx
+        self.pages = pages
         self.max_import_bytes = max_import_bytes
 
     async def CreateCustomer(self, request, context):
@@ -76,6 +78,7 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
 
     async def ListCustomers(self, request, context):
         terms, order, page = _listing(
+            self.pages,
             request,
             CUSTOMER_FILTERS,
             {"display_name", "create_time", "external_ref"},
@@ -84,7 +87,9 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
         rows = await customers.list_customers(self.ctx, terms, order, page)
         return pb.ListCustomersResponse(
             customers=[convert.customer(*r) for r in rows],
-            next_page_token=page.next_token(len(rows), query_key(request.filter, order)),
+            next_page_token=self.pages.next_token(
+                page, len(rows), query_key(request.filter, order)
+            ),
         )
 
     async def UpdateCustomer(self, request, context):
@@ -118,11 +123,11 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
 
     async def ListBillingAccounts(self, request, context):
         customer_id = req.customer_name(request.parent, "parent")
-        page = parse_page(request.page_size, request.page_token, query_key(customer_id))
+        page = self.pages.page(request.page_size, request.page_token, query_key(customer_id))
         rows = await customers.list_billing_accounts(self.ctx, customer_id, page)
         return pb.ListBillingAccountsResponse(
             billing_accounts=[convert.billing_account(r) for r in rows],
-            next_page_token=page.next_token(len(rows), query_key(customer_id)),
+            next_page_token=self.pages.next_token(page, len(rows), query_key(customer_id)),
         )
 
     async def GetCustomerBalance(self, request, context):
@@ -140,6 +145,7 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
 
     async def ListInvoices(self, request, context):
         terms, order, page = _listing(
+            self.pages,
             request,
             INVOICE_FILTERS,
             {"due_date", "invoice_date", "create_time", "external_number"},
@@ -148,7 +154,9 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
         rows = await invoices.list_invoices(self.ctx, terms, order, page)
         return pb.ListInvoicesResponse(
             invoices=[convert.invoice(*r) for r in rows],
-            next_page_token=page.next_token(len(rows), query_key(request.filter, order)),
+            next_page_token=self.pages.next_token(
+                page, len(rows), query_key(request.filter, order)
+            ),
         )
 
     async def CreatePayment(self, request, context):
@@ -167,9 +175,9 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
 
     async def _list_funds(self, request, model):
         customer_id = req.customer_name(request.customer, "customer")
-        page = parse_page(request.page_size, request.page_token, query_key(customer_id))
+        page = self.pages.page(request.page_size, request.page_token, query_key(customer_id))
         rows = await funds.list_funds(self.ctx, model, customer_id, page)
-        return rows, page.next_token(len(rows), query_key(customer_id))
+        return rows, self.pages.next_token(page, len(rows), query_key(customer_id))
 
     async def ListPayments(self, request, context):
         rows, token = await self._list_funds(request, PaymentRow)
@@ -241,7 +249,7 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
         v.raise_if_any()
         buckets = AgingBuckets.parse(request.buckets) if request.buckets else DEFAULT_BUCKETS
         key = query_key(as_of, customer_id, request.buckets)
-        page = parse_page(request.page_size, request.page_token, key)
+        page = self.pages.page(request.page_size, request.page_token, key)
         result = await aging.aging_report(
             self.ctx, aging.AgingQuery(as_of, buckets, customer_id, request.by_customer), page
         )
@@ -249,7 +257,7 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
             as_of=as_of.isoformat(),
             totals=[convert.aging_row(r, buckets) for r in result.totals],
             customers=[convert.aging_row(r, buckets) for r in result.customers],
-            next_page_token=page.next_token(len(result.customers), key)
+            next_page_token=self.pages.next_token(page, len(result.customers), key)
             if request.by_customer
             else "",
         )

@@ -10,12 +10,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.errors import NotFound
 from common.listing import Page
 from services.accounts.data.models import (
+    AllocationRow,
+    AssignmentRow,
     BillingAccountRow,
     CreditNoteRow,
     CustomerRow,
+    InteractionRow,
     InvoiceRow,
+    OutcomeCodeRow,
     PaymentRow,
+    PromiseInvoiceRow,
+    PromisePolicyRow,
+    PromiseRow,
+    WorklistStrategyRow,
 )
+from services.accounts.domain.promises import PromisePolicy, PromiseState
+from services.accounts.domain.records import SourceKind
 
 
 def missing(label: str, row_id: str) -> NotFound:
@@ -137,3 +147,136 @@ async def customer_balances(conn, customer_id: str, today: date) -> dict[str, di
         for currency, amount in await conn.execute(stmt, {"customer": customer_id}):
             slot(currency)[key] = int(amount)
     return totals
+
+
+# --- the collector's day -------------------------------------------------------------------------
+async def outcome_code(session: AsyncSession, code: str) -> OutcomeCodeRow:
+    return await _get_by(session, OutcomeCodeRow, OutcomeCodeRow.code, code, "outcome code")
+
+
+async def _get_by(session: AsyncSession, model, key, value, label: str, for_update: bool = False):
+    stmt = select(model).where(key == value)
+    if for_update:
+        stmt = stmt.with_for_update(of=model)
+    row = (await session.execute(stmt)).scalar_one_or_none()
+    if row is None:
+        raise missing(label, str(value))
+    return row
+
+
+_POLICY = select(PromisePolicyRow.__table__).where(PromisePolicyRow.__table__.c.id == "default")
+
+
+async def promise_policy(unit) -> PromisePolicy:
+    """The promise policy (the migration seeds it), from a session or a connection."""
+    row = (await unit.execute(_POLICY)).one()
+    return PromisePolicy(
+        tolerance_days=row.tolerance_days,
+        kept_threshold_percent=row.kept_threshold_percent,
+        escalate_from_level=row.escalate_from_level,
+        business_days=frozenset(int(d) for d in row.business_days.split(",") if d.strip()),
+    )
+
+
+async def get_promise(session: AsyncSession, promise_id: str, for_update: bool = False):
+    return await _get(session, PromiseRow, promise_id, "promise", for_update)
+
+
+async def invoices_of(session: AsyncSession, invoice_ids: list[str]) -> dict[str, InvoiceRow]:
+    rows = await session.execute(select(InvoiceRow).where(InvoiceRow.id.in_(invoice_ids)))
+    return {row.id: row for row in rows.scalars()}
+
+
+async def open_promises_covering(session: AsyncSession, invoice_ids: list[str]) -> list[PromiseRow]:
+    """The open promises on any of these invoices, locked, in id order."""
+    covering = select(PromiseInvoiceRow.promise_id).where(
+        PromiseInvoiceRow.invoice_id.in_(invoice_ids)
+    )
+    stmt = (
+        select(PromiseRow)
+        .where(PromiseRow.id.in_(covering), PromiseRow.state == PromiseState.OPEN.value)
+        .order_by(PromiseRow.id)
+        .with_for_update(of=PromiseRow)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def paid_on(session: AsyncSession, invoice_ids: list[str], since, until) -> int:
+    """Payments allocated to these invoices between two instants (the promise and its deadline)."""
+    a = AllocationRow
+    total = await session.scalar(
+        select(func.coalesce(func.sum(a.amount_minor), 0)).where(
+            a.invoice_id.in_(invoice_ids),
+            a.source_kind == SourceKind.PAYMENT.value,
+            a.created_at >= since,
+            a.created_at <= until,
+        )
+    )
+    return int(total or 0)
+
+
+async def earlier_instalments(session: AsyncSession, promise: PromiseRow) -> int:
+    """What the plan's earlier, still standing instalments promised."""
+    p = PromiseRow
+    total = await session.scalar(
+        select(func.coalesce(func.sum(p.amount_minor), 0)).where(
+            p.plan_id == promise.plan_id,
+            p.instalment < promise.instalment,
+            p.state.not_in((PromiseState.WITHDRAWN.value, PromiseState.CANCELLED.value)),
+        )
+    )
+    return int(total or 0)
+
+
+async def assignment(session: AsyncSession, customer_id: str) -> AssignmentRow | None:
+    return await session.get(AssignmentRow, customer_id)
+
+
+async def assignments_of(
+    session: AsyncSession, customer_ids: list[str] | None, from_collector: str
+) -> list[AssignmentRow]:
+    """Locked: the listed customers' assignments, or every one of `from_collector`."""
+    a = AssignmentRow
+    where = a.customer_id.in_(customer_ids) if customer_ids else a.collector == from_collector
+    stmt = select(a).where(where).order_by(a.customer_id).with_for_update()
+    return list((await session.execute(stmt)).scalars())
+
+
+async def existing_customers(session: AsyncSession, customer_ids: list[str]) -> set[str]:
+    found = await session.execute(select(CustomerRow.id).where(CustomerRow.id.in_(customer_ids)))
+    return set(found.scalars())
+
+
+async def strategy(session: AsyncSession, version: int | None) -> WorklistStrategyRow:
+    """A version, or the active one (None)."""
+    s = WorklistStrategyRow
+    if version is None:
+        return await _get_by(session, s, s.active, True, "active worklist strategy")
+    return await _get_by(session, s, s.version, version, "worklist strategy")
+
+
+async def strategies_active(session: AsyncSession) -> list[WorklistStrategyRow]:
+    stmt = select(WorklistStrategyRow).where(WorklistStrategyRow.active.is_(True))
+    return list((await session.execute(stmt.with_for_update())).scalars())
+
+
+async def last_strategy_version(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.max(WorklistStrategyRow.version))) or 0)
+
+
+async def promises_of_plan(session: AsyncSession, plan_id: str) -> list[PromiseRow]:
+    stmt = select(PromiseRow).where(PromiseRow.plan_id == plan_id).order_by(PromiseRow.instalment)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def interaction(session: AsyncSession, interaction_id: str) -> InteractionRow:
+    return await _get(session, InteractionRow, interaction_id, "interaction", False)
+
+
+async def promises_of_interaction(session: AsyncSession, interaction_id: str) -> list[PromiseRow]:
+    stmt = (
+        select(PromiseRow)
+        .where(PromiseRow.interaction_id == interaction_id)
+        .order_by(PromiseRow.instalment)
+    )
+    return list((await session.execute(stmt)).scalars())

@@ -8,6 +8,8 @@ from datetime import date, datetime
 from typing import Any
 
 from common.ids import new_id
+from services.accounts.domain.interactions import InteractionData
+from services.accounts.domain.promises import PromisePlan, PromiseState
 from services.accounts.domain.records import (
     ContactData,
     CustomerData,
@@ -15,6 +17,7 @@ from services.accounts.domain.records import (
     InvoiceData,
     SourceKind,
 )
+from services.accounts.domain.worklist import Rule
 
 Row = dict[str, Any]
 
@@ -168,4 +171,109 @@ def hold_movement(hold_id: str, invoice_id: str, delta_minor: int, now: datetime
         delta_minor=delta_minor,
         occurred_on=now.date(),
         occurred_at=now,
+    )
+
+
+# --- the collector's day -------------------------------------------------------------------------
+def interaction(
+    interaction_id: str, data: InteractionData, author: str, occurred_at: datetime, now: datetime
+) -> Row:
+    return dict(
+        id=interaction_id,
+        customer_id=data.customer_id,
+        billing_account_id=data.billing_account_id,
+        dispute=data.dispute,
+        channel=data.channel.value,
+        direction=data.direction.value,
+        contact_position=data.contact_position,
+        contact_text=data.contact_text,
+        outcome_code=data.outcome_code,
+        note=data.note,
+        author=author,
+        occurred_at=occurred_at,
+        duration_s=data.duration_s,
+        call_back_at=data.call_back_at,
+        created_at=now,
+    )
+
+
+def interaction_invoice(interaction_id: str, invoice_id: str) -> Row:
+    return dict(interaction_id=interaction_id, invoice_id=invoice_id)
+
+
+def promise(
+    customer_id: str,
+    plan: PromisePlan,
+    plan_id: str,
+    number: int,
+    deadline_at: datetime,
+    taken_by: str,
+    interaction_id: str | None,
+    now: datetime,
+) -> Row:
+    """Instalment `number` (1-based) of the plan, OPEN."""
+    item = plan.instalments[number - 1]
+    return dict(
+        id=new_id(),
+        customer_id=customer_id,
+        interaction_id=interaction_id,
+        plan_id=plan_id,
+        instalment=number,
+        currency=item.amount.currency,
+        amount_minor=item.amount.minor,
+        promised_date=item.promised_date,
+        deadline_at=deadline_at,
+        state=PromiseState.OPEN.value,
+        paid_minor=0,
+        contact_position=plan.contact_position,
+        contact_text=plan.contact_text,
+        taken_by=taken_by,
+        version=1,
+        created_at=now,
+        judged_at=None,
+    )
+
+
+def promise_invoice(promise_id: str, invoice_id: str) -> Row:
+    return dict(promise_id=promise_id, invoice_id=invoice_id)
+
+
+def promise_event(
+    promise_id: str,
+    customer_id: str,
+    state: str,
+    amount_minor: int,
+    currency: str,
+    actor: str,
+    now: datetime,
+) -> Row:
+    """`amount_minor`: the promised amount when taken, what was paid when judged."""
+    return dict(
+        id=new_id(),
+        promise_id=promise_id,
+        customer_id=customer_id,
+        state=state,
+        amount_minor=amount_minor,
+        currency=currency,
+        actor=actor,
+        occurred_at=now,
+    )
+
+
+def assignment(customer_id: str, collector: str, team: str, actor: str, now: datetime) -> Row:
+    return dict(
+        customer_id=customer_id, collector=collector, team=team, updated_at=now, updated_by=actor
+    )
+
+
+def worklist_rule(version: int, position: int, rule: Rule) -> Row:
+    return dict(
+        strategy_version=version,
+        position=position,
+        code=rule.code,
+        label=rule.label,
+        fact=rule.fact,
+        min_value="" if rule.min is None else str(rule.min),
+        max_value="" if rule.max is None else str(rule.max),
+        points=rule.points,
     )

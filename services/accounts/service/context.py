@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from common.clock import Clock
 from common.db import Database
 from common.idempotency import IdempotencyStore
+from common.outbox import Outbox
+from common.workers import AfterCommit
 
 
 @dataclass(frozen=True)
@@ -15,3 +17,6 @@ class AccountsContext:
     clock: Clock
     idempotency: IdempotencyStore
     import_chunk_rows: int  # parsed rows written per import transaction (AccountsConfig)
+    outbox: Outbox
+    # Woken after commits that open or pay promises (the promise evaluator listens).
+    after_commit: AfterCommit = field(default_factory=AfterCommit)

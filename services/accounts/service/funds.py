@@ -13,6 +13,7 @@ from services.accounts.domain import ledger
 from services.accounts.domain.records import AllocationRequest, FundsData, SourceKind
 from services.accounts.service.context import AccountsContext
 from services.accounts.service.ledger_ops import post_to_invoice
+from services.accounts.service.promises import keep_paid_promises
 
 
 async def create_payment(ctx: AccountsContext, data: FundsData, request: RequestKey) -> PaymentRow:
@@ -83,6 +84,7 @@ async def allocate_funds(
             )
             invoices.append(invoice)
         source.unallocated_minor -= total
+        await keep_paid_promises(session, [i.id for i in invoices], now)
         return source.id, (invoices, source)
 
     async def replay(session, source_id):

@@ -1,0 +1,230 @@
+"""The worklist: which customers a collector should contact now, ranked by an explainable score.
+
+A strategy (data, versioned) is a list of rules; a rule gives its points when a customer's fact
+lies within [min, max]. The score is the sum of the matched rules' points, and the item lists
+exactly those contributions, so a collector can read why a customer ranks where it does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
+
+from common.errors import Violations
+from common.money import currency_exponent
+from services.accounts.domain.collectible import to_collect
+
+FACTS = (
+    "oldest_overdue_days",
+    "overdue_amount",
+    "broken_promises",
+    "promise_due_today",
+    "call_back_due",
+    "days_since_contact",
+    "open_disputes",
+    "credit_hold",
+    "bankruptcy",
+    "in_litigation",
+    "risk_class",
+)
+RISK_CLASSES = {"LOW": 1, "MEDIUM": 2, "HIGH": 3}
+MAX_RULES = 100
+
+# Why a customer is not on the list (or that it is).
+ON_LIST = "ON_LIST"
+NOT_ASSIGNED = "NOT_ASSIGNED"
+ASSIGNED_TO_OTHER = "ASSIGNED_TO_OTHER"
+NOTHING_TO_COLLECT = "NOTHING_TO_COLLECT"
+DONE_TODAY = "DONE_TODAY"
+CALL_BACK_SCHEDULED = "CALL_BACK_SCHEDULED"
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    label: str
+    fact: str
+    min: Decimal | None
+    max: Decimal | None
+    points: int
+
+    def matches(self, value: Decimal | None) -> bool:
+        """None is a fact without an upper bound (never contacted): it meets any minimum."""
+        if value is None:
+            return self.max is None
+        return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+
+
+@dataclass(frozen=True)
+class Strategy:
+    version: int  # 0: rules being simulated, not stored
+    rules: tuple[Rule, ...]
+
+
+def parse_rule(
+    code: str, label: str, fact: str, low: str, high: str, points: int, v: Violations, where: str
+) -> Rule:
+    v.require(fact in FACTS, f"{where}.fact", f"must be one of {', '.join(FACTS)}")
+    bounds = []
+    for name, text in (("min", low), ("max", high)):
+        try:
+            bounds.append(Decimal(text) if text.strip() else None)
+        except InvalidOperation:
+            v.add(f"{where}.{name}", "must be a decimal number or empty")
+            bounds.append(None)
+    low_d, high_d = bounds
+    v.require(
+        low_d is None or high_d is None or low_d <= high_d, f"{where}.max", "must not be below min"
+    )
+    return Rule(code, label or code, fact, low_d, high_d, points)
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    """What the worklist knows of a customer, read in one set-based statement (data/)."""
+
+    customer_id: str
+    display_name: str
+    collector: str
+    currency: str
+    open_minor: int
+    held_minor: int
+    promised_minor: int  # covered by open promises
+    overdue_minor: int  # open − held of the invoices past due
+    oldest_due: date | None  # of the overdue invoices with something collectible
+    broken_promises: int
+    promise_due_today: bool
+    last_contact_at: datetime | None
+    call_back_at: datetime | None  # of the latest interaction
+    open_disputes: int  # invoices with a hold
+    credit_hold: bool
+    bankruptcy: bool
+    in_litigation: bool
+    risk_class: str
+
+    def amount_to_collect(self) -> int:
+        return to_collect(self.open_minor, self.held_minor, self.promised_minor)
+
+
+@dataclass(frozen=True)
+class Contribution:
+    rule: str
+    label: str
+    points: int
+
+
+@dataclass(frozen=True)
+class WorklistItem:
+    facts: CustomerFacts
+    score: int
+    contributions: tuple[Contribution, ...]
+    to_collect_minor: int
+    next_action: str
+    reason: str
+
+
+def _major(minor: int, currency: str) -> Decimal:
+    return Decimal(minor).scaleb(-currency_exponent(currency)) if currency else Decimal(minor)
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time(0), UTC)
+
+
+def _call_back_due(f: CustomerFacts, now: datetime) -> bool:
+    return f.call_back_at is not None and f.call_back_at <= now
+
+
+def fact_values(f: CustomerFacts, now: datetime, today: date) -> dict[str, Decimal | None]:
+    since = None if f.last_contact_at is None else (today - f.last_contact_at.date()).days
+    flags = (f.promise_due_today, _call_back_due(f, now), f.credit_hold, f.bankruptcy)
+    return {
+        "oldest_overdue_days": Decimal((today - f.oldest_due).days if f.oldest_due else 0),
+        "overdue_amount": _major(f.overdue_minor, f.currency),
+        "broken_promises": Decimal(f.broken_promises),
+        "promise_due_today": Decimal(int(flags[0])),
+        "call_back_due": Decimal(int(flags[1])),
+        "days_since_contact": None if since is None else Decimal(since),
+        "open_disputes": Decimal(f.open_disputes),
+        "credit_hold": Decimal(int(flags[2])),
+        "bankruptcy": Decimal(int(flags[3])),
+        "in_litigation": Decimal(int(f.in_litigation)),
+        "risk_class": Decimal(RISK_CLASSES.get(f.risk_class, 0)),
+    }
+
+
+def absence_reasons(f: CustomerFacts, now: datetime, today: date) -> list[str]:
+    """Empty when the customer belongs on the list now; otherwise why not."""
+    if _call_back_due(f, now):
+        return []  # a due call-back brings it back, even after a contact today
+    if f.call_back_at is not None:
+        return [CALL_BACK_SCHEDULED]
+    reasons = []
+    if f.last_contact_at is not None and f.last_contact_at >= _start_of(today):
+        reasons.append(DONE_TODAY)
+    if f.amount_to_collect() == 0 and not f.promise_due_today:
+        reasons.append(NOTHING_TO_COLLECT)
+    return reasons
+
+
+def _next_action(f: CustomerFacts, now: datetime, contributions: Sequence[Contribution]):
+    if _call_back_due(f, now):
+        assert f.call_back_at is not None
+        return "CALL_BACK", f"call-back due since {f.call_back_at:%Y-%m-%d %H:%M} UTC"
+    if f.promise_due_today:
+        return "CHECK_PROMISE", "a promise to pay falls due today"
+    if f.broken_promises:
+        return "FOLLOW_UP_BROKEN_PROMISE", f"{f.broken_promises} broken promise(s) to pay"
+    top = sorted(contributions, key=lambda c: -c.points)[:3]
+    return "CALL", ", ".join(f"{c.label} {c.points:+d}" for c in top) or "amount to collect"
+
+
+def score(f: CustomerFacts, strategy: Strategy, now: datetime, today: date) -> WorklistItem:
+    values = fact_values(f, now, today)
+    contributions = tuple(
+        Contribution(r.code, r.label, r.points) for r in strategy.rules if r.matches(values[r.fact])
+    )
+    action, reason = _next_action(f, now, contributions)
+    return WorklistItem(
+        f,
+        sum(c.points for c in contributions),
+        contributions,
+        f.amount_to_collect(),
+        action,
+        reason,
+    )
+
+
+def rank(
+    facts: Iterable[CustomerFacts], strategy: Strategy, now: datetime, today: date
+) -> tuple[list[WorklistItem], int]:
+    """(the items on the list, best first; how many were done today). Ties: the larger amount
+    to collect, then the customer id, so the order is the same on every call."""
+    items, done = [], 0
+    for f in facts:
+        reasons = absence_reasons(f, now, today)
+        if DONE_TODAY in reasons:
+            done += 1
+        if not reasons:
+            items.append(score(f, strategy, now, today))
+    items.sort(key=lambda i: (-i.score, -i.to_collect_minor, i.facts.customer_id))
+    return items, done
+
+
+def explain(
+    f: CustomerFacts | None,
+    assigned_to: str | None,
+    collector: str,
+    strategy: Strategy,
+    now: datetime,
+    today: date,
+) -> tuple[list[str], WorklistItem | None]:
+    if assigned_to is None:
+        return [NOT_ASSIGNED], None
+    if assigned_to != collector:
+        return [ASSIGNED_TO_OTHER], None
+    assert f is not None
+    reasons = absence_reasons(f, now, today)
+    return (reasons, None) if reasons else ([ON_LIST], score(f, strategy, now, today))

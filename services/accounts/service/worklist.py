@@ -1,0 +1,133 @@
+"""The worklist: rank the customers in a caller's scope by the active (or a simulated) strategy,
+explain a customer's absence, store strategy versions, and (re)assign customers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from common.actor import current_actor
+from common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from services.accounts.data import repository as repo
+from services.accounts.data import rows, worklist_reads
+from services.accounts.data.models import AssignmentRow, WorklistRuleRow, WorklistStrategyRow
+from services.accounts.domain import worklist
+from services.accounts.domain.worklist import Rule, Strategy, WorklistItem
+from services.accounts.service.collector_scope import TEAM_LEAD, worklist_scope
+from services.accounts.service.context import AccountsContext
+
+
+@dataclass(frozen=True)
+class Worklist:
+    items: list[WorklistItem]  # ranked, the whole list (the caller pages it)
+    done_today: int
+    strategy_version: int
+
+
+async def _rank(
+    ctx: AccountsContext, scope: tuple[str, str], strategy: Strategy | None
+) -> Worklist:
+    now, today = ctx.clock.now(), ctx.clock.today()
+    async with ctx.db.reading_connection() as conn:
+        facts = await worklist_reads.facts(conn, *scope, today)
+        if strategy is None:
+            strategy = (await worklist_reads.strategy(conn, None)).strategy()
+    items, done = worklist.rank(facts, strategy, now, today)
+    return Worklist(items, done, strategy.version)
+
+
+async def list_worklist(ctx: AccountsContext, collector: str, team: str) -> Worklist:
+    return await _rank(ctx, worklist_scope(current_actor(), collector, team), None)
+
+
+async def simulate(
+    ctx: AccountsContext, collector: str, team: str, version: int, rules: tuple[Rule, ...]
+) -> Worklist:
+    """Writes nothing: inline rules (version 0), or a stored version."""
+    scope = worklist_scope(current_actor(), collector, team)
+    if rules:
+        return await _rank(ctx, scope, Strategy(0, rules))
+    async with ctx.db.reading_connection() as conn:
+        stored = (await worklist_reads.strategy(conn, version or None)).strategy()
+    return await _rank(ctx, scope, stored)
+
+
+async def explain(
+    ctx: AccountsContext, customer_id: str, collector: str
+) -> tuple[list[str], WorklistItem | None]:
+    collector = collector or worklist_scope(current_actor(), "", "")[1]
+    now, today = ctx.clock.now(), ctx.clock.today()
+    async with ctx.db.reading_connection() as conn:
+        await worklist_reads.customer_exists(conn, customer_id)
+        assigned = await worklist_reads.assigned_to(conn, customer_id)
+        found = await worklist_reads.facts(conn, "customer", customer_id, today)
+        strategy = (await worklist_reads.strategy(conn, None)).strategy()
+    facts = found[0] if found else None
+    return worklist.explain(facts, assigned, collector, strategy, now, today)
+
+
+async def get_strategy(ctx: AccountsContext, version: int | None) -> worklist_reads.StrategyRead:
+    async with ctx.db.reading_connection() as conn:
+        return await worklist_reads.strategy(conn, version)
+
+
+async def create_strategy(
+    ctx: AccountsContext, display_name: str, rules: tuple[Rule, ...]
+) -> WorklistStrategyRow:
+    """The next version, active from now; the previous one stays stored (and simulable)."""
+    actor = current_actor()
+    async with ctx.db.transaction() as session:
+        for active in await repo.strategies_active(session):
+            active.active = False
+        version = await repo.last_strategy_version(session) + 1
+        row = WorklistStrategyRow(
+            version=version,
+            display_name=display_name,
+            active=True,
+            created_at=ctx.clock.now(),
+            created_by=actor.subject,
+            rules=[
+                WorklistRuleRow(**rows.worklist_rule(version, i, rule))
+                for i, rule in enumerate(rules)
+            ],
+        )
+        session.add(row)
+        return row
+
+
+async def reassign(
+    ctx: AccountsContext, customer_ids: list[str], from_collector: str, collector: str, team: str
+) -> int:
+    """Assign the listed customers (or all of `from_collector`'s) to `collector` and `team`
+    (default: the team lead's own). A team lead with a team moves only that team's customers."""
+    actor = current_actor()
+    if not actor.has_role(TEAM_LEAD):
+        raise PermissionDenied("only team leads reassign customers")
+    if not customer_ids and not from_collector:
+        raise InvalidArgument.of("customers", "name customers, or a from_collector")
+    team = team or actor.team
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
+        if customer_ids:
+            missing = set(customer_ids) - await repo.existing_customers(session, customer_ids)
+            if missing:
+                raise InvalidArgument.of("customers", f"{len(missing)} customer(s) do not exist")
+        current = {
+            a.customer_id: a
+            for a in await repo.assignments_of(session, customer_ids, from_collector)
+        }
+        if actor.team and any(a.team and a.team != actor.team for a in current.values()):
+            raise FailedPrecondition(
+                "some customers are worked by another team", reason="OTHER_TEAM"
+            )
+        for customer_id in customer_ids or sorted(current):
+            assignment = current.get(customer_id)
+            if assignment is None:
+                session.add(
+                    AssignmentRow(
+                        **rows.assignment(customer_id, collector, team, actor.subject, now)
+                    )
+                )
+            else:
+                assignment.collector, assignment.team = collector, team
+                assignment.updated_at, assignment.updated_by = now, actor.subject
+        return len(customer_ids or current)

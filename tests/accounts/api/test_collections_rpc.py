@@ -1,0 +1,372 @@
+"""The collector's day through a real gRPC server, on SQLite and PostgreSQL: interactions and
+their outcome codes, promises to pay and their judgement, the timeline and the worklist."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import grpc
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from common.actor import reset_actor
+from common.clock import ManualClock
+from services.accounts.server import assemble
+from settle.accounts.v1 import accounts_pb2 as pb
+from settle.accounts.v1 import accounts_pb2_grpc
+from settle.common.v1.common_pb2 import Money
+from tests.accounts.conftest import accounts_settings
+from tests.support.rpc import as_actor, channel, expect_error, running
+
+State = pb.PromiseToPay.State
+CARL, LENA = "user:carl", "user:lena"
+
+
+def eur(amount: str) -> Money:
+    return Money(currency_code="EUR", amount=amount)
+
+
+@pytest.fixture
+async def desk(backend, database_factory):
+    """The accounts service (workers off: the tests run the evaluator's passes themselves), with
+    the caller a collector, carl, whose customer is assigned to him."""
+    url = database_factory.new_url(backend, "accounts")
+    clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))  # a Monday
+    settings = accounts_settings(url)
+    settings = type(settings)(**{**vars(settings), "workers_enabled": False})
+    parts = assemble(settings, clock=clock)
+    token = as_actor(CARL, "collector")
+    try:
+        async with running(parts.process) as address, channel(address) as ch:
+            yield Desk(accounts_pb2_grpc.AccountsServiceStub(ch), clock, parts)
+    finally:
+        reset_actor(token)
+
+
+class Desk:
+    def __init__(self, stub, clock, parts):
+        self.stub, self.clock, self.parts = stub, clock, parts
+
+    async def customer(self, ref="C-1", time_zone="Europe/Berlin", country="DE", assign=True):
+        customer = await self.stub.CreateCustomer(
+            pb.CreateCustomerRequest(
+                customer=pb.Customer(
+                    display_name="Acme",
+                    external_ref=ref,
+                    currency_code="EUR",
+                    country_code=country,
+                    time_zone=time_zone,
+                    contacts=[pb.Contact(name="Ann Payable", email="ann@acme.example")],
+                )
+            )
+        )
+        if assign:
+            token = as_actor(LENA, "team_lead", team="DACH")
+            try:
+                await self.stub.BulkReassignCustomers(
+                    pb.BulkReassignCustomersRequest(customers=[customer.name], collector=CARL)
+                )
+            finally:
+                reset_actor(token)
+        return customer
+
+    async def invoice(self, customer, number="INV-1", amount="1000.00", due="2026-01-15"):
+        return await self.stub.CreateInvoice(
+            pb.CreateInvoiceRequest(
+                invoice=pb.Invoice(
+                    customer=customer.name,
+                    external_number=number,
+                    invoice_date="2025-11-01",
+                    due_date=due,
+                    amount=eur(amount),
+                )
+            )
+        )
+
+    async def pay(self, customer, invoice, amount):
+        payment = await self.stub.CreatePayment(
+            pb.CreatePaymentRequest(
+                payment=pb.Payment(
+                    customer=customer.name, amount=eur(amount), received_date="2026-03-02"
+                )
+            )
+        )
+        await self.stub.AllocateFunds(
+            pb.AllocateFundsRequest(
+                source=payment.name,
+                allocations=[pb.Allocation(invoice=invoice.name, amount=eur(amount))],
+            )
+        )
+
+    async def promise(self, customer, invoice, amount="400.00", on="2026-03-06"):
+        made = await self.stub.CreatePromise(
+            pb.CreatePromiseRequest(
+                parent=customer.name,
+                promise_plan=pb.PromisePlan(
+                    promise=pb.PromiseToPay(
+                        amount=eur(amount), promised_date=on, invoices=[invoice.name]
+                    )
+                ),
+            )
+        )
+        return made.promises[0]
+
+    async def evaluate(self):
+        return await self.parts.evaluator.evaluate_once()
+
+    async def state(self, promise):
+        return (await self.stub.GetPromise(pb.GetPromiseRequest(name=promise.name))).state
+
+
+def _ts(moment: datetime) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(moment)
+    return ts
+
+
+def _log(customer, code, **kw) -> pb.LogInteractionRequest:
+    plan = kw.pop("promise_plan", None)
+    request = pb.LogInteractionRequest(
+        parent=customer.name,
+        interaction=pb.Interaction(
+            channel=pb.Interaction.PHONE, outcome_code=code, contact_index=1, **kw
+        ),
+    )
+    if plan is not None:
+        request.promise_plan.CopyFrom(plan)
+    return request
+
+
+async def test_outcome_codes_are_seeded_extended_and_deactivated_never_deleted(desk):
+    codes = {
+        c.code: c
+        for c in (await desk.stub.ListOutcomeCodes(pb.ListOutcomeCodesRequest())).outcome_codes
+    }
+    assert codes["PROMISE_TO_PAY"].requires == pb.PROMISE
+    assert codes["DISPUTE_RAISED"].requires == pb.DISPUTE
+    assert codes["CALL_BACK"].requires == pb.CALL_BACK_TIME
+    assert {"NO_ANSWER", "LEFT_MESSAGE", "WRONG_CONTACT", "PAYMENT_SENT", "REFUSED",
+            "INVOICE_NOT_RECEIVED"} <= set(codes)  # fmt: skip
+    await desk.stub.CreateOutcomeCode(
+        pb.CreateOutcomeCodeRequest(
+            outcome_code=pb.OutcomeCode(code="ON_HOLIDAY", requires=pb.NONE)
+        )
+    )
+    await desk.stub.DeactivateOutcomeCode(
+        pb.DeactivateOutcomeCodeRequest(name="outcomeCodes/ON_HOLIDAY")
+    )
+    active = await desk.stub.ListOutcomeCodes(pb.ListOutcomeCodesRequest())
+    every = await desk.stub.ListOutcomeCodes(pb.ListOutcomeCodesRequest(show_inactive=True))
+    assert "ON_HOLIDAY" not in {c.code for c in active.outcome_codes}
+    assert "ON_HOLIDAY" in {c.code for c in every.outcome_codes}
+    customer = await desk.customer()
+    await expect_error(
+        desk.stub.LogInteraction(_log(customer, "ON_HOLIDAY")),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        field="interaction.outcome_code",
+    )
+
+
+async def test_promise_to_pay_without_a_promise_is_refused_and_nothing_is_written(desk):
+    customer = await desk.customer()
+    await expect_error(
+        desk.stub.LogInteraction(_log(customer, "PROMISE_TO_PAY", note="will pay friday")),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        field="promise_plan",
+    )
+    await expect_error(
+        desk.stub.LogInteraction(_log(customer, "DISPUTE_RAISED")),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        field="interaction.dispute",
+    )
+    await expect_error(
+        desk.stub.LogInteraction(_log(customer, "CALL_BACK")),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        field="interaction.call_back_time",
+    )
+    timeline = await desk.stub.ListCustomerTimeline(
+        pb.ListCustomerTimelineRequest(customer=customer.name)
+    )
+    assert list(timeline.entries) == []
+
+
+async def test_an_interaction_takes_its_promise_in_the_same_request_and_the_timeline_merges(desk):
+    customer = await desk.customer()
+    invoice = await desk.invoice(customer)
+    plan = pb.PromisePlan(
+        promise=pb.PromiseToPay(invoices=[invoice.name]),
+        instalments=[
+            pb.Instalment(amount=eur("300.00"), promised_date="2026-03-06"),
+            pb.Instalment(amount=eur("300.00"), promised_date="2026-04-06"),
+        ],
+    )
+    logged = await desk.stub.LogInteraction(
+        _log(customer, "PROMISE_TO_PAY", note="two instalments", promise_plan=plan)
+    )
+    again = await desk.stub.LogInteraction(
+        _log(customer, "PROMISE_TO_PAY", note="two instalments", promise_plan=plan)
+    )
+    assert logged.author == CARL and len(logged.promises) == 2 and again.name != logged.name
+    first = await desk.stub.GetPromise(pb.GetPromiseRequest(name=logged.promises[0]))
+    assert first.state == State.OPEN and first.interaction == logged.name
+    assert first.instalment == 1 and first.taken_by == CARL
+    desk.clock.advance(timedelta(minutes=5))
+    await desk.pay(customer, invoice, "100.00")
+    entries = (
+        await desk.stub.ListCustomerTimeline(
+            pb.ListCustomerTimelineRequest(customer=customer.name, page_size=50)
+        )
+    ).entries
+    kinds = [e.kind for e in entries]
+    assert kinds[:2] == ["ALLOCATION", "PAYMENT"] and "INTERACTION" in kinds and "PROMISE" in kinds
+    assert [e.occur_time.ToDatetime() for e in entries] == sorted(
+        (e.occur_time.ToDatetime() for e in entries), reverse=True
+    )
+    page = await desk.stub.ListCustomerTimeline(
+        pb.ListCustomerTimelineRequest(customer=customer.name, page_size=2)
+    )
+    rest = await desk.stub.ListCustomerTimeline(
+        pb.ListCustomerTimelineRequest(
+            customer=customer.name, page_size=50, page_token=page.next_page_token
+        )
+    )
+    assert [e.subject for e in (*page.entries, *rest.entries)] == [e.subject for e in entries]
+
+
+async def test_a_promise_is_judged_exactly_at_its_deadline_across_dst_and_a_weekend(desk):
+    # Promised Friday 2026-03-27 in Berlin; tolerance 2 business days skips the weekend (DST
+    # starts Sunday 29 March): the deadline is the end of Tuesday 31 March, 22:00 UTC (CEST).
+    customer = await desk.customer()
+    invoice = await desk.invoice(customer)
+    promise = await desk.promise(customer, invoice, on="2026-03-27")
+    deadline = datetime(2026, 3, 31, 22, 0, tzinfo=UTC)
+    assert promise.deadline_time.ToDatetime(tzinfo=UTC) == deadline
+    desk.clock.set(deadline - timedelta(microseconds=1))
+    assert sum((await desk.evaluate()).judged.values()) == 0
+    desk.clock.set(deadline)
+    assert (await desk.evaluate()).judged == {"BROKEN": 1}
+    assert await desk.state(promise) == State.BROKEN
+    assert sum((await desk.evaluate()).judged.values()) == 0  # judged once
+
+
+async def test_public_holidays_of_the_customers_country_extend_the_tolerance(desk):
+    # Good Friday 2026-04-03 and Easter Monday 04-06 are German holidays: promised Thursday 2 April,
+    # two business days later is Wednesday 8 April.
+    customer = await desk.customer()
+    invoice = await desk.invoice(customer)
+    promise = await desk.promise(customer, invoice, on="2026-04-02")
+    assert promise.deadline_time.ToDatetime(tzinfo=UTC) == datetime(2026, 4, 8, 22, 0, tzinfo=UTC)
+
+
+async def test_paid_in_full_early_is_kept_at_once_and_part_payment_is_partially_kept(desk):
+    customer = await desk.customer()
+    invoice = await desk.invoice(customer)
+    kept = await desk.promise(customer, invoice, amount="200.00")
+    await desk.pay(customer, invoice, "200.00")
+    assert await desk.state(kept) == State.KEPT
+    desk.clock.advance(timedelta(minutes=1))  # payments before a promise do not count for it
+    partial = await desk.promise(customer, invoice, amount="300.00")
+    await desk.pay(customer, invoice, "100.00")
+    desk.clock.set(partial.deadline_time.ToDatetime(tzinfo=UTC))
+    assert (await desk.evaluate()).judged == {"PARTIALLY_KEPT": 1}
+    record = await desk.stub.GetPromiseRecord(pb.GetPromiseRecordRequest(customer=customer.name))
+    assert (record.kept, record.partially_kept, record.broken) == (1, 1, 0)
+    assert record.kept_rate_percent == "50.00"
+
+
+async def test_a_second_broken_promise_escalates_to_the_team_lead_through_the_outbox(desk):
+    customer = await desk.customer()
+    invoice = await desk.invoice(customer)
+    for _ in range(2):
+        promise = await desk.promise(customer, invoice, on=desk.clock.today().isoformat())
+        desk.clock.set(promise.deadline_time.ToDatetime(tzinfo=UTC))
+        result = await desk.evaluate()
+    assert result.escalated == 1  # level 2 reached (policy: escalate_from_level 2)
+    record = await desk.stub.GetPromiseRecord(pb.GetPromiseRecordRequest(customer=customer.name))
+    assert [(lv.invoice, lv.level) for lv in record.invoice_levels] == [(invoice.name, 2)]
+    backlog = {b.destination: b.pending for b in await desk.parts.relay.backlog()}
+    assert backlog == {"escalation": 1}
+
+
+async def test_withdraw_and_cancel_end_an_open_promise_with_its_etag(desk):
+    customer = await desk.customer()
+    invoice = await desk.invoice(customer)
+    promise = await desk.promise(customer, invoice)
+    await expect_error(
+        desk.stub.WithdrawPromise(pb.WithdrawPromiseRequest(name=promise.name, etag="stale")),
+        grpc.StatusCode.ABORTED,
+    )
+    withdrawn = await desk.stub.WithdrawPromise(
+        pb.WithdrawPromiseRequest(name=promise.name, etag=promise.etag)
+    )
+    assert withdrawn.state == State.WITHDRAWN
+    await expect_error(
+        desk.stub.CancelPromise(pb.CancelPromiseRequest(name=promise.name, etag=withdrawn.etag)),
+        grpc.StatusCode.FAILED_PRECONDITION,
+    )
+
+
+async def test_the_worklist_ranks_by_contributions_that_sum_to_the_score(desk):
+    big = await desk.customer("C-BIG")
+    await desk.invoice(big, "INV-B", amount="15000.00", due="2026-01-01")  # 60 days: 31–60
+    small = await desk.customer("C-SMALL")
+    await desk.invoice(small, "INV-S", amount="500.00", due="2025-12-15")  # 77 days: 61–90
+    listed = await desk.stub.ListWorklist(pb.ListWorklistRequest())
+    assert [i.customer for i in listed.items] == [big.name, small.name]
+    for item in listed.items:
+        assert item.score == sum(c.points for c in item.contributions)
+    assert {c.rule for c in listed.items[0].contributions} >= {"BUCKET_31_60", "AMOUNT_OVER_10K"}
+    assert {c.rule for c in listed.items[1].contributions} >= {"BUCKET_61_90"}
+    assert listed.items[0].amount_to_collect.amount == "15000.00"
+    # done for the day once contacted; a call-back brings it back at its time
+    call_back = desk.clock.now() + timedelta(hours=3)
+    await desk.stub.LogInteraction(_log(small, "CALL_BACK", call_back_time=_ts(call_back)))
+    later = await desk.stub.ListWorklist(pb.ListWorklistRequest())
+    assert [i.customer for i in later.items] == [big.name]
+    why = await desk.stub.ExplainWorklistAbsence(
+        pb.ExplainWorklistAbsenceRequest(customer=small.name)
+    )
+    assert list(why.reasons) == ["CALL_BACK_SCHEDULED"] and not why.on_list
+    desk.clock.set(call_back)
+    back = await desk.stub.ListWorklist(pb.ListWorklistRequest())
+    assert back.items[0].customer == small.name and back.items[0].next_action == "CALL_BACK"
+    await desk.stub.LogInteraction(_log(big, "NO_ANSWER"))
+    done = await desk.stub.ListWorklist(pb.ListWorklistRequest())
+    assert big.name not in {i.customer for i in done.items} and done.done_today == 1
+
+
+async def test_an_open_promise_takes_its_amount_out_of_what_is_to_collect(desk):
+    customer = await desk.customer()
+    invoice = await desk.invoice(customer)
+    await desk.promise(customer, invoice, amount="400.00")
+    item = (await desk.stub.ListWorklist(pb.ListWorklistRequest())).items[0]
+    assert item.amount_to_collect.amount == "600.00"
+
+
+async def test_simulation_writes_nothing_and_absence_is_explained(desk):
+    customer = await desk.customer()
+    await desk.invoice(customer)
+    other = await desk.customer("C-2", assign=False)
+    simulated = await desk.stub.SimulateStrategy(
+        pb.SimulateStrategyRequest(
+            rules=[
+                pb.WorklistRule(code="ANY_OVERDUE", fact="oldest_overdue_days", min="1", points=7)
+            ]
+        )
+    )
+    assert simulated.strategy_version == 0 and simulated.items[0].score == 7
+    active = await desk.stub.GetWorklistStrategy(
+        pb.GetWorklistStrategyRequest(name="worklistStrategies/active")
+    )
+    assert active.version == 1
+    why = await desk.stub.ExplainWorklistAbsence(
+        pb.ExplainWorklistAbsenceRequest(customer=other.name)
+    )
+    assert list(why.reasons) == ["NOT_ASSIGNED"]
+
+
+async def test_a_collector_sees_only_their_own_worklist(desk):
+    await expect_error(
+        desk.stub.ListWorklist(pb.ListWorklistRequest(collector="user:someone-else")),
+        grpc.StatusCode.PERMISSION_DENIED,
+    )
