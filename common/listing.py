@@ -1,6 +1,8 @@
 """List methods (AIP-132/158/160): page sizes, opaque page tokens, a small filter language and
 ordering, shared by every service so each List behaves the same way.
 
+Page tokens are signed (PageTokens): opaque to callers and bound to the query that made them.
+
 Filter grammar: terms joined by ' AND '; a term is `field OP value` with OP one of
 = != < <= > >=; values may be double-quoted. Enough for collectors' worklists and reports, and
 strict: an unknown field or a bad value is INVALID_ARGUMENT naming `filter`.
@@ -9,7 +11,9 @@ strict: an unknown field or a bad value is INVALID_ARGUMENT naming `filter`.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
+import hmac
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -21,6 +25,10 @@ from common.errors import InvalidArgument
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
+# How deep offset paging goes: past it a list ends (no next token); a deeper read is a report.
+MAX_OFFSET = 10_000_000
+_OFFSET_BYTES = 4  # MAX_OFFSET fits
+_TAG_BYTES = 16
 # Bounds of a filter, checked before it is parsed: far above any worklist's needs, and far
 # below what the databases refuse (SQLite's expression depth) or what costs real CPU to parse.
 MAX_FILTER_CHARS = 2000
@@ -97,30 +105,57 @@ class Page:
     offset: int
     size: int
 
-    def next_token(self, returned: int, query_key: str) -> str:
-        """A token only when this page was full; it is bound to the query that made it."""
-        if returned < self.size:
-            return ""
-        blob = json.dumps({"o": self.offset + self.size, "q": query_key}).encode()
-        return base64.urlsafe_b64encode(blob).decode()
-
 
 def query_key(*parts: object) -> str:
+    """What a page token is bound to: the list's filter, order and parent, as given."""
     return hashlib.blake2b(repr(parts).encode(), digest_size=6).hexdigest()
 
 
-def parse_page(page_size: int, page_token: str, key: str) -> Page:
-    if page_size < 0:
-        raise InvalidArgument.of("page_size", "must not be negative")
-    size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-    if not page_token:
-        return Page(0, size)
-    try:
-        data = json.loads(base64.urlsafe_b64decode(page_token.encode()))
-        offset = int(data["o"])
-        same_query = data["q"] == key
-    except (ValueError, KeyError, TypeError):
-        raise InvalidArgument.of("page_token", "is not a token this list returned") from None
-    if not same_query or offset < 0:
-        raise InvalidArgument.of("page_token", "belongs to a different filter or order")
-    return Page(offset, size)
+class PageTokens:
+    """Page tokens that are opaque and tamper-evident: an offset and an HMAC-SHA256 tag over it
+    and the query it was issued for, keyed from the shared internal secret and the service. A
+    forged, altered or truncated token, or one another filter, order or service issued, is
+    INVALID_ARGUMENT, so a caller can neither jump to an offset of its choosing nor reuse a
+    token across queries (issue 17 defect 3). Made once in each service's composition root."""
+
+    def __init__(self, secret: str, service: str):
+        # A key of its own, derived from the shared secret: a page tag can sign nothing else.
+        label = f"settle.{service} page token".encode()
+        self._key = hmac.new(secret.encode(), label, hashlib.sha256).digest()
+
+    def page(self, page_size: int, page_token: str, key: str) -> Page:
+        """The page a request asks for; `key` is the query_key of its filter, order, parent."""
+        if page_size < 0:
+            raise InvalidArgument.of("page_size", "must not be negative")
+        size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        if not page_token:
+            return Page(0, size)
+        return Page(self._offset(page_token, key), size)
+
+    def next_token(self, page: Page, returned: int, key: str) -> str:
+        """A token only when `page` was full and the next one is within MAX_OFFSET."""
+        offset = page.offset + page.size
+        if returned < page.size or offset > MAX_OFFSET:
+            return ""
+        body = offset.to_bytes(_OFFSET_BYTES, "big")
+        return base64.urlsafe_b64encode(body + self._tag(body, key)).decode().rstrip("=")
+
+    def _tag(self, body: bytes, key: str) -> bytes:
+        return hmac.new(self._key, body + key.encode(), hashlib.sha256).digest()[:_TAG_BYTES]
+
+    def _offset(self, token: str, key: str) -> int:
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        except (ValueError, binascii.Error):
+            raw = b""
+        body, tag = raw[:_OFFSET_BYTES], raw[_OFFSET_BYTES:]
+        if len(raw) != _OFFSET_BYTES + _TAG_BYTES or not hmac.compare_digest(
+            tag, self._tag(body, key)
+        ):
+            raise InvalidArgument.of(
+                "page_token", "is not a token this list returned for this filter and order"
+            )
+        offset = int.from_bytes(body, "big")
+        if offset > MAX_OFFSET:  # never issued; a leaked key is the only way here
+            raise InvalidArgument.of("page_token", f"is past the last page ({MAX_OFFSET} items)")
+        return offset

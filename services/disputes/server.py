@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from common.clock import Clock, SystemClock
 from common.db import Database
 from common.idempotency import IdempotencyStore
+from common.listing import PageTokens
 from common.outbox import Outbox, OutboxRelay
 from common.rpc.client import open_channel
 from common.rpc.server import ServiceProcess
@@ -81,7 +82,7 @@ def assemble(
     )
     ctx.after_commit.listen(sweeper.wake)
     ctx.after_commit.listen(relay.wake)
-    servicer = DisputesServicer(ctx)
+    servicer = DisputesServicer(ctx, PageTokens(settings.internal_secret, settings.service))
 
     async def close() -> None:
         for channel in channels.values():

@@ -11,6 +11,7 @@ import httpx
 from common.clock import Clock, SystemClock
 from common.db import Database
 from common.idempotency import IdempotencyStore
+from common.listing import PageTokens
 from common.metrics import ESCALATIONS_OPEN, SettleMetrics
 from common.outbox import Outbox, OutboxRelay
 from common.rpc.client import open_channel
@@ -101,7 +102,8 @@ def assemble(
             ]
         }
 
-    servicer = EscalationServicer(ctx, feed, WatchCursors(settings.internal_secret))
+    pages = PageTokens(settings.internal_secret, settings.service)
+    servicer = EscalationServicer(ctx, feed, WatchCursors(settings.internal_secret), pages)
     workers = [end_streams]
     if settings.workers_enabled:
         workers += [sweeper.run, dispatcher.run, relay.run]

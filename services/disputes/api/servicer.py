@@ -9,7 +9,7 @@ from common import tracing
 from common.errors import InvalidArgument, Violations
 from common.etag import etag_of
 from common.ids import parse_name
-from common.listing import Term, parse_filter, parse_order_by, parse_page, query_key
+from common.listing import PageTokens, Term, parse_filter, parse_order_by, query_key
 from common.protoconv import request_key
 from services.disputes.api import convert
 from services.disputes.api import requests as req
@@ -66,8 +66,9 @@ def _comment(value: str, v: Violations, *, required=False) -> str:
 
 
 class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
-    def __init__(self, ctx: DisputesContext):
+    def __init__(self, ctx: DisputesContext, pages: PageTokens):
         self.ctx = ctx
+        self.pages = pages
 
     async def CreateDispute(self, request, context):
         data = req.new_dispute(request.dispute)
@@ -81,11 +82,11 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
         terms = [_window(t) for t in parse_filter(request.filter, DISPUTE_FILTERS)]
         order = parse_order_by(request.order_by, ORDERABLE, "create_time")
         key = query_key(request.filter, order)
-        page = parse_page(request.page_size, request.page_token, key)
+        page = self.pages.page(request.page_size, request.page_token, key)
         views = await casework.list_disputes(self.ctx, terms, order, page)
         return pb.ListDisputesResponse(
             disputes=[convert.dispute(v) for v in views],
-            next_page_token=page.next_token(len(views), key),
+            next_page_token=self.pages.next_token(page, len(views), key),
         )
 
     async def UpdateDispute(self, request, context):
@@ -197,11 +198,11 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
     async def ListDisputeHistory(self, request, context):
         case_id = _case(request.parent, "parent")
         key = query_key(case_id)
-        page = parse_page(request.page_size, request.page_token, key)
+        page = self.pages.page(request.page_size, request.page_token, key)
         rows = await casework.list_history(self.ctx, case_id, page)
         return pb.ListDisputeHistoryResponse(
             entries=[convert.history_entry(r) for r in rows],
-            next_page_token=page.next_token(len(rows), key),
+            next_page_token=self.pages.next_token(page, len(rows), key),
         )
 
     async def GetDisputeTrace(self, request, context):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from google.protobuf.field_mask_pb2 import FieldMask
 
 from common.errors import InvalidArgument, Violations
-from common.listing import parse_bool, parse_filter, parse_page, query_key
+from common.listing import PageTokens, parse_bool, parse_filter, query_key
 from common.protoconv import request_key
 from services.disputes.api import convert
 from services.disputes.api import requests as req
@@ -30,21 +30,22 @@ def _merged(current, given, fields: tuple[str, ...]):
     return current
 
 
-def _page(request, *parts):
+def _page(pages: PageTokens, request, *parts):
     key = query_key(*parts)
-    return parse_page(request.page_size, request.page_token, key), key
+    return pages.page(request.page_size, request.page_token, key), key
 
 
 class AdminMethods:
-    """Mixed into DisputesServicer, which sets `ctx`."""
+    """Mixed into DisputesServicer, which sets `ctx` and `pages`."""
 
     ctx: DisputesContext
+    pages: PageTokens
 
     async def _list_codes(self, request, which: str, filters: dict, to_pb):
         terms = parse_filter(request.filter, filters)
-        page, key = _page(request, which, request.filter)
+        page, key = _page(self.pages, request, which, request.filter)
         rows = await catalog.list_codes(self.ctx, which, terms, page)
-        return [to_pb(r) for r in rows], page.next_token(len(rows), key)
+        return [to_pb(r) for r in rows], self.pages.next_token(page, len(rows), key)
 
     async def ListReasonCodes(self, request, context):
         rows, token = await self._list_codes(
@@ -101,11 +102,11 @@ class AdminMethods:
     async def ListSlaPolicies(self, request, context):
         filters = {"active": parse_bool, "clock": lambda s: req.enum_name(pb.ClockKind, s)}
         terms = parse_filter(request.filter, filters)
-        page, key = _page(request, "policies", request.filter)
+        page, key = _page(self.pages, request, "policies", request.filter)
         rows = await sla_admin.list_policies(self.ctx, terms, page)
         return pb.ListSlaPoliciesResponse(
             sla_policies=[convert.sla_policy(r) for r in rows],
-            next_page_token=page.next_token(len(rows), key),
+            next_page_token=self.pages.next_token(page, len(rows), key),
         )
 
     async def GetSlaPolicy(self, request, context):
@@ -131,11 +132,11 @@ class AdminMethods:
         return convert.sla_policy(row)
 
     async def ListCalendars(self, request, context):
-        page, key = _page(request, "calendars")
+        page, key = _page(self.pages, request, "calendars")
         rows = await sla_admin.list_calendars(self.ctx, page)
         return pb.ListCalendarsResponse(
             calendars=[convert.calendar(r) for r in rows],
-            next_page_token=page.next_token(len(rows), key),
+            next_page_token=self.pages.next_token(page, len(rows), key),
         )
 
     async def GetCalendar(self, request, context):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from common.errors import InvalidArgument, Violations
-from common.listing import parse_filter, parse_order_by, parse_page, query_key
+from common.listing import PageTokens, parse_filter, parse_order_by, query_key
 from common.protoconv import request_key
 from services.escalation.api import convert
 from services.escalation.api import requests as req
@@ -17,10 +17,13 @@ from settle.escalation.v1 import escalation_pb2_grpc
 
 
 class EscalationServicer(escalation_pb2_grpc.EscalationServiceServicer):
-    def __init__(self, ctx: EscalationContext, feed: Feed, cursors: WatchCursors):
+    def __init__(
+        self, ctx: EscalationContext, feed: Feed, cursors: WatchCursors, pages: PageTokens
+    ):
         self.ctx = ctx
         self.feed = feed
         self.cursors = cursors
+        self.pages = pages
 
     async def RaiseEscalation(self, request, context):
         cmd = req.raise_command(request)
@@ -47,11 +50,11 @@ class EscalationServicer(escalation_pb2_grpc.EscalationServiceServicer):
         terms = parse_filter(request.filter, req.ESCALATION_FILTERS)
         order = parse_order_by(request.order_by, req.ESCALATION_ORDER, "create_time")
         key = query_key(request.filter, order)
-        page = parse_page(request.page_size, request.page_token, key)
+        page = self.pages.page(request.page_size, request.page_token, key)
         queue = await queries.list_escalations(self.ctx, terms, order, page)
         return pb.ListEscalationsResponse(
             escalations=[convert.escalation(v) for v in queue.escalations],
-            next_page_token=page.next_token(len(queue.escalations), key),
+            next_page_token=self.pages.next_token(page, len(queue.escalations), key),
             watch_cursor=self.cursors.seal(queue.watch_cursor),
         )
 
@@ -83,11 +86,11 @@ class EscalationServicer(escalation_pb2_grpc.EscalationServiceServicer):
     async def ListEscalationHistory(self, request, context):
         escalation_id = req.escalation_id(request.parent, "parent")
         key = query_key(escalation_id)
-        page = parse_page(request.page_size, request.page_token, key)
+        page = self.pages.page(request.page_size, request.page_token, key)
         rows = await queries.history(self.ctx, escalation_id, page)
         return pb.ListEscalationHistoryResponse(
             entries=[convert.history_entry(r) for r in rows],
-            next_page_token=page.next_token(len(rows), key),
+            next_page_token=self.pages.next_token(page, len(rows), key),
         )
 
     async def WatchEscalations(self, request, context):
@@ -102,11 +105,11 @@ class EscalationServicer(escalation_pb2_grpc.EscalationServiceServicer):
 
     async def ListRoutingRules(self, request, context):
         key = query_key(request.show_inactive)
-        page = parse_page(request.page_size, request.page_token, key)
+        page = self.pages.page(request.page_size, request.page_token, key)
         rows = await rules.list_rules(self.ctx, request.show_inactive, page)
         return pb.ListRoutingRulesResponse(
             routing_rules=[convert.routing_rule(r) for r in rows],
-            next_page_token=page.next_token(len(rows), key),
+            next_page_token=self.pages.next_token(page, len(rows), key),
         )
 
     async def CreateRoutingRule(self, request, context):
@@ -134,11 +137,11 @@ class EscalationServicer(escalation_pb2_grpc.EscalationServiceServicer):
         team = req.team(request.team, "team", v)
         v.raise_if_any()
         key = query_key(request.team)
-        page = parse_page(request.page_size, request.page_token, key)
+        page = self.pages.page(request.page_size, request.page_token, key)
         rows = await subscriptions.list_subscriptions(self.ctx, team.value if team else None, page)
         return pb.ListSubscriptionsResponse(
             subscriptions=[convert.subscription(r) for r in rows],
-            next_page_token=page.next_token(len(rows), key),
+            next_page_token=self.pages.next_token(page, len(rows), key),
         )
 
     async def DeleteSubscription(self, request, context):
@@ -149,11 +152,11 @@ class EscalationServicer(escalation_pb2_grpc.EscalationServiceServicer):
         subscription_id = req.subscription_id(request.parent, "parent")
         terms = parse_filter(request.filter, req.DELIVERY_FILTERS)
         key = query_key(subscription_id, request.filter)
-        page = parse_page(request.page_size, request.page_token, key)
+        page = self.pages.page(request.page_size, request.page_token, key)
         rows = await subscriptions.list_deliveries(self.ctx, subscription_id, terms, page)
         return pb.ListDeliveriesResponse(
             deliveries=[convert.delivery(r) for r in rows],
-            next_page_token=page.next_token(len(rows), key),
+            next_page_token=self.pages.next_token(page, len(rows), key),
         )
 
     async def RetryDelivery(self, request, context):
