@@ -8,16 +8,20 @@ from common.clock import Clock, SystemClock
 from common.db import Database
 from common.idempotency import IdempotencyStore
 from common.listing import PageTokens
+from common.outbox import Outbox, OutboxRelay
+from common.rpc.client import open_channel
 from common.rpc.server import ServiceProcess
 from common.settings import Settings
 from common.telemetry import Telemetry
 from services.accounts.api.servicer import AccountsServicer
 from services.accounts.config import AccountsConfig
-from services.accounts.data.models import IdempotencyKeyRow
+from services.accounts.data.models import IdempotencyKeyRow, OutboxEventRow
 from services.accounts.service.context import AccountsContext
+from services.accounts.workers.promise_evaluator import PromiseEvaluator
 from settle.accounts.v1 import accounts_pb2, accounts_pb2_grpc
 
 SERVICE_NAME = accounts_pb2.DESCRIPTOR.services_by_name["AccountsService"].full_name
+DOWNSTREAM = ("escalation",)  # broken promises go to the team lead through the outbox
 
 
 @dataclass
@@ -26,6 +30,8 @@ class AccountsParts:
 
     process: ServiceProcess
     ctx: AccountsContext
+    evaluator: PromiseEvaluator
+    relay: OutboxRelay
 
 
 def assemble(
@@ -41,9 +47,33 @@ def assemble(
         clock=clock,
         idempotency=IdempotencyStore(IdempotencyKeyRow, clock),
         import_chunk_rows=config.import_chunk_rows,
+        outbox=Outbox(OutboxEventRow, clock),
     )
+    # Only the destinations the settings name (the tests' accounts runs alone): an event for
+    # another waits in the outbox.
+    channels = {
+        name: open_channel(
+            address,
+            secret=settings.internal_secret,
+            service="accounts",
+            default_deadline_s=settings.default_deadline_s,
+        )
+        for name, address in settings.downstream.items()
+    }
+    evaluator = PromiseEvaluator(ctx, batch=config.promise_batch, max_sleep_s=config.promise_poll_s)
+    relay = OutboxRelay(
+        db, OutboxEventRow, clock, channels, metrics=telemetry.metrics if telemetry else None
+    )
+    ctx.after_commit.listen(evaluator.wake)
+    ctx.after_commit.listen(relay.wake)
     pages = PageTokens(settings.internal_secret, settings.service)
     servicer = AccountsServicer(ctx, pages, max_import_bytes=config.import_max_bytes)
+
+    async def close() -> None:
+        for channel in channels.values():
+            await channel.close()
+        await db.dispose()
+
     process = ServiceProcess(
         name="accounts",
         listen_addr=settings.listen_addr,
@@ -53,9 +83,10 @@ def assemble(
         ),
         service_names=(SERVICE_NAME,),
         ready_check=db.ping,
-        on_close=[db.dispose],
+        workers=[evaluator.run, relay.run] if settings.workers_enabled else [],
+        on_close=[close],
     )
-    return AccountsParts(process, ctx)
+    return AccountsParts(process, ctx, evaluator, relay)
 
 
 def build(

@@ -19,6 +19,7 @@ from common.protoconv import minor_pb, request_key
 from common.protoconv import parse_date as parse_pb_date
 from services.accounts.api import convert
 from services.accounts.api import requests as req
+from services.accounts.api.servicer_collections import CollectionsMethods
 from services.accounts.data.models import CreditNoteRow, PaymentRow
 from services.accounts.domain.aging import DEFAULT_BUCKETS, AgingBuckets
 from services.accounts.domain.csv_import import ColumnMapping
@@ -57,7 +58,7 @@ def _listing(pages: PageTokens, request, filters, orderable, default_order):
     return terms, order, page
 
 
-class AccountsServicer(accounts_pb2_grpc.AccountsServiceServicer):
+class AccountsServicer(CollectionsMethods, accounts_pb2_grpc.AccountsServiceServicer):
     def __init__(self, ctx: AccountsContext, pages: PageTokens, *, max_import_bytes: int):
         self.ctx = ctx
         self.pages = pages
