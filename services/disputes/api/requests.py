@@ -4,6 +4,7 @@ a field violation; nothing here touches the database."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from functools import partial
 
@@ -21,7 +22,6 @@ from settle.disputes.v1 import disputes_pb2 as pb
 MAX_TEXT = 200
 MAX_NOTE = 10_000
 MAX_ITEMS = 100
-_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
 _SLUG = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 RISK_CLASSES = ("LOW", "MEDIUM", "HIGH")
 OWNING_TEAMS = ("SALES", "GBS", "LOGISTICS", "OPERATIONS", "LEGAL", "CUSTOMER", "NONE")
@@ -39,12 +39,8 @@ def dispute_id(name: str, field: str = "name") -> str:
 
 
 def code(value: str, field: str, v: Violations, *, required=True) -> str:
-    value = value.strip().upper()
-    if not value:
-        v.require(not required, field, "is required")
-    elif not _CODE.match(value):
-        v.add(field, "must be an UPPER_SNAKE code")
-    return value
+    """common.validation.code on the upper-cased value: codes are given in any case."""
+    return validation.code(value.upper(), field, v, required=required)
 
 
 def priority(value: int, field: str, v: Violations) -> Priority:
@@ -108,15 +104,12 @@ def _minor(m: Money | None) -> int:
     return m.minor if m else 0
 
 
-def mask(value: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
-    if not value.strip():
-        return allowed
-    paths = tuple(p.strip() for p in value.split(",") if p.strip())
-    bad = [p for p in paths if p not in allowed]
-    if bad:
-        raise InvalidArgument.of(
-            "update_mask", f"cannot update {bad}; updatable: {', '.join(allowed)}"
-        )
+def mask(value: str, allowed: Iterable[str]) -> tuple[str, ...]:
+    """The update mask's snake_case paths (common.validation.update_mask), refused on its own:
+    the rest of the request is read against it."""
+    v = Violations()
+    paths = validation.update_mask(value, allowed, v)
+    v.raise_if_any()
     return paths
 
 
