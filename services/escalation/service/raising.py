@@ -311,6 +311,10 @@ class _Batch:
     async def _raise_again(
         self, session: AsyncSession, row: EscalationRow, cmd: Raise, decision: Decision
     ) -> journal.EscalationView:
+        """A raise for an escalation already open for the subject and team. A new reason (an SLA
+        breach after its warning, say) is news to the team: the escalation takes it, rises to the
+        routed severity if that is higher, and its update time, history, watchers and webhooks
+        all show it. The same reason at no higher severity changes nothing but is recorded."""
         ctx, now, actor = self.ctx, self.now, self.actor
         cal = await ctx.calendars.for_team(session, row.team)
         details = {
@@ -319,18 +323,32 @@ class _Batch:
             "trigger_event_id": cmd.trigger_event_id,
             "requested_severity": decision.severity.name,
         }
-        if decision.severity <= row.severity:  # never down; equal changes nothing but is recorded
+        rises = decision.severity > row.severity  # never down
+        if not rises and cmd.reason_code == row.reason_code:
             journal.record(
                 session, row, "RAISED_AGAIN", actor, now, from_state=row.state, details=details
             )
             return await journal.view_of(session, ctx, row, now, cal)
         # Read before anything changes: an item that fails here leaves its row as it was.
-        target = await clocks.target_for(session, row.team, int(decision.severity), ctx.reference)
+        if rises:
+            target = await clocks.target_for(
+                session, row.team, int(decision.severity), ctx.reference
+            )
         fired = milestones.fire_due(session, row, cal, now)
-        before = Severity(row.severity)
-        row.severity = int(decision.severity)
+        if cmd.reason_code != row.reason_code:
+            details["from_reason_code"] = row.reason_code
+            row.reason_code = cmd.reason_code
         row.version += 1
         row.updated_at = now
+        if not rises:
+            journal.record(
+                session, row, "RAISED_AGAIN", actor, now, from_state=row.state, details=details
+            )
+            view = await journal.view_of(session, ctx, row, now, cal)
+            self.events += [(t, view) for t in (*fired, "escalation.raised_again")]
+            return view
+        before = Severity(row.severity)
+        row.severity = int(decision.severity)
         clock = ola.retarget(clocks.to_clock(row.clock), cal, target, now)
         clocks.store(row, clock, clocks.fired_of(row.clock), cal)
         journal.record(
