@@ -370,3 +370,44 @@ async def test_a_collector_sees_only_their_own_worklist(desk):
         desk.stub.ListWorklist(pb.ListWorklistRequest(collector="user:someone-else")),
         grpc.StatusCode.PERMISSION_DENIED,
     )
+
+
+async def test_two_evaluators_judge_each_promise_once(postgres_backend, database_factory):
+    """Two replicas' evaluators over the same due promises (row locks, SKIP LOCKED)."""
+    import asyncio
+
+    url = database_factory.new_url(postgres_backend, "accounts")
+    clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    base = accounts_settings(url)
+    settings = type(base)(**{**vars(base), "workers_enabled": False})
+    one, two = assemble(settings, clock=clock), assemble(settings, clock=clock)
+    one.evaluator.batch = two.evaluator.batch = 7
+    token = as_actor(CARL, "collector")
+    try:
+        async with running(one.process) as address, channel(address) as ch:
+            desk = Desk(accounts_pb2_grpc.AccountsServiceStub(ch), clock, one)
+            customer = await desk.customer()
+            invoice = await desk.invoice(customer, amount="100000.00")
+            made = [await desk.promise(customer, invoice, amount="10.00") for _ in range(60)]
+            clock.set(made[0].deadline_time.ToDatetime(tzinfo=UTC))
+            judged = {"one": 0, "two": 0}
+
+            async def drain(name, parts):
+                while True:
+                    n = sum((await parts.evaluator.evaluate_once()).judged.values())
+                    if n == 0:
+                        return
+                    judged[name] += n
+
+            await asyncio.gather(drain("one", one), drain("two", two))
+            assert judged["one"] + judged["two"] == 60
+            states = {await desk.state(p) for p in made}
+            assert states == {State.BROKEN}
+            timeline = await desk.stub.ListCustomerTimeline(
+                pb.ListCustomerTimelineRequest(customer=customer.name, page_size=1000)
+            )
+            broken = [e for e in timeline.entries if e.event == "BROKEN"]
+            assert len(broken) == 60  # one judgement event each
+    finally:
+        reset_actor(token)
+        await two.ctx.db.dispose()
