@@ -32,7 +32,9 @@ class OutboxEventMixin:
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     priority: Mapped[int] = mapped_column(SmallInteger, default=NORMAL, server_default=str(NORMAL))
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    dead_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    dead_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)  # parked
+    # A parked event a person gave up on (common/outbox_admin.py): kept, never relayed.
+    discarded_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     @declared_attr.directive
@@ -47,6 +49,21 @@ class OutboxEventMixin:
                 sqlite_where=pending,
             ),
         )
+
+
+class OutboxActionMixin:
+    """What a person did to a parked event (retry, discard): who, when, why. Never deleted."""
+
+    __tablename__ = "outbox_actions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "RETRY" | "DISCARD"
+    actor: Mapped[str] = mapped_column(String(200))  # the caller's signed subject
+    reason: Mapped[str] = mapped_column(Text, default="")
+    # The caller's request id: a repeated call finds its action instead of acting twice.
+    request_id: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class IdempotencyKeyMixin:

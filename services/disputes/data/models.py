@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from common.db.outbox_model import IdempotencyKeyMixin, OutboxEventMixin
+from common.db.outbox_model import IdempotencyKeyMixin, OutboxActionMixin, OutboxEventMixin
 from common.db.types import UtcDateTime
 
 Id = String(32)
@@ -277,6 +277,10 @@ class CalendarRow(Base):
 
 
 class OutboxEventRow(OutboxEventMixin, Base):
+    pass
+
+
+class OutboxActionRow(OutboxActionMixin, Base):
     pass
 
 
