@@ -27,6 +27,9 @@ class EscalationConfig:
     watch_poll_s: float = 1.0
     dispatch: DispatchPolicy = field(default_factory=DispatchPolicy)
     relay: RelayPolicy = field(default_factory=lambda: RelayPolicy(batch=RELAY_BATCH))
+    # Hosts and networks (CIDRs) webhooks may reach although they are not public addresses,
+    # e.g. "10.20.0.0/16,hooks.internal" (ESCALATION_WEBHOOK_ALLOW, comma-separated).
+    webhook_allow: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ=None) -> EscalationConfig:
@@ -41,5 +44,8 @@ class EscalationConfig:
             watch_poll_s=_float(env, "ESCALATION_WATCH_POLL_S", 1.0),
             dispatch=DispatchPolicy(
                 retry=retry, timeout_s=_float(env, "ESCALATION_WEBHOOK_TIMEOUT_S", 5.0)
+            ),
+            webhook_allow=tuple(
+                e.strip() for e in env.get("ESCALATION_WEBHOOK_ALLOW", "").split(",") if e.strip()
             ),
         )

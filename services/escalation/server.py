@@ -24,6 +24,7 @@ from services.escalation.api.servicer import EscalationServicer
 from services.escalation.config import EscalationConfig
 from services.escalation.data import reads
 from services.escalation.data.models import IdempotencyKeyRow, OutboxEventRow
+from services.escalation.domain.webhooks import EndpointPolicy
 from services.escalation.outbound.disputes import DESTINATION
 from services.escalation.outbound.webhooks import USER_AGENT, WebhookClient
 from services.escalation.service.context import EscalationContext
@@ -78,7 +79,8 @@ def assemble(
         default_deadline_s=settings.default_deadline_s,
     )
     sweeper = OlaSweeper(ctx, poll_s=config.sweep_poll_s)
-    webhooks = WebhookClient(http, config.dispatch.timeout_s)
+    endpoints = EndpointPolicy.parse(config.webhook_allow, https_only=not settings.development)
+    webhooks = WebhookClient(http, config.dispatch.timeout_s, endpoints)
     dispatcher = WebhookDispatcher(db, clock, webhooks, config.dispatch)
     relay = OutboxRelay(
         db, OutboxEventRow, clock, {DESTINATION: disputes}, config.relay, metrics=metrics
@@ -103,7 +105,9 @@ def assemble(
         }
 
     pages = PageTokens(settings.internal_secret, settings.service)
-    servicer = EscalationServicer(ctx, feed, WatchCursors(settings.internal_secret), pages)
+    servicer = EscalationServicer(
+        ctx, feed, WatchCursors(settings.internal_secret), pages, endpoints
+    )
     workers = [end_streams]
     if settings.workers_enabled:
         workers += [sweeper.run, dispatcher.run, relay.run]

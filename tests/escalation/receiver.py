@@ -29,6 +29,7 @@ class Hit:
 class Receiver:
     base: str = ""
     hits: list[Hit] = field(default_factory=list)
+    hosts: list[str] = field(default_factory=list)  # the Host header of each request
     fail_first: int = 2  # /flaky answers 500 to the first attempts of each delivery
     hang_s: float = 3.0  # /slow answers after this long
 
@@ -41,6 +42,7 @@ class Receiver:
     async def _handle(self, request: Request) -> Response:
         path = request.url.path
         body = await request.body()
+        self.hosts.append(request.headers.get("host", ""))
         delivery = request.headers.get("x-settle-delivery", "")
         earlier = [h for h in self.on(path) if h.delivery == delivery]
         status = 200

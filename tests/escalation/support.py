@@ -20,6 +20,7 @@ from tests.support.rpc import TEST_SECRET, channel, running
 # Monday 10:00 in Berlin, where the seeded team calendars work 09:00-17:00.
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NOWHERE = "127.0.0.1:1"  # nothing listens there
+LOOPBACK = "127.0.0.1/32"
 FAST = EscalationConfig(
     sweep_poll_s=0.05,
     watch_poll_s=0.2,
@@ -32,6 +33,7 @@ FAST = EscalationConfig(
         shutdown_grace_s=0.1,
     ),
     relay=RelayPolicy(poll_s=0.05, base_backoff_s=0.05, max_backoff_s=0.2),
+    webhook_allow=(LOOPBACK,),  # the tests' webhook receivers listen on 127.0.0.1
 )
 
 

@@ -16,7 +16,7 @@ from services.escalation.domain.commands import RULE_FIELDS, Act, NewSubscriptio
 from services.escalation.domain.routing import CUSTOMER_FLAGS
 from services.escalation.domain.states import Action
 from services.escalation.domain.values import Severity, State, Team
-from services.escalation.domain.webhooks import check_endpoint, check_secret
+from services.escalation.domain.webhooks import EndpointPolicy, check_endpoint, check_secret
 from services.escalation.service.raising import RaiseItem
 from settle.common.v1 import common_pb2
 from settle.escalation.v1 import escalation_pb2 as pb
@@ -228,11 +228,11 @@ def _rule_field(violation_field: str) -> str:
     return violation_field.removeprefix("routing_rule.").split(".")[0].split("[")[0]
 
 
-def subscription(s: pb.Subscription) -> NewSubscription:
+def subscription(s: pb.Subscription, endpoints: EndpointPolicy) -> NewSubscription:
     v = Violations()
     chosen = team(s.team, "subscription.team", v, required=True)
     uri = s.endpoint_uri.strip()
-    check_endpoint(uri, "subscription.endpoint_uri", v)
+    endpoints.check_uri(uri, "subscription.endpoint_uri", v)
     check_secret(s.secret, "subscription.secret", v)
     description = validation.text(s.description, "subscription.description", v, limit=MAX_SUMMARY)
     v.raise_if_any()

@@ -9,6 +9,7 @@ from services.escalation.api import convert
 from services.escalation.api import requests as req
 from services.escalation.api.cursors import WatchCursors
 from services.escalation.domain.states import Action
+from services.escalation.domain.webhooks import EndpointPolicy
 from services.escalation.service import queries, raising, rules, subscriptions, workflow
 from services.escalation.service.context import EscalationContext
 from services.escalation.service.watch import Feed
@@ -18,12 +19,18 @@ from settle.escalation.v1 import escalation_pb2_grpc
 
 class EscalationServicer(escalation_pb2_grpc.EscalationServiceServicer):
     def __init__(
-        self, ctx: EscalationContext, feed: Feed, cursors: WatchCursors, pages: PageTokens
+        self,
+        ctx: EscalationContext,
+        feed: Feed,
+        cursors: WatchCursors,
+        pages: PageTokens,
+        endpoints: EndpointPolicy,
     ):
         self.ctx = ctx
         self.feed = feed
         self.cursors = cursors
         self.pages = pages
+        self.endpoints = endpoints  # where webhooks may go
 
     async def RaiseEscalation(self, request, context):
         cmd = req.raise_command(request)
@@ -125,7 +132,7 @@ class EscalationServicer(escalation_pb2_grpc.EscalationServiceServicer):
         return convert.routing_rule(row)
 
     async def CreateSubscription(self, request, context):
-        data = req.subscription(request.subscription)
+        data = req.subscription(request.subscription, self.endpoints)
         key = request_key(request)
         # Tracebacks log their frames' locals: from here on the request no longer holds the secret.
         request.subscription.ClearField("secret")
