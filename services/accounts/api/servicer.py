@@ -297,8 +297,7 @@ def decode_csv(data: bytes) -> str:
 def mapping_from_pb(m: pb.ColumnMapping) -> ColumnMapping:
     if not m.ByteSize():
         return ColumnMapping.sample_file()
-    given = {f.name: v for f, v in m.ListFields()}
-    return ColumnMapping(**given)
+    return ColumnMapping.given({f.name: v for f, v in m.ListFields()})
 
 
 def report_pb(result: importing.ImportResult) -> pb.ImportReport:
