@@ -37,6 +37,8 @@ ESCALATIONS_OPEN = "settle.escalations.open"
 OUTBOX_PENDING = "settle.outbox.pending"
 OUTBOX_DEAD = "settle.outbox.dead"
 OUTBOX_LAG = "settle.outbox.lag"
+OUTBOX_PARKED = "settle.outbox.parked"
+OUTBOX_OLDEST_AGE = "settle.outbox.oldest_age"
 SWEEPER_LAG = "settle.sweeper.lag"
 
 # Observable gauges: name -> (unit, description, attribute names). Values come from `report`,
@@ -44,8 +46,23 @@ SWEEPER_LAG = "settle.sweeper.lag"
 GAUGES: Mapping[str, tuple[str, str, tuple[str, ...]]] = {
     CASES_OPEN: ("{case}", "Open dispute cases, by status and team", ("status", "team")),
     ESCALATIONS_OPEN: ("{escalation}", "Open escalations, by status and team", ("status", "team")),
-    OUTBOX_PENDING: ("{event}", "Outbox events not yet delivered", ("destination",)),
-    OUTBOX_DEAD: ("{event}", "Outbox events parked after a permanent error", ("destination",)),
+    OUTBOX_PENDING: (
+        "{event}",
+        "Outbox events not yet delivered, by destination and method",
+        ("destination", "method"),
+    ),
+    OUTBOX_PARKED: (
+        "{event}",
+        "Outbox events parked for a person, by destination and method",
+        ("destination", "method"),
+    ),
+    OUTBOX_OLDEST_AGE: (
+        "s",
+        "Age of the oldest pending outbox event, by destination and method",
+        ("destination", "method"),
+    ),
+    # Per-destination roll-ups of the two above, which the alerts use.
+    OUTBOX_DEAD: ("{event}", "Outbox events parked for a person", ("destination",)),
     OUTBOX_LAG: ("s", "Age of the oldest undelivered outbox event", ("destination",)),
     SWEEPER_LAG: ("s", "Now minus the due time of the oldest due, unfired SLA clock event", ()),
 }

@@ -8,7 +8,7 @@ each delivered, or reschedules it with exponential backoff. A consumer that is d
 it never loses them. A consumer with a batch method gets the events of one method leased together in
 one call (`batch_senders`, common/outbox_delivery.py), each event still traced and answered on its
 own. Given `metrics`, the relay counts delivery outcomes and, every `RelayPolicy.backlog_every_s`,
-reports the backlog (pending, dead, age of the oldest pending).
+reports the backlog (pending, parked, age of the oldest pending) by destination and method.
 """
 
 from __future__ import annotations
@@ -31,7 +31,14 @@ from common.clock import Clock
 from common.db import Database
 from common.db.outbox_model import NORMAL, URGENT
 from common.ids import new_id
-from common.metrics import OUTBOX_DEAD, OUTBOX_LAG, OUTBOX_PENDING, SettleMetrics
+from common.metrics import (
+    OUTBOX_DEAD,
+    OUTBOX_LAG,
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_PARKED,
+    OUTBOX_PENDING,
+    SettleMetrics,
+)
 from common.outbox_delivery import BatchSender, LeasedEvent
 from common.workers import Wake, run_worker
 
@@ -41,6 +48,7 @@ __all__ = [
     "Backlog",
     "BatchSender",
     "LeasedEvent",
+    "MethodBacklog",
     "Outbox",
     "OutboxRelay",
     "RelayPolicy",
@@ -129,8 +137,17 @@ class RelayPolicy:
 class Backlog:
     destination: str
     pending: int
-    dead: int
+    dead: int  # parked for a person (discarded events are not counted)
     oldest_pending_age_s: float  # delivery lag; 0 when nothing is pending
+
+
+@dataclass(frozen=True)
+class MethodBacklog:
+    destination: str
+    method: str  # full gRPC method path
+    pending: int
+    parked: int
+    oldest_pending_age_s: float  # 0 when nothing is pending
 
 
 class OutboxRelay:
@@ -164,28 +181,34 @@ class OutboxRelay:
         await self._maybe_report_backlog()
         return 0.0 if await self.relay_once() else self.policy.poll_s
 
+    async def backlog_by_method(self) -> list[MethodBacklog]:
+        """Pending and parked events per destination and method: one GROUP BY."""
+        m, now = self.model, self.clock.now()
+        is_pending = m.delivered_at.is_(None) & m.dead_at.is_(None)
+        is_parked = m.dead_at.is_not(None) & m.discarded_at.is_(None)
+        async with self.db.reading_connection() as conn:
+            rows = (
+                await conn.execute(
+                    select(
+                        m.destination,
+                        m.method,
+                        func.count().filter(is_pending),
+                        func.count().filter(is_parked),
+                        func.min(m.created_at).filter(is_pending),
+                    )
+                    .where(m.delivered_at.is_(None), m.discarded_at.is_(None))
+                    .group_by(m.destination, m.method)
+                    .order_by(m.destination, m.method)
+                )
+            ).all()
+        return [
+            MethodBacklog(destination, method, pending, parked, _age(now, oldest))
+            for destination, method, pending, parked, oldest in rows
+        ]
+
     async def backlog(self) -> list[Backlog]:
         """Per destination (every channel's, and any other found in the table)."""
-        m, now = self.model, self.clock.now()
-        async with self.db.transaction() as session:
-            pending_rows = await session.execute(
-                select(m.destination, func.count(), func.min(m.created_at))
-                .where(m.delivered_at.is_(None), m.dead_at.is_(None))
-                .group_by(m.destination)
-            )
-            dead_rows = await session.execute(
-                select(m.destination, func.count())
-                .where(m.dead_at.is_not(None))
-                .group_by(m.destination)
-            )
-        pending = {d: (n, oldest) for d, n, oldest in pending_rows.all()}
-        dead: dict[str, int] = {d: n for d, n in dead_rows.all()}
-        backlog = []
-        for destination in sorted({*self.channels, *pending, *dead}):
-            count, oldest = pending.get(destination, (0, None))
-            lag = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
-            backlog.append(Backlog(destination, count, dead.get(destination, 0), lag))
-        return backlog
+        return _by_destination(await self.backlog_by_method(), self.channels)
 
     async def _maybe_report_backlog(self) -> None:
         loop_now = asyncio.get_running_loop().time()
@@ -194,15 +217,21 @@ class OutboxRelay:
         self._backlog_due = loop_now + self.policy.backlog_every_s
         try:
             with suppress_instrumentation():
-                rows = await self.backlog()
+                rows = await self.backlog_by_method()
         except Exception:  # the relay pass right after will log the database problem
             rows = []
-        for name, value in (
-            (OUTBOX_PENDING, lambda b: b.pending),
-            (OUTBOX_DEAD, lambda b: b.dead),
-            (OUTBOX_LAG, lambda b: b.oldest_pending_age_s),
-        ):
-            self.metrics.report(name, [(value(b), {"destination": b.destination}) for b in rows])
+        report = self.metrics.report
+        # A destination without events still shows 0 (method ""), so its series never vanish.
+        quiet = [MethodBacklog(d, "", 0, 0, 0.0) for d in self.channels if d not in
+                 {r.destination for r in rows}]  # fmt: skip
+        labelled = [(r, {"destination": r.destination, "method": r.method}) for r in rows + quiet]
+        report(OUTBOX_PENDING, [(r.pending, a) for r, a in labelled if r.pending or not r.parked])
+        report(OUTBOX_PARKED, [(r.parked, a) for r, a in labelled if r.parked or not r.pending])
+        report(OUTBOX_OLDEST_AGE, [(r.oldest_pending_age_s, a) for r, a in labelled if r.pending])
+        totals = _by_destination(rows, self.channels)
+        report(OUTBOX_DEAD, [(b.dead, {"destination": b.destination}) for b in totals])
+        report(OUTBOX_LAG, [(b.oldest_pending_age_s, {"destination": b.destination})
+                            for b in totals])  # fmt: skip
 
     async def relay_once(self) -> int:
         with suppress_instrumentation():  # an idle poll twice a second is not a trace worth keeping
@@ -290,3 +319,20 @@ class OutboxRelay:
         else:
             values["available_at"] = now + self._backoff(event.attempts)
         return values
+
+
+def _age(now: datetime, oldest: datetime | None) -> float:
+    return max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+
+
+def _by_destination(rows: list[MethodBacklog], channels: Mapping[str, object]) -> list[Backlog]:
+    totals: dict[str, Backlog] = {d: Backlog(d, 0, 0, 0.0) for d in channels}
+    for r in rows:
+        t = totals.get(r.destination, Backlog(r.destination, 0, 0, 0.0))
+        totals[r.destination] = Backlog(
+            r.destination,
+            t.pending + r.pending,
+            t.dead + r.parked,
+            max(t.oldest_pending_age_s, r.oldest_pending_age_s),
+        )
+    return [totals[d] for d in sorted(totals)]
