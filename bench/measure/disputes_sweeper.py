@@ -14,7 +14,7 @@ from common.clock import ManualClock
 from services.disputes.workers.sweeper import Sweeper
 from tests.disputes.conftest import MONDAY_9
 from tests.disputes.fleet import context, open_cases
-from tests.disputes.test_sweeper_concurrency import _drain
+from tests.disputes.workers.test_sweeper_concurrency import _drain
 from tests.support.databases import DatabaseFactory
 
 
