@@ -16,7 +16,7 @@ TEAM_LEAD = "team_lead"
 SALES = "sales"
 GBS = "gbs"
 LEGAL = "legal"
-SRE = "sre"  # read-only, plus SLA and trace views
+SRE = "sre"  # read-only, plus SLA and trace views, and the services' outboxes
 ADMIN = "admin"  # code lists, policies, calendars, routing rules
 ROLES = (COLLECTOR, SPECIALIST, TEAM_LEAD, SALES, GBS, LEGAL, SRE, ADMIN)
 
@@ -30,6 +30,7 @@ BILLING = (SPECIALIST, TEAM_LEAD, GBS)  # invoices, payments, credit notes, cash
 CASE_PARTIES = (*CASE_WORKERS, SALES, GBS, LEGAL)  # a case escalated to a team: notes, evidence
 CONFIGURATION = (ADMIN,)  # code lists, SLA policies, calendars
 ROUTING = (TEAM_LEAD, ADMIN)
+OPERATIONS = (SRE, ADMIN)  # the services' outboxes: list, retry or discard parked events
 
 _ACCOUNTS = "settle.accounts.v1.AccountsService/"
 _DISPUTES = "settle.disputes.v1.DisputesService/"
@@ -131,4 +132,17 @@ ACCESS: dict[str, tuple[str, ...] | str] = {
     _ESCALATION + "DeleteSubscription": (*RECEIVING_TEAMS, ADMIN),
     _ESCALATION + "ListDeliveries": EVERYONE,
     _ESCALATION + "RetryDelivery": (*RECEIVING_TEAMS, ADMIN),
+    # Each service's own outbox (common/outbox_admin_api.py).
+    "settle.accounts.v1.AccountsOutboxService/ListOutboxEvents": OPERATIONS,
+    "settle.accounts.v1.AccountsOutboxService/RetryOutboxEvent": OPERATIONS,
+    "settle.accounts.v1.AccountsOutboxService/DiscardOutboxEvent": OPERATIONS,
+    "settle.accounts.v1.AccountsOutboxService/ListOutboxActions": OPERATIONS,
+    "settle.disputes.v1.DisputesOutboxService/ListOutboxEvents": OPERATIONS,
+    "settle.disputes.v1.DisputesOutboxService/RetryOutboxEvent": OPERATIONS,
+    "settle.disputes.v1.DisputesOutboxService/DiscardOutboxEvent": OPERATIONS,
+    "settle.disputes.v1.DisputesOutboxService/ListOutboxActions": OPERATIONS,
+    "settle.escalation.v1.EscalationOutboxService/ListOutboxEvents": OPERATIONS,
+    "settle.escalation.v1.EscalationOutboxService/RetryOutboxEvent": OPERATIONS,
+    "settle.escalation.v1.EscalationOutboxService/DiscardOutboxEvent": OPERATIONS,
+    "settle.escalation.v1.EscalationOutboxService/ListOutboxActions": OPERATIONS,
 }

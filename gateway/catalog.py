@@ -4,12 +4,14 @@ gen/, so a service or method added to a proto appears here without gateway code.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from dataclasses import dataclass
 
 from google.protobuf import message_factory
 from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
 
-# Backend name → its proto package is settle.<name>.v1 in settle/<name>/v1/<name>.proto.
+# Backend name → its proto package settle.<name>.v1: the services of settle/<name>/v1/<name>.proto,
+# then those of the package's other files (outbox.proto: every backend's own OutboxService).
 BACKENDS = ("accounts", "disputes", "escalation")
 
 
@@ -74,5 +76,17 @@ def load_catalog(backends: tuple[str, ...] = BACKENDS) -> Catalog:
             if exc.name and module_name.startswith(exc.name):
                 continue
             raise
-        services += [(backend, service) for service in module.DESCRIPTOR.services_by_name.values()]
+        for found in (module, *_other_modules(backend)):
+            services += [(backend, s) for s in found.DESCRIPTOR.services_by_name.values()]
     return Catalog(tuple(services))
+
+
+def _other_modules(backend: str) -> list:
+    """The package's generated modules besides <backend>_pb2, by name."""
+    package = importlib.import_module(f"settle.{backend}.v1")
+    names = sorted(
+        name
+        for _, name, _ in pkgutil.iter_modules(package.__path__)
+        if name.endswith("_pb2") and name != f"{backend}_pb2"
+    )
+    return [importlib.import_module(f"settle.{backend}.v1.{name}") for name in names]

@@ -9,13 +9,14 @@ from common.db import Database
 from common.idempotency import IdempotencyStore
 from common.listing import PageTokens
 from common.outbox import Outbox, OutboxRelay
+from common.outbox_admin_api import OutboxAdminApi
 from common.rpc.client import open_channel
 from common.rpc.server import ServiceProcess
 from common.settings import Settings
 from common.telemetry import Telemetry
 from services.accounts.api.servicer import AccountsServicer
 from services.accounts.config import AccountsConfig
-from services.accounts.data.models import IdempotencyKeyRow, OutboxEventRow
+from services.accounts.data.models import IdempotencyKeyRow, OutboxActionRow, OutboxEventRow
 from services.accounts.service.context import AccountsContext
 from services.accounts.workers.promise_evaluator import PromiseEvaluator
 from settle.accounts.v1 import accounts_pb2, accounts_pb2_grpc
@@ -74,14 +75,15 @@ def assemble(
             await channel.close()
         await db.dispose()
 
+    outbox_api = OutboxAdminApi.build(settings, db, OutboxEventRow, OutboxActionRow, clock, relay)
     process = ServiceProcess(
         name="accounts",
         listen_addr=settings.listen_addr,
         internal_secret=settings.internal_secret,
-        register=lambda server: accounts_pb2_grpc.add_AccountsServiceServicer_to_server(
-            servicer, server
+        register=outbox_api.beside(
+            lambda server: accounts_pb2_grpc.add_AccountsServiceServicer_to_server(servicer, server)
         ),
-        service_names=(SERVICE_NAME,),
+        service_names=(SERVICE_NAME, outbox_api.service_name),
         ready_check=db.ping,
         workers=[evaluator.run, relay.run] if settings.workers_enabled else [],
         on_close=[close],

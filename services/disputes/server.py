@@ -9,13 +9,14 @@ from common.db import Database
 from common.idempotency import IdempotencyStore
 from common.listing import PageTokens
 from common.outbox import Outbox, OutboxRelay
+from common.outbox_admin_api import OutboxAdminApi
 from common.rpc.client import open_channel
 from common.rpc.server import ServiceProcess
 from common.settings import Settings
 from common.telemetry import Telemetry
 from services.disputes.api.servicer import DisputesServicer
 from services.disputes.config import DisputesConfig
-from services.disputes.data.models import IdempotencyKeyRow, OutboxEventRow
+from services.disputes.data.models import IdempotencyKeyRow, OutboxActionRow, OutboxEventRow
 from services.disputes.outbound import escalation_sender
 from services.disputes.outbound.accounts_client import AccountsClient
 from services.disputes.service.context import DisputesContext
@@ -89,14 +90,15 @@ def assemble(
             await channel.close()
         await db.dispose()
 
+    outbox_api = OutboxAdminApi.build(settings, db, OutboxEventRow, OutboxActionRow, clock, relay)
     process = ServiceProcess(
         name="disputes",
         listen_addr=settings.listen_addr,
         internal_secret=settings.internal_secret,
-        register=lambda server: disputes_pb2_grpc.add_DisputesServiceServicer_to_server(
-            servicer, server
+        register=outbox_api.beside(
+            lambda server: disputes_pb2_grpc.add_DisputesServiceServicer_to_server(servicer, server)
         ),
-        service_names=(SERVICE_NAME,),
+        service_names=(SERVICE_NAME, outbox_api.service_name),
         ready_check=db.ping,
         workers=[sweeper.run, relay.run, *gauge_poll] if settings.workers_enabled else [],
         on_close=[close],

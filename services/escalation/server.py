@@ -14,6 +14,7 @@ from common.idempotency import IdempotencyStore
 from common.listing import PageTokens
 from common.metrics import ESCALATIONS_OPEN, SettleMetrics
 from common.outbox import Outbox, OutboxRelay
+from common.outbox_admin_api import OutboxAdminApi
 from common.rpc.client import open_channel
 from common.rpc.server import ServiceProcess
 from common.settings import Settings, service_addr
@@ -23,7 +24,7 @@ from services.escalation.api.cursors import WatchCursors
 from services.escalation.api.servicer import EscalationServicer
 from services.escalation.config import EscalationConfig
 from services.escalation.data import reads
-from services.escalation.data.models import IdempotencyKeyRow, OutboxEventRow
+from services.escalation.data.models import IdempotencyKeyRow, OutboxActionRow, OutboxEventRow
 from services.escalation.domain.webhooks import EndpointPolicy
 from services.escalation.outbound.disputes import DESTINATION
 from services.escalation.outbound.webhooks import USER_AGENT, WebhookClient
@@ -112,14 +113,17 @@ def assemble(
     if settings.workers_enabled:
         workers += [sweeper.run, dispatcher.run, relay.run]
         workers.append(metrics.poll([ESCALATIONS_OPEN], open_escalations))
+    outbox_api = OutboxAdminApi.build(settings, db, OutboxEventRow, OutboxActionRow, clock, relay)
     process = ServiceProcess(
         name="escalation",
         listen_addr=settings.listen_addr,
         internal_secret=settings.internal_secret,
-        register=lambda server: escalation_pb2_grpc.add_EscalationServiceServicer_to_server(
-            servicer, server
+        register=outbox_api.beside(
+            lambda server: escalation_pb2_grpc.add_EscalationServiceServicer_to_server(
+                servicer, server
+            )
         ),
-        service_names=(SERVICE_NAME,),
+        service_names=(SERVICE_NAME, outbox_api.service_name),
         ready_check=db.ping,
         workers=workers,
         on_close=[disputes.close, http.aclose, db.dispose],
