@@ -97,7 +97,7 @@ def assemble(
         feed.close()
 
     async def open_escalations():
-        async with db.transaction() as session:
+        async with db.reading() as session:
             counts = await reads.count_open(session)
         return {
             ESCALATIONS_OPEN: [

@@ -1,4 +1,4 @@
-"""Rows and views → protobuf, and the JSON body of events (the API's own JSON form)."""
+"""Records and views → protobuf, and the JSON body of events (the API's own JSON form)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from common.errors import DomainError
 from common.etag import etag_of
 from common.protoconv import minor_pb, timestamp
 from common.rpc.status import to_status
-from services.escalation.data.models import DeliveryRow, HistoryRow, RoutingRuleRow, SubscriptionRow
+from services.escalation.data.models import RoutingRuleRow
+from services.escalation.data.reads import DeliveryRecord, HistoryRecord, SubscriptionRecord
 from services.escalation.domain.values import Severity
 from services.escalation.service.journal import EscalationView
 from settle.escalation.v1 import escalation_pb2 as pb
@@ -99,7 +100,7 @@ def event_from_body(body: bytes) -> pb.EscalationEvent:
     return json_format.Parse(body, pb.EscalationEvent(), ignore_unknown_fields=True)
 
 
-def history_entry(row: HistoryRow) -> pb.HistoryEntry:
+def history_entry(row: HistoryRecord) -> pb.HistoryEntry:
     return pb.HistoryEntry(
         action=row.action,
         actor=row.actor,
@@ -132,8 +133,8 @@ def routing_rule(row: RoutingRuleRow) -> pb.RoutingRule:
     return msg
 
 
-def subscription(row: SubscriptionRow) -> pb.Subscription:
-    # The secret never leaves: not here, not in logs, not in errors.
+def subscription(row: SubscriptionRecord) -> pb.Subscription:
+    # The secret never leaves: the record does not hold it.
     return pb.Subscription(
         name=f"subscriptions/{row.id}",
         team=pb.Team.Value(row.team),
@@ -144,7 +145,7 @@ def subscription(row: SubscriptionRow) -> pb.Subscription:
     )
 
 
-def delivery(row: DeliveryRow) -> pb.Delivery:
+def delivery(row: DeliveryRecord) -> pb.Delivery:
     return pb.Delivery(
         name=f"subscriptions/{row.subscription_id}/deliveries/{row.id}",
         event_type=row.event_type,

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from common.ids import new_id
 from services.escalation.data.models import EscalationRow
+from services.escalation.data.reads import EscalationRecord
 
 
 def columns(row) -> dict:
@@ -41,7 +42,7 @@ def history(
 
 
 def event(
-    sequence: int, escalation: EscalationRow, event_type: str, at: datetime, body: bytes
+    sequence: int, escalation: EscalationRecord, event_type: str, at: datetime, body: bytes
 ) -> dict:
     return {
         "sequence": sequence,

@@ -12,6 +12,7 @@ from common.sla import BusinessCalendar, ClockKind, ClockStatus, PauseReason
 from common.sla import Clock as SlaClock
 from services.escalation.data import repository as repo
 from services.escalation.data.models import EscalationRow, ResponseClockRow
+from services.escalation.data.reads import ClockRecord, EscalationRecord
 from services.escalation.domain import ola
 from services.escalation.service.context import ReferenceData
 
@@ -23,11 +24,11 @@ EVENT_OF_MILESTONE = {
 }
 
 
-def fired_of(row: ResponseClockRow) -> tuple[str, ...]:
+def fired_of(row: ResponseClockRow | ClockRecord) -> tuple[str, ...]:
     return tuple(x for x in row.fired.split(",") if x)
 
 
-def to_clock(row: ResponseClockRow) -> SlaClock:
+def to_clock(row: ResponseClockRow | ClockRecord) -> SlaClock:
     return SlaClock(
         kind=ClockKind.RESPONSE,
         target=timedelta(minutes=row.target_minutes),
@@ -93,7 +94,7 @@ class ClockView:
         return ola.BREACH in self.fired
 
 
-def view(escalation: EscalationRow, cal: BusinessCalendar, now: datetime) -> ClockView:
+def view(escalation: EscalationRecord, cal: BusinessCalendar, now: datetime) -> ClockView:
     row = escalation.clock
     clock = to_clock(row)
     left = ola.remaining(clock, cal, now)

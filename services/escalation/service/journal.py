@@ -18,15 +18,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.sla import BusinessCalendar
 from services.escalation.data import feed, rows
 from services.escalation.data.models import EscalationRow, HistoryRow
+from services.escalation.data.reads import EscalationRecord, escalation_record
 from services.escalation.service import clocks
 from services.escalation.service.context import EscalationContext, Touched
 
 
 @dataclass(frozen=True)
 class EscalationView:
-    """An escalation as shown to callers: the row and its clock as of a moment."""
+    """An escalation as shown to callers: as it stood (a record, not the live row: a later change
+    in the same transaction does not alter an answer or event already made) and its clock as of a
+    moment."""
 
-    row: EscalationRow
+    row: EscalationRecord
     clock: clocks.ClockView
 
 
@@ -37,8 +40,19 @@ async def view_of(
     now: datetime,
     cal: BusinessCalendar | None = None,
 ) -> EscalationView:
-    cal = cal or await ctx.calendars.for_team(session, row.clock.team)
-    return EscalationView(row, clocks.view(row, cal, now))
+    """A command's escalation as it stands now."""
+    return await view_of_record(session, ctx, escalation_record(row), now, cal)
+
+
+async def view_of_record(
+    session: AsyncSession,
+    ctx: EscalationContext,
+    record: EscalationRecord,
+    now: datetime,
+    cal: BusinessCalendar | None = None,
+) -> EscalationView:
+    cal = cal or await ctx.calendars.for_team(session, record.clock.team)
+    return EscalationView(record, clocks.view(record, cal, now))
 
 
 def record(
@@ -51,9 +65,16 @@ def record(
     from_state: str = "",
     details: dict | None = None,
 ) -> None:
-    session.add(
-        HistoryRow(**rows.history(row, action, actor, at, from_state=from_state, details=details))
+    """A history entry through the unit of work."""
+    add_history(
+        session, [rows.history(row, action, actor, at, from_state=from_state, details=details)]
     )
+
+
+def add_history(session: AsyncSession, entries: list[dict]) -> None:
+    """History entries built by rows.history (e.g. milestones.fire_due's), through the unit of
+    work."""
+    session.add_all(HistoryRow(**entry) for entry in entries)
 
 
 async def publish(

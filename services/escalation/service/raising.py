@@ -6,12 +6,16 @@ many items it holds: the keys already used, the open escalations of every (subje
 one multi-row insert per table, one publication. Each item is answered alone, with its escalation
 or its own error, so one bad item does not hold up the others; a batch item is worked under its
 own span, continuing the trace it came with (the producer's outbox event).
+
+Each row is written one way (docs/architecture.md): the batch is folded in memory, so a new
+escalation that later items raise again is inserted once, as it ends up, by the Core insert;
+an escalation that was already open is changed through the unit of work; every history entry is
+one row of the batch's Core insert.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -130,20 +134,6 @@ def _item_span(item: RaiseItem) -> Iterator[trace.Span | None]:
         yield span
 
 
-def _waves(indexes: list[int], pair_of) -> list[list[int]]:
-    """Items split so that no wave holds two for the same (subject, team): the second is raised
-    again on what the first made, in the order they came."""
-    waves: list[list[int]] = []
-    seen: Counter = Counter()
-    for i in indexes:
-        n = seen[pair_of(i)]
-        seen[pair_of(i)] += 1
-        if n == len(waves):
-            waves.append([])
-        waves[n].append(i)
-    return waves
-
-
 class _Batch:
     """One attempt at a batch: a retry after a lost race starts a new one."""
 
@@ -152,7 +142,8 @@ class _Batch:
         self.outcomes: list[Outcome | None] = list(refused)
         self.now = ctx.clock.now()
         self.actor = current_actor().subject
-        self.history: list[dict] = []  # of new escalations, inserted at once
+        self.history: list[dict] = []  # every entry of the batch, inserted at once
+        self.created: list[EscalationRow] = []  # new escalations, built here, inserted at once
         self.events: list[tuple[str, journal.EscalationView]] = []
 
     async def run(self, session: AsyncSession) -> Touched:
@@ -171,8 +162,8 @@ class _Batch:
             except DomainError as error:
                 self.outcomes[i] = error
         routed = [i for i in todo if i in decisions]
-        for wave in _waves(routed, lambda i: (self.items[i].cmd.subject, decisions[i].team.value)):
-            await self._raise_wave(session, wave, decisions)
+        await self._raise_all(session, routed, decisions)
+        await raise_batch.insert_escalations(session, self.created)
         await raise_batch.insert_history(session, self.history)
         await self._store_keys(session, routed)
         await self._replay(session, replays)
@@ -213,17 +204,20 @@ class _Batch:
                 replays[i] = resource_id
         return todo, replays, copies
 
-    async def _raise_wave(self, session: AsyncSession, wave: list[int], decisions) -> None:
-        pairs = [(self.items[i].cmd.subject, decisions[i].team.value) for i in wave]
-        existing = await raise_batch.open_escalations(session, pairs)
-        created: list[EscalationRow] = []
-        for i, pair in zip(wave, pairs, strict=True):
+    async def _raise_all(self, session: AsyncSession, routed: list[int], decisions) -> None:
+        """The items in the order they came: the first for a (subject, team) with nothing open
+        creates its escalation; later ones raise again whatever is open by then."""
+        pairs = [(self.items[i].cmd.subject, decisions[i].team.value) for i in routed]
+        open_rows = await raise_batch.open_escalations(session, sorted(set(pairs)))
+        for i, pair in zip(routed, pairs, strict=True):
             with _item_span(self.items[i]) as span:
                 try:
-                    row = existing.get(pair)
+                    row = open_rows.get(pair)
                     if row is None:
-                        view = await self._create(session, self.items[i].cmd, decisions[i])
-                        created.append(view.row)
+                        row = await self._create(session, self.items[i].cmd, decisions[i])
+                        open_rows[pair] = row
+                        view = await journal.view_of(session, self.ctx, row, self.now)
+                        self.events.append(("escalation.raised", view))
                     else:
                         view = await self._raise_again(
                             session, row, self.items[i].cmd, decisions[i]
@@ -236,7 +230,6 @@ class _Batch:
                 self.outcomes[i] = view
                 if span is not None:
                     annotate({ESCALATION_ID: view.row.id}, span)
-        await raise_batch.insert_escalations(session, created)
 
     async def _store_keys(self, session: AsyncSession, raised: list[int]) -> None:
         """The keys of the items raised, with what they made; a concurrent twin of one of them
@@ -258,9 +251,8 @@ class _Batch:
                 else NotFound(f"escalation {escalation_id} does not exist")
             )
 
-    async def _create(
-        self, session: AsyncSession, cmd: Raise, decision: Decision
-    ) -> journal.EscalationView:
+    async def _create(self, session: AsyncSession, cmd: Raise, decision: Decision) -> EscalationRow:
+        """A new escalation, built for the batch's Core insert (never added to the session)."""
         ctx, now = self.ctx, self.now
         team, severity = decision.team.value, decision.severity
         cal = await ctx.calendars.for_team(session, team)
@@ -304,17 +296,17 @@ class _Batch:
             "target_minutes": row.clock.target_minutes,
         }
         self.history.append(rows.history(row, "RAISED", self.actor, now, details=details))
-        view = await journal.view_of(session, ctx, row, now, cal)
-        self.events.append(("escalation.raised", view))
-        return view
+        self.created.append(row)
+        return row
 
     async def _raise_again(
         self, session: AsyncSession, row: EscalationRow, cmd: Raise, decision: Decision
     ) -> journal.EscalationView:
-        """A raise for an escalation already open for the subject and team. A new reason (an SLA
-        breach after its warning, say) is news to the team: the escalation takes it, rises to the
-        routed severity if that is higher, and its update time, history, watchers and webhooks
-        all show it. The same reason at no higher severity changes nothing but is recorded."""
+        """A raise for an escalation already open for the subject and team (open before the
+        batch, or made by an earlier item of it). A new reason (an SLA breach after its warning,
+        say) is news to the team: the escalation takes it, rises to the routed severity if that
+        is higher, and its update time, history, watchers and webhooks all show it. The same
+        reason at no higher severity changes nothing but is recorded."""
         ctx, now, actor = self.ctx, self.now, self.actor
         cal = await ctx.calendars.for_team(session, row.team)
         details = {
@@ -325,40 +317,33 @@ class _Batch:
         }
         rises = decision.severity > row.severity  # never down
         if not rises and cmd.reason_code == row.reason_code:
-            journal.record(
-                session, row, "RAISED_AGAIN", actor, now, from_state=row.state, details=details
-            )
+            self._record(row, "RAISED_AGAIN", details)
             return await journal.view_of(session, ctx, row, now, cal)
         # Read before anything changes: an item that fails here leaves its row as it was.
         if rises:
             target = await clocks.target_for(
                 session, row.team, int(decision.severity), ctx.reference
             )
-        fired = milestones.fire_due(session, row, cal, now)
+        fired = milestones.fire_due(row, cal, now)
+        self.history += fired.history
         if cmd.reason_code != row.reason_code:
             details["from_reason_code"] = row.reason_code
             row.reason_code = cmd.reason_code
         row.version += 1
         row.updated_at = now
         if not rises:
-            journal.record(
-                session, row, "RAISED_AGAIN", actor, now, from_state=row.state, details=details
-            )
+            self._record(row, "RAISED_AGAIN", details)
             view = await journal.view_of(session, ctx, row, now, cal)
-            self.events += [(t, view) for t in (*fired, "escalation.raised_again")]
+            self.events += [(t, view) for t in (*fired.events, "escalation.raised_again")]
             return view
         before = Severity(row.severity)
         row.severity = int(decision.severity)
         clock = ola.retarget(clocks.to_clock(row.clock), cal, target, now)
         clocks.store(row, clock, clocks.fired_of(row.clock), cal)
-        journal.record(
-            session,
+        self._record(
             row,
             "SEVERITY_RAISED",
-            actor,
-            now,
-            from_state=row.state,
-            details={
+            {
                 **details,
                 "from": before.name,
                 "to": decision.severity.name,
@@ -366,7 +351,14 @@ class _Batch:
             },
         )
         # A retarget can bring milestones into the past: they fire now, not at the next sweep.
-        fired += milestones.fire_due(session, row, cal, now)
+        refired = milestones.fire_due(row, cal, now)
+        self.history += refired.history
         view = await journal.view_of(session, ctx, row, now, cal)
-        self.events += [(t, view) for t in (*fired, "escalation.severity_raised")]
+        events = (*fired.events, *refired.events, "escalation.severity_raised")
+        self.events += [(t, view) for t in events]
         return view
+
+    def _record(self, row: EscalationRow, action: str, details: dict) -> None:
+        self.history.append(
+            rows.history(row, action, self.actor, self.now, from_state=row.state, details=details)
+        )

@@ -10,6 +10,7 @@ from common.listing import Page, Term
 from services.escalation.data import reads
 from services.escalation.data import repository as repo
 from services.escalation.data.models import DeliveryRow, SubscriptionRow
+from services.escalation.data.reads import DeliveryRecord, SubscriptionRecord
 from services.escalation.domain.commands import NewSubscription
 from services.escalation.service import access
 from services.escalation.service.context import EscalationContext
@@ -17,7 +18,7 @@ from services.escalation.service.context import EscalationContext
 
 async def create_subscription(
     ctx: EscalationContext, data: NewSubscription, request: RequestKey
-) -> SubscriptionRow:
+) -> SubscriptionRecord:
     actor = access.check_subscription_admin(data.team.value)
 
     async def create(session):
@@ -31,10 +32,10 @@ async def create_subscription(
             created_at=ctx.clock.now(),
         )
         session.add(row)
-        return row.id, row
+        return row.id, reads.subscription_record(row)
 
     async def replay(session, subscription_id):
-        return await repo.get_subscription(session, subscription_id)
+        return reads.subscription_record(await repo.get_subscription(session, subscription_id))
 
     return await run_once(ctx.db, ctx.idempotency, "CreateSubscription", request, create, replay)
 
@@ -45,9 +46,11 @@ async def _visible_subscription(session, subscription_id: str) -> SubscriptionRo
     return row
 
 
-async def list_subscriptions(ctx: EscalationContext, team: str | None, page: Page):
+async def list_subscriptions(
+    ctx: EscalationContext, team: str | None, page: Page
+) -> list[SubscriptionRecord]:
     team = access.visible_team(team)
-    async with ctx.db.transaction() as session:
+    async with ctx.db.reading() as session:
         return await reads.list_subscriptions(session, team, page)
 
 
@@ -63,15 +66,15 @@ async def delete_subscription(ctx: EscalationContext, subscription_id: str) -> N
 
 async def list_deliveries(
     ctx: EscalationContext, subscription_id: str, terms: list[Term], page: Page
-) -> list[DeliveryRow]:
-    async with ctx.db.transaction() as session:
+) -> list[DeliveryRecord]:
+    async with ctx.db.reading() as session:
         await _visible_subscription(session, subscription_id)
         return await reads.list_deliveries(session, subscription_id, terms, page)
 
 
 async def retry_delivery(
     ctx: EscalationContext, subscription_id: str, delivery_id: str
-) -> DeliveryRow:
+) -> DeliveryRecord:
     async with ctx.db.transaction() as session:
         subscription = await _visible_subscription(session, subscription_id)
         access.check_subscription_admin(subscription.team)
@@ -88,5 +91,6 @@ async def retry_delivery(
             )
         row.state, row.attempts, row.next_attempt_at = "PENDING", 0, ctx.clock.now()
         row.last_error = f"retried by {current_actor().subject}"
+        retried = reads.delivery_record(row)
     ctx.signals.changed()
-    return row
+    return retried

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from common.workers import Wake
 from services.escalation.data import reads
-from services.escalation.data.models import EventRow
+from services.escalation.data.reads import EventRecord
 from services.escalation.service import access
 from services.escalation.service.context import EscalationContext
 
@@ -56,7 +56,7 @@ class Feed:
 
     async def follow(
         self, ctx: EscalationContext, team: str | None, cursor: int | None
-    ) -> AsyncIterator[EventRow]:
+    ) -> AsyncIterator[EventRecord]:
         team = access.visible_team(team)
         if cursor is None:  # no cursor: start with the next change
             cursor = await _whole(_last_sequence(ctx))
@@ -87,6 +87,6 @@ async def _last_sequence(ctx: EscalationContext) -> int:
 
 async def _events_after(
     ctx: EscalationContext, cursor: int, team: str | None, batch: int
-) -> list[EventRow]:
+) -> list[EventRecord]:
     async with ctx.db.reading() as session:
         return await reads.events_after(session, cursor, team, batch)

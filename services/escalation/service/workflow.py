@@ -87,7 +87,8 @@ async def act(ctx: EscalationContext, escalation_id: str, cmd: Act) -> journal.E
             return await journal.view_of(session, ctx, row, now, cal)  # claiming twice: no-op
         step = transition(state, cmd.action)
         details = _apply(row, cmd, actor)
-        fired = milestones.fire_due(session, row, cal, now)  # before the clock changes
+        fired = milestones.fire_due(row, cal, now)  # before the clock changes
+        journal.add_history(session, fired.history)
         _move_clock(session, row, cal, step.clock, actor.subject, now)
         row.state = step.to.value
         row.version += 1
@@ -106,7 +107,7 @@ async def act(ctx: EscalationContext, escalation_id: str, cmd: Act) -> journal.E
             details=details,
         )
         view = await journal.view_of(session, ctx, row, now, cal)
-        events = [(t, view) for t in (*fired, event_type)]
+        events = [(t, view) for t in (*fired.events, event_type)]
         touched = await journal.publish(session, ctx, events, now)
     ctx.signals.changed(touched)
     return view

@@ -76,15 +76,16 @@ class OlaSweeper:
                 row = await repo.get_escalation(session, clock_row.escalation_id)
                 cal = await ctx.calendars.for_team(session, clock_row.team)
                 try:
-                    types = milestones.fire_due(session, row, cal, now)
+                    firing = milestones.fire_due(row, cal, now)
                 except (DomainError, ValueError):  # an unreadable clock must not stop the others
                     log.exception("OLA clock unreadable", escalation_id=row.id)
                     clock_row.next_due_at = None
                     continue
-                if not types:  # e.g. the calendar changed: only the schedule moves
+                journal.add_history(session, firing.history)
+                if not firing.events:  # e.g. the calendar changed: only the schedule moves
                     clocks.store(row, clocks.to_clock(clock_row), clocks.fired_of(clock_row), cal)
                 view = await journal.view_of(session, ctx, row, now, cal)
-                fired += [(t, view) for t in types]
+                fired += [(t, view) for t in firing.events]
             touched = await journal.publish(session, ctx, fired, now)
         for event_type, view in fired:
             self._observe(event_type, view, now)
