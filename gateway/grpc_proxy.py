@@ -7,10 +7,12 @@ from __future__ import annotations
 import time
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from common.actor import Actor
-from common.errors import DomainError
+from common.errors import DomainError, InvalidArgument
 from common.metrics import RpcMetrics
+from gateway import bounds
 from gateway.backends import Backends
 from gateway.calls import Gate, calling_as, request_id_from
 from gateway.catalog import Rpc
@@ -34,6 +36,15 @@ async def _refuse(context, error: DomainError, request_id: str = "") -> None:
         await error.hold_back()
         wait = error.retry_after
     await _abort(context, gateway_status(error), request_id, wait)
+
+
+def _check_bounds(rpc: Rpc, request: bytes) -> None:
+    """The request within gateway/bounds.py's table, as over HTTP; it is decoded for that only."""
+    try:
+        message = rpc.request_class.FromString(request)
+    except DecodeError:
+        raise InvalidArgument.of("request", f"is not a {rpc.request_class.__name__}") from None
+    bounds.check(message)
 
 
 def _client(context) -> str:
@@ -64,6 +75,8 @@ class Proxy(grpc.GenericRpcHandler):
         return actor, request_id
 
     def _call(self, rpc: Rpc, request, context, actor: Actor, request_id: str):
+        if not rpc.client_streaming:  # a stream's messages are import chunks, bounded by size
+            _check_bounds(rpc, request)
         with calling_as(actor, request_id):
             return self.backends.call(rpc)(
                 request, timeout=self.gate.timeout_for(rpc, context.time_remaining())
@@ -92,7 +105,10 @@ class Proxy(grpc.GenericRpcHandler):
             started = time.perf_counter()
             try:
                 actor, request_id = await self._admit(rpc, context)
-                call = self._call(rpc, request, context, actor, request_id)
+                try:
+                    call = self._call(rpc, request, context, actor, request_id)
+                except DomainError as exc:
+                    await _refuse(context, exc, request_id)
                 try:
                     async for item in call:
                         yield item

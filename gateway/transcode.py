@@ -15,7 +15,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from common.errors import FieldViolation, InvalidArgument
-from gateway import fieldpath
+from gateway import bounds, fieldpath
 
 # Messages that JSON writes as a string, so a query parameter can carry them.
 SCALAR_MESSAGES = {
@@ -155,6 +155,7 @@ def build_message(
             reason="INVALID_FIELD",
         ) from None
     _mask_to_proto_names(message)
+    bounds.check(message)
     return message
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from google.api import field_behavior_pb2
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 
-from gateway import fieldpath
+from gateway import bounds, fieldpath
 
 REF = "#/components/schemas/"
 _T = FieldDescriptor
@@ -126,15 +126,30 @@ class Schemas:
             return self.enum(field.enum_type)
         return dict(_SCALARS[field.type])
 
+    def bounded_single(self, field: FieldDescriptor) -> dict:
+        """`single`, with the string's length bound of gateway/bounds.py."""
+        schema = self.single(field)
+        limit = bounds.max_chars(field)
+        return schema if limit is None else {**schema, "maxLength": limit}
+
     def field(self, field: FieldDescriptor) -> dict:
-        if fieldpath.is_map(field):
-            value = self.single(field.message_type.fields_by_name["value"])
-            schema = {"type": "object", "additionalProperties": value}
-        elif field.is_repeated:
-            schema = {"type": "array", "items": self.single(field)}
-        else:
-            schema = self.single(field)
         behaviours = _behaviours(field)
+        # The bounds the gateway enforces (gateway/bounds.py), except where callers never write.
+        single = self.bounded_single if bounds.bounded(field) else self.single
+        if fieldpath.is_map(field):
+            value = single(field.message_type.fields_by_name["value"])
+            schema = {"type": "object", "additionalProperties": value}
+            if bounds.bounded(field):
+                schema["maxProperties"] = bounds.max_items(field)
+                key_chars = bounds.max_chars(field.message_type.fields_by_name["key"])
+                if key_chars is not None:
+                    schema["propertyNames"] = {"maxLength": key_chars}
+        elif field.is_repeated:
+            schema = {"type": "array", "items": single(field)}
+            if bounds.bounded(field):
+                schema["maxItems"] = bounds.max_items(field)
+        else:
+            schema = single(field)
         if field_behavior_pb2.OUTPUT_ONLY in behaviours:
             schema["readOnly"] = True
         if field_behavior_pb2.INPUT_ONLY in behaviours:
