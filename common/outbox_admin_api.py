@@ -49,8 +49,16 @@ def _one_of(allowed: tuple[str, ...]) -> Callable[[str], str]:
     return convert
 
 
-EVENT_FILTERS = {"state": _one_of(EVENT_STATES), "destination": str, "method": str}
-ACTION_FILTERS = {"event": str, "kind": _one_of(ACTION_KINDS), "actor": str}
+EVENT_FILTERS: dict[str, Callable[[str], str]] = {
+    "state": _one_of(EVENT_STATES),
+    "destination": str,
+    "method": str,
+}
+ACTION_FILTERS: dict[str, Callable[[str], str]] = {
+    "event": str,
+    "kind": _one_of(ACTION_KINDS),
+    "actor": str,
+}
 
 
 class OutboxAdminApi:
@@ -72,7 +80,7 @@ class OutboxAdminApi:
 
     @property
     def service_name(self) -> str:
-        """"settle.disputes.v1.DisputesOutboxService": a name of its own per service, so each
+        """ "settle.disputes.v1.DisputesOutboxService": a name of its own per service, so each
         has its own gRPC paths, HTTP routes and OpenAPI operations at the gateway."""
         return f"settle.{self.service}.v1.{self._short_name}"
 
