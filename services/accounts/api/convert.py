@@ -21,6 +21,7 @@ from services.accounts.data.models import (
 )
 from services.accounts.data.reads import Contact, CustomerRecord, HoldRecord, InvoiceRecord, Line
 from services.accounts.domain.aging import AgingBuckets, AgingRow
+from services.accounts.domain.collectible import to_collect
 from settle.accounts.v1 import accounts_pb2 as pb
 
 
@@ -76,6 +77,7 @@ def invoice(
     row: InvoiceRow | InvoiceRecord,
     lines: Iterable[InvoiceLineRow | Line],
     holds: Iterable[HoldRow | HoldRecord],
+    promised_minor: int,
 ) -> pb.Invoice:
     cur = row.currency
     return pb.Invoice(
@@ -102,7 +104,9 @@ def invoice(
         ],
         open_amount=minor_pb(row.open_minor, cur),
         held_amount=minor_pb(row.held_minor, cur),
-        collectible_amount=minor_pb(row.open_minor - row.held_minor, cur),
+        collectible_amount=minor_pb(
+            to_collect(row.open_minor, row.held_minor, promised_minor), cur
+        ),
         status=pb.OPEN if row.open_minor > 0 else pb.CLOSED,
         holds=[hold(h, cur) for h in holds if h.amount_minor > 0],
         create_time=timestamp(row.created_at),
@@ -142,7 +146,7 @@ def balance(customer_id: str, totals: dict[str, dict[str, int]]) -> pb.CustomerB
                 currency_code=cur,
                 open_receivables=minor_pb(t["open"], cur),
                 held=minor_pb(t["held"], cur),
-                collectible=minor_pb(t["open"] - t["held"], cur),
+                collectible=minor_pb(to_collect(t["open"], t["held"], t["promised"]), cur),
                 overdue=minor_pb(t["overdue"], cur),
                 unallocated_cash=minor_pb(t["cash"], cur),
                 open_credits=minor_pb(t["credits"], cur),

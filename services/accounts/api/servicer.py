@@ -137,11 +137,12 @@ class AccountsServicer(CollectionsMethods, accounts_pb2_grpc.AccountsServiceServ
     async def CreateInvoice(self, request, context):
         data = req.invoice_data(request.invoice)
         row = await invoices.create_invoice(self.ctx, data, request_key(request))
-        return convert.invoice(row, row.lines, row.holds)
+        return convert.invoice(row, row.lines, row.holds, promised_minor=0)  # no promise on it yet
 
     async def GetInvoice(self, request, context):
         invoice_id = parse_name(request.name, "invoices")
-        return convert.invoice(*await invoices.get_invoice(self.ctx, invoice_id))
+        read, promised = await invoices.get_invoice(self.ctx, invoice_id)
+        return convert.invoice(*read, promised_minor=promised)
 
     async def ListInvoices(self, request, context):
         terms, order, page = _listing(
@@ -153,7 +154,7 @@ class AccountsServicer(CollectionsMethods, accounts_pb2_grpc.AccountsServiceServ
         )
         rows = await invoices.list_invoices(self.ctx, terms, order, page)
         return pb.ListInvoicesResponse(
-            invoices=[convert.invoice(*r) for r in rows],
+            invoices=[convert.invoice(*r, promised_minor=p) for r, p in rows],
             next_page_token=self.pages.next_token(
                 page, len(rows), query_key(request.filter, order)
             ),
@@ -198,8 +199,9 @@ class AccountsServicer(CollectionsMethods, accounts_pb2_grpc.AccountsServiceServ
             allocation,
             request_key(request),
         )
+        promised = await invoices.promised(self.ctx, [source.customer_id])
         return pb.AllocateFundsResponse(
-            invoices=[convert.invoice(i, i.lines, i.holds) for i in invoices_],
+            invoices=[convert.invoice(i, i.lines, i.holds, promised.on(i.id)) for i in invoices_],
             source_unallocated_amount=minor_pb(source.unallocated_minor, source.currency),
         )
 
@@ -230,12 +232,15 @@ class AccountsServicer(CollectionsMethods, accounts_pb2_grpc.AccountsServiceServ
         invoice, source_id = await holds.post_dispute_adjustment(
             self.ctx, change, kinds[request.kind], reason_code, request_key(request)
         )
+        promised = await invoices.promised(self.ctx, [invoice.customer_id])
         return pb.Adjustment(
             invoice=f"invoices/{invoice.id}",
             kind=request.kind,
             amount=request.amount,
             credit_note=f"creditNotes/{source_id}" if request.kind == pb.CREDIT else "",
-            updated_invoice=convert.invoice(invoice, invoice.lines, invoice.holds),
+            updated_invoice=convert.invoice(
+                invoice, invoice.lines, invoice.holds, promised.on(invoice.id)
+            ),
         )
 
     async def GetAgingReport(self, request, context):

@@ -21,6 +21,7 @@ from services.accounts.data.models import (
     PromiseInvoiceRow,
     PromiseRow,
 )
+from services.accounts.data.promise_payments import PAID_LINES
 from services.accounts.data.repository import missing
 from services.accounts.domain.promises import PromiseState
 
@@ -242,3 +243,80 @@ async def timeline(conn, customer_id: str, offset: int, limit: int) -> list[Time
     await _customer_exists(conn, customer_id)
     params = {"customer": customer_id, "offset": offset, "limit": limit}
     return [TimelineRecord._make(r) for r in await conn.execute(TIMELINE, params)]
+
+
+# --- what open promises take out of the collectible figures (domain/collectible.py) ------------
+_earlier = _promises.alias("earlier")
+_customers_in = bindparam("customers", expanding=True)
+_open = _promises.c.state == PromiseState.OPEN.value
+_STANDING = (PromiseState.WITHDRAWN.value, PromiseState.CANCELLED.value)
+
+
+class OpenPromiseRecord(NamedTuple):
+    id: str
+    amount_minor: int
+    paid_minor: int  # payments on its invoices since it was taken, net of reversals
+    earlier_minor: int  # what the plan's earlier standing instalments promised
+
+
+OPEN_PROMISES = (
+    select(
+        _promises.c.id,
+        _promises.c.amount_minor,
+        select(func.coalesce(func.sum(PAID_LINES.c.amount_minor), 0))
+        .where(
+            PAID_LINES.c.invoice_id.in_(
+                select(_links.c.invoice_id).where(_links.c.promise_id == _promises.c.id)
+            ),
+            PAID_LINES.c.counted_at >= _promises.c.created_at,
+        )
+        .scalar_subquery(),
+        select(func.coalesce(func.sum(_earlier.c.amount_minor), 0))
+        .where(
+            _earlier.c.plan_id == _promises.c.plan_id,
+            _earlier.c.instalment < _promises.c.instalment,
+            _earlier.c.state.not_in(_STANDING),
+        )
+        .scalar_subquery(),
+    )
+    .where(_open, _promises.c.customer_id.in_(_customers_in))
+    .order_by(_promises.c.deadline_at, _promises.c.id)
+)
+
+
+class CoveredInvoiceRecord(NamedTuple):
+    promise_id: str
+    invoice_id: str
+    customer_id: str
+    currency: str
+    due_date: date
+    open_minor: int
+    held_minor: int
+
+
+COVERED_INVOICES = (
+    select(
+        _links.c.promise_id,
+        _invoices.c.id,
+        _invoices.c.customer_id,
+        _invoices.c.currency,
+        _invoices.c.due_date,
+        _invoices.c.open_minor,
+        _invoices.c.held_minor,
+    )
+    .join(_promises, _promises.c.id == _links.c.promise_id)
+    .join(_invoices, _invoices.c.id == _links.c.invoice_id)
+    .where(_open, _promises.c.customer_id.in_(_customers_in))
+)
+
+
+async def open_promises(conn, customer_ids: list[str]) -> list[OpenPromiseRecord]:
+    """The customers' OPEN promises, in deadline order."""
+    params = {"customers": sorted(set(customer_ids))}
+    return [OpenPromiseRecord._make(r) for r in await conn.execute(OPEN_PROMISES, params)]
+
+
+async def covered_invoices(conn, customer_ids: list[str]) -> list[CoveredInvoiceRecord]:
+    """Every (open promise, invoice it covers) pair of these customers, with its figures."""
+    params = {"customers": sorted(set(customer_ids))}
+    return [CoveredInvoiceRecord._make(r) for r in await conn.execute(COVERED_INVOICES, params)]

@@ -12,17 +12,16 @@ from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.accounts.data.models import (
-    AllocationRow,
     CustomerRow,
     OutboxEventRow,
     PromiseEventRow,
     PromiseInvoiceRow,
     PromiseRow,
 )
+from services.accounts.data.promise_payments import PAID_LINES
 from services.accounts.domain.promises import PromiseState
-from services.accounts.domain.records import SourceKind
 
-_p, _links, _alloc = PromiseRow.__table__, PromiseInvoiceRow.__table__, AllocationRow.__table__
+_p, _links, _lines = PromiseRow.__table__, PromiseInvoiceRow.__table__, PAID_LINES
 _c = CustomerRow.__table__
 _ids = bindparam("ids", expanding=True)
 _STANDING = (PromiseState.WITHDRAWN.value, PromiseState.CANCELLED.value)
@@ -44,16 +43,16 @@ _CLAIM = (
     .with_for_update(skip_locked=True)
 )
 _NEXT_DUE = select(func.min(_p.c.deadline_at)).where(_p.c.state == PromiseState.OPEN.value)
-# Payments allocated to a promise's invoices between the promise and its deadline.
+# Payments allocated to a promise's invoices between the promise and its deadline (net of their
+# reversals: data/promise_payments.py).
 _PAID = (
-    select(_p.c.id, func.sum(_alloc.c.amount_minor))
+    select(_p.c.id, func.sum(_lines.c.amount_minor))
     .join(_links, _links.c.promise_id == _p.c.id)
-    .join(_alloc, _alloc.c.invoice_id == _links.c.invoice_id)
+    .join(_lines, _lines.c.invoice_id == _links.c.invoice_id)
     .where(
         _p.c.id.in_(_ids),
-        _alloc.c.source_kind == SourceKind.PAYMENT.value,
-        _alloc.c.created_at >= _p.c.created_at,
-        _alloc.c.created_at <= _p.c.deadline_at,
+        _lines.c.counted_at >= _p.c.created_at,
+        _lines.c.counted_at <= _p.c.deadline_at,
     )
     .group_by(_p.c.id)
 )

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.errors import NotFound
 from common.listing import Page
 from services.accounts.data.models import (
-    AllocationRow,
     AssignmentRow,
     BillingAccountRow,
     CreditNoteRow,
@@ -24,8 +23,8 @@ from services.accounts.data.models import (
     PromiseRow,
     WorklistStrategyRow,
 )
+from services.accounts.data.promise_payments import PAID_LINES
 from services.accounts.domain.promises import PromisePolicy, PromiseState
-from services.accounts.domain.records import SourceKind
 
 
 def missing(label: str, row_id: str) -> NotFound:
@@ -202,14 +201,14 @@ async def open_promises_covering(session: AsyncSession, invoice_ids: list[str]) 
 
 
 async def paid_on(session: AsyncSession, invoice_ids: list[str], since, until) -> int:
-    """Payments allocated to these invoices between two instants (the promise and its deadline)."""
-    a = AllocationRow
+    """Payments allocated to these invoices between two instants (the promise and its deadline),
+    net of their reversals (data/promise_payments.py)."""
+    lines = PAID_LINES
     total = await session.scalar(
-        select(func.coalesce(func.sum(a.amount_minor), 0)).where(
-            a.invoice_id.in_(invoice_ids),
-            a.source_kind == SourceKind.PAYMENT.value,
-            a.created_at >= since,
-            a.created_at <= until,
+        select(func.coalesce(func.sum(lines.c.amount_minor), 0)).where(
+            lines.c.invoice_id.in_(invoice_ids),
+            lines.c.counted_at >= since,
+            lines.c.counted_at <= until,
         )
     )
     return int(total or 0)

@@ -131,7 +131,7 @@ class FactsRecord(NamedTuple):
     currency: str
     open_minor: int
     held_minor: int
-    promised_minor: int
+    promised_minor: int  # open promises' full amounts: service/worklist places them per invoice
     overdue_minor: int
     oldest_due: date | None
     broken_promises: int

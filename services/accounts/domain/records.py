@@ -21,6 +21,7 @@ class SourceKind(StrEnum):
     PAYMENT = "PAYMENT"
     CREDIT_NOTE = "CREDIT_NOTE"
     WRITE_OFF = "WRITE_OFF"
+    REVERSAL = "REVERSAL"  # takes back one allocation; its source_id is that allocation's id
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,9 @@ class CustomerFacts:
     currency: str
     open_minor: int
     held_minor: int
-    promised_minor: int  # covered by open promises
+    promised_minor: (
+        int  # placed on its invoices by open promises (collectible.promised_per_invoice)
+    )
     overdue_minor: int  # open − held of the invoices past due
     oldest_due: date | None  # of the overdue invoices with something collectible
     broken_promises: int

@@ -12,6 +12,7 @@ from services.accounts.data import repository as repo
 from services.accounts.data.models import BillingAccountRow, ContactRow, CustomerRow
 from services.accounts.domain.records import CUSTOMER_FIELDS, CustomerData
 from services.accounts.service.context import AccountsContext
+from services.accounts.service.promised import promised_on
 
 
 def _apply(row: CustomerRow, data: CustomerData, fields: tuple[str, ...]) -> None:
@@ -119,5 +120,11 @@ async def list_billing_accounts(ctx: AccountsContext, customer_id: str, page: Pa
 
 
 async def customer_balance(ctx: AccountsContext, customer_id: str) -> dict[str, dict[str, int]]:
+    """Per currency: open, held, overdue, cash, credits and what open promises take out
+    (`promised`, placed by domain/collectible.py exactly as on the invoices)."""
     async with ctx.db.reading_connection() as conn:  # a balance, not a reconciliation
-        return await repo.customer_balances(conn, customer_id, ctx.clock.today())
+        totals = await repo.customer_balances(conn, customer_id, ctx.clock.today())
+        placed = (await promised_on(conn, [customer_id])).by_customer()
+    for currency, slot in totals.items():
+        slot["promised"] = placed.get((customer_id, currency), 0)
+    return totals

@@ -12,6 +12,7 @@ from services.accounts.data import repository as repo
 from services.accounts.data.models import InvoiceLineRow, InvoiceRow
 from services.accounts.domain.records import InvoiceData
 from services.accounts.service.context import AccountsContext
+from services.accounts.service.promised import Promised, promised_on
 
 
 def _check_lines(data: InvoiceData) -> None:
@@ -55,13 +56,24 @@ async def create_invoice(
     )
 
 
-async def get_invoice(ctx: AccountsContext, invoice_id: str) -> reads.InvoiceRead:
+async def get_invoice(ctx: AccountsContext, invoice_id: str) -> tuple[reads.InvoiceRead, int]:
+    """The invoice and what open promises take out of its collectible figure."""
     async with ctx.db.reading_connection() as conn:
-        return await reads.invoice(conn, invoice_id)
+        read = await reads.invoice(conn, invoice_id)
+        placed = await promised_on(conn, [read.row.customer_id])
+    return read, placed.on(read.row.id)
 
 
 async def list_invoices(
     ctx: AccountsContext, terms: list[Term], order, page: Page
-) -> list[reads.InvoiceRead]:
+) -> list[tuple[reads.InvoiceRead, int]]:
     async with ctx.db.reading_connection() as conn:
-        return await reads.invoices(conn, terms, order, page)
+        page_ = await reads.invoices(conn, terms, order, page)
+        placed = await promised_on(conn, [r.row.customer_id for r in page_])
+    return [(r, placed.on(r.row.id)) for r in page_]
+
+
+async def promised(ctx: AccountsContext, customer_ids: list[str]) -> Promised:
+    """For replies built from invoices a command just changed (allocations, adjustments)."""
+    async with ctx.db.reading_connection() as conn:
+        return await promised_on(conn, customer_ids)

@@ -3,7 +3,7 @@ explain a customer's absence, store strategy versions, and (re)assign customers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from common.actor import current_actor
 from common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
@@ -11,9 +11,10 @@ from services.accounts.data import repository as repo
 from services.accounts.data import rows, worklist_reads
 from services.accounts.data.models import AssignmentRow, WorklistRuleRow, WorklistStrategyRow
 from services.accounts.domain import worklist
-from services.accounts.domain.worklist import Rule, Strategy, WorklistItem
+from services.accounts.domain.worklist import CustomerFacts, Rule, Strategy, WorklistItem
 from services.accounts.service.collector_scope import TEAM_LEAD, worklist_scope
 from services.accounts.service.context import AccountsContext
+from services.accounts.service.promised import promised_on
 
 
 @dataclass(frozen=True)
@@ -23,12 +24,26 @@ class Worklist:
     strategy_version: int
 
 
+async def _facts(conn, scope: str, value: str, today) -> list[CustomerFacts]:
+    """The scope's facts, with what open promises take out placed invoice by invoice
+    (domain/collectible.py), so an item's amount is the sum of its invoices' figures."""
+    facts = await worklist_reads.facts(conn, scope, value, today)
+    promising = [f.customer_id for f in facts if f.promised_minor]
+    placed = (await promised_on(conn, promising)).by_customer()
+    return [
+        replace(f, promised_minor=placed.get((f.customer_id, f.currency), 0))
+        if f.promised_minor
+        else f
+        for f in facts
+    ]
+
+
 async def _rank(
     ctx: AccountsContext, scope: tuple[str, str], strategy: Strategy | None
 ) -> Worklist:
     now, today = ctx.clock.now(), ctx.clock.today()
     async with ctx.db.reading_connection() as conn:
-        facts = await worklist_reads.facts(conn, *scope, today)
+        facts = await _facts(conn, *scope, today)
         if strategy is None:
             strategy = (await worklist_reads.strategy(conn, None)).strategy()
     items, done = worklist.rank(facts, strategy, now, today)
@@ -59,7 +74,7 @@ async def explain(
     async with ctx.db.reading_connection() as conn:
         await worklist_reads.customer_exists(conn, customer_id)
         assigned = await worklist_reads.assigned_to(conn, customer_id)
-        found = await worklist_reads.facts(conn, "customer", customer_id, today)
+        found = await _facts(conn, "customer", customer_id, today)
         strategy = (await worklist_reads.strategy(conn, None)).strategy()
     facts = found[0] if found else None
     return worklist.explain(facts, assigned, collector, strategy, now, today)

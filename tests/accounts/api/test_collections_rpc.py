@@ -343,6 +343,59 @@ async def test_an_open_promise_takes_its_amount_out_of_what_is_to_collect(desk):
     assert item.amount_to_collect.amount == "600.00"
 
 
+async def test_the_invoice_the_customer_and_the_worklist_agree_on_what_is_to_collect(desk):
+    """One open promise of 1,200 over three invoices, placed oldest due first and capped at each
+    invoice's open − held; a payment since the promise leaves 1,100 of it to place."""
+    customer = await desk.customer()
+    oldest = await desk.invoice(customer, "INV-A", amount="1000.00", due="2026-01-10")
+    held = await desk.invoice(customer, "INV-B", amount="500.00", due="2026-01-20")
+    newest = await desk.invoice(customer, "INV-C", amount="300.00", due="2026-02-01")
+    await desk.stub.PlaceHold(
+        pb.PlaceHoldRequest(
+            invoice=held.name, dispute="disputes/1", amount=eur("200.00"), request_id="ev-1"
+        )
+    )
+    made = await desk.stub.CreatePromise(
+        pb.CreatePromiseRequest(
+            parent=customer.name,
+            promise_plan=pb.PromisePlan(
+                promise=pb.PromiseToPay(
+                    amount=eur("1200.00"),
+                    promised_date="2026-03-20",
+                    invoices=[newest.name, held.name, oldest.name],
+                )
+            ),
+        )
+    )
+    assert made.promises[0].state == State.OPEN
+    await desk.pay(customer, newest, "100.00")  # counts toward the promise: 1,100 left
+
+    async def figures():
+        invoices = await desk.stub.ListInvoices(
+            pb.ListInvoicesRequest(filter=f"customer={customer.name}")
+        )
+        per_invoice = {i.external_number: i.collectible_amount.amount for i in invoices.invoices}
+        one = await desk.stub.GetInvoice(pb.GetInvoiceRequest(name=held.name))
+        assert one.collectible_amount.amount == per_invoice["INV-B"]
+        balance = await desk.stub.GetCustomerBalance(
+            pb.GetCustomerBalanceRequest(customer=customer.name)
+        )
+        item = (await desk.stub.ListWorklist(pb.ListWorklistRequest())).items[0]
+        return per_invoice, balance.balances[0].collectible.amount, item.amount_to_collect.amount
+
+    # A (oldest) takes 1,000, all it has; B 100 of its 300 not held; C (newest) nothing
+    per_invoice, customer_figure, worklist_figure = await figures()
+    assert per_invoice == {"INV-A": "0.00", "INV-B": "200.00", "INV-C": "200.00"}
+    assert customer_figure == worklist_figure == "400.00"
+    # withdrawn, the promise takes nothing out any more
+    await desk.stub.WithdrawPromise(
+        pb.WithdrawPromiseRequest(name=made.promises[0].name, etag=made.promises[0].etag)
+    )
+    per_invoice, customer_figure, worklist_figure = await figures()
+    assert per_invoice == {"INV-A": "1000.00", "INV-B": "300.00", "INV-C": "200.00"}
+    assert customer_figure == worklist_figure == "1500.00"
+
+
 async def test_simulation_writes_nothing_and_absence_is_explained(desk):
     customer = await desk.customer()
     await desk.invoice(customer)
