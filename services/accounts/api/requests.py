@@ -165,6 +165,20 @@ def allocation_request(request: pb.AllocateFundsRequest) -> AllocationRequest:
     )
 
 
+def reversal_request(request: pb.ReverseAllocationRequest) -> tuple[SourceKind, str, str, str]:
+    """(source kind, source id, invoice id, reason code) of a ReverseAllocation."""
+    v = Violations()
+    kind, _, source_id = request.source.partition("/")
+    kinds = {"payments": SourceKind.PAYMENT, "creditNotes": SourceKind.CREDIT_NOTE}
+    source_kind = kinds.get(kind)
+    if source_kind is None or not is_id(source_id):
+        v.add("source", "must be 'payments/{id}' or 'creditNotes/{id}'")
+    invoice_id = validation.resource_id(request.invoice, "invoices", "invoice", v)
+    reason_code = validation.code(request.reason_code.upper(), "reason_code", v)
+    v.raise_if_any()
+    return _parsed(source_kind), source_id, invoice_id, reason_code
+
+
 def billing_account(msg: pb.BillingAccount, v: Violations) -> tuple[str, str, str]:
     """(number, display name, currency code) of a new billing account."""
     return (

@@ -27,7 +27,7 @@ from services.accounts.domain.records import (
     CUSTOMER_FIELDS,
     SourceKind,
 )
-from services.accounts.service import aging, customers, funds, holds, importing, invoices
+from services.accounts.service import aging, customers, funds, holds, importing, invoices, reversals
 from services.accounts.service.context import AccountsContext
 from settle.accounts.v1 import accounts_pb2 as pb
 from settle.accounts.v1 import accounts_pb2_grpc
@@ -202,6 +202,19 @@ class AccountsServicer(CollectionsMethods, accounts_pb2_grpc.AccountsServiceServ
         promised = await invoices.promised(self.ctx, [source.customer_id])
         return pb.AllocateFundsResponse(
             invoices=[convert.invoice(i, i.lines, i.holds, promised.on(i.id)) for i in invoices_],
+            source_unallocated_amount=minor_pb(source.unallocated_minor, source.currency),
+        )
+
+    async def ReverseAllocation(self, request, context):
+        kind, source_id, invoice_id, reason_code = req.reversal_request(request)
+        done = await reversals.reverse_allocation(
+            self.ctx, kind, source_id, invoice_id, reason_code, request_key(request)
+        )
+        promised = await invoices.promised(self.ctx, [done.invoice.customer_id])
+        invoice, source = done.invoice, done.source
+        return pb.ReverseAllocationResponse(
+            invoice=convert.invoice(invoice, invoice.lines, invoice.holds, promised.on(invoice.id)),
+            reversed_amount=minor_pb(done.reversed_minor, source.currency),
             source_unallocated_amount=minor_pb(source.unallocated_minor, source.currency),
         )
 

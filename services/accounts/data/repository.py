@@ -6,10 +6,12 @@ from datetime import date
 
 from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from common.errors import NotFound
 from common.listing import Page
 from services.accounts.data.models import (
+    AllocationRow,
     AssignmentRow,
     BillingAccountRow,
     CreditNoteRow,
@@ -24,7 +26,8 @@ from services.accounts.data.models import (
     WorklistStrategyRow,
 )
 from services.accounts.data.promise_payments import PAID_LINES
-from services.accounts.domain.promises import PromisePolicy, PromiseState
+from services.accounts.domain.promises import JUDGED, PromisePolicy, PromiseState
+from services.accounts.domain.records import SourceKind
 
 
 def missing(label: str, row_id: str) -> NotFound:
@@ -277,5 +280,61 @@ async def promises_of_interaction(session: AsyncSession, interaction_id: str) ->
         select(PromiseRow)
         .where(PromiseRow.interaction_id == interaction_id)
         .order_by(PromiseRow.instalment)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def standing_allocations(
+    session: AsyncSession, invoice_id: str, kind: SourceKind, source_id: str
+) -> list[AllocationRow]:
+    """What `source` applied to the invoice and no reversal has taken back yet, oldest first."""
+    a = AllocationRow
+    reversed_ = select(a.source_id).where(
+        a.invoice_id == invoice_id, a.source_kind == SourceKind.REVERSAL.value
+    )
+    stmt = (
+        select(a)
+        .where(
+            a.invoice_id == invoice_id,
+            a.source_kind == kind.value,
+            a.source_id == source_id,
+            a.id.not_in(reversed_),
+        )
+        .order_by(a.created_at, a.id)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def reversed_amount(
+    session: AsyncSession, invoice_id: str, kind: SourceKind, source_id: str
+) -> int:
+    """What reversals have taken back of `source`'s allocations on the invoice (positive)."""
+    a, original = AllocationRow, aliased(AllocationRow)
+    total = await session.scalar(
+        select(func.coalesce(func.sum(a.amount_minor), 0))
+        .join(original, original.id == a.source_id)
+        .where(
+            a.invoice_id == invoice_id,
+            a.source_kind == SourceKind.REVERSAL.value,
+            original.source_kind == kind.value,
+            original.source_id == source_id,
+        )
+    )
+    return -int(total or 0)
+
+
+async def judged_promises_covering(session: AsyncSession, invoice_id: str) -> list[PromiseRow]:
+    """The judged (KEPT, PARTIALLY_KEPT, BROKEN) promises on the invoice, locked, in id order."""
+    covering = select(PromiseInvoiceRow.promise_id).where(
+        PromiseInvoiceRow.invoice_id == invoice_id
+    )
+    stmt = (
+        select(PromiseRow)
+        .where(
+            PromiseRow.id.in_(covering),
+            PromiseRow.state.in_([s.value for s in JUDGED]),
+        )
+        .order_by(PromiseRow.id)
+        .with_for_update(of=PromiseRow)
     )
     return list((await session.execute(stmt)).scalars())

@@ -139,6 +139,7 @@ def allocation(
     applied_date: date,
     now: datetime,
     reason_code: str = "",
+    entry_key: str | None = None,
 ) -> Row:
     return dict(
         id=new_id(),
@@ -149,6 +150,7 @@ def allocation(
         applied_date=applied_date,
         reason_code=reason_code,
         created_at=now,
+        entry_key=entry_key,
     )
 
 

@@ -137,6 +137,22 @@ def kept_early(amount_minor: int, paid_minor: int) -> bool:
     return paid_minor >= amount_minor
 
 
+def after_reversal(
+    state: PromiseState,
+    amount_minor: int,
+    paid_minor: int,
+    deadline_at: datetime,
+    now: datetime,
+    policy: PromisePolicy,
+) -> PromiseState:
+    """A judged promise whose payments were partly taken back: before its deadline it was kept
+    early, and is OPEN again unless still paid in full; at or after it, it is judged anew on what
+    still counts. Equal to `state` when the judgement stands."""
+    if now < deadline_at:
+        return PromiseState.KEPT if kept_early(amount_minor, paid_minor) else PromiseState.OPEN
+    return judge(amount_minor, paid_minor, policy)
+
+
 def escalates(invoice_levels: Iterable[int], policy: PromisePolicy) -> bool:
     """A broken promise goes to the team lead once one of its invoices reaches the level."""
     return max(invoice_levels, default=0) >= policy.escalate_from_level

@@ -464,3 +464,75 @@ async def test_two_evaluators_judge_each_promise_once(postgres_backend, database
     finally:
         reset_actor(token)
         await two.ctx.db.dispose()
+
+
+async def _paid(desk, customer, invoice, amount):
+    payment = await desk.stub.CreatePayment(
+        pb.CreatePaymentRequest(
+            payment=pb.Payment(
+                customer=customer.name, amount=eur(amount), received_date="2026-03-02"
+            )
+        )
+    )
+    await desk.stub.AllocateFunds(
+        pb.AllocateFundsRequest(
+            source=payment.name,
+            allocations=[pb.Allocation(invoice=invoice.name, amount=eur(amount))],
+        )
+    )
+    return payment
+
+
+def _reversal(payment, invoice, request_id):
+    return pb.ReverseAllocationRequest(
+        source=payment.name,
+        invoice=invoice.name,
+        reason_code="PAYMENT_RETURNED",
+        request_id=request_id,
+    )
+
+
+async def test_a_reversed_allocation_reopens_a_promise_kept_early(desk):
+    customer = await desk.customer()
+    invoice = await desk.invoice(customer)
+    promise = await desk.promise(customer, invoice, amount="400.00")
+    payment = await _paid(desk, customer, invoice, "400.00")
+    assert await desk.state(promise) == State.KEPT
+    desk.clock.set(desk.clock.now() + timedelta(hours=2))  # the bank returns it that afternoon
+    reversed_ = await desk.stub.ReverseAllocation(_reversal(payment, invoice, "bank-return-1"))
+    assert (reversed_.reversed_amount.amount, reversed_.invoice.open_amount.amount) == (
+        "400.00",
+        "1000.00",
+    )
+    assert reversed_.source_unallocated_amount.amount == "400.00"
+    # before its deadline the promise is OPEN again, and takes its amount out of the figure again
+    assert await desk.state(promise) == State.OPEN
+    assert reversed_.invoice.collectible_amount.amount == "600.00"
+    again = await desk.stub.ReverseAllocation(_reversal(payment, invoice, "bank-return-1"))
+    assert (again.reversed_amount.amount, again.invoice.open_amount.amount) == ("400.00", "1000.00")
+    await expect_error(
+        desk.stub.ReverseAllocation(_reversal(payment, invoice, "bank-return-2")),
+        grpc.StatusCode.FAILED_PRECONDITION,
+    )
+    desk.clock.set(promise.deadline_time.ToDatetime(tzinfo=UTC))
+    await desk.evaluate()
+    assert await desk.state(promise) == State.BROKEN
+    timeline = await desk.stub.ListCustomerTimeline(
+        pb.ListCustomerTimelineRequest(customer=customer.name, page_size=100)
+    )
+    assert [e.event for e in timeline.entries if e.kind == "ALLOCATION"] == ["REVERSAL", "PAYMENT"]
+
+
+async def test_a_reversal_after_the_deadline_judges_a_kept_promise_anew(desk):
+    customer = await desk.customer()
+    invoice = await desk.invoice(customer)
+    promise = await desk.promise(customer, invoice, amount="400.00")
+    small = await _paid(desk, customer, invoice, "100.00")
+    rest = await _paid(desk, customer, invoice, "300.00")
+    assert await desk.state(promise) == State.KEPT  # paid in full, early
+    desk.clock.set(promise.deadline_time.ToDatetime(tzinfo=UTC) + timedelta(days=3))
+    await desk.stub.ReverseAllocation(_reversal(rest, invoice, "bank-return-rest"))
+    judged = await desk.stub.GetPromise(pb.GetPromiseRequest(name=promise.name))
+    assert (judged.state, judged.paid_amount.amount) == (State.PARTIALLY_KEPT, "100.00")
+    await desk.stub.ReverseAllocation(_reversal(small, invoice, "bank-return-small"))
+    assert await desk.state(promise) == State.BROKEN
