@@ -93,12 +93,24 @@ def build_app(
         )
     return Starlette(
         routes=[
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-            Route("/openapi.json", openapi, methods=["GET"]),
-            Route("/docs", docs, methods=["GET"]),
+            _read_only("/healthz", healthz),
+            _read_only("/readyz", readyz),
+            _read_only("/openapi.json", openapi),
+            _read_only("/docs", docs),
             Route("/{path:path}", api.handle, methods=API_METHODS),
         ],
         middleware=middleware,
         exception_handlers={HTTPException: http_error},
     )
+
+
+def _read_only(path: str, endpoint) -> Route:
+    """A gateway path that only GET (and HEAD) reads: any other method is 405 with `Allow`, not
+    a 404 from the API route that would otherwise take it."""
+
+    async def answer(request: Request) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            return error_response(request, method_not_allowed(request.method, ["GET"]))
+        return await endpoint(request)
+
+    return Route(path, answer, methods=API_METHODS)

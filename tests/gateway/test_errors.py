@@ -186,7 +186,7 @@ JSON = {"Content-Type": "application/json"}
         ("DELETE", "/v1/customers", b"", {}, 405, "METHOD_NOT_ALLOWED"),
         ("GET", "/v1/nowhere", b"", {}, 404, "ROUTE_NOT_FOUND"),
         ("GET", "/nowhere/at/all", b"", {}, 404, "ROUTE_NOT_FOUND"),
-        ("POST", "/healthz", b"", {}, 404, "ROUTE_NOT_FOUND"),
+        ("POST", "/healthz", b"", {}, 405, "METHOD_NOT_ALLOWED"),  # RFC 9110: was 404
         ("OPTIONS", "/v1/customers", b"", {}, 405, "METHOD_NOT_ALLOWED"),
         ("POST", "/v1/customers", b"{}", {}, 415, "UNSUPPORTED_MEDIA_TYPE"),  # no Content-Type
         (
@@ -233,6 +233,9 @@ def test_the_gateways_own_refusals(failing, method, path, content, headers, stat
         ("DELETE", "/v1/customers", "GET, POST"),  # a method another route of the path has
         ("OPTIONS", "/v1/customers", "GET, POST"),  # a method no route has
         ("PUT", "/v1/disputes/" + "0" * 32, "GET, PATCH"),
+        ("PUT", "/healthz", "GET"),  # the gateway's own paths too (was 404)
+        ("POST", "/readyz", "GET"),
+        ("DELETE", "/openapi.json", "GET"),
     ],
 )
 def test_405_says_what_is_allowed(failing, method, path, allow):
