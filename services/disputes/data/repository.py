@@ -22,11 +22,13 @@ from services.disputes.data.models import (
     DisputeTeamRow,
     HistoryRow,
     MilestoneRow,
+    OutboxEventRow,
     ReasonCodeRow,
     RootCauseRow,
     SlaPolicyRow,
 )
 from services.disputes.data.reads import Record, read_cases
+from services.disputes.data.sweep import Writes
 from services.disputes.domain.policies import Policy, Target, TimeUnit
 
 # What to load with a case: collection names (data/loading.py: one query each for a whole batch
@@ -260,6 +262,40 @@ async def delete_unfired_milestones(session: AsyncSession, clock_id: str) -> Non
             MilestoneRow.clock_id == clock_id, MilestoneRow.fired_at.is_(None)
         )
     )
+
+
+async def lock_due_milestones(
+    session: AsyncSession, dispute_id: str, now: datetime
+) -> list[MilestoneRow]:
+    """The case's milestones due by `now` and not fired, locked FOR UPDATE: this waits for a
+    sweeper pass that claimed one (and skipped the case, which the caller holds), then reads each
+    row as committed, so one that pass fired is left out."""
+    stmt = (
+        select(MilestoneRow)
+        .where(
+            MilestoneRow.dispute_id == dispute_id,
+            MilestoneRow.fired_at.is_(None),
+            MilestoneRow.due_at <= now,
+        )
+        .order_by(MilestoneRow.due_at, MilestoneRow.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def save_firings(session: AsyncSession, writes: Writes, now: datetime) -> None:
+    """A command's firings (data/sweep.py's Writes) through the unit of work: the milestones,
+    clocks and case are the session's objects, loaded and locked by the command (`get` finds
+    them without a query); the history rows and escalation events are added as its rows."""
+    for milestone_id in writes.fired:
+        (await session.get_one(MilestoneRow, milestone_id)).fired_at = now
+    for clock_id, flags in writes.flags.items():
+        (await session.get_one(ClockRow, clock_id)).fired = flags
+    for case_id, state in writes.states.items():
+        (await session.get_one(DisputeRow, case_id)).sla_state = state
+    session.add_all([HistoryRow(**values) for values in writes.history])
+    session.add_all([OutboxEventRow(**values) for values in writes.outbox])
 
 
 async def open_cases_by_team(

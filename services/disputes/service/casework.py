@@ -18,6 +18,7 @@ from services.disputes.domain.status import ACTIVE, Action, Status
 from services.disputes.service import history
 from services.disputes.service.clocks import ClockDesk
 from services.disputes.service.context import DisputesContext
+from services.disputes.service.firing_telemetry import Firing, count
 from services.disputes.service.team_access import read_case, visible_case, visible_cases
 from services.disputes.service.views import DisputeView, view_of, views_of
 from services.disputes.service.workflow import move
@@ -111,6 +112,10 @@ async def update_dispute(
             for f in fields
             if getattr(case, f) != getattr(data, f)
         }
+        desk = ClockDesk(ctx, session, case, now, actor)
+        if "priority" in changed:  # re-targets: what is due fires as of the case before it
+            await desk.load()
+            await desk.fire_due()
         for name, (_, new) in changed.items():
             setattr(case, name, new.value if isinstance(new, Priority) else new)
         case.priority_rank = PRIORITY_RANK[Priority(case.priority)]
@@ -124,10 +129,9 @@ async def update_dispute(
             details={f"{k}": f"{old} -> {new}" for k, (old, new) in changed.items()},
         )
         if "priority" in changed:
-            desk = ClockDesk(session, ctx.calendars, case, now, actor)
-            await desk.load()
             await desk.retarget(await repo.active_policies(session))
         view = await view_of(session, ctx.calendars, case, now)
+    count(ctx.metrics, desk.firings)
     ctx.changed()
     return view
 
@@ -148,8 +152,10 @@ async def apply_escalation_answer(
 ) -> DisputeView:
     """Recorded whatever the case's status (the relay must not retry forever); only a
     PENDING_INTERNAL case moves back to IN_PROGRESS."""
+    fired: list[Firing] = []  # by the committed attempt, counted once it has committed
 
     async def create(session):
+        fired.clear()
         case = await visible_case(session, dispute_id, lock=True)
         details = {
             "escalation": answer.escalation,
@@ -160,7 +166,7 @@ async def apply_escalation_answer(
         actor = answer.answered_by or current_actor().subject
         now = ctx.clock.now()
         if Status(case.status) is Status.PENDING_INTERNAL:
-            await move(
+            m = await move(
                 ctx,
                 session,
                 case,
@@ -169,6 +175,7 @@ async def apply_escalation_answer(
                 details=details,
                 kind="ESCALATION_ANSWERED",
             )
+            fired.extend(m.firings)
         else:
             case.version, case.updated_at = case.version + 1, now
             history.record(
@@ -207,5 +214,6 @@ async def apply_escalation_answer(
     result = await run_once(
         ctx.db, ctx.idempotency, "ApplyEscalationAnswer", request, create, replay
     )
+    count(ctx.metrics, fired)
     ctx.changed()
     return result

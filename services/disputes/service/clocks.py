@@ -1,6 +1,10 @@
-"""The SLA clocks of one case inside one transaction: clock rows ↔ common.sla clocks, their
-milestones (replaced on every change), their history rows and span events, and the case's derived
-SLA state."""
+"""The SLA clocks of one case inside one transaction: their changes (start, pause, resume, stop,
+re-target), their milestones (replaced on every change), their history rows and span events, and
+the case's derived SLA state.
+
+Before any clock of the case stops, pauses or is re-targeted, its milestones already due fire
+(service/sla_firing.py, the sweeper's own firing), with their true due time and lateness: a
+milestone is never replaced unfired once due, however late the sweeper is."""
 
 from __future__ import annotations
 
@@ -12,27 +16,35 @@ from common import tracing
 from common.ids import new_id
 from common.sla import clock as sla
 from common.sla.calendar import BusinessCalendar
-from common.sla.clock import Clock, ClockStatus, PauseReason
+from common.sla.clock import ClockStatus, PauseReason
 from services.disputes.data import repository as repo
 from services.disputes.data.models import ClockRow, DisputeRow, MilestoneRow
 from services.disputes.data.rows import history_row
 from services.disputes.domain import milestones
 from services.disputes.domain.policies import (
-    CaseFacts,
     Policy,
-    Priority,
-    TimeUnit,
     calendar_id_for,
     select_policy,
     thresholds,
 )
 from services.disputes.domain.status import ClockChange, ClockOp
-from services.disputes.service.calendars import CalendarBook, versions_of
+from services.disputes.service import sla_firing
+from services.disputes.service.calendars import versions_of
+from services.disputes.service.clock_rows import (
+    LIVE,
+    US,
+    case_facts,
+    counting,
+    current,
+    fired,
+    store,
+    to_clock,
+)
+from services.disputes.service.context import DisputesContext
+from services.disputes.service.firing_telemetry import Firing
 
-US = timedelta(microseconds=1)
-LIVE = (ClockStatus.RUNNING, ClockStatus.PAUSED)
 # History kind -> span event (`settle.sla.<event>`); the kit has no event for a cancelled clock,
-# which stays a history row only. Warnings and breaches are recorded by the sweeper.
+# which stays a history row only. Warnings and breaches are recorded by their firing.
 SPAN_EVENTS = {
     "CLOCK_STARTED": "started",
     "CLOCK_PAUSED": "paused",
@@ -40,64 +52,6 @@ SPAN_EVENTS = {
     "CLOCK_RETARGETED": "retargeted",
     "CLOCK_MET": "met",
 }
-
-
-def to_clock(row: ClockRow) -> Clock:
-    return Clock(
-        kind=sla.ClockKind(row.kind),
-        target=row.target_us * US,
-        status=ClockStatus(row.status),
-        started_at=row.started_at,
-        spent_before=row.spent_before_us * US,
-        running_since=row.running_since,
-        paused_total=row.paused_total_us * US,
-        paused_since=row.paused_since,
-        pause_reason=PauseReason(row.pause_reason) if row.pause_reason else None,
-        stopped_at=row.stopped_at,
-        pausable=row.pausable,
-    )
-
-
-def store(row: ClockRow, clock: Clock) -> None:
-    row.status = clock.status.value
-    row.target_us = clock.target // US
-    row.spent_before_us = clock.spent_before // US
-    row.running_since = clock.running_since
-    row.paused_total_us = clock.paused_total // US
-    row.paused_since = clock.paused_since
-    row.pause_reason = clock.pause_reason.value if clock.pause_reason else None
-    row.stopped_at = clock.stopped_at
-
-
-def fired(row: ClockRow) -> list[str]:
-    return [n for n in row.fired.split(",") if n]
-
-
-def counting(
-    row: ClockRow, calendars: dict[str, BusinessCalendar], always: BusinessCalendar
-) -> BusinessCalendar:
-    """Business units count on the clock's calendar; calendar units on plain time (`always`,
-    the book's one 24x7 calendar)."""
-    return calendars[row.calendar_id] if TimeUnit(row.target_unit).business else always
-
-
-def current(rows: list[ClockRow]) -> list[ClockRow]:
-    """The latest clock of each kind (a reopened case has a newer resolve clock)."""
-    latest: dict[str, ClockRow] = {}
-    for row in rows:
-        if row.kind not in latest or row.cycle >= latest[row.kind].cycle:
-            latest[row.kind] = row
-    return [latest[k] for k in sorted(latest)]
-
-
-def case_facts(case: DisputeRow) -> CaseFacts:
-    return CaseFacts(
-        reason_code=case.reason_code,
-        priority=Priority(case.priority),
-        risk_class=case.customer_risk_class,
-        currency=case.currency,
-        amount_minor=sum(i.original_minor for i in case.items),
-    )
 
 
 class ClockDesk:
@@ -109,20 +63,24 @@ class ClockDesk:
 
     def __init__(
         self,
+        ctx: DisputesContext,
         session: AsyncSession,
-        book: CalendarBook,
         case: DisputeRow,
         now: datetime,
         actor: str,
         *,
         new_rows: list | None = None,
     ):
-        self.session, self.book, self.case, self.now, self.actor = session, book, case, now, actor
+        self.ctx, self.session, self.case, self.now, self.actor = ctx, session, case, now, actor
+        self.book = ctx.calendars
         self.new_rows = new_rows
         self._add = session.add if new_rows is None else new_rows.append
         self.calendars: dict[str, BusinessCalendar] = {}
         self._versions: dict[str, int] = {}  # calendar id -> version, where known
         self._customer_calendar: tuple[str | None] | None = None  # read once per desk
+        self._due_fired = new_rows is not None  # a brand-new case has nothing due
+        # What fired in this transaction, for the caller to count once it has committed.
+        self.firings: list[Firing] = []
 
     async def _customer_calendar_id(self) -> str | None:
         if self._customer_calendar is None:
@@ -148,6 +106,19 @@ class ClockDesk:
         self._versions.update(versions_of(self.case.clocks))
         ids = {r.calendar_id for r in self.case.clocks}
         self.calendars.update(await self.book.load(self.session, ids, self._versions))
+
+    async def fire_due(self) -> None:
+        """Fires every milestone of the case due by now, once per desk, before its first clock
+        change: the same firing as the sweeper's (history row, escalation event, span), locked so
+        that whichever of the two gets there first fires it, once."""
+        if self._due_fired:
+            return
+        self._due_fired = True
+        if {r.calendar_id for r in self.case.clocks} - self.calendars.keys():
+            await self.load()
+        self.firings += await sla_firing.fire_due_of_case(
+            self.ctx, self.session, self.case, self.calendars, self.now
+        )
 
     def live(self) -> dict[str, ClockRow]:
         return {r.kind: r for r in current(self.case.clocks) if r.status in LIVE}
@@ -182,6 +153,7 @@ class ClockDesk:
         return row
 
     async def apply(self, changes: list[ClockChange], pause_reason: str | None, policies) -> None:
+        await self.fire_due()
         live = self.live()
         for change in changes:
             if change.op is ClockOp.RESTART:
@@ -220,6 +192,7 @@ class ClockDesk:
     async def retarget(self, policies: list[Policy]) -> None:
         """Re-select each live clock's policy (priority, amount or policy changed); a new target
         keeps the time already spent and paused."""
+        await self.fire_due()
         facts = case_facts(self.case)
         for row in self.live().values():
             policy = select_policy(policies, row.kind, facts)
@@ -255,8 +228,9 @@ class ClockDesk:
 
     async def replan(self, row: ClockRow, *, new: bool = False) -> None:
         """Unfired milestones are replaced by those of the clock as it is now (a `new` clock,
-        just started, has none to delete)."""
+        just started, has none to delete); those already due fire first."""
         if not new:
+            await self.fire_due()
             await repo.delete_unfired_milestones(self.session, row.id)
         if row.status != ClockStatus.RUNNING:
             self.refresh_case()

@@ -137,7 +137,7 @@ async def _create_once(ctx: DisputesContext, data: NewDispute, request: RequestK
             )
         )
         policies = await reference.active_policies(ctx, session)
-        desk = ClockDesk(session, ctx.calendars, case, now, actor, new_rows=rows)
+        desk = ClockDesk(ctx, session, case, now, actor, new_rows=rows)
         for kind in ("ACKNOWLEDGE", "RESOLVE"):
             await desk.start(kind, policies)
         holds = [events.hold_row(ctx.outbox, case, p.invoice_id, p.amount_minor) for p in planned]

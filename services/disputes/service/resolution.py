@@ -9,7 +9,7 @@ from common.etag import check_etag
 from services.disputes.data import repository as repo
 from services.disputes.domain.status import Action
 from services.disputes.domain.waterfall import Decision, Outcome, settlements
-from services.disputes.service.clocks import current
+from services.disputes.service.clock_rows import current
 from services.disputes.service.context import DisputesContext
 from services.disputes.service.team_access import visible_case
 from services.disputes.service.views import DisputeView, view_of

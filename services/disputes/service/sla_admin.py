@@ -16,6 +16,7 @@ from services.disputes.data.models import CalendarRow, ClockRow, SlaPolicyRow
 from services.disputes.domain.policies import CalendarSpec, Policy
 from services.disputes.service.clocks import ClockDesk
 from services.disputes.service.context import DisputesContext
+from services.disputes.service.firing_telemetry import Firing, count
 
 POLICY_FIELDS = (
     "display_name",
@@ -129,7 +130,8 @@ async def update_policy(
                 setattr(row, column, values[column])
         row.version, row.updated_at = row.version + 1, ctx.clock.now()
         await session.flush()
-        await _refresh(ctx, session, ClockRow.policy_id == row.id)
+        fired = await _refresh(ctx, session, ClockRow.policy_id == row.id)
+    count(ctx.metrics, fired)
     ctx.reference_changed()
     ctx.changed()
     return row
@@ -213,7 +215,8 @@ async def update_calendar(
                 setattr(row, column, values[column])
         row.version, row.updated_at = row.version + 1, ctx.clock.now()
         await session.flush()
-        await _refresh(ctx, session, ClockRow.calendar_id == row.id)
+        fired = await _refresh(ctx, session, ClockRow.calendar_id == row.id)
+    count(ctx.metrics, fired)
     ctx.reference_changed()
     ctx.changed()
     return row
@@ -232,18 +235,22 @@ async def list_calendars(ctx: DisputesContext, page: Page):
         )
 
 
-async def _refresh(ctx: DisputesContext, session, condition) -> None:
-    """Re-target (new policy choice or target) and re-plan every live clock matching `condition`.
-    Cases are locked in id order so concurrent refreshes cannot deadlock."""
+async def _refresh(ctx: DisputesContext, session, condition) -> list[Firing]:
+    """Re-target (new policy choice or target) and re-plan every live clock matching `condition`;
+    returns the milestones that were due and fired first, to count once committed. Cases are
+    locked in id order so concurrent refreshes cannot deadlock."""
     case_ids = await repo.cases_with_live_clocks(session, condition)
     if not case_ids:
-        return
+        return []
+    fired: list[Firing] = []
     policies = await repo.active_policies(session)
     now, actor = ctx.clock.now(), current_actor().subject
     for case_id in case_ids:
         case = await repo.get_dispute(session, case_id, lock=True, options=repo.WORK)
-        desk = ClockDesk(session, ctx.calendars, case, now, actor)
+        desk = ClockDesk(ctx, session, case, now, actor)
         await desk.load()
         await desk.retarget(policies)
         for row in desk.live().values():
             await desk.replan(row)
+        fired += desk.firings
+    return fired

@@ -1,4 +1,5 @@
-"""Firing due SLA milestones (warnings, breach): one sweeper pass, one transaction.
+"""Firing due SLA milestones (warnings, breach): one sweeper pass, one transaction; or, in a
+command's transaction, the due milestones of the one case whose clocks it is about to change.
 
 A pass claims due, unfired milestones and locks their cases, both SKIP LOCKED (data/sweep.py), and
 fires them in its transaction: the milestones, their clocks' fired flags, the cases' SLA state,
@@ -10,7 +11,13 @@ objects.
 
 Each firing's values are computed inside its own span (firing_telemetry.py), so its history row
 records that trace and its escalation event carries it; breach events are URGENT in the outbox.
-A pass that fires is a `settle.sla.sweep` span holding its SQL; idle polls are not traced."""
+A pass that fires is a `settle.sla.sweep` span holding its SQL; idle polls are not traced.
+
+Both paths compute each firing with the same FiringBatch.fire, so a milestone fired by a command
+writes the same history row, escalation event, span and metrics as one the sweeper fires. The
+command path locks its case's due milestones FOR UPDATE, waiting for a sweeper that claimed one,
+and takes only those still unfired; the sweeper claims SKIP LOCKED and skips a case a command
+holds. Each milestone therefore fires once, by whichever gets there first."""
 
 from __future__ import annotations
 
@@ -25,13 +32,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common import tracing
 from common.outbox import NORMAL, URGENT
 from common.sla import clock as sla
+from common.sla.calendar import BusinessCalendar
 from services.disputes.data import repository as repo
 from services.disputes.data import sweep
+from services.disputes.data.models import DisputeRow
 from services.disputes.data.rows import history_values
 from services.disputes.domain import milestones
 from services.disputes.outbound import escalation_messages, events
 from services.disputes.service.calendars import versions_of
-from services.disputes.service.clocks import counting, current, to_clock
+from services.disputes.service.clock_rows import counting, current, to_clock
 from services.disputes.service.context import DisputesContext
 from services.disputes.service.firing_telemetry import Firing, count, firing_span
 
@@ -83,7 +92,7 @@ async def _pass(ctx: DisputesContext, batch_size: int, *, isolate: bool) -> Swee
         with ctx.tracer.start_as_current_span(
             "settle.sla.sweep", attributes={"settle.sweep.due": len(due)}
         ) as span:
-            batch = await SweepBatch.lock(ctx, session, due, now)
+            batch = await FiringBatch.lock(ctx, session, due, now)
             result = await (_isolated(session, batch) if isolate else _all(session, batch))
             span.set_attributes(
                 {"settle.sweep.fired": result.fired, "settle.sweep.skipped": result.skipped}
@@ -92,17 +101,41 @@ async def _pass(ctx: DisputesContext, batch_size: int, *, isolate: bool) -> Swee
     return result
 
 
-async def _all(session: AsyncSession, batch: SweepBatch) -> SweepResult:
-    writes = sweep.Writes()
-    for milestone in batch.firable:
-        fired = batch.fire(milestone)
-        batch.keep(fired)
-        writes.merge(fired.writes)
-    await sweep.write(session, writes, batch.now)
+async def _all(session: AsyncSession, batch: FiringBatch) -> SweepResult:
+    await sweep.write(session, batch.fire_all(), batch.now)
     return SweepResult(len(batch.firable), batch.skipped)
 
 
-async def _isolated(session: AsyncSession, batch: SweepBatch) -> SweepResult:
+async def fire_due_of_case(
+    ctx: DisputesContext,
+    session: AsyncSession,
+    case: DisputeRow,
+    calendars: dict[str, BusinessCalendar],
+    now: datetime,
+) -> list[Firing]:
+    """A command's firing of its case's due milestones, before it changes the case's clocks. The
+    case is locked and loaded (items, clocks) by the caller, its clocks' `calendars` built; the
+    firings are written through the unit of work that holds them. Returns them, for the caller
+    to count once committed."""
+    due = await repo.lock_due_milestones(session, case.id, now)
+    if not due:
+        return []
+    teams = await repo.owning_teams(session, {case.root_cause_code} - {None})
+    batch = FiringBatch(
+        ctx,
+        now,
+        due,
+        {case.id: case},
+        still={case.id: sum(i.still_minor for i in case.items)},
+        clocks={case.id: list(case.clocks)},
+        calendars=calendars,
+        teams=teams,
+    )
+    await repo.save_firings(session, batch.fire_all(), now)
+    return batch.firings
+
+
+async def _isolated(session: AsyncSession, batch: FiringBatch) -> SweepResult:
     """A savepoint per firing, so one bad row cannot hold the others back."""
     fired = failed = 0
     for milestone in batch.firable:
@@ -127,46 +160,69 @@ class Fired:
     firing: Firing
 
 
-class SweepBatch:
-    def __init__(self, ctx: DisputesContext, now: datetime, due: list[Row], cases: dict[str, Row]):
+class FiringBatch:
+    """Due milestones of locked cases and what firing them needs. Cases, clocks and milestones
+    are anything with their tables' columns as attributes: the sweeper's plain rows, or a
+    command's ORM objects."""
+
+    def __init__(
+        self,
+        ctx: DisputesContext,
+        now: datetime,
+        due: list,
+        cases: dict,
+        *,
+        still: dict[str, int],
+        clocks: dict[str, list],
+        calendars: dict[str, BusinessCalendar],
+        teams: dict[str, str],
+    ):
         self.ctx, self.now, self.cases = ctx, now, cases
         self.firable = [m for m in due if m.dispute_id in cases]
         self.skipped = len(due) - len(self.firable)  # their case is locked by someone else
         self.firings: list[Firing] = []  # kept (written) firings, counted once committed
-        self.still: dict[str, int] = {}
-        self.clocks: dict[str, list[Row]] = {}
-        self.calendars: dict = {}
-        self.teams: dict[str, str] = {}
-        self._clock: dict[str, Row] = {}
-        self._sla: dict = {}  # clock id -> common.sla Clock (unchanged by firing: built once)
-        self._flags: dict[str, list[str]] = {}  # clock id -> fired thresholds, as kept so far
+        self.still, self.clocks, self.calendars, self.teams = still, clocks, calendars, teams
+        self._clock = {c.id: c for rows in clocks.values() for c in rows}
+        self._sla = {c.id: to_clock(c) for c in self._clock.values()}  # unchanged by firing
+        # clock id -> fired thresholds, as kept so far
+        self._flags = {c.id: [n for n in c.fired.split(",") if n] for c in self._clock.values()}
         self._states = {case_id: case.sla_state for case_id, case in cases.items()}
 
     @classmethod
     async def lock(
         cls, ctx: DisputesContext, session: AsyncSession, due: list[Row], now: datetime
-    ) -> SweepBatch:
+    ) -> FiringBatch:
         """Locks the due milestones' cases (SKIP LOCKED) and reads what firing them needs."""
-        batch = cls(
-            ctx, now, due, await sweep.try_lock_disputes(session, {m.dispute_id for m in due})
-        )
-        ids = sorted(batch.cases)
+        cases = await sweep.try_lock_disputes(session, {m.dispute_id for m in due})
+        ids = sorted(cases)
         if not ids:
-            return batch
-        batch.still = await sweep.still_disputed(session, ids)
-        batch.clocks = await sweep.clocks_of(session, ids)
-        batch._clock = {c.id: c for rows in batch.clocks.values() for c in rows}
-        batch._flags = {c.id: [n for n in c.fired.split(",") if n] for c in batch._clock.values()}
-        batch._sla = {c.id: to_clock(c) for c in batch._clock.values()}
-        clocks = list(batch._clock.values())
-        batch.calendars = await ctx.calendars.load(
-            session, {c.calendar_id for c in clocks}, versions_of(clocks)
+            return cls(ctx, now, due, cases, still={}, clocks={}, calendars={}, teams={})
+        clocks = await sweep.clocks_of(session, ids)
+        rows = [c for of_case in clocks.values() for c in of_case]
+        causes = {c.root_cause_code for c in cases.values() if c.root_cause_code}
+        return cls(
+            ctx,
+            now,
+            due,
+            cases,
+            still=await sweep.still_disputed(session, ids),
+            clocks=clocks,
+            calendars=await ctx.calendars.load(
+                session, {c.calendar_id for c in rows}, versions_of(rows)
+            ),
+            teams=await repo.owning_teams(session, causes),
         )
-        causes = {c.root_cause_code for c in batch.cases.values() if c.root_cause_code}
-        batch.teams = await repo.owning_teams(session, causes)
-        return batch
 
-    def fire(self, milestone: Row) -> Fired:
+    def fire_all(self) -> sweep.Writes:
+        """Every firable milestone fired and kept, in order: what they write together."""
+        writes = sweep.Writes()
+        for milestone in self.firable:
+            fired = self.fire(milestone)
+            self.keep(fired)
+            writes.merge(fired.writes)
+        return writes
+
+    def fire(self, milestone) -> Fired:
         """What firing `milestone` writes, given the firings kept so far; changes nothing."""
         case, row = self.cases[milestone.dispute_id], self._clock[milestone.clock_id]
         flags = [*self._flags[row.id], milestone.name]
@@ -225,7 +281,7 @@ class SweepBatch:
         self._states.update(fired.writes.states)
         self.firings.append(fired.firing)
 
-    def _escalation(self, case: Row, milestone: Row, row: Row, firing: Firing) -> dict:
+    def _escalation(self, case, milestone, row, firing: Firing) -> dict:
         """Every firing is an escalation reason (DOMAIN.md); a breach goes first."""
         request = events.escalation_request(
             case,

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.sla.clock import Clock
 from services.disputes.data.models import ClockRow, DisputeRow
 from services.disputes.domain import milestones
-from services.disputes.service import clocks as desk
+from services.disputes.service import clock_rows
 from services.disputes.service.calendars import CalendarBook, versions_of
 
 
@@ -37,15 +37,15 @@ async def view_of(
 async def views_of(
     session: AsyncSession, book: CalendarBook, cases: list[DisputeRow], now: datetime
 ):
-    rows = {c.id: desk.current(c.clocks) for c in cases}
+    rows = {c.id: clock_rows.current(c.clocks) for c in cases}
     clocks = [r for rs in rows.values() for r in rs]
     calendars = await book.load(session, {r.calendar_id for r in clocks}, versions_of(clocks))
     result = []
     for case in cases:
         views = []
         for row in rows[case.id]:
-            clock = desk.to_clock(row)
-            reading = milestones.read(clock, desk.counting(row, calendars, book.always), now)
-            views.append(ClockView(row, clock, reading, tuple(desk.fired(row))))
+            clock = clock_rows.to_clock(row)
+            reading = milestones.read(clock, clock_rows.counting(row, calendars, book.always), now)
+            views.append(ClockView(row, clock, reading, tuple(clock_rows.fired(row))))
         result.append(DisputeView(case, tuple(views)))
     return result

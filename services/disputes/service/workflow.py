@@ -18,6 +18,7 @@ from services.disputes.outbound import events
 from services.disputes.service import history
 from services.disputes.service.clocks import ClockDesk
 from services.disputes.service.context import DisputesContext
+from services.disputes.service.firing_telemetry import Firing, count
 from services.disputes.service.team_access import grant, visible_case
 from services.disputes.service.views import DisputeView, view_of
 
@@ -41,6 +42,7 @@ class Move:
     now: datetime
     before: Status
     after: Status
+    firings: list[Firing]  # milestones that were due, fired first: counted once committed
 
 
 async def move(
@@ -58,8 +60,9 @@ async def move(
     before = Status(case.status)
     after = next_status(before, action)
     now, actor = ctx.clock.now(), current_actor().subject
-    desk = ClockDesk(session, ctx.calendars, case, now, actor)
+    desk = ClockDesk(ctx, session, case, now, actor)
     await desk.load()
+    await desk.fire_due()  # as of the case before this change (its version, its status)
     changes = clock_changes(before, after, {k: r.status for k, r in desk.live().items()})
     needs_policies = any(c.op is ClockOp.RESTART for c in changes)
     policies = await repo.active_policies(session) if needs_policies else []
@@ -78,7 +81,7 @@ async def move(
         details={"action": action.value, **(details or {})},
     )
     await desk.apply(changes, pause_reason, policies)
-    return Move(session, case, actor, now, before, after)
+    return Move(session, case, actor, now, before, after, desk.firings)
 
 
 def apply_settlements(
@@ -153,5 +156,6 @@ async def transition(
         if action is Action.REOPEN:
             case.outcome, case.resolved_at = None, None
         view = await view_of(session, ctx.calendars, case, m.now)
+    count(ctx.metrics, m.firings)
     ctx.changed()
     return view

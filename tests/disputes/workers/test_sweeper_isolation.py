@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from common.clock import ManualClock
 from services.disputes.data.models import HistoryRow, MilestoneRow, OutboxEventRow
-from services.disputes.service.sla_firing import SweepBatch
+from services.disputes.service.sla_firing import FiringBatch
 from services.disputes.workers.sweeper import Sweeper
 from tests.disputes.conftest import MONDAY_9
 from tests.disputes.fleet import context, open_cases
@@ -29,14 +29,14 @@ async def test_a_failing_firing_is_isolated_and_retried_later(
     try:
         good_a, bad, good_b = await open_cases(ctx, 3)
         clock.advance(timedelta(hours=4))  # the acknowledge clocks' 50 % warnings are due
-        fire = SweepBatch.fire
+        fire = FiringBatch.fire
 
         def failing(self, milestone):
             if milestone.dispute_id == bad:
                 raise RuntimeError("a bug in one firing")
             return fire(self, milestone)
 
-        monkeypatch.setattr(SweepBatch, "fire", failing)
+        monkeypatch.setattr(FiringBatch, "fire", failing)
         result = await Sweeper(ctx).sweep_once()
         assert (result.fired, result.failed) == (2, 1)
         warned = HistoryRow.kind == "CLOCK_WARNED"
@@ -46,7 +46,7 @@ async def test_a_failing_firing_is_isolated_and_retried_later(
         unfired = MilestoneRow.fired_at.is_(None) & (MilestoneRow.due_at <= clock.now())
         assert await _count(ctx, unfired, MilestoneRow.dispute_id == bad) == 1
 
-        monkeypatch.setattr(SweepBatch, "fire", fire)  # fixed: the next pass fires it, once
+        monkeypatch.setattr(FiringBatch, "fire", fire)  # fixed: the next pass fires it, once
         assert (await Sweeper(ctx).sweep_once()).fired == 1
         assert await _count(ctx, warned) == 3
         assert {good_a, good_b} <= set(await _warned_cases(ctx))
