@@ -15,6 +15,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -29,6 +30,10 @@ MAX_PAGE_SIZE = 1000
 MAX_OFFSET = 10_000_000
 _OFFSET_BYTES = 4  # MAX_OFFSET fits
 _TAG_BYTES = 16
+# The shape of an order_by (which fields, each List says); an empty one takes the default.
+ORDER_BY_PATTERN = r"^\s*([a-z][a-z0-9_]*(\s+(asc|desc))?)?\s*$"
+# What a page token looks like (unpadded base64url of offset and tag), for the API contract.
+PAGE_TOKEN_PATTERN = rf"^([A-Za-z0-9_-]{{{math.ceil((_OFFSET_BYTES + _TAG_BYTES) * 4 / 3)}}})?$"
 # Bounds of a filter, checked before it is parsed: far above any worklist's needs, and far
 # below what the databases refuse (SQLite's expression depth) or what costs real CPU to parse.
 MAX_FILTER_CHARS = 2000

@@ -13,6 +13,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from common.errors import FieldViolation, InvalidArgument
+from common.listing import MAX_FILTER_CHARS
 from gateway import fieldpath
 
 # Above the largest legitimate value any service accepts (a note of 10,000 characters; a bulk
@@ -50,6 +51,8 @@ def max_chars(field: FieldDescriptor) -> int | None:
     """How long (in characters, as JSON Schema counts) one string value may be."""
     if field.type != FieldDescriptor.TYPE_STRING:
         return None
+    if field.name == "filter":  # every List's filter, as common/listing.py parses it
+        return MAX_FILTER_CHARS
     return CHARS.get(field.full_name, MAX_CHARS)
 
 

@@ -13,6 +13,24 @@ from gateway.transcode import SCALAR_MESSAGES
 
 WILDCARDS = ("*", "**")
 MAX_QUERY_DEPTH = 3  # a.b.c: deeper (or recursive) messages go in a body, not a query
+# Collections whose resource ids the services require in common.ids' form (parse_name,
+# validation.resource_id): their path parameters declare it. Code lists, policies, calendars and
+# strategies take other keys, so their parameters stay plain strings.
+ID_COLLECTIONS = frozenset(
+    {
+        "billingAccounts",
+        "customers",
+        "deliveries",
+        "disputes",
+        "escalations",
+        "invoices",
+        "notices",
+        "promises",
+        "routingRules",
+        "subscriptions",
+    }
+)
+ID_SCHEMA = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
 
 
 def _singular(collection: str) -> str:
@@ -42,7 +60,8 @@ def _variable(variable: Variable, names: set[str]) -> tuple[list[str], list[dict
             continue
         name = _unique(_singular(previous) or variable.field_path.split(".")[-1], names)
         parts.append("{" + name + "}")
-        params.append({"name": name, "in": "path", "required": True, "schema": {"type": "string"}})
+        schema = dict(ID_SCHEMA) if previous in ID_COLLECTIONS else {"type": "string"}
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
     for param in params:
         param["description"] = (
             f"Part of the request's `{variable.field_path}`: `{'/'.join(parts)}`."

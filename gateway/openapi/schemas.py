@@ -6,6 +6,7 @@ from __future__ import annotations
 from google.api import field_behavior_pb2
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 
+from common.listing import ORDER_BY_PATTERN, PAGE_TOKEN_PATTERN
 from gateway import bounds, fieldpath
 
 REF = "#/components/schemas/"
@@ -64,6 +65,12 @@ WELL_KNOWN = {
         "additionalProperties": True,
     },
     **{f"google.protobuf.{name}Value": _nullable(kind) for name, kind in _WRAPPED.items()},
+}
+# AIP-132/158 fields, the same in every List request: what every service accepts of them.
+LIST_REQUEST_FIELDS = {
+    "page_size": {"minimum": 0},
+    "page_token": {"pattern": PAGE_TOKEN_PATTERN},
+    "order_by": {"pattern": ORDER_BY_PATTERN},
 }
 
 
@@ -150,6 +157,8 @@ class Schemas:
                 schema["maxItems"] = bounds.max_items(field)
         else:
             schema = single(field)
+            if field.containing_type.name.endswith("Request"):
+                schema.update(LIST_REQUEST_FIELDS.get(field.name, {}))
         if field_behavior_pb2.OUTPUT_ONLY in behaviours:
             schema["readOnly"] = True
         if field_behavior_pb2.INPUT_ONLY in behaviours:

@@ -13,6 +13,7 @@ from gateway.catalog import load_catalog
 from gateway.openapi.document import OpenApi
 from gateway.openapi.paths import path_and_parameters
 from gateway.routing import RouteTable
+from tests.gateway.support import bearer, ok
 
 ROUTES = RouteTable.from_rpcs(Policy().public_rpcs(load_catalog()))
 
@@ -129,3 +130,23 @@ def test_message_schemas_refuse_unknown_properties_and_mark_write_only_fields(do
     assert schemas["settle.accounts.v1.Customer"]["additionalProperties"] is False
     assert schemas["settle.escalation.v1.Subscription"]["properties"]["secret"]["writeOnly"] is True
     assert schemas["settle.disputes.v1.Dispute"]["properties"]["firstNote"]["writeOnly"] is True
+
+
+def test_list_fields_and_resource_ids_declare_what_the_services_accept(stack, document):
+    """What Schemathesis found accepted by the schema yet refused by the services: ids in the
+    path, negative page sizes, page tokens of another shape, long filters, free-form orders."""
+    listing = {
+        p["name"]: p["schema"] for p in document["paths"]["/v1/escalations"]["get"]["parameters"]
+    }
+    assert listing["pageSize"]["minimum"] == 0
+    assert listing["filter"]["maxLength"] == 2000
+    assert re.fullmatch(listing["orderBy"]["pattern"].strip("^$"), "due_time desc")
+    assert not re.search(listing["orderBy"]["pattern"], "drop table x")
+    seeded = ok(stack.http.get("/v1/reasonCodes", headers=bearer("admin"), params={"pageSize": 1}))
+    token = seeded["nextPageToken"]
+    assert re.search(listing["pageToken"]["pattern"], token)
+    assert re.search(listing["pageToken"]["pattern"], "")
+    get = document["paths"]["/v1/escalations/{escalation}"]["get"]["parameters"]
+    assert get[0]["schema"]["pattern"] == "^[0-9a-f]{32}$"
+    codes = document["paths"]["/v1/reasonCodes/{reasonCode}:deactivate"]["post"]["parameters"]
+    assert "pattern" not in codes[0]["schema"]  # a code, not an id
