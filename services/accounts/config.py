@@ -17,6 +17,12 @@ class AccountsConfig:
     # Promises judged per evaluator transaction, and its longest sleep between passes.
     promise_batch: int = 500
     promise_poll_s: float = 5.0
+    # Dunning notices: smtp://host[:port], smtps://… or file:<dir> (default: the var/mail drop).
+    mail_url: str = "file:"
+    mail_from: str = "Settle AR <ar@settle.localhost>"
+    # Customers evaluated per dunning transaction; how often the daily run looks for new ones.
+    dunning_batch: int = 500
+    dunning_every_s: float = 900.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AccountsConfig:
@@ -27,6 +33,10 @@ class AccountsConfig:
             import_chunk_rows=_int(env, "ACCOUNTS_IMPORT_CHUNK_ROWS", defaults.import_chunk_rows),
             promise_batch=_int(env, "ACCOUNTS_PROMISE_BATCH", defaults.promise_batch),
             promise_poll_s=float(env.get("ACCOUNTS_PROMISE_POLL_S") or defaults.promise_poll_s),
+            mail_url=env.get("ACCOUNTS_MAIL_URL") or defaults.mail_url,
+            mail_from=env.get("ACCOUNTS_MAIL_FROM") or defaults.mail_from,
+            dunning_batch=_int(env, "ACCOUNTS_DUNNING_BATCH", defaults.dunning_batch),
+            dunning_every_s=float(env.get("ACCOUNTS_DUNNING_EVERY_S") or defaults.dunning_every_s),
         )
 
 

@@ -20,6 +20,7 @@ from common.protoconv import parse_date as parse_pb_date
 from services.accounts.api import convert
 from services.accounts.api import requests as req
 from services.accounts.api.servicer_collections import CollectionsMethods
+from services.accounts.api.servicer_dunning import DunningMethods
 from services.accounts.data.models import CreditNoteRow, PaymentRow
 from services.accounts.domain.aging import DEFAULT_BUCKETS, AgingBuckets
 from services.accounts.domain.csv_import import ColumnMapping
@@ -29,6 +30,7 @@ from services.accounts.domain.records import (
 )
 from services.accounts.service import aging, customers, funds, holds, importing, invoices, reversals
 from services.accounts.service.context import AccountsContext
+from services.accounts.service.notice_delivery import NoticeDelivery
 from settle.accounts.v1 import accounts_pb2 as pb
 from settle.accounts.v1 import accounts_pb2_grpc
 
@@ -58,11 +60,21 @@ def _listing(pages: PageTokens, request, filters, orderable, default_order):
     return terms, order, page
 
 
-class AccountsServicer(CollectionsMethods, accounts_pb2_grpc.AccountsServiceServicer):
-    def __init__(self, ctx: AccountsContext, pages: PageTokens, *, max_import_bytes: int):
+class AccountsServicer(
+    CollectionsMethods, DunningMethods, accounts_pb2_grpc.AccountsServiceServicer
+):
+    def __init__(
+        self,
+        ctx: AccountsContext,
+        pages: PageTokens,
+        *,
+        max_import_bytes: int,
+        delivery: NoticeDelivery,
+    ):
         self.ctx = ctx
         self.pages = pages
         self.max_import_bytes = max_import_bytes
+        self.delivery = delivery
 
     async def CreateCustomer(self, request, context):
         v = Violations()

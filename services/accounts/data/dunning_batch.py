@@ -1,0 +1,268 @@
+"""A dunning run's statements, set-based: per batch of customers a fixed number of statements,
+whatever its size. The claim locks the customers with FOR UPDATE SKIP LOCKED (PostgreSQL; SQLite
+runs one writer at a time), so runs on several replicas share the customers, and each batch reads
+the amounts and records its notices in the one transaction that holds the claim."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from typing import NamedTuple
+
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.accounts.data.models import (
+    CreditNoteRow,
+    CustomerRow,
+    DunningDecisionRow,
+    DunningLadderRow,
+    DunningLevelRow,
+    DunningToleranceRow,
+    InvoiceRow,
+    LegalCaseRow,
+    LegalEventRow,
+    LegalSnapshotLineRow,
+    NoticeLineRow,
+    NoticeRow,
+    OutboxEventRow,
+    PaymentRow,
+    PromiseInvoiceRow,
+    PromiseRow,
+)
+from services.accounts.data.rows import Row
+from services.accounts.domain.ladder import Action, Channel, Ladder, Level
+from services.accounts.domain.legal import LegalState
+from services.accounts.domain.promises import PromiseState
+
+_c, _inv, _p, _links = (
+    CustomerRow.__table__,
+    InvoiceRow.__table__,
+    PromiseRow.__table__,
+    PromiseInvoiceRow.__table__,
+)
+_pay, _cn, _n, _nl = (
+    PaymentRow.__table__,
+    CreditNoteRow.__table__,
+    NoticeRow.__table__,
+    NoticeLineRow.__table__,
+)
+_ids = bindparam("ids", expanding=True)
+
+
+class ClaimedCustomer(NamedTuple):
+    id: str
+    display_name: str
+    bankruptcy: bool
+    in_litigation: bool
+    dunning_block: bool
+
+
+def _claim(named: bool):
+    stmt = (
+        select(_c.c.id, _c.c.display_name, _c.c.bankruptcy, _c.c.in_litigation,
+               _c.c.dunning_block)
+        .where(
+            _c.c.id > bindparam("after"),
+            or_(_c.c.dunned_on.is_(None), _c.c.dunned_on < bindparam("before")),
+        )
+        .order_by(_c.c.id)
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True)
+    )  # fmt: skip
+    return stmt.where(_c.c.id.in_(bindparam("named", expanding=True))) if named else stmt
+
+
+_CLAIM, _CLAIM_NAMED = _claim(False), _claim(True)
+
+
+async def claim(
+    session: AsyncSession,
+    *,
+    after: str,
+    before: date,
+    limit: int,
+    named: Sequence[str] | None,
+) -> list[ClaimedCustomer]:
+    """The next customers (by id, after `after`) not evaluated on a date before `before`, locked;
+    those another run holds are skipped (it evaluates them)."""
+    params: dict = {"after": after, "before": before, "limit": limit}
+    if named is not None:
+        params["named"] = list(named)
+    rows = await session.execute(_CLAIM_NAMED if named is not None else _CLAIM, params)
+    return [ClaimedCustomer._make(r) for r in rows]
+
+
+_LADDER = (
+    select(DunningLadderRow.id, DunningLadderRow.version, DunningLadderRow.effective_from)
+    .where(DunningLadderRow.active.is_(True))
+    .order_by(DunningLadderRow.effective_from.desc(), DunningLadderRow.version.desc())
+    .limit(1)
+)
+_LEVELS = (
+    select(DunningLevelRow)
+    .where(
+        DunningLevelRow.ladder_id == bindparam("ladder"),
+        DunningLevelRow.ladder_version == bindparam("version"),
+    )
+    .order_by(DunningLevelRow.number)
+)
+_TOLERANCES = select(DunningToleranceRow.level, DunningToleranceRow.currency,
+                     DunningToleranceRow.minor).where(
+    DunningToleranceRow.ladder_id == bindparam("ladder"),
+    DunningToleranceRow.ladder_version == bindparam("version"),
+)  # fmt: skip
+
+
+async def active_ladder(session: AsyncSession) -> Ladder:
+    ladder_id, version, effective_from = (await session.execute(_LADDER)).one()
+    params = {"ladder": ladder_id, "version": version}
+    tolerance: dict[int, dict[str, int]] = defaultdict(dict)
+    for level, currency, minor in await session.execute(_TOLERANCES, params):
+        tolerance[level][currency] = int(minor)
+    levels = [
+        Level(
+            number=row.number,
+            code=row.code,
+            offset_days=row.offset_days,
+            channel=Channel(row.channel),
+            template_id=row.template_id,
+            min_days_between=row.min_days_between,
+            actions=tuple(Action(a) for a in row.actions),
+            tolerance=tolerance[row.number],
+        )
+        for row in (await session.execute(_LEVELS, params)).scalars()
+    ]
+    return Ladder(ladder_id, version, effective_from, tuple(levels))
+
+
+class OpenInvoice(NamedTuple):
+    id: str
+    customer_id: str
+    number: str
+    invoice_date: date
+    due_date: date
+    currency: str
+    open_minor: int
+    held_minor: int
+
+
+_INVOICES = (
+    select(_inv.c.id, _inv.c.customer_id, _inv.c.external_number, _inv.c.invoice_date,
+           _inv.c.due_date, _inv.c.currency, _inv.c.open_minor, _inv.c.held_minor)
+    .where(_inv.c.customer_id.in_(_ids), _inv.c.open_minor > 0)
+    .order_by(_inv.c.customer_id, _inv.c.currency, _inv.c.due_date, _inv.c.id)
+)  # fmt: skip
+# Open promises and their invoices, oldest due first: what each still covers.
+_PROMISED = (
+    select(_p.c.id, _p.c.amount_minor - _p.c.paid_minor, _links.c.invoice_id)
+    .join(_links, _links.c.promise_id == _p.c.id)
+    .join(_inv, _inv.c.id == _links.c.invoice_id)
+    .where(_p.c.customer_id.in_(_ids), _p.c.state == PromiseState.OPEN.value)
+    .order_by(_p.c.id, _inv.c.due_date, _inv.c.id)
+)
+_CASH = [
+    select(t.c.customer_id, t.c.currency, func.sum(t.c.unallocated_minor))
+    .where(t.c.customer_id.in_(_ids), t.c.unallocated_minor > 0)
+    .group_by(t.c.customer_id, t.c.currency)
+    for t in (_pay, _cn)
+]
+# Earlier notices with the invoices each chased (due now > 0): the levels already sent.
+_PREVIOUS = (
+    select(_n.c.id, _n.c.customer_id, _n.c.currency, _n.c.level, _n.c.business_date,
+           _nl.c.invoice_id)
+    .outerjoin(_nl, and_(_nl.c.notice_id == _n.c.id, _nl.c.due_now_minor > 0))
+    .where(_n.c.customer_id.in_(_ids))
+)  # fmt: skip
+
+
+class Books(NamedTuple):
+    """What a batch of customers owes and has sent, read in the run's transaction."""
+
+    invoices: list[OpenInvoice]
+    promises: list[tuple[int, list[str]]]  # (amount still promised, invoice ids oldest first)
+    cash: dict[tuple[str, str], int]  # (customer, currency) -> unallocated payments and credits
+    previous: dict[tuple[str, str], list[tuple[int, date, frozenset[str]]]]
+
+
+async def books(session: AsyncSession, customer_ids: Sequence[str]) -> Books:
+    params = {"ids": list(customer_ids)}
+    invoices = [OpenInvoice._make(r) for r in await session.execute(_INVOICES, params)]
+    promises: dict[str, tuple[int, list[str]]] = {}
+    for promise_id, amount, invoice_id in await session.execute(_PROMISED, params):
+        promises.setdefault(promise_id, (int(amount), []))[1].append(invoice_id)
+    cash: dict[tuple[str, str], int] = defaultdict(int)
+    for stmt in _CASH:
+        for customer_id, currency, minor in await session.execute(stmt, params):
+            cash[(customer_id, currency)] += int(minor)
+    notices: dict[str, tuple[str, str, int, date, set[str]]] = {}
+    for notice_id, customer_id, currency, level, on, invoice_id in await session.execute(
+        _PREVIOUS, params
+    ):
+        entry = notices.setdefault(notice_id, (customer_id, currency, level, on, set()))
+        if invoice_id is not None:
+            entry[4].add(invoice_id)
+    previous: dict[tuple[str, str], list[tuple[int, date, frozenset[str]]]] = defaultdict(list)
+    for customer_id, currency, level, on, chased in notices.values():
+        previous[(customer_id, currency)].append((level, on, frozenset(chased)))
+    return Books(invoices, list(promises.values()), dict(cash), dict(previous))
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    business_date: date,
+    customer_ids: Sequence[str],
+    notices: Sequence[Row],
+    notice_lines: Sequence[Row],
+    decisions: Sequence[Row],
+    credit_holds: Sequence[str],
+    blocked: Sequence[str],
+    outbox: Sequence[Row],
+    legal: Sequence[tuple[Row, list[Row], Row]],
+) -> None:
+    """One statement per table for the batch: notices and their lines, the decisions (a day's
+    re-evaluation replaces that day's), outbox events, legal cases, the customers' flags and
+    the date they were evaluated on."""
+    ids = list(customer_ids)
+    if notices:
+        await session.execute(insert(NoticeRow), list(notices))
+        await session.execute(insert(NoticeLineRow), list(notice_lines))
+    await session.execute(
+        delete(DunningDecisionRow).where(
+            DunningDecisionRow.business_date == business_date,
+            DunningDecisionRow.customer_id.in_(ids),
+        )
+    )
+    if decisions:
+        await session.execute(insert(DunningDecisionRow), list(decisions))
+    if outbox:
+        await session.execute(insert(OutboxEventRow), list(outbox))
+    if legal:
+        await session.execute(insert(LegalCaseRow), [case for case, _, _ in legal])
+        lines = [line for _, snapshot, _ in legal for line in snapshot]
+        if lines:
+            await session.execute(insert(LegalSnapshotLineRow), lines)
+        await session.execute(insert(LegalEventRow), [event for _, _, event in legal])
+    await session.execute(update(CustomerRow).where(CustomerRow.id.in_(ids)).values(
+        dunned_on=business_date))  # fmt: skip
+    if credit_holds:
+        await session.execute(
+            update(CustomerRow).where(CustomerRow.id.in_(list(credit_holds))).values(
+                credit_hold=True)
+        )  # fmt: skip
+    if blocked:
+        await session.execute(
+            update(CustomerRow).where(CustomerRow.id.in_(list(blocked))).values(
+                dunning_block=True)
+        )  # fmt: skip
+
+
+_ACTIVE_CASES = select(LegalCaseRow.customer_id).where(
+    LegalCaseRow.customer_id.in_(_ids), LegalCaseRow.state != LegalState.CLOSED.value
+)
+
+
+async def with_active_legal_case(session: AsyncSession, customer_ids: Sequence[str]) -> set[str]:
+    return set((await session.execute(_ACTIVE_CASES, {"ids": list(customer_ids)})).scalars())

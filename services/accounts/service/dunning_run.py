@@ -1,0 +1,215 @@
+"""The dunning run (RunDunning and the daily worker): per batch of claimed customers one
+transaction that reads their books, lets `domain/dunning.decide` answer per customer × currency,
+and records the notices (queued for delivery), the decisions, the credit holds, the escalations
+and the Legal hand-overs. The amounts are read in the transaction that records the notice, under
+the claim's lock; a notice's key is unique and a recorded notice makes the next decision
+NO_NEW_LEVEL (or TOO_SOON), so running again sends nothing twice."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from common.ids import new_id
+from services.accounts.data import dunning_batch as sql
+from services.accounts.data import dunning_rows
+from services.accounts.data.dunning_batch import Books, ClaimedCustomer
+from services.accounts.domain import dunning
+from services.accounts.domain.dunning import (
+    CustomerFlags,
+    InvoicePosition,
+    Notice,
+    PreviousNotice,
+    Skip,
+)
+from services.accounts.domain.ladder import Action, Ladder
+from services.accounts.domain.legal import LegalTrigger
+from services.accounts.domain.promise_cover import covered_per_invoice
+from services.accounts.outbound.dunning_escalations import stop_credit_row
+from services.accounts.service.context import AccountsContext
+from services.accounts.service.legal_handover import hand_over
+
+NOTICE = "NOTICE"
+DUNNING_RUN = "dunning"  # what AfterCommit.changed says: the notice sender wakes for it
+
+
+@dataclass(frozen=True)
+class Decision:
+    customer_id: str
+    currency: str
+    outcome: str  # NOTICE or a SkipReason
+    detail: str
+    notice_id: str | None = None
+    level: int = 0
+    total_minor: int = 0
+
+
+@dataclass
+class RunSummary:
+    business_date: date
+    evaluated: int = 0
+    notices: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    decisions: list[Decision] = field(default_factory=list)
+
+
+def positions(books: Books) -> dict[tuple[str, str], list[InvoicePosition]]:
+    """Each open invoice's amounts per (customer, currency): held by disputes, covered by open
+    promises (spread oldest due first within open − held)."""
+    room = {i.id: i.open_minor - i.held_minor for i in books.invoices}
+    promised = covered_per_invoice(books.promises, room)
+    found: dict[tuple[str, str], list[InvoicePosition]] = defaultdict(list)
+    for i in books.invoices:
+        found[(i.customer_id, i.currency)].append(
+            InvoicePosition(
+                invoice_id=i.id,
+                number=i.number,
+                due_date=i.due_date,
+                open_minor=i.open_minor,
+                held_minor=i.held_minor,
+                promised_minor=promised.get(i.id, 0),
+            )
+        )
+    return found
+
+
+async def run_dunning(
+    ctx: AccountsContext,
+    business_date: date,
+    *,
+    customers: Sequence[str] | None = None,
+    reevaluate: bool = False,
+    batch: int = 500,
+    keep_decisions: bool = False,
+) -> RunSummary:
+    """Evaluates every customer not yet evaluated on `business_date` (all of them again with
+    `reevaluate`), or only `customers`; one transaction per batch of `batch` customers."""
+    summary = RunSummary(business_date)
+    before = business_date + timedelta(days=1) if reevaluate else business_date
+    after = ""
+    while True:
+        async with ctx.db.transaction() as session:
+            claimed = await sql.claim(
+                session, after=after, before=before, limit=batch, named=customers
+            )
+            if not claimed:
+                break
+            after = claimed[-1].id
+            await _evaluate(ctx, session, claimed, business_date, summary, keep_decisions)
+        ctx.after_commit.changed(DUNNING_RUN)
+    return summary
+
+
+async def _evaluate(
+    ctx: AccountsContext,
+    session,
+    claimed: list[ClaimedCustomer],
+    business_date: date,
+    summary: RunSummary,
+    keep_decisions: bool,
+) -> None:
+    now = ctx.clock.now()
+    ids = [c.id for c in claimed]
+    ladder: Ladder = await sql.active_ladder(session)
+    books = await sql.books(session, ids)
+    with_legal = await sql.with_active_legal_case(session, ids)
+    owed = positions(books)
+    currencies: dict[str, set[str]] = defaultdict(set)
+    for customer_id, currency in owed:
+        currencies[customer_id].add(currency)
+    notices: list[dict] = []
+    lines: list[dict] = []
+    decisions: list[dict] = []
+    outbox: list[dict] = []
+    holds: list[str] = []
+    legal: list = []
+    blocked: list[str] = []
+    for customer in claimed:
+        flags = CustomerFlags(
+            customer.bankruptcy,
+            customer.in_litigation,
+            customer.dunning_block or customer.id in with_legal,
+        )
+        legal_reached = False
+        for currency in sorted(currencies[customer.id]):
+            key = (customer.id, currency)
+            decision = dunning.decide(
+                customer_id=customer.id,
+                currency=currency,
+                invoices=owed[key],
+                flags=flags,
+                unallocated_cash_minor=books.cash.get(key, 0),
+                previous=[PreviousNotice(*p) for p in books.previous.get(key, [])],
+                ladder=ladder,
+                business_date=business_date,
+            )
+            if isinstance(decision, Skip):
+                made = Decision(customer.id, currency, decision.reason.value, decision.detail)
+                summary.skipped[decision.reason.value] += 1
+            else:
+                notice_id = new_id()
+                notices.append(dunning_rows.notice(notice_id, decision, now))
+                lines += dunning_rows.notice_lines(notice_id, decision)
+                outbox += _actions(ctx, customer, decision, holds)
+                legal_reached |= Action.ESCALATE_LEGAL in decision.level.actions
+                made = Decision(
+                    customer.id, currency, NOTICE, decision.key.text, notice_id,
+                    decision.level.number, decision.total_minor,
+                )  # fmt: skip
+                summary.notices += 1
+            decisions.append(
+                dunning_rows.decision(business_date, customer.id, currency, made.outcome,
+                                      made.detail, made.notice_id, now)
+            )  # fmt: skip
+            if keep_decisions:
+                summary.decisions.append(made)
+        if legal_reached and customer.id not in with_legal:
+            handed = hand_over(
+                ctx.outbox,
+                customer_id=customer.id,
+                customer_name=customer.display_name,
+                reason=LegalTrigger.LADDER_LEGAL_LEVEL,
+                positions={c: owed[(customer.id, c)] for c in currencies[customer.id]},
+                as_of=business_date,
+                now=now,
+                by="rule:dunning",
+            )
+            legal.append((handed.case, handed.snapshot, handed.event))
+            outbox.append(handed.escalation)
+            blocked.append(customer.id)
+    summary.evaluated += len(claimed)
+    await sql.record(
+        session,
+        business_date=business_date,
+        customer_ids=ids,
+        notices=notices,
+        notice_lines=lines,
+        decisions=decisions,
+        credit_holds=holds,
+        blocked=blocked,
+        outbox=outbox,
+        legal=legal,
+    )
+
+
+def _actions(
+    ctx: AccountsContext, customer: ClaimedCustomer, notice: Notice, holds: list[str]
+) -> list[dict]:
+    """The level's actions beside the notice itself: a credit hold, the team lead told."""
+    events = []
+    if Action.CREDIT_HOLD in notice.level.actions:
+        holds.append(customer.id)
+    if Action.ESCALATE_TEAM_LEAD in notice.level.actions:
+        events.append(
+            stop_credit_row(
+                ctx.outbox,
+                customer_id=customer.id,
+                customer_name=customer.display_name,
+                notice_key=notice.key.text,
+                total_minor=notice.total_minor,
+                currency=notice.currency,
+            )
+        )
+    return events

@@ -1,0 +1,214 @@
+"""Dunning end to end through a real gRPC server, on SQLite and PostgreSQL, with the notices
+delivered to a real SMTP server (aiosmtpd on 127.0.0.1): a partly disputed, partly promised
+invoice is chased for exactly the rest, once; a second run sends nothing; a refused send is
+retried, visible meanwhile, and delivered once."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiosmtpd.smtp import SMTP
+
+from common.actor import reset_actor
+from common.clock import ManualClock
+from services.accounts.server import assemble
+from settle.accounts.v1 import accounts_pb2 as pb
+from settle.accounts.v1 import accounts_pb2_grpc
+from settle.common.v1.common_pb2 import Money
+from tests.accounts.conftest import accounts_settings
+from tests.support.rpc import as_actor, channel, running
+
+CARL, LENA = "user:carl", "user:lena"
+
+
+def eur(amount: str) -> Money:
+    return Money(currency_code="EUR", amount=amount)
+
+
+class Inbox:
+    def __init__(self):
+        self.envelopes = []
+        self.refuse = False
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse:
+            return "554 Transaction failed"
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+    def messages(self):
+        return [
+            email.message_from_bytes(e.original_content, policy=email.policy.default)
+            for e in self.envelopes
+        ]
+
+
+@pytest.fixture
+async def dunning(backend, database_factory, monkeypatch):
+    """The accounts service (workers off: the tests run the sender's passes) mailing to a real
+    SMTP server on loopback; the caller a collector whose customer is assigned to him."""
+    inbox = Inbox()
+    smtp = await asyncio.get_running_loop().create_server(lambda: SMTP(inbox), "127.0.0.1", 0)
+    port = smtp.sockets[0].getsockname()[1]
+    monkeypatch.setenv("ACCOUNTS_MAIL_URL", f"smtp://127.0.0.1:{port}")
+    monkeypatch.setenv("ACCOUNTS_MAIL_FROM", "ar@settle.example.com")
+    url = database_factory.new_url(backend, "accounts")
+    clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    settings = accounts_settings(url)
+    settings = type(settings)(**{**vars(settings), "workers_enabled": False})
+    parts = assemble(settings, clock=clock)
+    token = as_actor(CARL, "collector")
+    try:
+        async with running(parts.process) as address, channel(address) as ch:
+            yield Desk(accounts_pb2_grpc.AccountsServiceStub(ch), clock, parts, inbox)
+    finally:
+        reset_actor(token)
+        smtp.close()
+        await smtp.wait_closed()
+
+
+class Desk:
+    def __init__(self, stub, clock, parts, inbox):
+        self.stub, self.clock, self.parts, self.inbox = stub, clock, parts, inbox
+
+    async def customer(self):
+        customer = await self.stub.CreateCustomer(
+            pb.CreateCustomerRequest(
+                customer=pb.Customer(
+                    display_name="Acme GmbH",
+                    external_ref="C-1",
+                    currency_code="EUR",
+                    country_code="DE",
+                    time_zone="Europe/Berlin",
+                    contacts=[
+                        pb.Contact(name="Ann Payable", email="ann@acme.example", language="en")
+                    ],
+                )
+            )
+        )
+        token = as_actor(LENA, "team_lead", team="DACH")
+        try:
+            await self.stub.BulkReassignCustomers(
+                pb.BulkReassignCustomersRequest(customers=[customer.name], collector=CARL)
+            )
+        finally:
+            reset_actor(token)
+        return customer
+
+    async def disputed_and_promised_invoice(self, customer):
+        """1,000.00 due 2026-01-30 (31 days overdue: FIRM), 300.00 disputed, 500.00 promised."""
+        invoice = await self.stub.CreateInvoice(
+            pb.CreateInvoiceRequest(
+                invoice=pb.Invoice(
+                    customer=customer.name,
+                    external_number="INV-1",
+                    invoice_date="2025-12-31",
+                    due_date="2026-01-30",
+                    amount=eur("1000.00"),
+                )
+            )
+        )
+        await self.stub.PlaceHold(
+            pb.PlaceHoldRequest(
+                invoice=invoice.name, dispute="disputes/d1", amount=eur("300.00"), request_id="h1"
+            )
+        )
+        await self.stub.CreatePromise(
+            pb.CreatePromiseRequest(
+                parent=customer.name,
+                promise_plan=pb.PromisePlan(
+                    promise=pb.PromiseToPay(
+                        amount=eur("500.00"), promised_date="2026-03-10", invoices=[invoice.name]
+                    )
+                ),
+            )
+        )
+        return invoice
+
+    async def run(self, customer, reevaluate=False):
+        return await self.stub.RunDunning(
+            pb.RunDunningRequest(customers=[customer.name], reevaluate=reevaluate)
+        )
+
+    async def notices(self, customer):
+        return (await self.stub.ListNotices(pb.ListNoticesRequest(customer=customer.name))).notices
+
+    async def send(self):
+        return await self.parts.notices.send_once()
+
+
+async def test_a_notice_chases_exactly_the_remaining_amount_once(dunning):
+    customer = await dunning.customer()
+    await dunning.disputed_and_promised_invoice(customer)
+
+    run = await dunning.run(customer)
+    assert run.evaluated_customers == 1 and run.notices == 1
+    (decision,) = run.decisions
+    assert decision.outcome == "NOTICE" and decision.level == 4
+    assert decision.total == eur("200.00")
+    assert await dunning.send() == 1
+
+    (message,) = dunning.inbox.messages()
+    key = f"dun.{customer.name.removeprefix('customers/')}.EUR.4.20260302"
+    assert message["Message-ID"].strip() == f"<{key}@settle.example.com>"  # long: folded
+    assert message["To"] == "ann@acme.example"
+    text = message.get_body(("plain",)).get_content()
+    assert "€200.00" in text and "€300.00" in text and "€500.00" in text
+    (notice,) = await dunning.notices(customer)
+    assert notice.state == pb.Notice.SENT and notice.attempts == 1 and notice.key == key
+    assert notice.total == eur("200.00")
+    (line,) = notice.lines
+    assert (line.open, line.in_dispute, line.promised, line.due_now) == (
+        eur("1000.00"), eur("300.00"), eur("500.00"), eur("200.00"),
+    )  # fmt: skip
+
+    again = await dunning.run(customer)  # the same day: already evaluated
+    assert again.evaluated_customers == 0 and again.notices == 0
+    forced = await dunning.run(customer, reevaluate=True)
+    assert forced.evaluated_customers == 1 and forced.notices == 0
+    assert forced.decisions[0].outcome == "NO_NEW_LEVEL"
+    assert await dunning.send() == 0
+    assert len(dunning.inbox.envelopes) == 1
+    assert len(await dunning.notices(customer)) == 1
+
+
+async def test_a_refused_send_is_retried_visible_meanwhile_and_delivered_once(dunning):
+    customer = await dunning.customer()
+    await dunning.disputed_and_promised_invoice(customer)
+    dunning.inbox.refuse = True
+    await dunning.run(customer)
+    assert await dunning.send() == 1
+
+    (notice,) = await dunning.notices(customer)
+    assert notice.state == pb.Notice.QUEUED and notice.attempts == 1
+    assert "554" in notice.last_error
+    assert await dunning.send() == 0  # not before its retry time
+
+    dunning.inbox.refuse = False
+    dunning.clock.advance(timedelta(minutes=5))
+    assert await dunning.send() == 1
+    (notice,) = await dunning.notices(customer)
+    assert notice.state == pb.Notice.SENT and notice.attempts == 2 and notice.last_error == ""
+    assert len(dunning.inbox.envelopes) == 1
+    dunning.clock.advance(timedelta(hours=2))
+    assert await dunning.send() == 0
+
+
+async def test_a_statement_lists_the_same_figures_as_csv_and_pdf(dunning):
+    customer = await dunning.customer()
+    await dunning.disputed_and_promised_invoice(customer)
+    csv = await dunning.stub.GetStatement(
+        pb.GetStatementRequest(customer=customer.name, format="CSV")
+    )
+    assert csv.content_type == "text/csv"
+    rows = csv.content.decode().splitlines()
+    assert rows[0].startswith("invoice,due_date,days_past_due,currency,open,in_dispute,promised")
+    assert rows[1].split(",")[:7] == ["INV-1", "2026-01-30", "31", "EUR", "1000.00", "300.00",
+                                      "500.00"]  # fmt: skip
+    assert rows[1].split(",")[-1] == "200.00"
+    pdf = await dunning.stub.GetStatement(pb.GetStatementRequest(customer=customer.name))
+    assert pdf.content_type == "application/pdf" and pdf.content.startswith(b"%PDF")
