@@ -1,6 +1,7 @@
-"""The <Service>OutboxService every Settle service serves for its own outbox (protos/settle/<service>/v1/
-outbox.proto, messages in settle/common/v1/outbox.proto): protobuf in -> validated request ->
-OutboxAdmin or OutboxReads -> protobuf out. Built and registered by each composition root:
+"""The <Service>OutboxService every Settle service serves for its own outbox
+(protos/settle/<service>/v1/outbox.proto, messages in settle/common/v1/outbox.proto): protobuf in
+-> validated request -> OutboxAdmin or OutboxReads -> protobuf out. Built and registered by each
+composition root:
 
     outbox_api = OutboxAdminApi.build(settings, db, OutboxEventRow, OutboxActionRow, clock, relay)
     ... register=outbox_api.beside(<the service's own register>) ...
