@@ -40,6 +40,10 @@ OUTBOX_LAG = "settle.outbox.lag"
 OUTBOX_PARKED = "settle.outbox.parked"
 OUTBOX_OLDEST_AGE = "settle.outbox.oldest_age"
 SWEEPER_LAG = "settle.sweeper.lag"
+PROMISES = "settle.promises"
+PROMISES_BROKEN = "settle.promises.broken"
+WORKLIST_SIZE = "settle.worklist.size"
+WORKLIST_COMPLETION = "settle.worklist.completion"
 
 # Observable gauges: name -> (unit, description, attribute names). Values come from `report`,
 # `observe` or `poll`; a reading with other attributes is refused, so label sets stay stable.
@@ -65,6 +69,17 @@ GAUGES: Mapping[str, tuple[str, str, tuple[str, ...]]] = {
     OUTBOX_DEAD: ("{event}", "Outbox events parked for a person", ("destination",)),
     OUTBOX_LAG: ("s", "Age of the oldest undelivered outbox event", ("destination",)),
     SWEEPER_LAG: ("s", "Now minus the due time of the oldest due, unfired SLA clock event", ()),
+    PROMISES: ("{promise}", "Promises to pay, by state", ("state",)),
+    WORKLIST_SIZE: (
+        "{customer}",
+        "Customers on a collector's list today: still to contact plus done for the day",
+        ("collector",),
+    ),
+    WORKLIST_COMPLETION: (
+        "1",
+        "Share of a collector's list done for the day (done / size; 1 for an empty list)",
+        ("collector",),
+    ),
 }
 # SLA durations run from minutes to weeks; RPC latency keeps the SDK's default (ms) buckets.
 SLA_BUCKETS_S = (60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 345600, 604800,
@@ -148,6 +163,9 @@ class SettleMetrics:
         self._deliveries = meter.create_counter(
             OUTBOX_DELIVERIES, unit="{attempt}", description="Outbox delivery attempts by outcome"
         )
+        self._broken = meter.create_counter(
+            PROMISES_BROKEN, unit="{promise}", description="Promises to pay judged BROKEN"
+        )
         # Gauge values are read on the exporters' threads (Prometheus scrape, OTLP export).
         self._lock = threading.Lock()
         self._latest: dict[str, list[Reading]] = {name: [] for name in GAUGES}
@@ -184,6 +202,11 @@ class SettleMetrics:
         if outcome not in DELIVERY_OUTCOMES:
             raise ValueError(f"outcome must be one of {DELIVERY_OUTCOMES}, not {outcome!r}")
         self._deliveries.add(1, _attrs(destination=destination, outcome=outcome))
+
+    def promises_broken(self, count: int) -> None:
+        """Promises the evaluator judged BROKEN in one pass (per day: increase over 1d)."""
+        if count:
+            self._broken.add(count)
 
     # -- gauges ---------------------------------------------------------------------------------
     def report(self, name: str, readings: Iterable[tuple[float, Mapping[str, object]]]) -> None:

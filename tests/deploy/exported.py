@@ -30,6 +30,7 @@ def exported_metrics() -> dict[str, frozenset[str]]:
         kit.time_to_breach(1, clock="c", team="t", policy="p")
         kit.time_to_resolve(1, reason="r", team="t", policy="p", outcome="o")
         kit.outbox_delivery("d", "delivered")
+        kit.promises_broken(1)
         for gauge, (_, _, attributes) in m.GAUGES.items():
             kit.report(gauge, [(1, dict.fromkeys(attributes, "x"))])
         RpcMetrics(telemetry.meter_provider.get_meter("settle.rpc")).record("/s.S/M", 0, 0.01)

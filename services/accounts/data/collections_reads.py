@@ -320,3 +320,11 @@ async def covered_invoices(conn, customer_ids: list[str]) -> list[CoveredInvoice
     """Every (open promise, invoice it covers) pair of these customers, with its figures."""
     params = {"customers": sorted(set(customer_ids))}
     return [CoveredInvoiceRecord._make(r) for r in await conn.execute(COVERED_INVOICES, params)]
+
+
+PROMISES_BY_STATE = select(_promises.c.state, func.count()).group_by(_promises.c.state)
+
+
+async def promises_by_state(conn) -> dict[str, int]:
+    """State -> how many promises (the settle.promises gauge)."""
+    return {state: int(n) for state, n in await conn.execute(PROMISES_BY_STATE)}

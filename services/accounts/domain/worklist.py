@@ -215,6 +215,34 @@ def rank(
     return items, done
 
 
+@dataclass(frozen=True)
+class CollectorDay:
+    to_contact: int  # on the list now
+    done: int  # contacted today, no call-back due
+
+    @property
+    def size(self) -> int:
+        return self.to_contact + self.done
+
+    @property
+    def completion(self) -> float:
+        """done ÷ size; an empty list is complete."""
+        return self.done / self.size if self.size else 1.0
+
+
+def day_by_collector(
+    facts: Iterable[CustomerFacts], now: datetime, today: date
+) -> dict[str, CollectorDay]:
+    """Per collector, the same on-list and done-today decisions `rank` makes."""
+    counts: dict[str, list[int]] = {}
+    for f in facts:
+        reasons = absence_reasons(f, now, today)
+        slot = counts.setdefault(f.collector, [0, 0])
+        slot[0] += not reasons
+        slot[1] += DONE_TODAY in reasons
+    return {c: CollectorDay(n, d) for c, (n, d) in counts.items()}
+
+
 def explain(
     f: CustomerFacts | None,
     assigned_to: str | None,

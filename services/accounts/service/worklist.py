@@ -50,6 +50,14 @@ async def _rank(
     return Worklist(items, done, strategy.version)
 
 
+async def collectors_day(ctx: AccountsContext) -> dict[str, worklist.CollectorDay]:
+    """Every collector's list today: how many to contact and how many done (for the gauges)."""
+    now, today = ctx.clock.now(), ctx.clock.today()
+    async with ctx.db.reading_connection() as conn:
+        facts = await _facts(conn, "all", "", today)
+    return worklist.day_by_collector(facts, now, today)
+
+
 async def list_worklist(ctx: AccountsContext, collector: str, team: str) -> Worklist:
     return await _rank(ctx, worklist_scope(current_actor(), collector, team), None)
 

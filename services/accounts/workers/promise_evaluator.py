@@ -7,15 +7,25 @@ from __future__ import annotations
 
 import asyncio
 
+from common.metrics import SettleMetrics
 from common.workers import Wake, run_worker
+from services.accounts.domain.promises import PromiseState
 from services.accounts.service import promise_judging
 from services.accounts.service.context import AccountsContext
 from services.accounts.service.promise_judging import Evaluation
 
 
 class PromiseEvaluator:
-    def __init__(self, ctx: AccountsContext, *, batch: int = 500, max_sleep_s: float = 5.0):
+    def __init__(
+        self,
+        ctx: AccountsContext,
+        metrics: SettleMetrics,
+        *,
+        batch: int = 500,
+        max_sleep_s: float = 5.0,
+    ):
         self.ctx = ctx
+        self.metrics = metrics
         self.batch = batch
         self.max_sleep_s = max_sleep_s
         self.wake = Wake()  # for AfterCommit.listen
@@ -30,4 +40,6 @@ class PromiseEvaluator:
         return await promise_judging.next_pass_in(self.ctx, self.max_sleep_s)
 
     async def evaluate_once(self) -> Evaluation:
-        return await promise_judging.evaluate_once(self.ctx, self.batch)
+        result = await promise_judging.evaluate_once(self.ctx, self.batch)
+        self.metrics.promises_broken(result.judged.get(PromiseState.BROKEN.value, 0))
+        return result

@@ -515,8 +515,11 @@ async def test_a_reversed_allocation_reopens_a_promise_kept_early(desk):
         grpc.StatusCode.FAILED_PRECONDITION,
     )
     desk.clock.set(promise.deadline_time.ToDatetime(tzinfo=UTC))
+    broken = []
+    desk.parts.evaluator.metrics = type("Spy", (), {"promises_broken": staticmethod(broken.append)})
     await desk.evaluate()
     assert await desk.state(promise) == State.BROKEN
+    assert broken == [1]  # settle.promises.broken
     timeline = await desk.stub.ListCustomerTimeline(
         pb.ListCustomerTimelineRequest(customer=customer.name, page_size=100)
     )
@@ -536,3 +539,20 @@ async def test_a_reversal_after_the_deadline_judges_a_kept_promise_anew(desk):
     assert (judged.state, judged.paid_amount.amount) == (State.PARTIALLY_KEPT, "100.00")
     await desk.stub.ReverseAllocation(_reversal(small, invoice, "bank-return-small"))
     assert await desk.state(promise) == State.BROKEN
+
+
+async def test_gauges_count_promises_by_state_and_each_collectors_day(desk):
+    from common.metrics import PROMISES, WORKLIST_COMPLETION, WORKLIST_SIZE
+    from services.accounts.workers import gauges
+
+    called = await desk.customer("C-CALLED")
+    await desk.invoice(called, "INV-1")
+    waiting = await desk.customer("C-WAITING")
+    await desk.invoice(waiting, "INV-2")
+    await desk.promise(waiting, await desk.invoice(waiting, "INV-3"), amount="100.00")
+    await desk.stub.LogInteraction(_log(called, "NO_ANSWER"))
+    readings = await gauges.read(desk.parts.ctx)
+    by_state = {attrs["state"]: n for n, attrs in readings[PROMISES]}
+    assert (by_state["OPEN"], by_state["BROKEN"]) == (1, 0)
+    assert readings[WORKLIST_SIZE] == [(2, {"collector": CARL})]
+    assert readings[WORKLIST_COMPLETION] == [(0.5, {"collector": CARL})]
