@@ -18,8 +18,14 @@ from common.telemetry import Telemetry
 from services.accounts.api.servicer import AccountsServicer
 from services.accounts.config import AccountsConfig
 from services.accounts.data.models import IdempotencyKeyRow, OutboxActionRow, OutboxEventRow
+from services.accounts.outbound.notices.mail import notice_mailer_from_url
+from services.accounts.outbound.notices.render import NoticeTemplates
 from services.accounts.service.context import AccountsContext
+from services.accounts.service.dunning_run import DUNNING_RUN
+from services.accounts.service.notice_delivery import NoticeDelivery
 from services.accounts.workers import gauges
+from services.accounts.workers.dunning_schedule import DunningSchedule
+from services.accounts.workers.notice_sender import NoticeSender
 from services.accounts.workers.promise_evaluator import PromiseEvaluator
 from settle.accounts.v1 import accounts_pb2, accounts_pb2_grpc
 
@@ -35,6 +41,8 @@ class AccountsParts:
     ctx: AccountsContext
     evaluator: PromiseEvaluator
     relay: OutboxRelay
+    notices: NoticeSender  # delivers queued dunning notices
+    dunning: DunningSchedule  # the daily dunning run
 
 
 def assemble(
@@ -78,8 +86,19 @@ def assemble(
     )
     ctx.after_commit.listen(evaluator.wake)
     ctx.after_commit.listen(relay.wake)
+    delivery = NoticeDelivery(
+        mailer=notice_mailer_from_url(config.mail_url),
+        templates=NoticeTemplates(),
+        sender=config.mail_from,
+        sender_name="Accounts Receivable",
+    )
+    notices = NoticeSender(ctx, delivery)
+    dunning = DunningSchedule(ctx, batch=config.dunning_batch, every_s=config.dunning_every_s)
+    ctx.after_commit.listen(notices.wake, wants=lambda touched: touched == DUNNING_RUN)
     pages = PageTokens(settings.internal_secret, settings.service)
-    servicer = AccountsServicer(ctx, pages, max_import_bytes=config.import_max_bytes)
+    servicer = AccountsServicer(
+        ctx, pages, max_import_bytes=config.import_max_bytes, delivery=delivery
+    )
 
     async def close() -> None:
         for channel in channels.values():
@@ -96,10 +115,14 @@ def assemble(
         ),
         service_names=(SERVICE_NAME, outbox_api.service_name),
         ready_check=db.ping,
-        workers=[evaluator.run, relay.run, *gauge_poll] if settings.workers_enabled else [],
+        workers=(
+            [evaluator.run, relay.run, notices.run, dunning.run, *gauge_poll]
+            if settings.workers_enabled
+            else []
+        ),
         on_close=[close],
     )
-    return AccountsParts(process, ctx, evaluator, relay)
+    return AccountsParts(process, ctx, evaluator, relay, notices, dunning)
 
 
 def build(
