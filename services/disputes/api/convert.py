@@ -21,6 +21,7 @@ from services.disputes.data.models import (
     RootCauseRow,
     SlaPolicyRow,
 )
+from services.disputes.domain import durations
 from services.disputes.service.calendars import spec_of
 from services.disputes.service.case_trace import CaseTraceView, ClockEventView
 from services.disputes.service.views import ClockView, DisputeView
@@ -168,7 +169,7 @@ def history_entry(row: HistoryRow) -> pb.HistoryEntry:
         from_status=row.from_status or None,
         to_status=row.to_status or None,
         comment=row.comment,
-        details=json.loads(row.details),
+        details=durations.shown(json.loads(row.details)),
     )
 
 

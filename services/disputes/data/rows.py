@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.tracing import current_traceparent
 from services.disputes.data.models import Base, HistoryRow
+from services.disputes.domain.durations import duration_text
 
 _INSERTS = {table: table.insert() for table in Base.metadata.sorted_tables}
 
@@ -43,9 +44,14 @@ def history_values(
         "from_status": from_status,
         "to_status": to_status,
         "comment": comment,
-        "details": json.dumps({k: str(v) for k, v in (details or {}).items()}, sort_keys=True),
+        "details": json.dumps({k: _text(v) for k, v in (details or {}).items()}, sort_keys=True),
         "traceparent": current_traceparent(),
     }
+
+
+def _text(value) -> str:
+    """A detail as stored: durations in their one client-facing form, anything else as text."""
+    return duration_text(value) if isinstance(value, timedelta) else str(value)
 
 
 def history_row(case, kind: str, actor: str, at: datetime, **kw) -> HistoryRow:

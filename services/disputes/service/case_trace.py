@@ -4,7 +4,6 @@ from the case's history (each row records the trace of the action that wrote it)
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,6 +12,7 @@ from opentelemetry import trace
 from common import tracing
 from services.disputes.data import repository as repo
 from services.disputes.data.models import DisputeRow, HistoryRow
+from services.disputes.domain.durations import parse_duration
 from services.disputes.service.context import DisputesContext
 from services.disputes.service.team_access import visible_case
 from services.disputes.service.views import DisputeView, view_of
@@ -27,22 +27,6 @@ CLOCK_EVENTS = {
     "CLOCK_MET": "met",
     "CLOCK_CANCELLED": "cancelled",
 }
-# History details hold durations as str(timedelta): "2:00:00", "1 day, 0:00:00", "-1 day, 23:59:57".
-_TIMEDELTA = re.compile(r"^(?:(-?\d+) days?, )?(\d+):(\d\d):(\d\d)(?:\.(\d{1,6}))?$")
-
-
-def parse_duration(text: str | None) -> timedelta | None:
-    match = _TIMEDELTA.match(text or "")
-    if match is None:
-        return None
-    days, hours, minutes, seconds, fraction = match.groups()
-    return timedelta(
-        days=int(days or 0),
-        hours=int(hours),
-        minutes=int(minutes),
-        seconds=int(seconds),
-        microseconds=int((fraction or "0").ljust(6, "0")),
-    )
 
 
 @dataclass(frozen=True)

@@ -251,7 +251,8 @@ class FiringBatch:
             writes.states[case.id] = state
         # Inside the span: the history row records its trace, the outbox event carries it.
         with firing_span(self.ctx.tracer, firing):
-            lateness_ms = int((self.now - milestone.due_at).total_seconds() * 1000)
+            lateness = self.now - milestone.due_at
+            lateness_ms = int(lateness.total_seconds() * 1000)
             tracing.annotate({"settle.sla.lateness_ms": lateness_ms})
             details = {
                 "clock": row.kind,
@@ -259,7 +260,7 @@ class FiringBatch:
                 "threshold": milestone.name,
                 "due_time": milestone.due_at.isoformat(),
                 "fired_time": self.now.isoformat(),
-                "lateness_ms": lateness_ms,
+                "lateness": lateness,
                 "remaining": remaining,
                 "policy": row.policy_id,
             }

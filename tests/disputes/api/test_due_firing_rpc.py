@@ -67,7 +67,7 @@ async def test_a_breach_due_before_start_fires_in_the_start_then_the_clock_is_me
         ("BREACH", MONDAY_17.isoformat()),
     ]
     breach = next(e for e in entries if e.kind == "CLOCK_BREACHED")
-    assert breach.details["lateness_ms"] == "1300" and breach.actor == "rule:sla"
+    assert breach.details["lateness"] == "1.300s" and breach.actor == "rule:sla"
     kinds = [e.kind for e in entries]
     # fired as of the case before the start: before its status change and the clock's stop
     assert kinds.index("CLOCK_BREACHED") < kinds.index("STATUS_CHANGED") < kinds.index("CLOCK_MET")
@@ -116,7 +116,23 @@ async def test_a_retarget_after_due_fires_the_due_milestones_first(system):
     entries = await _history(system, case)
     assert [t for t, _ in _fired(entries, "ACKNOWLEDGE")] == ["WARNING_50", "WARNING_75", "BREACH"]
     breach = next(e for e in entries if e.kind == "CLOCK_BREACHED")
-    assert breach.details["lateness_ms"] == str(5 * 60 * 1000)
+    assert breach.details["lateness"] == "300s"
     kinds = [e.kind for e in entries]
     assert kinds.index("CLOCK_BREACHED") < kinds.index("UPDATED")
     assert await system.sweep() == 0
+
+
+async def test_history_durations_are_protobuf_duration_json_a_negative_remaining_too(system):
+    case = await _case(system, assignee="user:alice")
+    # the acknowledge clock (8 business hours) is 1.256 ms over when the work starts on Tuesday
+    system.clock.set(datetime(2026, 3, 3, 9, 0, 0, 1256, tzinfo=UTC))
+    await system.disputes.StartDispute(pb.StartDisputeRequest(name=case.name))
+    entries = await _history(system, case)
+    (met,) = [e for e in entries if e.kind == "CLOCK_MET"]
+    assert (met.details["remaining"], met.details["spent"]) == ("-0.001256s", "28800.001256s")
+    (started,) = [
+        e for e in entries if e.kind == "CLOCK_STARTED" and e.details["clock"] == "RESOLVE"
+    ]
+    assert started.details["target"] == "144000s"  # 5 business days of 8 h
+    breach = next(e for e in entries if e.kind == "CLOCK_BREACHED")
+    assert breach.details["lateness"] == "57600.001256s"  # Monday 17:00 to Tuesday 09:00
