@@ -56,7 +56,7 @@ async def supervise(commands: dict[str, list[str]]) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
-    for name in commands:
+    for name in (n for n in commands if n != "console"):  # the console is HTTP: it prints itself
         address = service_addr(name)
         ok = await wait_serving(address)
         print(
@@ -101,6 +101,11 @@ def main() -> int:
     commands = {s: [sys.executable, "-m", f"services.{s}"] for s in services}
     if (PROJECT_ROOT / "gateway" / "__main__.py").exists():
         commands["gateway"] = [sys.executable, "-m", "gateway"]
+    # the console's default port goes with the gateway's; a stack on other ports names CONSOLE_ADDR
+    if (PROJECT_ROOT / "console" / "__main__.py").exists() and (
+        os.environ.get("CONSOLE_ADDR") or not os.environ.get("GATEWAY_HTTP_ADDR")
+    ):
+        commands["console"] = [sys.executable, "-m", "console"]
     print("Settle is starting:", flush=True)
     return asyncio.run(supervise(commands))
 

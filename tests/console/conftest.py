@@ -1,0 +1,63 @@
+"""The whole system as `make run` starts it (services, gateway and console, on free ports) and one
+headless Chromium, shared by the console tests of a module."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import httpx
+import pytest_asyncio
+from playwright.async_api import async_playwright
+
+from gateway.auth.tokens import mint
+from gateway.settings import GatewaySettings
+from tests.console.browser import ARGS, require_chromium
+from tests.support.stack import free_port, full_stack
+
+
+def token(role: str, subject: str, team: str = "") -> str:
+    settings = GatewaySettings.from_env({"SETTLE_ENV": "development"})
+    return mint(settings.jwt, subject, [role], team)
+
+
+@dataclass
+class System:
+    console: str
+    gateway: str
+
+    async def call(self, method: str, path: str, who: str, **kwargs) -> dict:
+        async with httpx.AsyncClient(base_url=self.gateway, timeout=10) as client:
+            reply = await client.request(
+                method, path, headers={"Authorization": f"Bearer {who}"}, **kwargs
+            )
+        assert reply.status_code < 300, (method, path, reply.status_code, reply.text)
+        return reply.json()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def system(tmp_path_factory):
+    console_addr = f"127.0.0.1:{free_port()}"
+    workdir = tmp_path_factory.mktemp("console-stack")
+    async with full_stack(workdir, {"CONSOLE_ADDR": console_addr}) as stack:
+        url = f"http://{console_addr}"
+        async with httpx.AsyncClient() as client:
+            for _ in range(100):
+                try:
+                    if (await client.get(f"{url}/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError(f"the console did not start:\n{stack.log()[-3000:]}")
+        yield System(console=url, gateway=stack.http)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def browser():
+    executable = require_chromium()
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=executable, args=ARGS)
+        yield chromium
+        await chromium.close()

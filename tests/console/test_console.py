@@ -1,0 +1,310 @@
+"""The console in a real headless Chromium, through the real gateway and services: the collector's
+loop, a dispute opened and resolved (with a stale etag on the way), a Sales member answering an
+escalation and the case resuming, the team lead's and SRE's screens, the security of the forms,
+and page render timings. Every screen is photographed at 1280 px and 390 px and checked by axe."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import date, timedelta
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from tests.console.browser import ARTIFACTS, inspect
+from tests.console.conftest import System, token
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
+LEAD = token("team_lead", "lena")
+SETTLE_S = 15
+
+
+async def seed_customer(system: System, display_name: str, collector: str, amount: str) -> dict:
+    """A customer with one invoice 75 days overdue, assigned to `collector`."""
+    customer = await system.call(
+        "POST",
+        "/v1/customers",
+        LEAD,
+        json={
+            "displayName": display_name,
+            "countryCode": "DE",
+            "currencyCode": "EUR",
+            "externalRef": f"C-{uuid.uuid4().hex[:8]}",
+        },
+    )
+    due = date.today() - timedelta(days=75)
+    invoice = await system.call(
+        "POST",
+        "/v1/invoices",
+        LEAD,
+        json={
+            "customer": customer["name"],
+            "externalNumber": f"INV-{uuid.uuid4().hex[:6]}",
+            "invoiceDate": (due - timedelta(days=30)).isoformat(),
+            "dueDate": due.isoformat(),
+            "amount": {"currencyCode": "EUR", "amount": amount},
+        },
+    )
+    await system.call(
+        "POST",
+        "/v1/customers:bulkReassign",
+        LEAD,
+        json={"customers": [customer["name"]], "collector": f"user:{collector}"},
+    )
+    return {"customer": customer, "invoice": invoice}
+
+
+async def signed_in(browser: Browser, system: System, role: str, subject: str) -> Page:
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    refused: list[str] = []
+    page.on(
+        "console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None
+    )
+    page.refused = refused  # type: ignore[attr-defined]
+    await page.goto(f"{system.console}/signin")
+    await page.locator(f"input[name=role][value={role}]").check()
+    await page.fill("#subject", subject)
+    await page.click("button[type=submit]")
+    await page.wait_for_load_state()
+    return page
+
+
+async def eventually(check, timeout_s: float = SETTLE_S):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = await check()
+        if result or time.monotonic() > deadline:
+            return result
+        await asyncio.sleep(0.3)
+
+
+async def test_the_collectors_loop(system: System, browser: Browser):
+    seeded = await seed_customer(system, "Loop Trading Ltd", "alice", "5000.00")
+    page = await signed_in(browser, system, "collector", "alice")
+    await expect(page).to_have_url(f"{system.console}/worklist")
+    row = page.locator("tr[data-row]", has_text="Loop Trading Ltd")
+    await expect(row).to_be_visible()
+    await expect(row).to_contain_text("EUR 5,000.00")
+    await expect(row).to_contain_text("61–90 bucket +30")
+    await inspect(page, "1-worklist")
+
+    await page.keyboard.press("j")
+    await page.keyboard.press("c")  # one key press to log a call
+    await expect(page).to_have_url(
+        f"{system.console}/{seeded['customer']['name']}/log?back=worklist"
+    )
+    await inspect(page, "2-log-call")
+
+    await page.select_option("#outcome", "PROMISE_TO_PAY")
+    await page.fill("#note", "Will pay after the board meeting")
+    await page.fill("#promise_amount", "five thousand")
+    await page.fill("#promise_date", (date.today() + timedelta(days=7)).isoformat())
+    await page.click("button[type=submit]:has-text('Log it')")
+    await expect(page.locator("#promise_amount-error")).to_contain_text("not a plain decimal")
+    await expect(page.locator("#promise_amount")).to_have_attribute("aria-invalid", "true")
+    await expect(page.locator("#note")).to_have_value("Will pay after the board meeting")
+    await inspect(page, "2-log-call-field-error")
+
+    await page.fill("#promise_amount", "5000.00")
+    await page.click("button[type=submit]:has-text('Log it')")
+    await expect(page.locator(".notice")).to_have_text("Call logged.")
+    await expect(page).to_have_url(f"{system.console}/worklist?notice=logged")
+    await expect(page.locator("tr[data-row]", has_text="Loop Trading Ltd")).to_have_count(0)
+
+    alice = token("collector", "alice")
+    promises = await system.call("GET", f"/v1/{seeded['customer']['name']}/promises", alice)
+    assert [p["amount"]["amount"] for p in promises["promises"]] == ["5000.00"]
+    assert page.refused == []  # type: ignore[attr-defined]
+
+
+async def test_a_dispute_opened_and_resolved(system: System, browser: Browser):
+    seeded = await seed_customer(system, "Dispute Werke AG", "carl", "1200.00")
+    customer = seeded["customer"]["name"]
+    page = await signed_in(browser, system, "collector", "carl")
+    await page.goto(f"{system.console}/{customer}")
+    await expect(page.locator("h1")).to_contain_text("Dispute Werke AG")
+    await inspect(page, "3-customer")
+    for tab in ("disputes", "promises", "timeline"):
+        await page.click(f".tabs a:has-text('{tab.capitalize()}')")
+        await expect(page.locator(".tabs a[aria-current=page]")).to_have_text(tab.capitalize())
+
+    await page.click("text=Open a dispute")
+    await page.click("button[type=submit]:has-text('Open the dispute')")  # nothing filled in
+    await expect(page.locator(".problem")).to_be_visible()
+    await inspect(page, "4-open-dispute-error")
+    await page.fill("#title", "Price differs from the contract")
+    await page.select_option("#reason", "PRICING")
+    await page.locator("input[name=invoices]").first.check()
+    await page.click("button[type=submit]:has-text('Open the dispute')")
+    await expect(page.locator(".notice")).to_have_text("Dispute opened.")
+    case_name = page.url.split(system.console + "/")[1].split("?")[0]
+    await expect(page.locator(".waterfall")).to_contain_text("EUR 1,200.00")
+    await inspect(page, "5-dispute")
+
+    await page.click("button:has-text('Assign')")
+    await expect(page.locator(".flags")).to_contain_text("assigned to user:carl")
+    await page.click("button:has-text('Start work')")
+    await expect(page.locator(".flag.status")).to_have_text("In progress")
+
+    carl = token("collector", "carl")  # someone else changes the case meanwhile
+    case = await system.call("GET", f"/v1/{case_name}", carl)
+    await system.call(
+        "POST",
+        f"/v1/{case_name}:assign",
+        carl,
+        json={"etag": case["etag"], "assignee": "user:carl", "comment": "taking it over"},
+    )
+    await page.select_option("#root_cause", "CUSTOMER_ERROR")
+    await page.select_option("#outcome", "CUSTOMER_PAYS")
+    await page.click("button:has-text('Resolve')")
+    await expect(page.locator(".problem")).to_contain_text("Someone changed this")
+    await inspect(page, "5-dispute-stale-etag")
+    await page.click("text=Reload to see the current version")
+    await page.select_option("#root_cause", "CUSTOMER_ERROR")
+    await page.select_option("#outcome", "CUSTOMER_PAYS")
+    await page.click("button:has-text('Resolve')")
+    await expect(page.locator(".flag.status")).to_have_text("Resolved")
+    await expect(page.locator("#history-h + table")).to_contain_text("Status changed")
+    resolved = await system.call("GET", f"/v1/{case_name}", carl)
+    assert (resolved["status"], resolved["rootCauseCode"]) == ("RESOLVED", "CUSTOMER_ERROR")
+
+
+async def test_sales_answers_an_escalation_and_the_case_resumes(system: System, browser: Browser):
+    seeded = await seed_customer(system, "Escalade SA", "dana", "800.00")
+    dana = token("collector", "dana")
+    case = await system.call(
+        "POST",
+        "/v1/disputes",
+        dana,
+        json={
+            "customer": seeded["customer"]["name"],
+            "title": "Discount not applied",
+            "reasonCode": "PRICING",
+            "items": [{"invoice": seeded["invoice"]["name"]}],
+        },
+    )
+    case = await system.call(
+        "POST",
+        f"/v1/{case['name']}:assign",
+        dana,
+        json={"etag": case["etag"], "assignee": "user:dana"},
+    )
+    await system.call("POST", f"/v1/{case['name']}:start", dana, json={"etag": case["etag"]})
+
+    collector = await signed_in(browser, system, "collector", "dana")
+    await collector.goto(f"{system.console}/{case['name']}")
+    await collector.select_option("#esc-team", "SALES")
+    await collector.select_option("#esc-reason", "PRICING_AUTHORITY")
+    await collector.fill("#esc-summary", "Was the 5 % discount agreed?")
+    await collector.click("button:has-text('Escalate')")
+    await expect(collector.locator(".flag.status")).to_have_text("Pending internal")
+
+    sales = await signed_in(browser, system, "sales", "sam")
+    await expect(sales).to_have_url(f"{system.console}/inbox")
+
+    async def listed() -> bool:
+        await sales.goto(f"{system.console}/inbox")
+        return await sales.locator("text=Was the 5 % discount agreed?").count() > 0
+
+    assert await eventually(listed), "the escalation never reached the Sales inbox"
+    await inspect(sales, "6-team-inbox")
+    await sales.click("text=Was the 5 % discount agreed?")
+    await inspect(sales, "7-escalation")
+    await sales.click("button:has-text('Claim')")
+    await expect(sales.locator(".flag.status")).to_have_text("Claimed")
+    await sales.select_option("#respond-outcome", "PRICE_CONFIRMED")
+    await sales.fill("#respond-note", "Agreed by the account manager in March")
+    await sales.click("button:has-text('Respond')")
+    await expect(sales.locator(".flag.status")).to_have_text("Responded")
+    await sales.click("button:has-text('Resolve')")
+    await expect(sales.locator(".flag.status")).to_have_text("Resolved")
+
+    async def resumed() -> bool:
+        found = await system.call("GET", f"/v1/{case['name']}", dana)
+        return found["status"] == "IN_PROGRESS"
+
+    assert await eventually(resumed), "the case did not resume after Sales answered"
+    await collector.reload()
+    await expect(collector.locator(".flag.status")).to_have_text("In progress")
+    await expect(collector.locator("#history-h + table")).to_contain_text("Escalation answered")
+
+
+async def test_team_lead_and_sre_screens(system: System, browser: Browser):
+    seeded = await seed_customer(system, "Lead Test GmbH", "erin", "300.00")
+    lead = await signed_in(browser, system, "team_lead", "lena")
+    await lead.goto(f"{system.console}/team?collector=user:erin")
+    await expect(lead.locator("table")).to_contain_text("Lead Test GmbH")
+    await inspect(lead, "8-team-lead")
+    await lead.locator("input[name=customers]").first.check()
+    await lead.fill("#collector", "user:fred")
+    await lead.click("button:has-text('Reassign')")
+    await expect(lead.locator(".notice")).to_have_text("Customers reassigned.")
+    fred = await system.call("GET", "/v1/worklist", token("collector", "fred"))
+    assert [i["customer"] for i in fred["items"]] == [seeded["customer"]["name"]]
+
+    sre = await signed_in(browser, system, "sre", "sid")
+    await expect(sre).to_have_url(f"{system.console}/sre")
+    await expect(sre.locator("#outbox-h + table")).to_contain_text("escalation")
+    await inspect(sre, "9-sre")
+
+
+async def test_forms_need_the_session_csrf_token_and_pages_carry_security_headers(system: System):
+    async with httpx.AsyncClient(base_url=system.console) as client:
+        page = await client.get("/signin")
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        assert "unsafe-inline" not in page.headers["content-security-policy"]
+        assert page.headers["x-frame-options"] == "DENY"
+        cookie = page.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie
+        refused = await client.post("/signin", data={"role": "collector", "subject": "mallory"})
+        assert refused.status_code == 403
+        assert "settle_console" not in str(refused.headers.get("location", ""))
+        forged = await client.post(
+            "/signin", data={"csrf": "guess", "role": "collector", "subject": "mallory"}
+        )
+        assert forged.status_code == 403 and "Traceback" not in forged.text
+
+
+async def test_page_render_timings(system: System, browser: Browser):
+    seeded = await seed_customer(system, "Timing Corp", "gina", "999.00")
+    gina = token("collector", "gina")
+    case = await system.call(
+        "POST",
+        "/v1/disputes",
+        gina,
+        json={
+            "customer": seeded["customer"]["name"],
+            "title": "Timing",
+            "reasonCode": "QTY_SHORT",
+            "items": [{"invoice": seeded["invoice"]["name"]}],
+        },
+    )
+    page = await signed_in(browser, system, "team_lead", "gina")
+    screens = {
+        "worklist": "/worklist",
+        "customer": f"/{seeded['customer']['name']}",
+        "dispute": f"/{case['name']}",
+        "inbox": "/inbox",
+    }
+    report = []
+    for name, path in screens.items():
+        samples = []
+        for _ in range(7):
+            await page.goto(f"{system.console}{path}")
+            samples.append(
+                await page.evaluate(
+                    "() => { const n = performance.getEntriesByType('navigation')[0];"
+                    " return n.responseEnd - n.requestStart; }"
+                )
+            )
+        samples.sort()
+        p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
+        report.append(f"{name:<9} p95 {p95:6.1f} ms  median {samples[len(samples) // 2]:6.1f} ms")
+        assert p95 < 1000, f"{name} took {p95} ms at p95"
+    text = "\n".join(report)
+    (ARTIFACTS / "timings.txt").write_text(text + "\n")
+    print("\nconsole page render timings (server response, 7 loads each):\n" + text)
