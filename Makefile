@@ -41,8 +41,11 @@ migration: setup ## new migration from the models: make migration SERVICE=accoun
 run: setup ## migrate and start every service and the gateway; Ctrl-C stops them
 	$(PY) -m tools.run_all
 
-test: setup ## run the whole test suite (PostgreSQL tests need it; required when CI=true)
+test: setup browser ## run the whole test suite (PostgreSQL tests need it; required when CI=true)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+browser: ## headless Chromium for the console's browser tests (Debian's chromium package)
+	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium; }
 
 BUF := tools/buf/node_modules/.bin/buf
 
@@ -87,4 +90,4 @@ lock: ## re-resolve pinned dependencies into requirements.lock
 clean: ## remove generated code, local databases and the venv
 	rm -rf gen var $(VENV) .pytest_cache .mypy_cache
 
-.PHONY: help venv gen setup migrate migration run test lint format token bench bench-quick chaos lock clean
+.PHONY: help venv gen setup migrate migration run test browser lint format token bench bench-quick chaos lock clean
