@@ -21,6 +21,7 @@ from services.accounts.api import convert
 from services.accounts.api import requests as req
 from services.accounts.api.servicer_collections import CollectionsMethods
 from services.accounts.api.servicer_dunning import DunningMethods
+from services.accounts.api.servicer_writeoffs import WriteOffMethods
 from services.accounts.data.models import CreditNoteRow, PaymentRow
 from services.accounts.domain.aging import DEFAULT_BUCKETS, AgingBuckets
 from services.accounts.domain.csv_import import ColumnMapping
@@ -61,7 +62,10 @@ def _listing(pages: PageTokens, request, filters, orderable, default_order):
 
 
 class AccountsServicer(
-    CollectionsMethods, DunningMethods, accounts_pb2_grpc.AccountsServiceServicer
+    CollectionsMethods,
+    DunningMethods,
+    WriteOffMethods,
+    accounts_pb2_grpc.AccountsServiceServicer,
 ):
     def __init__(
         self,
