@@ -157,13 +157,17 @@ async def apply_escalation_answer(
     async def create(session):
         fired.clear()
         case = await visible_case(session, dispute_id, lock=True)
+        # The actor is who called (the escalation service); `answered_by`, the person who
+        # answered there.
         details = {
             "escalation": answer.escalation,
             "team": answer.team,
             "answer": answer.kind,
             "outcome_code": answer.outcome_code,
+            "answered_by": answer.answered_by,
         }
-        actor = answer.answered_by or current_actor().subject
+        actor = current_actor().subject
+        author = answer.answered_by or actor  # of the note and evidence the answer brings
         now = ctx.clock.now()
         if Status(case.status) is Status.PENDING_INTERNAL:
             m = await move(
@@ -190,7 +194,7 @@ async def apply_escalation_answer(
         if answer.note:
             case.notes.append(
                 NoteRow(
-                    id=new_id(), dispute_id=case.id, text=answer.note, author=actor, created_at=now
+                    id=new_id(), dispute_id=case.id, text=answer.note, author=author, created_at=now
                 )
             )
         for link in answer.evidence_links:
@@ -200,7 +204,7 @@ async def apply_escalation_answer(
                     dispute_id=case.id,
                     uri=link,
                     description=f"from {answer.escalation}",
-                    added_by=actor,
+                    added_by=author,
                     created_at=now,
                 )
             )

@@ -253,6 +253,31 @@ async def test_escalation_goes_out_and_its_answer_resumes_the_case(system):
     assert [e.uri for e in again.evidence] == ["https://crm.example/deal/1"]
     kinds = [e.kind for e in await _history(system, case)]
     assert kinds.count("ESCALATION_ANSWERED") == 1
+    # who recorded it (the escalation service's identity) and who answered (the person)
+    (answered,) = [e for e in await _history(system, case) if e.kind == "ESCALATION_ANSWERED"]
+    assert (answered.actor, answered.details["answered_by"]) == ("service:tests", "user:sam")
+
+
+async def test_an_answer_to_a_case_no_longer_waiting_shows_the_service_and_the_person(system):
+    c = await s.customer(system.accounts)
+    inv = await s.invoice(system.accounts, c.name, "INV-9")
+    case = await system.disputes.CreateDispute(
+        pb.CreateDisputeRequest(dispute=s.new_case(c.name, s.whole(inv.name)))
+    )
+    answer = pb.ApplyEscalationAnswerRequest(
+        dispute=case.name,
+        escalation="escalations/e9",
+        team="GBS",
+        kind="HANDED_BACK",
+        note="not ours",
+        answered_by="user:gina",
+        request_id="event-9",
+    )
+    await system.disputes.ApplyEscalationAnswer(answer)  # the case is NEW: recorded, not moved
+    (answered,) = [e for e in await _history(system, case) if e.kind == "ESCALATION_ANSWERED"]
+    assert (answered.actor, answered.details["answered_by"]) == ("service:tests", "user:gina")
+    note = (await system.disputes.GetDispute(pb.GetDisputeRequest(name=case.name))).notes[0]
+    assert note.author == "user:gina"  # the note is the person's
 
 
 async def test_notes_evidence_and_priority_change_keep_time_spent(system):
