@@ -66,9 +66,13 @@ class Api:
             request.query_params.multi_items(),
         )
         if route.rpc.server_streaming:
+            if streams.answers_file(route.rpc):
+                return await streams.download(request, route, message, actor, self)
             return await streams.events(request, route, message, actor, self)
         with calling_as(actor, request.state.request_id):
             raw = await self.backends.call(route.rpc)(
                 message.SerializeToString(), timeout=self.gate.timeout_for(route.rpc)
             )
+        if streams.answers_file(route.rpc):
+            return streams.file_response(raw)
         return JSONResponse(transcode.to_json(route.rpc.response_class.FromString(raw)))

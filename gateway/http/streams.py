@@ -5,6 +5,11 @@ Server streams (escalation watch) are Server-Sent Events: one `data:` line of JS
 so a reconnecting client resumes where it stopped. Failures after the stream started arrive as an
 `event: rpc-error` carrying the usual error body.
 
+A method answering `google.api.HttpBody` (report exports) is a file, not JSON: its messages' data
+is the response body, as it arrives, with the first message's content type. A failure before the
+first chunk is the usual error response; one after it cuts the transfer short, so a client never
+takes half a file for a whole one.
+
 Client streams (open-item import) take either a JSON array whose elements are the stream's
 messages in order (`[{"options": {...}}, {"chunk": "<base64>"}]`), or a raw body (`text/csv`,
 `application/octet-stream`): the query parameters fill the first message and the body is sent,
@@ -19,6 +24,7 @@ import json
 import re
 
 import grpc
+from google.api import httpbody_pb2
 from google.protobuf.descriptor import FieldDescriptor
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -61,6 +67,49 @@ async def events(request: Request, route: Route, message, actor: Actor, api) -> 
         _sse(call, pending, route),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+HTTP_BODY = httpbody_pb2.HttpBody.DESCRIPTOR.full_name
+DEFAULT_MEDIA_TYPE = "application/octet-stream"
+
+
+def answers_file(rpc) -> bool:
+    return rpc.descriptor.output_type.full_name == HTTP_BODY
+
+
+def file_response(raw: bytes) -> Response:
+    """A unary method's HttpBody as the response."""
+    body_ = httpbody_pb2.HttpBody.FromString(raw)
+    return Response(body_.data, media_type=body_.content_type or DEFAULT_MEDIA_TYPE)
+
+
+async def download(request: Request, route: Route, message, actor: Actor, api) -> Response:
+    rpc = route.rpc
+    with calling_as(actor, request.state.request_id):
+        call = api.backends.call(rpc)(
+            message.SerializeToString(), timeout=api.gate.timeout_for(rpc)
+        )
+    try:
+        raw = await call.read()
+    except grpc.aio.AioRpcError as exc:
+        return error_response(request, exc, rpc.backend)
+    if raw is grpc.aio.EOF:
+        return Response(b"", media_type=DEFAULT_MEDIA_TYPE)
+    first = httpbody_pb2.HttpBody.FromString(raw)
+
+    async def data():
+        try:
+            yield first.data
+            while (raw := await call.read()) is not grpc.aio.EOF:
+                yield httpbody_pb2.HttpBody.FromString(raw).data
+        finally:
+            call.cancel()
+
+    return StreamingResponse(
+        data(),
+        media_type=first.content_type or DEFAULT_MEDIA_TYPE,
+        headers={"Cache-Control": "no-store"},
     )
 
 

@@ -6,11 +6,15 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from google.api import httpbody_pb2
+
 from gateway.access import ACCESS
 from gateway.openapi.comments import load_comments
 from gateway.openapi.paths import path_and_parameters, query_parameters
 from gateway.openapi.schemas import Schemas
 from gateway.routing import Route, RouteTable
+
+HTTP_BODY = httpbody_pb2.HttpBody.DESCRIPTOR.full_name  # a file, not JSON
 
 ERROR_REF = {"$ref": "#/components/responses/Error"}
 # What any operation may answer besides 200 (docs/gateway.md, "Errors"), each with the error body.
@@ -144,6 +148,12 @@ def _without_path_fields(route: Route, schemas: Schemas) -> dict:
 
 
 def _response(route: Route, schemas: Schemas) -> dict:
+    if route.rpc.descriptor.output_type.full_name == HTTP_BODY:
+        return {
+            "description": "A file (google.api.HttpBody): the body as the service made it, "
+            "with its content type, streamed as it is written.",
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+        }
     schema = schemas.message(route.rpc.descriptor.output_type)
     if route.rpc.server_streaming:
         return {

@@ -15,6 +15,7 @@ from common.rpc.client import open_channel
 from common.rpc.server import ServiceProcess
 from common.settings import Settings
 from common.telemetry import Telemetry
+from services.accounts.api.reports_servicer import AccountsReportsServicer
 from services.accounts.api.servicer import AccountsServicer
 from services.accounts.config import AccountsConfig
 from services.accounts.data.models import IdempotencyKeyRow, OutboxActionRow, OutboxEventRow
@@ -105,15 +106,20 @@ def assemble(
             await channel.close()
         await db.dispose()
 
+    reports = AccountsReportsServicer(ctx, clock)
     outbox_api = OutboxAdminApi.build(settings, db, OutboxEventRow, OutboxActionRow, clock, relay)
     process = ServiceProcess(
         name="accounts",
         listen_addr=settings.listen_addr,
         internal_secret=settings.internal_secret,
-        register=outbox_api.beside(
-            lambda server: accounts_pb2_grpc.add_AccountsServiceServicer_to_server(servicer, server)
+        register=reports.beside(
+            outbox_api.beside(
+                lambda server: accounts_pb2_grpc.add_AccountsServiceServicer_to_server(
+                    servicer, server
+                )
+            )
         ),
-        service_names=(SERVICE_NAME, outbox_api.service_name),
+        service_names=(SERVICE_NAME, outbox_api.service_name, reports.service_name),
         ready_check=db.ping,
         workers=(
             [evaluator.run, relay.run, notices.run, dunning.run, *gauge_poll]

@@ -1,0 +1,122 @@
+"""The ReportsService every Settle service offers (settle/<service>/v1/reports.proto), over the
+service's own report catalog: RunReport answers the tables as JSON-friendly protobuf, ExportReport
+streams the CSV or XLSX file as `google.api.HttpBody` chunks, which the gateway passes through as
+the HTTP response body with its content type (it holds no report logic)."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import grpc
+from google.api import httpbody_pb2
+from google.protobuf import struct_pb2
+
+from common.actor import current_actor
+from common.clock import Clock
+from common.errors import InvalidArgument
+from common.protoconv import from_timestamp, timestamp
+from common.reports.artefact import CONTENT_TYPES, chunks, write_artefact
+from common.reports.catalog import GivenParameters, ReportCatalog
+from common.reports.envelope import Cell, ReportResult, Table, iterate
+from common.reports.schedules import ExportFormat
+from settle.common.v1 import reports_pb2 as pb
+
+FORMATS = {pb.REPORT_FORMAT_CSV: ExportFormat.CSV, pb.REPORT_FORMAT_XLSX: ExportFormat.XLSX}
+
+
+def given(request: pb.RunReportRequest | pb.ExportReportRequest) -> GivenParameters:
+    return GivenParameters(
+        as_of=from_timestamp(request.as_of) if request.HasField("as_of") else None,
+        period_start=request.period_start,
+        period_end=request.period_end,
+        bucket_bounds=tuple(request.bucket_bounds),
+        annual_rate=request.annual_rate,
+    )
+
+
+def _value(cell: Cell) -> struct_pb2.Value:
+    if cell is None:
+        return struct_pb2.Value(null_value=struct_pb2.NULL_VALUE)
+    if isinstance(cell, Decimal):
+        return struct_pb2.Value(string_value=format(cell, "f"))  # exact: never a double
+    if isinstance(cell, int):
+        return struct_pb2.Value(number_value=cell)
+    if isinstance(cell, date):
+        return struct_pb2.Value(string_value=cell.isoformat())
+    return struct_pb2.Value(string_value=cell)
+
+
+async def _table_pb(table: Table) -> pb.ReportTable:
+    message = pb.ReportTable(
+        name=table.name,
+        columns=[
+            pb.ReportColumn(name=c.name, type=c.type.value, currency_column=c.currency_column or "")
+            for c in table.columns
+        ],
+    )
+    async for row in iterate(table.rows):
+        message.rows.add().values.extend(_value(cell) for cell in row)
+    return message
+
+
+async def result_pb(result: ReportResult) -> pb.ReportResult:
+    return pb.ReportResult(
+        report=result.report,
+        as_of=timestamp(result.as_of),
+        generated_at=timestamp(result.generated_at),
+        parameters=dict(result.parameters),
+        formula_version=result.formula_version,
+        data_watermark=result.data_watermark,
+        tables=[await _table_pb(table) for table in result.tables],
+    )
+
+
+class ReportsServicer:
+    """Mixed into each service's generated ReportsService servicer (its api/reports_servicer.py),
+    which names the service and registers it."""
+
+    service_name: str
+
+    def __init__(self, catalog: ReportCatalog, clock: Clock):
+        self.catalog = catalog
+        self.clock = clock
+
+    def register(self, server: grpc.aio.Server) -> None:
+        raise NotImplementedError
+
+    def beside(self, register: Callable[[grpc.aio.Server], None]):
+        """The service's own `register`, then this servicer: for ServiceProcess.register."""
+
+        def both(server: grpc.aio.Server) -> None:
+            register(server)
+            self.register(server)
+
+        return both
+
+    async def _run(self, request) -> ReportResult:
+        report = self.catalog.get(request.report)
+        parameters = self.catalog.parameters(request.report, given(request), self.clock.now())
+        return await report.compute(parameters, current_actor())
+
+    async def RunReport(self, request: pb.RunReportRequest, context) -> pb.ReportResult:
+        return await result_pb(await self._run(request))
+
+    async def ExportReport(
+        self, request: pb.ExportReportRequest, context
+    ) -> AsyncIterator[httpbody_pb2.HttpBody]:
+        export_format = FORMATS.get(request.format)
+        if export_format is None:
+            raise InvalidArgument.of(
+                "format", "is required: REPORT_FORMAT_CSV or REPORT_FORMAT_XLSX"
+            )
+        result = await self._run(request)
+        with tempfile.TemporaryDirectory(prefix="settle-report-") as directory:
+            path = Path(directory) / f"report.{export_format.value}"
+            await write_artefact(result, export_format, path, request.table)
+            content_type = CONTENT_TYPES[export_format]
+            async for block in chunks(path):
+                yield httpbody_pb2.HttpBody(content_type=content_type, data=block)

@@ -1,0 +1,273 @@
+"""The accounts reports through the RPCs, on both databases: every figure against a hand
+computation from the shared sample portfolio (read straight from its CSV, independently of the
+import), the worked example of docs/reports.md on a ledger built for it, provenance, scope, and
+the CSV and XLSX exports."""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+
+import grpc
+import pytest
+
+from common.protoconv import timestamp
+from settle.accounts.v1 import accounts_pb2 as pb
+from settle.accounts.v1 import reports_pb2_grpc
+from settle.common.v1 import reports_pb2 as rpb
+from settle.common.v1.common_pb2 import Money
+from tests.accounts.api.test_import_rpc import upload
+from tests.common.reports.xlsx_reading import read_workbook
+from tests.support.ar_sample import CLEAN, sample
+from tests.support.rpc import as_actor, channel, expect_error
+
+AS_OF = date(2013, 6, 30)
+PERIOD = (date(2013, 4, 1), date(2013, 6, 30))
+
+
+def _us(text: str) -> date:
+    return datetime.strptime(text, "%m/%d/%Y").date()
+
+
+def _raw_rows():
+    with sample(CLEAN).open(newline="") as f:
+        for row in csv.DictReader(f):
+            yield (
+                row["customerID"],
+                _us(row["InvoiceDate"]),
+                _us(row["DueDate"]),
+                _us(row["SettledDate"]),
+                Decimal(row["InvoiceAmount"]),
+            )
+
+
+def _open_on(day: date):
+    """(customer, due date, amount) of the invoices open at the end of `day`, by hand."""
+    return [
+        (c, due, amount) for c, dated, due, settled, amount in _raw_rows() if dated <= day < settled
+    ]
+
+
+def _round(value: Decimal, step: str) -> Decimal:
+    return value.quantize(Decimal(step), rounding=ROUND_HALF_EVEN)
+
+
+@pytest.fixture
+async def reports(accounts):
+    async with channel(accounts.address) as ch:
+        yield reports_pb2_grpc.AccountsReportsServiceStub(ch)
+
+
+def _as_of(day: date):
+    return timestamp(datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=12))
+
+
+def _rows(table) -> list[list]:
+    from google.protobuf.json_format import MessageToDict
+
+    return [MessageToDict(row) for row in table.rows]
+
+
+async def test_aging_by_customer_matches_the_raw_sample(accounts, reports):
+    await upload(accounts.stub, sample(CLEAN))
+    result = await reports.RunReport(
+        rpb.RunReportRequest(report="aging-by-customer", as_of=_as_of(AS_OF))
+    )
+    table = result.tables[0]
+    names = [c.name for c in table.columns]
+    assert names == [
+        "customer_id", "customer", "collector", "currency",
+        "Current", "1–30", "31–60", "61–90", "91–120", "120+",
+        "total", "in_dispute", "invoices",
+    ]  # fmt: skip
+    expected: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 6)
+    for customer, due, amount in _open_on(AS_OF):
+        days = (AS_OF - due).days
+        index = sum(days > bound for bound in (0, 30, 60, 90, 120))
+        expected[customer][index] += amount
+    got = {}
+    for row in _rows(table):
+        assert row[3] == "USD"
+        buckets = [Decimal(v) for v in row[4:10]]
+        assert Decimal(row[10]) == sum(buckets)
+        got[row[1]] = buckets
+    assert got == dict(expected)
+    assert result.formula_version == "2026.1"
+    assert result.parameters == {"bucket_bounds": "0,30,60,90,120"}
+    assert result.data_watermark.startswith("invoices=2466@")
+
+
+async def test_bucket_bounds_are_data(accounts, reports):
+    await upload(accounts.stub, sample(CLEAN))
+    request = rpb.RunReportRequest(
+        report="aging-by-collector", as_of=_as_of(AS_OF), bucket_bounds=[30, 60]
+    )
+    result = await reports.RunReport(request)
+    columns = [c.name for c in result.tables[0].columns]
+    assert columns[:6] == ["collector", "team", "currency", "0–30", "31–60", "60+"]
+    (row,) = _rows(result.tables[0])  # nobody assigned: one unassigned row
+    expected = [Decimal(0)] * 3
+    for _, due, amount in _open_on(AS_OF):
+        expected[sum((AS_OF - due).days > b for b in (30, 60))] += amount
+    assert [Decimal(v) for v in row[3:6]] == expected
+    await expect_error(
+        reports.RunReport(rpb.RunReportRequest(report="aging-by-customer", bucket_bounds=[30, 10])),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+
+
+async def test_dso_cei_and_over_90_match_a_hand_computation(accounts, reports):
+    await upload(accounts.stub, sample(CLEAN))
+    start, end = PERIOD
+    days = (end - start).days + 1
+    closing = _open_on(end)
+    ar = sum(a for _, _, a in closing)
+    current = sum(a for _, due, a in closing if due >= end)
+    over_90 = sum(a for _, due, a in closing if due < end - timedelta(days=90))
+    opening = sum(a for _, _, a in _open_on(start - timedelta(days=1)))
+    sales = sum(a for _, dated, _, _, a in _raw_rows() if start <= dated <= end)
+    period = {"period_start": start.isoformat(), "period_end": end.isoformat()}
+
+    dso = await reports.RunReport(rpb.RunReportRequest(report="dso", **period))
+    (row,) = _rows(dso.tables[0])
+    simple = _round(ar / sales * days, "0.1")
+    best = _round(current / sales * days, "0.1")
+    assert row[:7] == ["USD", "2013-04-01", "2013-06-30", days, str(ar), str(current), str(sales)]
+    assert [Decimal(v) for v in row[8:]] == [simple, best, simple - best]
+    # Countback by hand: June, May, April... newest first, whole months.
+    monthly: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+    for _, dated, _, _, amount in _raw_rows():
+        monthly[(dated.year, dated.month)] += amount
+    remaining, counted = ar, Decimal(0)
+    for month, month_days in (((2013, 6), 30), ((2013, 5), 31), ((2013, 4), 30), ((2013, 3), 31)):
+        take = min(remaining, monthly[month])
+        counted += take / monthly[month] * month_days
+        remaining -= take
+    assert remaining == 0
+    assert Decimal(row[7]) == _round(counted, "0.1")
+    assert dso.as_of.ToDatetime(UTC) == datetime(2013, 7, 1, tzinfo=UTC)
+
+    cei = await reports.RunReport(rpb.RunReportRequest(report="cei", **period))
+    (row,) = _rows(cei.tables[0])
+    expected_cei = _round((opening + sales - ar) / (opening + sales - current) * 100, "0.01")
+    assert [Decimal(v) for v in row[3:]] == [opening, sales, ar, current, expected_cei]
+
+    share = await reports.RunReport(rpb.RunReportRequest(report="ar-over-90", as_of=_as_of(end)))
+    (row,) = _rows(share.tables[0])
+    assert [Decimal(v) for v in row[2:]] == [ar, over_90, _round(over_90 / ar * 100, "0.01")]
+
+
+async def test_the_worked_example_of_the_docs_through_the_ledger(accounts, reports):
+    """docs/reports.md §3–§7 on a ledger made for it: AR 212,000 of which 120,000 current and
+    31,750 over 90 days; credit sales 250,000 in a 90-day quarter; opening AR 200,000."""
+    stub = accounts.stub
+    customer = (
+        await stub.CreateCustomer(
+            pb.CreateCustomerRequest(
+                customer=pb.Customer(display_name="Doc", external_ref="doc", currency_code="EUR")
+            )
+        )
+    ).name
+
+    async def invoice(number, dated, due, amount):
+        made = await stub.CreateInvoice(
+            pb.CreateInvoiceRequest(
+                invoice=pb.Invoice(
+                    customer=customer,
+                    external_number=number,
+                    invoice_date=dated,
+                    due_date=due,
+                    amount=Money(currency_code="EUR", amount=amount),
+                )
+            )
+        )
+        return made.name
+
+    # Opening AR on 2025-12-31: 200,000, all paid in the quarter except 31,750 (over 90 at the
+    # end) and 60,250 (past due, under 90).
+    old = await invoice("OLD-1", "2025-10-01", "2025-10-31", "168250.00")
+    await invoice("OLD-2", "2025-10-01", "2025-10-31", "31750.00")
+    # Quarter: credit sales 250,000; 120,000 not yet due at its end; 60,250 past due, unpaid.
+    paid = await invoice("Q-1", "2026-01-05", "2026-02-04", "69750.00")
+    await invoice("Q-2", "2026-02-01", "2026-03-03", "60250.00")
+    await invoice("Q-3", "2026-03-20", "2026-04-19", "120000.00")
+    for name, amount in ((old, "168250.00"), (paid, "69750.00")):
+        payment = await stub.CreatePayment(
+            pb.CreatePaymentRequest(
+                payment=pb.Payment(
+                    customer=customer,
+                    amount=Money(currency_code="EUR", amount=amount),
+                    received_date="2026-03-01",
+                )
+            )
+        )
+        await stub.AllocateFunds(
+            pb.AllocateFundsRequest(
+                source=payment.name,
+                allocations=[
+                    pb.Allocation(invoice=name, amount=Money(currency_code="EUR", amount=amount))
+                ],
+            )
+        )
+    period = {"period_start": "2026-01-01", "period_end": "2026-03-31"}
+    (dso,) = _rows(
+        (await reports.RunReport(rpb.RunReportRequest(report="dso", **period))).tables[0]
+    )
+    assert dso[3:7] == [90, "212000.00", "120000.00", "250000.00"]
+    assert dso[8:] == ["76.3", "43.2", "33.1"]  # §3, §4, §5
+    (cei,) = _rows(
+        (await reports.RunReport(rpb.RunReportRequest(report="cei", **period))).tables[0]
+    )
+    assert cei[3:] == ["200000.00", "250000.00", "212000.00", "120000.00", "72.12"]  # §6
+    share = await reports.RunReport(
+        rpb.RunReportRequest(report="ar-over-90", as_of=_as_of(date(2026, 3, 31)))
+    )
+    assert _rows(share.tables[0])[0][2:] == ["212000.00", "31750.00", "14.98"]  # §7
+
+
+async def test_a_collector_sees_only_their_customers(accounts, reports):
+    await upload(accounts.stub, sample(CLEAN))
+    token = as_actor("user:carol", "collector")
+    try:
+        result = await reports.RunReport(
+            rpb.RunReportRequest(report="aging-by-customer", as_of=_as_of(AS_OF))
+        )
+    finally:
+        from common import actor as actors
+
+        actors.reset_actor(token)
+    assert _rows(result.tables[0]) == []  # nobody is assigned to carol
+
+
+async def test_exports_csv_and_xlsx_with_provenance(accounts, reports, tmp_path):
+    await upload(accounts.stub, sample(CLEAN))
+
+    async def export(fmt):
+        chunks = reports.ExportReport(
+            rpb.ExportReportRequest(report="aging-by-customer", as_of=_as_of(AS_OF), format=fmt)
+        )
+        parts = [part async for part in chunks]
+        return parts[0].content_type, b"".join(p.data for p in parts)
+
+    content_type, data = await export(rpb.REPORT_FORMAT_CSV)
+    assert content_type == "text/csv; charset=utf-8"
+    lines = data.decode().split("\r\n")
+    assert lines[0].startswith("customer_id,customer,collector,currency,Current,1–30")
+    assert len(lines) - 2 == len({c for c, _, _ in _open_on(AS_OF)})  # header, final CRLF
+    content_type, data = await export(rpb.REPORT_FORMAT_XLSX)
+    assert content_type.endswith("spreadsheetml.sheet")
+    (tmp_path / "aging.xlsx").write_bytes(data)
+    sheets = read_workbook(tmp_path / "aging.xlsx")
+    assert [s.name for s in sheets] == ["Aging by customer", "Parameters"]
+    cells = sheets[1].cells
+    parameters = {cells[f"A{r}"].value: cells[f"B{r}"].value for r in range(2, 7)}
+    parameters.update({cells["A7"].value: cells["B7"].value})
+    assert parameters["formula_version"] == "2026.1"
+    assert parameters["parameter.bucket_bounds"] == "0,30,60,90,120"
+    await expect_error(
+        reports.ExportReport(rpb.ExportReportRequest(report="dso")).read(),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        field="format",
+    )
