@@ -117,6 +117,8 @@ class CustomerRecord(NamedTuple):
     bankruptcy: bool
     in_litigation: bool
     credit_hold: bool
+    dunning_block: bool
+    dunned_on: date | None
     version: int
     created_at: datetime
     updated_at: datetime
