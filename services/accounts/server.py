@@ -26,6 +26,7 @@ from services.accounts.service.dunning_run import DUNNING_RUN
 from services.accounts.service.notice_delivery import NoticeDelivery
 from services.accounts.workers import gauges
 from services.accounts.workers.dunning_schedule import DunningSchedule
+from services.accounts.workers.legal_notifier import LegalNotifier
 from services.accounts.workers.notice_sender import NoticeSender
 from services.accounts.workers.promise_evaluator import PromiseEvaluator
 from settle.accounts.v1 import accounts_pb2, accounts_pb2_grpc
@@ -44,6 +45,7 @@ class AccountsParts:
     relay: OutboxRelay
     notices: NoticeSender  # delivers queued dunning notices
     dunning: DunningSchedule  # the daily dunning run
+    legal: LegalNotifier  # tells Legal of every posting on its accounts
 
 
 def assemble(
@@ -96,6 +98,8 @@ def assemble(
     notices = NoticeSender(ctx, delivery)
     dunning = DunningSchedule(ctx, batch=config.dunning_batch, every_s=config.dunning_every_s)
     ctx.after_commit.listen(notices.wake, wants=lambda touched: touched == DUNNING_RUN)
+    legal = LegalNotifier(ctx)
+    ctx.after_commit.listen(legal.wake)
     pages = PageTokens(settings.internal_secret, settings.service)
     servicer = AccountsServicer(
         ctx, pages, max_import_bytes=config.import_max_bytes, delivery=delivery
@@ -122,13 +126,13 @@ def assemble(
         service_names=(SERVICE_NAME, outbox_api.service_name, reports.service_name),
         ready_check=db.ping,
         workers=(
-            [evaluator.run, relay.run, notices.run, dunning.run, *gauge_poll]
+            [evaluator.run, relay.run, notices.run, dunning.run, legal.run, *gauge_poll]
             if settings.workers_enabled
             else []
         ),
         on_close=[close],
     )
-    return AccountsParts(process, ctx, evaluator, relay, notices, dunning)
+    return AccountsParts(process, ctx, evaluator, relay, notices, dunning, legal)
 
 
 def build(

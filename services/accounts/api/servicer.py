@@ -21,6 +21,7 @@ from services.accounts.api import convert
 from services.accounts.api import requests as req
 from services.accounts.api.servicer_collections import CollectionsMethods
 from services.accounts.api.servicer_dunning import DunningMethods
+from services.accounts.api.servicer_legal import LegalMethods
 from services.accounts.api.servicer_writeoffs import WriteOffMethods
 from services.accounts.data.models import CreditNoteRow, PaymentRow
 from services.accounts.domain.aging import DEFAULT_BUCKETS, AgingBuckets
@@ -65,6 +66,7 @@ class AccountsServicer(
     CollectionsMethods,
     DunningMethods,
     WriteOffMethods,
+    LegalMethods,
     accounts_pb2_grpc.AccountsServiceServicer,
 ):
     def __init__(

@@ -11,6 +11,7 @@ from services.accounts.data import reads, rows
 from services.accounts.data import repository as repo
 from services.accounts.data.models import BillingAccountRow, ContactRow, CustomerRow
 from services.accounts.domain.records import CUSTOMER_FIELDS, CustomerData
+from services.accounts.service import legal_cases
 from services.accounts.service.context import AccountsContext
 from services.accounts.service.promised import promised_on
 
@@ -85,6 +86,7 @@ async def update_customer(
         if "external_ref" in fields:
             await _refuse_taken_ref(session, data.external_ref, row.id)
         _apply(row, data, fields)
+        await legal_cases.hand_over_if_flagged(ctx, session, row)
         row.version += 1
         row.updated_at = ctx.clock.now()
         return row

@@ -1,0 +1,94 @@
+"""Hand-over to Legal through a real gRPC server, on SQLite and PostgreSQL: setting bankruptcy
+opens a legal case with the snapshot of amounts, puts an escalation to LEGAL (subject the customer
+account) in the accounts outbox, stops dunning; every later posting is reported to Legal once;
+Legal's answers move the case."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from services.accounts.data.models import OutboxEventRow
+from services.accounts.outbound.escalations import METHOD
+from settle.accounts.v1 import accounts_pb2 as pb
+from settle.escalation.v1 import escalation_pb2
+from tests.accounts.api.test_dunning_rpc import dunning, eur  # noqa: F401 (the fixture)
+
+
+async def _raised(desk) -> list[escalation_pb2.RaiseEscalationRequest]:
+    async with desk.parts.ctx.db.reading_connection() as conn:
+        rows = await conn.execute(
+            select(OutboxEventRow.method, OutboxEventRow.payload).order_by(
+                OutboxEventRow.created_at, OutboxEventRow.id
+            )
+        )
+        return [
+            escalation_pb2.RaiseEscalationRequest.FromString(payload)
+            for method, payload in rows
+            if method == METHOD
+        ]
+
+
+async def test_bankruptcy_hands_the_account_to_legal_and_stops_dunning(dunning):  # noqa: F811
+    customer = await dunning.customer()
+    invoice = await dunning.disputed_and_promised_invoice(customer)
+
+    updated = await dunning.stub.UpdateCustomer(
+        pb.UpdateCustomerRequest(
+            customer=pb.Customer(name=customer.name, etag=customer.etag, bankruptcy=True),
+            update_mask="bankruptcy",
+        )
+    )
+    assert updated.bankruptcy
+    (case,) = (
+        await dunning.stub.ListLegalCases(pb.ListLegalCasesRequest(customer=customer.name))
+    ).legal_cases
+    assert case.trigger == "BANKRUPTCY" and case.state == pb.LegalCase.HANDED_OVER
+    (snapshot,) = case.snapshots
+    (line,) = snapshot.lines
+    assert (line.open, line.in_dispute, line.promised, line.to_collect) == (
+        eur("1000.00"), eur("300.00"), eur("500.00"), eur("200.00"),
+    )  # fmt: skip
+    (raised,) = await _raised(dunning)
+    assert raised.team == escalation_pb2.LEGAL and raised.subject == customer.name
+    assert raised.reason_code == "LEGAL_HANDOVER" and "Acme GmbH" in raised.summary
+    assert raised.amount_at_stake == eur("200.00")
+
+    run = await dunning.run(customer)
+    assert run.notices == 0 and run.decisions[0].outcome == "CUSTOMER_FLAGGED"
+    again = await dunning.stub.UpdateCustomer(  # never a second case while one is active
+        pb.UpdateCustomerRequest(
+            customer=pb.Customer(name=customer.name, in_litigation=True, bankruptcy=True),
+            update_mask="in_litigation",
+        )
+    )
+    assert again.in_litigation
+    assert len((await dunning.stub.ListLegalCases(pb.ListLegalCasesRequest())).legal_cases) == 1
+
+    payment = await dunning.stub.CreatePayment(
+        pb.CreatePaymentRequest(
+            payment=pb.Payment(
+                customer=customer.name, amount=eur("150.00"), received_date="2026-03-02"
+            )
+        )
+    )
+    await dunning.stub.AllocateFunds(
+        pb.AllocateFundsRequest(
+            source=payment.name,
+            allocations=[pb.Allocation(invoice=invoice.name, amount=eur("150.00"))],
+        )
+    )
+    assert await dunning.parts.legal.report_once() == 1
+    assert await dunning.parts.legal.report_once() == 0
+    told = (await _raised(dunning))[-1]
+    assert told.team == escalation_pb2.LEGAL and told.trigger_event_id.startswith("postings/")
+    assert told.amount_at_stake == eur("150.00") and "PAYMENT" in told.summary
+
+    answered = await dunning.stub.RecordLegalAnswer(
+        pb.RecordLegalAnswerRequest(
+            name=case.name, etag=case.etag, answer=pb.LegalCase.CLAIM_FILED, note="court 12 C 3"
+        )
+    )
+    assert answered.state == pb.LegalCase.CLAIM_FILED
+    assert [e.state for e in answered.history] == [
+        "HANDED_OVER", "POSTING_REPORTED", "CLAIM_FILED",
+    ]  # fmt: skip
