@@ -55,6 +55,7 @@ ACCESS: dict[str, tuple[str, ...] | str] = {
     _ACCOUNTS + "CreateCreditNote": BILLING,
     _ACCOUNTS + "ListCreditNotes": EVERYONE,
     _ACCOUNTS + "AllocateFunds": BILLING,
+    _ACCOUNTS + "ReverseAllocation": BILLING,  # takes a payment's or credit's allocation back
     _ACCOUNTS + "PlaceHold": INTERNAL,  # disputes' outbox
     _ACCOUNTS + "ReleaseHold": INTERNAL,  # disputes' outbox
     _ACCOUNTS + "PostDisputeAdjustment": INTERNAL,  # disputes' outbox
