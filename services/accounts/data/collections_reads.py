@@ -15,11 +15,15 @@ from services.accounts.data.models import (
     HoldRow,
     InteractionRow,
     InvoiceRow,
+    LegalEventRow,
+    NoticeRow,
     OutcomeCodeRow,
     PaymentRow,
     PromiseEventRow,
     PromiseInvoiceRow,
     PromiseRow,
+    WriteOffLineRow,
+    WriteOffRow,
 )
 from services.accounts.data.promise_payments import PAID_LINES
 from services.accounts.data.repository import missing
@@ -178,6 +182,8 @@ class TimelineRecord(NamedTuple):
 _customer = bindparam("customer")
 _i, _pe, _pay = InteractionRow.__table__, PromiseEventRow.__table__, PaymentRow.__table__
 _alloc, _moves, _holds = AllocationRow.__table__, HoldMovementRow.__table__, HoldRow.__table__
+_notices, _legal = NoticeRow.__table__, LegalEventRow.__table__
+_write_offs, _wo_lines = WriteOffRow.__table__, WriteOffLineRow.__table__
 _SOURCES = [
     select(
         _i.c.occurred_at.label("occurred_at"),
@@ -229,6 +235,36 @@ _SOURCES = [
     .join(_holds, _holds.c.id == _moves.c.hold_id)
     .join(_invoices, _invoices.c.id == _moves.c.invoice_id)
     .where(_invoices.c.customer_id == _customer),
+    # dunning, write-off and Legal (issue 14)
+    select(
+        _notices.c.created_at,
+        literal("NOTICE"),
+        "notices/" + _notices.c.id,
+        _notices.c.level_code,
+        _notices.c.total_minor,
+        _notices.c.currency,
+        _notices.c.channel + " " + _notices.c.state,
+    ).where(_notices.c.customer_id == _customer),
+    select(
+        _write_offs.c.updated_at,
+        literal("WRITE_OFF"),
+        "writeOffs/" + _write_offs.c.id,
+        _write_offs.c.state,
+        select(func.sum(_wo_lines.c.amount_minor))
+        .where(_wo_lines.c.write_off_id == _write_offs.c.id)
+        .scalar_subquery(),
+        _write_offs.c.currency,
+        _write_offs.c.reason_code,
+    ).where(_write_offs.c.customer_id == _customer),
+    select(
+        _legal.c.occurred_at,
+        literal("LEGAL"),
+        "legalCases/" + _legal.c.case_id,
+        _legal.c.kind,
+        null(),
+        null(),
+        _legal.c.note,
+    ).where(_legal.c.customer_id == _customer),
 ]
 _merged = union_all(*_SOURCES).subquery("timeline")
 TIMELINE = (

@@ -174,6 +174,11 @@ async def test_a_notice_chases_exactly_the_remaining_amount_once(dunning):
     assert await dunning.send() == 0
     assert len(dunning.inbox.envelopes) == 1
     assert len(await dunning.notices(customer)) == 1
+    timeline = await dunning.stub.ListCustomerTimeline(
+        pb.ListCustomerTimelineRequest(customer=customer.name)
+    )
+    (entry,) = [e for e in timeline.entries if e.kind == "NOTICE"]
+    assert (entry.subject, entry.event, entry.amount) == (notice.name, "FIRM", eur("200.00"))
 
 
 async def test_a_refused_send_is_retried_visible_meanwhile_and_delivered_once(dunning):

@@ -5,6 +5,8 @@ Legal's answers move the case."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from services.accounts.data.models import OutboxEventRow
@@ -64,6 +66,7 @@ async def test_bankruptcy_hands_the_account_to_legal_and_stops_dunning(dunning):
     assert again.in_litigation
     assert len((await dunning.stub.ListLegalCases(pb.ListLegalCasesRequest())).legal_cases) == 1
 
+    dunning.clock.advance(timedelta(minutes=1))
     payment = await dunning.stub.CreatePayment(
         pb.CreatePaymentRequest(
             payment=pb.Payment(
@@ -83,6 +86,7 @@ async def test_bankruptcy_hands_the_account_to_legal_and_stops_dunning(dunning):
     assert told.team == escalation_pb2.LEGAL and told.trigger_event_id.startswith("postings/")
     assert told.amount_at_stake == eur("150.00") and "PAYMENT" in told.summary
 
+    dunning.clock.advance(timedelta(minutes=1))
     answered = await dunning.stub.RecordLegalAnswer(
         pb.RecordLegalAnswerRequest(
             name=case.name, etag=case.etag, answer=pb.LegalCase.CLAIM_FILED, note="court 12 C 3"
@@ -92,3 +96,9 @@ async def test_bankruptcy_hands_the_account_to_legal_and_stops_dunning(dunning):
     assert [e.state for e in answered.history] == [
         "HANDED_OVER", "POSTING_REPORTED", "CLAIM_FILED",
     ]  # fmt: skip
+    timeline = await dunning.stub.ListCustomerTimeline(
+        pb.ListCustomerTimelineRequest(customer=customer.name)
+    )
+    legal = [(e.subject, e.event) for e in timeline.entries if e.kind == "LEGAL"]
+    assert legal == [(case.name, "CLAIM_FILED"), (case.name, "POSTING_REPORTED"),
+                     (case.name, "HANDED_OVER")]  # fmt: skip
