@@ -145,6 +145,13 @@ def build_message(
     taken = {*bindings, body_field} if body_field != "*" else {f.name for f in descriptor.fields}
     for name, value in query:
         _add_query(data, descriptor, taken, name, value)
+    nulls = list(_nulls(data, ""))
+    if nulls:
+        raise InvalidArgument(
+            f"{nulls[0]}: must not be null",
+            violations=[FieldViolation(n, "must not be null") for n in nulls],
+            reason="INVALID_FIELD",
+        )
     try:
         message = json_format.ParseDict(data, cls(), ignore_unknown_fields=False)
     except (json_format.ParseError, ValueError, TypeError, RecursionError) as exc:
@@ -157,6 +164,19 @@ def build_message(
     _mask_to_proto_names(message)
     bounds.check(message)
     return message
+
+
+def _nulls(value: object, path: str):
+    """Where a JSON null stands: refused, as the OpenAPI types say, though the protobuf mapping
+    would read it as "unset" (a client that means unset leaves the field out)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _nulls(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _nulls(item, f"{path}[{i}]")
+    elif value is None:
+        yield path or "body"
 
 
 def _mask_to_proto_names(message: Message) -> None:

@@ -113,4 +113,4 @@ def _read_only(path: str, endpoint) -> Route:
             return error_response(request, method_not_allowed(request.method, ["GET"]))
         return await endpoint(request)
 
-    return Route(path, answer, methods=API_METHODS)
+    return Route(path, answer, methods=[*API_METHODS, "OPTIONS"])

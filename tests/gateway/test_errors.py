@@ -234,6 +234,7 @@ def test_the_gateways_own_refusals(failing, method, path, content, headers, stat
         ("OPTIONS", "/v1/customers", "GET, POST"),  # a method no route has
         ("PUT", "/v1/disputes/" + "0" * 32, "GET, PATCH"),
         ("PUT", "/healthz", "GET"),  # the gateway's own paths too (was 404)
+        ("OPTIONS", "/healthz", "GET"),
         ("POST", "/readyz", "GET"),
         ("DELETE", "/openapi.json", "GET"),
     ],

@@ -106,6 +106,10 @@ def test_nested_and_enum_query_parameters():
             "customer.displayName",
         ),
         (esc.ClaimEscalationRequest, "*", {}, [("etag", "e")], "etag"),
+        # null is not "unset" here: the document's types have no null (was accepted)
+        (pb.CreateCustomerRequest, "customer", {"displayName": None}, [], "customer.displayName"),
+        (pb.CreateCustomerRequest, "customer", {"contacts": [None]}, [], "customer.contacts[0]"),
+        (esc.ClaimEscalationRequest, "*", {"etag": None}, [], "etag"),
     ],
 )
 def test_wrong_input_is_invalid_argument_naming_the_field(cls, body_field, payload, query, field):

@@ -1,0 +1,145 @@
+"""Schemathesis (pinned in pyproject's dev dependencies) against the real gateway and services,
+once per role: every check, seeded, bounded in time. The document must tell the truth about
+what the API answers: no server error (a 503 of a real outage aside) and no response outside
+its declared schema. Failures of the other checks are printed with their requests; the rules
+OpenAPI cannot express are listed in docs/gateway.md ("What the OpenAPI document cannot say")."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+
+from tests.gateway.support import token
+
+# One run per role the issue names; a SALES member's token carries the SALES team.
+ROLES = {
+    "collector": ("collector",),
+    "sales": ("sales",),
+    "team_lead": ("team_lead",),
+    "admin": ("admin",),
+}
+SEED = 17
+SECONDS_PER_ROLE = 12  # 4 roles within 90 s on two cores, with start-up
+# A request too large for the gateway is refused with 413 before it is read (declared in the
+# document with the other error statuses): a right answer to schema-violating data too.
+CONFIG = """
+[checks.negative_data_rejection]
+expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428"]
+"""
+# Checks whose every failure fails the test; the others' are reported.
+MUST_HOLD = ("not_a_server_error", "response_schema_conformance")
+# Methods declared in the protos whose services do not implement them yet (issue 14 in
+# progress: the generated base class raises NotImplementedError, an INTERNAL): left out until
+# they are, so that this test reports what the gateway and the implemented methods do.
+NOT_IMPLEMENTED = (
+    "AccountsService_CreateWriteOff",
+    "AccountsService_GetWriteOff",
+    "AccountsService_ListWriteOffs",
+    "AccountsService_SubmitWriteOff",
+    "AccountsService_CancelWriteOff",
+    "AccountsService_PostWriteOff",
+    "AccountsService_ApproveWriteOff",
+    "AccountsService_RejectWriteOff",
+    "AccountsService_ReverseWriteOff",
+    "AccountsService_ListWriteOffReasons",
+    "AccountsService_GetLegalCase",
+    "AccountsService_ListLegalCases",
+    "AccountsService_ListNotices",
+    "AccountsService_GetNoticeDocument",
+    "AccountsService_GetStatement",
+)
+
+
+def _run(stack, role: str, report_dir: Path) -> Path:
+    url = f"http://127.0.0.1:{stack.gateway.http_port}"
+    bearer = token(ROLES[role], subject=f"schemathesis-{role}", ttl_s=3600)
+    config = report_dir / "schemathesis.toml"
+    config.write_text(CONFIG)
+    command = [
+        str(Path(sys.executable).parent / "st"),
+        "--config-file",
+        str(config),
+        "run",
+        f"{url}/openapi.json",
+        "--header",
+        f"Authorization: Bearer {bearer}",
+        "--checks",
+        "all",
+        "--phases",
+        "examples,coverage,fuzzing,stateful",
+        "--seed",
+        str(SEED),
+        "--max-time",
+        str(SECONDS_PER_ROLE),
+        "--workers",
+        "1",
+        "--generation-database",
+        "none",
+        "--request-timeout",
+        "10",
+        "--no-color",
+        "--report",
+        "ndjson",
+        "--report-ndjson-path",
+        str(report_dir / f"{role}.ndjson"),
+        *(arg for op in NOT_IMPLEMENTED for arg in ("--exclude-operation-id", op)),
+    ]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    report = report_dir / f"{role}.ndjson"
+    assert report.exists(), finished.stdout[-3000:] + finished.stderr[-3000:]
+    return report
+
+
+def _text(payload) -> str:
+    if isinstance(payload, dict) and "$base64" in payload:
+        return base64.b64decode(payload["$base64"]).decode("utf-8", "replace")
+    return "" if payload is None else str(payload)
+
+
+def _results(report: Path) -> tuple[int, dict[str, Counter], dict[str, list[str]]]:
+    """Requests sent, per-check outcome counts, and each failure as one readable line."""
+    requests, counts, failures = 0, defaultdict(Counter), defaultdict(list)
+    for line in report.read_text().splitlines():
+        event = json.loads(line)
+        if "ScenarioFinished" not in event:
+            continue
+        recorder = event["ScenarioFinished"]["recorder"]
+        requests += len(recorder.get("interactions", {}))
+        for case, checks in recorder.get("checks", {}).items():
+            for check in checks:
+                counts[check["name"]][check["status"]] += 1
+                if check["status"] != "failure":
+                    continue
+                sent = recorder["interactions"].get(case, {})
+                request, response = sent.get("request", {}), sent.get("response") or {}
+                if check["name"] == "not_a_server_error" and response.get("status_code") == 503:
+                    continue  # a real outage: the document declares it
+                failures[check["name"]].append(
+                    f"{recorder['label']}: {request.get('method')} {request.get('uri', '')[:300]}"
+                    f" body={_text(request.get('body'))[:300]!r}"
+                    f" -> {response.get('status_code')} {_text(response.get('body'))[:300]!r}"
+                )
+    return requests, counts, failures
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_schemathesis_finds_no_server_error_and_no_response_outside_the_schema(
+    stack, role, tmp_path
+):
+    requests, counts, failures = _results(_run(stack, role, tmp_path))
+    summary = "\n".join(
+        f"  {name:30} passed {c['success']:6} failed {c['failure']:4} skipped {c['skip']:4}"
+        for name, c in sorted(counts.items())
+    )
+    print(f"\nschemathesis, role {role}: {requests} requests\n{summary}")
+    for name, lines in sorted(failures.items()):
+        print(f"  {name}: {len(lines)} failing cases, e.g.\n    " + "\n    ".join(lines[:5]))
+    assert requests > 100 and set(MUST_HOLD) <= set(counts)
+    broken = {name: failures[name] for name in MUST_HOLD if failures[name]}
+    assert not broken, json.dumps(broken, indent=1)[:6000]
