@@ -5,8 +5,8 @@ worker run reports only through this catalog, so both validate parameters the sa
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -31,6 +31,12 @@ class ReportParameters:
     period_end: date | None = None  # inclusive
     bucket_bounds: tuple[int, ...] = ()
     annual_rate: Decimal | None = None
+
+    def at_period_end(self) -> ReportParameters:
+        """A period report describes the end of its last day (UTC)."""
+        assert self.period_end is not None
+        end = datetime.combine(self.period_end + timedelta(days=1), time(), UTC)
+        return replace(self, as_of=end)
 
     def described(self, accepted: frozenset[Parameter]) -> dict[str, str]:
         """The parameters as the result prints them: only those the report reads."""
@@ -109,7 +115,7 @@ class ReportCatalog:
         if given.annual_rate and Parameter.ANNUAL_RATE not in accepts:
             v.add("annual_rate", f"is not read by {name}")
         if rate is None and Parameter.ANNUAL_RATE in accepts:
-            rate = report.defaults.get("annual_rate")  # type: ignore[assignment]
+            v.add("annual_rate", f"is required by {name} (a fraction: 0.08 is 8 %)")
         v.raise_if_any()
         return ReportParameters(as_of, start, end, tuple(bounds), rate)
 

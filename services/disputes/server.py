@@ -14,6 +14,7 @@ from common.rpc.client import open_channel
 from common.rpc.server import ServiceProcess
 from common.settings import Settings
 from common.telemetry import Telemetry
+from services.disputes.api.reports_servicer import DisputesReportsServicer
 from services.disputes.api.servicer import DisputesServicer
 from services.disputes.config import DisputesConfig
 from services.disputes.data.models import IdempotencyKeyRow, OutboxActionRow, OutboxEventRow
@@ -90,15 +91,20 @@ def assemble(
             await channel.close()
         await db.dispose()
 
+    reports = DisputesReportsServicer(ctx, clock)
     outbox_api = OutboxAdminApi.build(settings, db, OutboxEventRow, OutboxActionRow, clock, relay)
     process = ServiceProcess(
         name="disputes",
         listen_addr=settings.listen_addr,
         internal_secret=settings.internal_secret,
-        register=outbox_api.beside(
-            lambda server: disputes_pb2_grpc.add_DisputesServiceServicer_to_server(servicer, server)
+        register=reports.beside(
+            outbox_api.beside(
+                lambda server: disputes_pb2_grpc.add_DisputesServiceServicer_to_server(
+                    servicer, server
+                )
+            )
         ),
-        service_names=(SERVICE_NAME, outbox_api.service_name),
+        service_names=(SERVICE_NAME, outbox_api.service_name, reports.service_name),
         ready_check=db.ping,
         workers=[sweeper.run, relay.run, *gauge_poll] if settings.workers_enabled else [],
         on_close=[close],

@@ -6,13 +6,14 @@ denominator is zero is None ("not defined"), never 0 or infinity.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
-from common.money import currency_exponent
+# Shared with the other services' reports (common/reports/figures.py), re-exported here.
+from common.reports.figures import FORMULA_VERSION as FORMULA_VERSION
+from common.reports.figures import carrying_cost as carrying_cost
 
-FORMULA_VERSION = "2026.1"  # printed on every report result; change it with any formula below
 _DAYS = Decimal("0.1")
 _PERCENT = Decimal("0.01")
 _HUNDRED = Decimal(100)
@@ -107,15 +108,3 @@ def promise_kept_rate(kept: int, judged: int) -> Decimal | None:
         raise ValueError("kept promises are between 0 and the judged ones")
     value = _ratio(Decimal(kept), Decimal(judged), _HUNDRED)
     return None if value is None else _round(value, _PERCENT)
-
-
-def carrying_cost(
-    disputes: Iterable[tuple[Decimal, int]], annual_rate: Decimal, currency: str
-) -> Decimal:
-    """Σ amount × days open × annual rate ÷ 365 over (amount, days open) pairs in one currency,
-    summed exactly and rounded once to the currency's minor unit (§9). `annual_rate` is a
-    fraction: 0.08 for 8 %."""
-    with localcontext(prec=_PRECISION):
-        total = sum((amount * days for amount, days in disputes), Decimal(0))
-        cost = total * annual_rate / 365
-    return _round(cost, Decimal(1).scaleb(-currency_exponent(currency)))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, timedelta
 from decimal import Decimal
 
 from common.actor import Actor
@@ -52,10 +52,6 @@ def report_scope(actor: Actor) -> tuple[str, str]:
 
 def _amount(minor: int, currency: str) -> Decimal:
     return Decimal(format_minor(minor, currency))
-
-
-def _day_end(day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time(), UTC)
 
 
 class AccountsReports:
@@ -231,7 +227,7 @@ class AccountsReports:
             Column("best_possible_dso", _DAYS),
             Column("average_days_delinquent", _DAYS),
         )
-        parameters = _at_period_end(parameters)
+        parameters = parameters.at_period_end()
         return await self._result(
             "dso", parameters, frozenset({Parameter.PERIOD}), [Table("DSO", columns, rows)]
         )
@@ -267,7 +263,7 @@ class AccountsReports:
             Column("closing_current_ar", _MONEY, "currency"),
             Column("cei", _PERCENT),
         )
-        parameters = _at_period_end(parameters)
+        parameters = parameters.at_period_end()
         return await self._result(
             "cei", parameters, frozenset({Parameter.PERIOD}), [Table("CEI", columns, rows)]
         )
@@ -297,18 +293,6 @@ class AccountsReports:
         )
         table = Table("AR over 90 days", columns, rows)
         return await self._result("ar-over-90", parameters, frozenset({Parameter.AS_OF}), [table])
-
-
-def _at_period_end(parameters: ReportParameters) -> ReportParameters:
-    """A period report describes the end of its last day."""
-    assert parameters.period_end is not None
-    return ReportParameters(
-        _day_end(parameters.period_end),
-        parameters.period_start,
-        parameters.period_end,
-        parameters.bucket_bounds,
-        parameters.annual_rate,
-    )
 
 
 def _months_back(day: date, months: int) -> date:
