@@ -14,15 +14,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
-from datetime import date
+from datetime import UTC, date, datetime
 
 import asyncpg
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from bench.baseline import accounts_sql, import_rows, pbconv, tracing
+from bench.baseline import accounts_sql, import_rows, pbconv, tracing, worklist_sql
 from bench.baseline.disputes_bare import DisputesHandlers
+from common.listing import PageTokens, query_key
 from common.rpc.server import CHANNEL_OPTIONS, SERVER_OPTIONS
+from common.settings import DEV_INTERNAL_SECRET
+from services.accounts.api.collections_convert import worklist_item
+from services.accounts.domain import worklist
 from settle.accounts.v1 import accounts_pb2 as pb
 
 SERVICE = "settle.accounts.v1.AccountsService"
@@ -35,6 +39,7 @@ POOL_MAX = 16
 class AccountsHandlers:
     def __init__(self, pool: asyncpg.Pool):
         self.pool = pool
+        self.pages = PageTokens(DEV_INTERNAL_SECRET, "accounts")  # the bench's accounts process
 
     async def get_customer(self, request: pb.GetCustomerRequest, context) -> pb.Customer:
         async with self.pool.acquire() as conn:
@@ -87,6 +92,25 @@ class AccountsHandlers:
             payments_recorded=len(rows["payments"]),
         )
 
+    async def list_worklist(self, request: pb.ListWorklistRequest, context):
+        """One collector's list (the bench asks as a team lead naming the collector), ranked by
+        the service's pure domain function, the first page signed like the service's."""
+        now = datetime.now(UTC)
+        async with self.pool.acquire() as conn:
+            facts = await worklist_sql.facts(conn, request.collector, now.date())
+            strategy = await worklist_sql.strategy(conn)
+        items, done = worklist.rank(facts, strategy, now, now.date())
+        key = query_key(request.collector, request.team)
+        page = self.pages.page(request.page_size, request.page_token, key)
+        chosen = items[page.offset : page.offset + page.size]
+        return pb.ListWorklistResponse(
+            items=[worklist_item(item, page.offset + i + 1) for i, item in enumerate(chosen)],
+            next_page_token=self.pages.next_token(page, len(chosen), key),
+            strategy_version=strategy.version,
+            done_today=done,
+            total_size=len(items),
+        )
+
     def generic(self) -> grpc.GenericRpcHandler:
         def unary(fn, request_type):
             return grpc.unary_unary_rpc_method_handler(
@@ -98,6 +122,7 @@ class AccountsHandlers:
             "ListInvoices": unary(self.list_invoices, pb.ListInvoicesRequest),
             "GetInvoice": unary(self.get_invoice, pb.GetInvoiceRequest),
             "GetAgingReport": unary(self.aging, pb.GetAgingReportRequest),
+            "ListWorklist": unary(self.list_worklist, pb.ListWorklistRequest),
             "ImportOpenItems": grpc.stream_unary_rpc_method_handler(
                 self.import_open_items, pb.ImportOpenItemsRequest.FromString,
                 lambda m: m.SerializeToString(),

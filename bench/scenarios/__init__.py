@@ -3,6 +3,7 @@
 from bench.scenarios import (  # noqa: F401
     aging,
     cases,
+    collections,
     gateway_path,
     importing,
     reads,
