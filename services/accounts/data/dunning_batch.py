@@ -28,20 +28,12 @@ from services.accounts.data.models import (
     NoticeRow,
     OutboxEventRow,
     PaymentRow,
-    PromiseInvoiceRow,
-    PromiseRow,
 )
 from services.accounts.data.rows import Row
 from services.accounts.domain.ladder import Action, Channel, Ladder, Level
 from services.accounts.domain.legal import LegalState
-from services.accounts.domain.promises import PromiseState
 
-_c, _inv, _p, _links = (
-    CustomerRow.__table__,
-    InvoiceRow.__table__,
-    PromiseRow.__table__,
-    PromiseInvoiceRow.__table__,
-)
+_c, _inv = CustomerRow.__table__, InvoiceRow.__table__
 _pay, _cn, _n, _nl = (
     PaymentRow.__table__,
     CreditNoteRow.__table__,
@@ -154,14 +146,6 @@ _INVOICES = (
     .where(_inv.c.customer_id.in_(_ids), _inv.c.open_minor > 0)
     .order_by(_inv.c.customer_id, _inv.c.currency, _inv.c.due_date, _inv.c.id)
 )  # fmt: skip
-# Open promises and their invoices, oldest due first: what each still covers.
-_PROMISED = (
-    select(_p.c.id, _p.c.amount_minor - _p.c.paid_minor, _links.c.invoice_id)
-    .join(_links, _links.c.promise_id == _p.c.id)
-    .join(_inv, _inv.c.id == _links.c.invoice_id)
-    .where(_p.c.customer_id.in_(_ids), _p.c.state == PromiseState.OPEN.value)
-    .order_by(_p.c.id, _inv.c.due_date, _inv.c.id)
-)
 _CASH = [
     select(t.c.customer_id, t.c.currency, func.sum(t.c.unallocated_minor))
     .where(t.c.customer_id.in_(_ids), t.c.unallocated_minor > 0)
@@ -181,7 +165,6 @@ class Books(NamedTuple):
     """What a batch of customers owes and has sent, read in the run's transaction."""
 
     invoices: list[OpenInvoice]
-    promises: list[tuple[int, list[str]]]  # (amount still promised, invoice ids oldest first)
     cash: dict[tuple[str, str], int]  # (customer, currency) -> unallocated payments and credits
     previous: dict[tuple[str, str], list[tuple[int, date, frozenset[str]]]]
 
@@ -189,9 +172,6 @@ class Books(NamedTuple):
 async def books(session: AsyncSession, customer_ids: Sequence[str]) -> Books:
     params = {"ids": list(customer_ids)}
     invoices = [OpenInvoice._make(r) for r in await session.execute(_INVOICES, params)]
-    promises: dict[str, tuple[int, list[str]]] = {}
-    for promise_id, amount, invoice_id in await session.execute(_PROMISED, params):
-        promises.setdefault(promise_id, (int(amount), []))[1].append(invoice_id)
     cash: dict[tuple[str, str], int] = defaultdict(int)
     for stmt in _CASH:
         for customer_id, currency, minor in await session.execute(stmt, params):
@@ -206,7 +186,7 @@ async def books(session: AsyncSession, customer_ids: Sequence[str]) -> Books:
     previous: dict[tuple[str, str], list[tuple[int, date, frozenset[str]]]] = defaultdict(list)
     for customer_id, currency, level, on, chased in notices.values():
         previous[(customer_id, currency)].append((level, on, frozenset(chased)))
-    return Books(invoices, list(promises.values()), dict(cash), dict(previous))
+    return Books(invoices, dict(cash), dict(previous))
 
 
 async def record(

@@ -23,6 +23,7 @@ from services.accounts.service.notice_delivery import (
     recipient_of,
     render,
 )
+from services.accounts.service.promised import promised_on
 
 LEGAL = "legal"
 
@@ -69,10 +70,11 @@ async def statement(
         who = await dunning_reads.recipient(conn, customer_id)
         await check_visible(ctx, conn, customer_id)
         books = await dunning_batch.books(conn, [customer_id])
+        promised = await promised_on(conn, [customer_id])
     currency = currency or who.currency_code
     if not currency:
         raise InvalidArgument.of("currency_code", "the customer has no default currency")
-    owed = positions(books).get((customer_id, currency), [])
+    owed = positions(books, promised).get((customer_id, currency), [])
     issued = {i.id for i in books.invoices if i.invoice_date <= day}
     built = statements.build(
         customer_id, currency, day, [p for p in owed if p.invoice_id in issued]

@@ -26,10 +26,10 @@ from services.accounts.domain.dunning import (
 )
 from services.accounts.domain.ladder import Action, Ladder
 from services.accounts.domain.legal import LegalTrigger
-from services.accounts.domain.promise_cover import covered_per_invoice
 from services.accounts.outbound.dunning_escalations import stop_credit_row
 from services.accounts.service.context import AccountsContext
 from services.accounts.service.legal_handover import hand_over
+from services.accounts.service.promised import Promised, promised_on
 
 NOTICE = "NOTICE"
 DUNNING_RUN = "dunning"  # what AfterCommit.changed says: the notice sender wakes for it
@@ -55,11 +55,9 @@ class RunSummary:
     decisions: list[Decision] = field(default_factory=list)
 
 
-def positions(books: Books) -> dict[tuple[str, str], list[InvoicePosition]]:
+def positions(books: Books, promised: Promised) -> dict[tuple[str, str], list[InvoicePosition]]:
     """Each open invoice's amounts per (customer, currency): held by disputes, covered by open
-    promises (spread oldest due first within open − held)."""
-    room = {i.id: i.open_minor - i.held_minor for i in books.invoices}
-    promised = covered_per_invoice(books.promises, room)
+    promises (placed by domain/collectible.py's one rule, as every collectible figure)."""
     found: dict[tuple[str, str], list[InvoicePosition]] = defaultdict(list)
     for i in books.invoices:
         found[(i.customer_id, i.currency)].append(
@@ -69,7 +67,7 @@ def positions(books: Books) -> dict[tuple[str, str], list[InvoicePosition]]:
                 due_date=i.due_date,
                 open_minor=i.open_minor,
                 held_minor=i.held_minor,
-                promised_minor=promised.get(i.id, 0),
+                promised_minor=promised.on(i.id),
             )
         )
     return found
@@ -115,7 +113,7 @@ async def _evaluate(
     ladder: Ladder = await sql.active_ladder(session)
     books = await sql.books(session, ids)
     with_legal = await sql.with_active_legal_case(session, ids)
-    owed = positions(books)
+    owed = positions(books, await promised_on(session, ids))
     currencies: dict[str, set[str]] = defaultdict(set)
     for customer_id, currency in owed:
         currencies[customer_id].add(currency)

@@ -24,6 +24,7 @@ from services.accounts.outbound.dunning_escalations import legal_posting_row
 from services.accounts.service.context import AccountsContext
 from services.accounts.service.dunning_run import positions
 from services.accounts.service.legal_handover import hand_over
+from services.accounts.service.promised import promised_on
 
 
 async def hand_over_if_flagged(ctx: AccountsContext, session, customer: CustomerRow) -> None:
@@ -38,7 +39,8 @@ async def hand_over_if_flagged(ctx: AccountsContext, session, customer: Customer
     if reason is None:
         return
     books = await dunning_batch.books(session, [customer.id])
-    owed = {currency: ps for (_, currency), ps in positions(books).items()}
+    promised = await promised_on(session, [customer.id])
+    owed = {currency: ps for (_, currency), ps in positions(books, promised).items()}
     handed = hand_over(
         ctx.outbox,
         customer_id=customer.id,
