@@ -15,16 +15,19 @@ from services.accounts.data.models import (
     CustomerRow,
     InteractionRow,
     InvoiceRow,
+    NoticeRow,
     PromiseRow,
     WorklistRuleRow,
     WorklistStrategyRow,
 )
 from services.accounts.data.repository import missing
+from services.accounts.domain.ladder import Channel
 from services.accounts.domain.promises import PromiseState
 from services.accounts.domain.worklist import CustomerFacts, Rule, Strategy
 
 _a, _c, _inv = AssignmentRow.__table__, CustomerRow.__table__, InvoiceRow.__table__
 _p, _i = PromiseRow.__table__, InteractionRow.__table__
+_n = NoticeRow.__table__
 _today = bindparam("today", type_=_inv.c.due_date.type)
 _zero = 0
 
@@ -88,6 +91,12 @@ def _facts(scope) -> Select:
         .limit(1)
         .scalar_subquery()
     )
+    # the dunning ladder's latest phone task (issue 14): open until the next contact
+    phone_task = (
+        select(func.max(_n.c.created_at))
+        .where(_n.c.customer_id == _a.c.customer_id, _n.c.channel == Channel.PHONE_TASK.value)
+        .scalar_subquery()
+    )
     return (
         select(
             _a.c.customer_id,
@@ -110,6 +119,7 @@ def _facts(scope) -> Select:
             _c.c.bankruptcy,
             _c.c.in_litigation,
             _c.c.risk_class,
+            phone_task.label("phone_task_at"),
         )
         .join(_c, _c.c.id == _a.c.customer_id)
         .outerjoin(invoices, invoices.c.customer_id == _a.c.customer_id)
@@ -143,6 +153,7 @@ class FactsRecord(NamedTuple):
     bankruptcy: bool
     in_litigation: bool
     risk_class: str
+    phone_task_at: datetime | None
 
 
 def _facts_of(r: FactsRecord) -> CustomerFacts:
@@ -165,6 +176,7 @@ def _facts_of(r: FactsRecord) -> CustomerFacts:
         bankruptcy=bool(r.bankruptcy),
         in_litigation=bool(r.in_litigation),
         risk_class=r.risk_class,
+        phone_task_at=r.phone_task_at,
     )
 
 

@@ -28,6 +28,7 @@ FACTS = (
     "bankruptcy",
     "in_litigation",
     "risk_class",
+    "dunning_phone_task",
 )
 RISK_CLASSES = {"LOW": 1, "MEDIUM": 2, "HIGH": 3}
 MAX_RULES = 100
@@ -105,6 +106,8 @@ class CustomerFacts:
     bankruptcy: bool
     in_litigation: bool
     risk_class: str
+    # The dunning ladder's latest phone task; open until a contact after it.
+    phone_task_at: datetime | None = None
 
     def amount_to_collect(self) -> int:
         return to_collect(self.open_minor, self.held_minor, self.promised_minor)
@@ -154,7 +157,14 @@ def fact_values(f: CustomerFacts, now: datetime, today: date) -> dict[str, Decim
         "bankruptcy": Decimal(int(flags[3])),
         "in_litigation": Decimal(int(f.in_litigation)),
         "risk_class": Decimal(RISK_CLASSES.get(f.risk_class, 0)),
+        "dunning_phone_task": Decimal(int(_phone_task_open(f))),
     }
+
+
+def _phone_task_open(f: CustomerFacts) -> bool:
+    return f.phone_task_at is not None and (
+        f.last_contact_at is None or f.last_contact_at < f.phone_task_at
+    )
 
 
 def absence_reasons(f: CustomerFacts, now: datetime, today: date) -> list[str]:
@@ -175,6 +185,12 @@ def _next_action(f: CustomerFacts, now: datetime, contributions: Sequence[Contri
     if _call_back_due(f, now):
         assert f.call_back_at is not None
         return "CALL_BACK", f"call-back due since {f.call_back_at:%Y-%m-%d %H:%M} UTC"
+    if _phone_task_open(f):
+        assert f.phone_task_at is not None
+        return (
+            "DUNNING_CALL",
+            f"the dunning ladder asks for a call since {f.phone_task_at:%Y-%m-%d}",
+        )
     if f.promise_due_today:
         return "CHECK_PROMISE", "a promise to pay falls due today"
     if f.broken_promises:

@@ -12,13 +12,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiosmtpd.smtp import SMTP
+from sqlalchemy import select
 
 from common.actor import reset_actor
 from common.clock import ManualClock
+from services.accounts.data.models import OutboxEventRow
+from services.accounts.outbound.escalations import METHOD
 from services.accounts.server import assemble
 from settle.accounts.v1 import accounts_pb2 as pb
 from settle.accounts.v1 import accounts_pb2_grpc
 from settle.common.v1.common_pb2 import Money
+from settle.escalation.v1 import escalation_pb2
 from tests.accounts.conftest import accounts_settings
 from tests.support.rpc import as_actor, channel, running
 
@@ -217,3 +221,51 @@ async def test_a_statement_lists_the_same_figures_as_csv_and_pdf(dunning):
     assert rows[1].split(",")[-1] == "200.00"
     pdf = await dunning.stub.GetStatement(pb.GetStatementRequest(customer=customer.name))
     assert pdf.content_type == "application/pdf" and pdf.content.startswith(b"%PDF")
+
+
+async def test_stop_credit_is_a_phone_task_on_the_worklist_a_credit_hold_and_the_team_lead(
+    dunning,
+):
+    customer = await dunning.customer()
+    await dunning.stub.CreateInvoice(
+        pb.CreateInvoiceRequest(
+            invoice=pb.Invoice(
+                customer=customer.name,
+                external_number="INV-9",
+                invoice_date="2025-11-30",
+                due_date="2025-12-31",  # 61 days before 2026-03-02: STOP_CREDIT
+                amount=eur("750.00"),
+            )
+        )
+    )
+    run = await dunning.run(customer)
+    assert run.decisions[0].level == 6
+    (notice,) = await dunning.notices(customer)
+    assert notice.channel == "PHONE_TASK" and notice.state == pb.Notice.SENT
+    assert await dunning.send() == 0  # a phone task is not mailed
+    got = await dunning.stub.GetCustomer(pb.GetCustomerRequest(name=customer.name))
+    assert got.credit_hold
+    (item,) = (await dunning.stub.ListWorklist(pb.ListWorklistRequest())).items
+    assert item.next_action == "DUNNING_CALL"
+    async with dunning.parts.ctx.db.reading_connection() as conn:
+        (payload,) = (
+            await conn.execute(select(OutboxEventRow.payload).where(
+                OutboxEventRow.method == METHOD))
+        ).scalars().all()  # fmt: skip
+    raised = escalation_pb2.RaiseEscalationRequest.FromString(payload)
+    assert raised.team == escalation_pb2.TEAM_LEAD and raised.subject == customer.name
+    assert raised.reason_code == "DUNNING_STOP_CREDIT" and raised.amount_at_stake == eur("750.00")
+
+    dunning.clock.advance(timedelta(minutes=10))
+    await dunning.stub.LogInteraction(
+        pb.LogInteractionRequest(
+            parent=customer.name,
+            interaction=pb.Interaction(
+                channel=pb.Interaction.PHONE, outcome_code="LEFT_MESSAGE", contact_index=1
+            ),
+        )
+    )
+    explained = await dunning.stub.ExplainWorklistAbsence(
+        pb.ExplainWorklistAbsenceRequest(customer=customer.name)
+    )
+    assert explained.item.next_action != "DUNNING_CALL"  # the task is done by the call
