@@ -32,11 +32,15 @@ class ReportParameters:
     bucket_bounds: tuple[int, ...] = ()
     annual_rate: Decimal | None = None
 
+    def window(self) -> tuple[datetime, datetime]:
+        """[start, end) of the period's whole UTC days."""
+        assert self.period_start is not None and self.period_end is not None
+        start = datetime.combine(self.period_start, time(), UTC)
+        return start, datetime.combine(self.period_end + timedelta(days=1), time(), UTC)
+
     def at_period_end(self) -> ReportParameters:
-        """A period report describes the end of its last day (UTC)."""
-        assert self.period_end is not None
-        end = datetime.combine(self.period_end + timedelta(days=1), time(), UTC)
-        return replace(self, as_of=end)
+        """A period report describes the end of its last day."""
+        return replace(self, as_of=self.window()[1])
 
     def described(self, accepted: frozenset[Parameter]) -> dict[str, str]:
         """The parameters as the result prints them: only those the report reads."""

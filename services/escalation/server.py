@@ -21,6 +21,7 @@ from common.settings import Settings, service_addr
 from common.telemetry import Telemetry
 from services.escalation.api import convert
 from services.escalation.api.cursors import WatchCursors
+from services.escalation.api.reports_servicer import EscalationReportsServicer
 from services.escalation.api.servicer import EscalationServicer
 from services.escalation.config import EscalationConfig
 from services.escalation.data import reads
@@ -113,17 +114,20 @@ def assemble(
     if settings.workers_enabled:
         workers += [sweeper.run, dispatcher.run, relay.run]
         workers.append(metrics.poll([ESCALATIONS_OPEN], open_escalations))
+    reports = EscalationReportsServicer(ctx, clock)
     outbox_api = OutboxAdminApi.build(settings, db, OutboxEventRow, OutboxActionRow, clock, relay)
     process = ServiceProcess(
         name="escalation",
         listen_addr=settings.listen_addr,
         internal_secret=settings.internal_secret,
-        register=outbox_api.beside(
-            lambda server: escalation_pb2_grpc.add_EscalationServiceServicer_to_server(
-                servicer, server
+        register=reports.beside(
+            outbox_api.beside(
+                lambda server: escalation_pb2_grpc.add_EscalationServiceServicer_to_server(
+                    servicer, server
+                )
             )
         ),
-        service_names=(SERVICE_NAME, outbox_api.service_name),
+        service_names=(SERVICE_NAME, outbox_api.service_name, reports.service_name),
         ready_check=db.ping,
         workers=workers,
         on_close=[disputes.close, http.aclose, db.dispose],

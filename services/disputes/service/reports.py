@@ -6,7 +6,7 @@ as its caller: a Sales, GBS or Legal user only the cases escalated to their team
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from common.actor import Actor
@@ -32,13 +32,6 @@ def _team(actor: Actor) -> str:
 
 def _amount(minor: int, currency: str) -> Decimal:
     return Decimal(format_minor(minor, currency))
-
-
-def _window(parameters: ReportParameters) -> tuple[datetime, datetime]:
-    """[start, end) of the period's whole UTC days."""
-    assert parameters.period_start is not None and parameters.period_end is not None
-    start = datetime.combine(parameters.period_start, time(), UTC)
-    return start, datetime.combine(parameters.period_end + timedelta(days=1), time(), UTC)
 
 
 def days_open(opened: datetime, closed: datetime) -> int:
@@ -111,7 +104,7 @@ class DisputesReports:
         return await self._result("open-disputes", parameters, frozenset(), [table])
 
     async def _cases(self, parameters: ReportParameters, actor: Actor):
-        start, end = _window(parameters)
+        start, end = parameters.window()
         async with self.ctx.db.reading_connection() as conn:
             cases = await report_reads.cases_created_or_resolved(conn, start, end, _team(actor))
         return start, end, cases
@@ -161,7 +154,7 @@ class DisputesReports:
         return await self._result("cycle-time", parameters, _PERIOD, [table])
 
     async def sla(self, parameters: ReportParameters, actor: Actor) -> ReportResult:
-        start, end = _window(parameters)
+        start, end = parameters.window()
         async with self.ctx.db.reading_connection() as conn:
             judged = await report_reads.clock_judgements(conn, start, end, _team(actor))
         rows = [
