@@ -39,6 +39,7 @@ def customer(
         bankruptcy=row.bankruptcy,
         in_litigation=row.in_litigation,
         credit_hold=row.credit_hold,
+        dunning_block=row.dunning_block,
         contacts=[
             pb.Contact(name=c.name, email=c.email, phone=c.phone, language=c.language, role=c.role)
             for c in contacts

@@ -40,7 +40,7 @@ async def test_bankruptcy_hands_the_account_to_legal_and_stops_dunning(dunning):
             update_mask="bankruptcy",
         )
     )
-    assert updated.bankruptcy
+    assert updated.bankruptcy and updated.dunning_block  # an active legal case blocks dunning
     (case,) = (
         await dunning.stub.ListLegalCases(pb.ListLegalCasesRequest(customer=customer.name))
     ).legal_cases
