@@ -48,12 +48,15 @@ def decode_json(raw: bytes) -> object:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
+        payload = json.loads(raw)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         detail = str(exc) if isinstance(exc, json.JSONDecodeError) else "not UTF-8 or too deep"
         raise InvalidArgument(
             f"the body is not valid JSON: {detail}", reason="MALFORMED_JSON"
         ) from None
+    if payload is None:  # a literal null: leave the body out to send no fields
+        raise InvalidArgument.of("body", "must not be null")
+    return payload
 
 
 def _key(node: dict, field: FieldDescriptor) -> str:

@@ -11,6 +11,9 @@ from gateway import bounds, fieldpath
 
 REF = "#/components/schemas/"
 _T = FieldDescriptor
+# 64-bit integers travel as decimal strings (the protobuf JSON mapping): their digits only.
+_INT64 = r"^-?[0-9]{1,19}$"
+_UINT64 = r"^[0-9]{1,20}$"
 _SCALARS = {
     _T.TYPE_DOUBLE: {"type": "number", "format": "double"},
     _T.TYPE_FLOAT: {"type": "number", "format": "float"},
@@ -19,11 +22,11 @@ _SCALARS = {
     _T.TYPE_SFIXED32: {"type": "integer", "format": "int32"},
     _T.TYPE_UINT32: {"type": "integer", "format": "int64", "minimum": 0},
     _T.TYPE_FIXED32: {"type": "integer", "format": "int64", "minimum": 0},
-    _T.TYPE_INT64: {"type": "string", "format": "int64"},
-    _T.TYPE_SINT64: {"type": "string", "format": "int64"},
-    _T.TYPE_SFIXED64: {"type": "string", "format": "int64"},
-    _T.TYPE_UINT64: {"type": "string", "format": "uint64"},
-    _T.TYPE_FIXED64: {"type": "string", "format": "uint64"},
+    _T.TYPE_INT64: {"type": "string", "format": "int64", "pattern": _INT64},
+    _T.TYPE_SINT64: {"type": "string", "format": "int64", "pattern": _INT64},
+    _T.TYPE_SFIXED64: {"type": "string", "format": "int64", "pattern": _INT64},
+    _T.TYPE_UINT64: {"type": "string", "format": "uint64", "pattern": _UINT64},
+    _T.TYPE_FIXED64: {"type": "string", "format": "uint64", "pattern": _UINT64},
     _T.TYPE_BOOL: {"type": "boolean"},
     _T.TYPE_STRING: {"type": "string"},
     _T.TYPE_BYTES: {"type": "string", "contentEncoding": "base64"},
@@ -161,6 +164,12 @@ class Schemas:
                 schema.update(LIST_REQUEST_FIELDS.get(field.name, {}))
         if field_behavior_pb2.OUTPUT_ONLY in behaviours:
             schema["readOnly"] = True
+        if field_behavior_pb2.REQUIRED in behaviours:
+            # In proto3 an empty value is an absent one: a required field is a non-empty one.
+            if schema.get("type") == "array":
+                schema["minItems"] = 1
+            elif schema.get("type") == "string" and "format" not in schema:
+                schema["minLength"] = 1
         if field_behavior_pb2.INPUT_ONLY in behaviours:
             schema["writeOnly"] = True
         return self._described(schema, field.full_name)

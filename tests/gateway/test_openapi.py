@@ -150,3 +150,14 @@ def test_list_fields_and_resource_ids_declare_what_the_services_accept(stack, do
     assert get[0]["schema"]["pattern"] == "^[0-9a-f]{32}$"
     codes = document["paths"]["/v1/reasonCodes/{reasonCode}:deactivate"]["post"]["parameters"]
     assert "pattern" not in codes[0]["schema"]  # a code, not an id
+
+
+def test_required_fields_are_non_empty_and_64_bit_integers_are_digits(document):
+    schemas = document["components"]["schemas"]
+    raise_request = schemas["settle.escalation.v1.RaiseEscalationRequest"]
+    assert "subject" in raise_request["required"]
+    assert raise_request["properties"]["subject"]["minLength"] == 1  # "" is no subject
+    assert "minLength" not in raise_request["properties"]["summary"]
+    report = schemas["settle.accounts.v1.ImportReport"]["properties"]["rowsRead"]
+    assert re.fullmatch(report["pattern"].strip("^$"), "42")
+    assert not re.search(report["pattern"], "")

@@ -180,3 +180,10 @@ def test_input_only_fields_are_never_written_back():
     assert "firstNote" not in dispute and dispute["name"] == "disputes/x"
     listed = to_json(esc.ListSubscriptionsResponse(subscriptions=[esc.Subscription(secret="s")]))
     assert "secret" not in listed["subscriptions"][0]
+
+
+def test_a_null_body_is_refused_and_an_empty_one_sends_no_fields():
+    assert decode_json(b"  ") is None
+    with pytest.raises(InvalidArgument) as info:
+        decode_json(b"null")
+    assert _fields(info.value) == ["body"]
