@@ -25,7 +25,7 @@ ROLES = {
     "admin": ("admin",),
 }
 SEED = 17
-SECONDS_PER_ROLE = 12  # 4 roles within 90 s on two cores, with start-up
+SECONDS_PER_ROLE = 10  # 4 roles within 90 s on two busy cores, with start-up
 # A request too large for the gateway is refused with 413 before it is read (declared in the
 # document with the other error statuses): a right answer to schema-violating data too.
 CONFIG = """
