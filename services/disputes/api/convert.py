@@ -22,6 +22,7 @@ from services.disputes.data.models import (
     SlaPolicyRow,
 )
 from services.disputes.domain import durations
+from services.disputes.domain.policies import thresholds
 from services.disputes.service.calendars import spec_of
 from services.disputes.service.case_trace import CaseTraceView, ClockEventView
 from services.disputes.service.views import ClockView, DisputeView
@@ -237,6 +238,7 @@ def root_cause(row: RootCauseRow) -> pb.RootCause:
 
 
 def sla_policy(row: SlaPolicyRow) -> pb.SlaPolicy:
+    escalating = set(row.escalating_milestones.split(","))
     msg = pb.SlaPolicy(
         name=f"slaPolicies/{row.id}",
         display_name=row.display_name,
@@ -246,6 +248,10 @@ def sla_policy(row: SlaPolicyRow) -> pb.SlaPolicy:
         priorities=[pb.Priority.Value(p) for p in row.priorities.split(",") if p],
         risk_classes=[r for r in row.risk_classes.split(",") if r],
         warning_percents=[int(p) for p in row.warning_percents.split(",") if p],
+        milestones=[
+            pb.SlaMilestoneRule(milestone=t.name, escalate=t.name in escalating)
+            for t in thresholds(tuple(int(p) for p in row.warning_percents.split(",") if p))
+        ],
         calendar=f"calendars/{row.calendar_id}" if row.calendar_id else "",
         precedence=row.precedence,
         active=row.active,

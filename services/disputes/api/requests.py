@@ -14,7 +14,14 @@ from common.ids import is_id
 from common.money import Money
 from common.protoconv import parse_date, parse_money
 from services.disputes.domain.intake import ItemRequest
-from services.disputes.domain.policies import CalendarSpec, Policy, Priority, Target, TimeUnit
+from services.disputes.domain.policies import (
+    CalendarSpec,
+    Policy,
+    Priority,
+    Target,
+    TimeUnit,
+    escalating_after,
+)
 from services.disputes.domain.waterfall import Decision, Outcome
 from services.disputes.service.intake import NewDispute
 from settle.disputes.v1 import disputes_pb2 as pb
@@ -23,6 +30,7 @@ MAX_TEXT = 200
 MAX_NOTE = 10_000
 MAX_ITEMS = 100
 _SLUG = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+MILESTONE = re.compile(r"BREACH|WARNING_[1-9][0-9]?")
 RISK_CLASSES = ("LOW", "MEDIUM", "HIGH")
 OWNING_TEAMS = ("SALES", "GBS", "LOGISTICS", "OPERATIONS", "LEGAL", "CUSTOMER", "NONE")
 
@@ -162,6 +170,12 @@ def policy(msg: pb.SlaPolicy, policy_id: str) -> tuple[Policy, str]:
         )
     warnings = tuple(msg.warning_percents) or (50, 75)
     v.require(all(0 < p < 100 for p in warnings), f("warning_percents"), "must be between 1 and 99")
+    rules = {r.milestone.strip().upper(): r.escalate for r in msg.milestones}
+    v.require(
+        all(MILESTONE.fullmatch(name) for name in rules),
+        f("milestones"),
+        "must name 'BREACH' or 'WARNING_<percent>'",
+    )
     calendar = ""
     if msg.calendar:
         calendar = msg.calendar.removeprefix("calendars/")
@@ -184,6 +198,7 @@ def policy(msg: pb.SlaPolicy, policy_id: str) -> tuple[Policy, str]:
         calendar_id=calendar or None,
         precedence=msg.precedence,
         active=msg.active,
+        escalating=escalating_after(rules),
     ), text(msg.display_name, f("display_name"), v)
 
 

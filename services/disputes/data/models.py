@@ -248,6 +248,10 @@ class SlaPolicyRow(Base):
     min_amount_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     max_amount_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     warning_percents: Mapped[str] = mapped_column(String(100), default="50,75")
+    # The milestones that raise an escalation when they fire ("BREACH,WARNING_75").
+    escalating_milestones: Mapped[str] = mapped_column(
+        String(200), default="BREACH", server_default="BREACH"
+    )
     calendar_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     precedence: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

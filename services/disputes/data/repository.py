@@ -185,12 +185,27 @@ def policy_of(row: SlaPolicyRow) -> Policy:
         calendar_id=row.calendar_id,
         precedence=row.precedence,
         active=row.active,
+        escalating=_csv(row.escalating_milestones),
     )
 
 
 async def active_policies(session: AsyncSession) -> list[Policy]:
     rows = await session.execute(select(SlaPolicyRow).where(SlaPolicyRow.active.is_(True)))
     return [policy_of(r) for r in rows.scalars()]
+
+
+async def escalating_milestones(
+    session: AsyncSession, policy_ids: set[str]
+) -> dict[str, frozenset[str]]:
+    """Policy id -> the milestones that raise an escalation when they fire."""
+    if not policy_ids:
+        return {}
+    rows = await session.execute(
+        select(SlaPolicyRow.id, SlaPolicyRow.escalating_milestones).where(
+            SlaPolicyRow.id.in_(policy_ids)
+        )
+    )
+    return {policy_id: _csv(names) for policy_id, names in rows}
 
 
 async def reason_code(session: AsyncSession, code: str) -> ReasonCodeRow | None:

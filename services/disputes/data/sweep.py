@@ -7,9 +7,9 @@ the sweeper comes back after). Reads, for the cases locked by the pass: what the
 dispute (one grouped SELECT), their clocks with their calendars' versions (one SELECT; the
 calendar book then skips calendars it has built). Writes, one statement per table: the
 milestones' fired time (one UPDATE … IN), the clocks' fired flags and the cases' SLA state (one
-executemany UPDATE each), the history rows and the escalation events (one executemany INSERT
-each). Core statements built once, plain rows in and out: no ORM object per firing. The same on
-PostgreSQL and SQLite.
+executemany UPDATE each), the history rows and the escalation events of the firings their policy
+escalates (one executemany INSERT each). Core statements built once, plain rows in and out: no ORM
+object per firing. The same on PostgreSQL and SQLite.
 """
 
 from __future__ import annotations
@@ -141,4 +141,5 @@ async def write(session: AsyncSession, w: Writes, now: datetime) -> None:
         states = [{"b_id": k, "b_state": v} for k, v in sorted(w.states.items())]
         await session.execute(_STATE, states)
     await session.execute(_HISTORY, w.history)
-    await session.execute(_OUTBOX, w.outbox)
+    if w.outbox:  # only the firings their policy escalates
+        await session.execute(_OUTBOX, w.outbox)

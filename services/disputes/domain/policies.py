@@ -18,6 +18,9 @@ from common.sla.clock import Threshold
 
 DEFAULT_CALENDAR_ID = "default"
 DEFAULT_WARNINGS = (50, 75)
+# Milestones that raise an escalation unless a policy says otherwise: the breach; warnings are
+# events for watchers, metrics and the worklist.
+DEFAULT_ESCALATING = frozenset({"BREACH"})
 
 
 class Priority(StrEnum):
@@ -87,6 +90,13 @@ def working_day(calendar: BusinessCalendar) -> timedelta:
     return max(counts, key=lambda length: (counts[length], length))
 
 
+def escalating_after(rules: dict[str, bool]) -> frozenset[str]:
+    """The milestones that escalate: each named in `rules` as it says, the others as the
+    default."""
+    kept = {n for n in DEFAULT_ESCALATING if rules.get(n, True)}
+    return frozenset(kept | {n for n, escalate in rules.items() if escalate})
+
+
 def thresholds(warning_percents: tuple[int, ...]) -> tuple[Threshold, ...]:
     warnings = tuple(
         Threshold(f"WARNING_{p}", Fraction(p, 100)) for p in sorted(set(warning_percents))
@@ -118,6 +128,7 @@ class Policy:
     calendar_id: str | None = None
     precedence: int = 0
     active: bool = True
+    escalating: frozenset[str] = DEFAULT_ESCALATING  # milestone names
 
     @property
     def specificity(self) -> int:

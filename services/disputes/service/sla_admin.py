@@ -31,6 +31,7 @@ POLICY_FIELDS = (
     "calendar",
     "precedence",
     "active",
+    "milestones",
 )
 CALENDAR_FIELDS = (
     "display_name",
@@ -66,6 +67,7 @@ def _policy_values(p: Policy, display_name: str) -> dict:
         calendar_id=p.calendar_id,
         precedence=p.precedence,
         active=p.active,
+        escalating_milestones=",".join(sorted(p.escalating)),
     )
 
 
@@ -75,6 +77,7 @@ _MASK_TO_COLUMNS = {
     "min_amount": ("min_amount_minor", "amount_currency"),
     "max_amount": ("max_amount_minor", "amount_currency"),
     "calendar": ("calendar_id",),
+    "milestones": ("escalating_milestones",),
 }
 
 

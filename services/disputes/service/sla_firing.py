@@ -38,6 +38,7 @@ from services.disputes.data import sweep
 from services.disputes.data.models import DisputeRow
 from services.disputes.data.rows import history_values
 from services.disputes.domain import milestones
+from services.disputes.domain.policies import DEFAULT_ESCALATING
 from services.disputes.outbound import escalation_messages, events
 from services.disputes.service.calendars import versions_of
 from services.disputes.service.clock_rows import counting, current, to_clock
@@ -130,6 +131,7 @@ async def fire_due_of_case(
         clocks={case.id: list(case.clocks)},
         calendars=calendars,
         teams=teams,
+        escalating=await repo.escalating_milestones(session, {c.policy_id for c in case.clocks}),
     )
     await repo.save_firings(session, batch.fire_all(), now)
     return batch.firings
@@ -176,8 +178,10 @@ class FiringBatch:
         clocks: dict[str, list],
         calendars: dict[str, BusinessCalendar],
         teams: dict[str, str],
+        escalating: dict[str, frozenset[str]],
     ):
         self.ctx, self.now, self.cases = ctx, now, cases
+        self.escalating = escalating  # policy id -> the milestones that raise an escalation
         self.firable = [m for m in due if m.dispute_id in cases]
         self.skipped = len(due) - len(self.firable)  # their case is locked by someone else
         self.firings: list[Firing] = []  # kept (written) firings, counted once committed
@@ -196,7 +200,9 @@ class FiringBatch:
         cases = await sweep.try_lock_disputes(session, {m.dispute_id for m in due})
         ids = sorted(cases)
         if not ids:
-            return cls(ctx, now, due, cases, still={}, clocks={}, calendars={}, teams={})
+            return cls(
+                ctx, now, due, cases, still={}, clocks={}, calendars={}, teams={}, escalating={}
+            )
         clocks = await sweep.clocks_of(session, ids)
         rows = [c for of_case in clocks.values() for c in of_case]
         causes = {c.root_cause_code for c in cases.values() if c.root_cause_code}
@@ -211,6 +217,7 @@ class FiringBatch:
                 session, {c.calendar_id for c in rows}, versions_of(rows)
             ),
             teams=await repo.owning_teams(session, causes),
+            escalating=await repo.escalating_milestones(session, {c.policy_id for c in rows}),
         )
 
     def fire_all(self) -> sweep.Writes:
@@ -261,12 +268,15 @@ class FiringBatch:
                 "due_time": milestone.due_at.isoformat(),
                 "fired_time": self.now.isoformat(),
                 "lateness": lateness,
+                # the escalation raised by this firing records it as its trigger_event_id
+                "trigger_event_id": milestone.id,
                 "remaining": remaining,
                 "policy": row.policy_id,
             }
             kind = "CLOCK_BREACHED" if firing.breach else "CLOCK_WARNED"
             writes.history.append(history_values(case, kind, ACTOR, self.now, details=details))
-            writes.outbox.append(self._escalation(case, milestone, row, firing))
+            if milestone.name in self.escalating.get(row.policy_id, DEFAULT_ESCALATING):
+                writes.outbox.append(self._escalation(case, milestone, row, firing))
             log.info(
                 "sla milestone fired",
                 clock=row.kind,
@@ -283,7 +293,8 @@ class FiringBatch:
         self.firings.append(fired.firing)
 
     def _escalation(self, case, milestone, row, firing: Firing) -> dict:
-        """Every firing is an escalation reason (DOMAIN.md); a breach goes first."""
+        """The escalation of a firing its policy escalates (by default the breach; DOMAIN.md);
+        a breach goes first."""
         request = events.escalation_request(
             case,
             self.still.get(case.id, 0),

@@ -44,17 +44,8 @@ async def test_warnings_and_breach_fire_once_each_when_due(system):
     assert await system.sweep() == 0  # never twice
     assert (await _get(system, case)).sla_state == pb.WARNED
     await system.relay()
-    (warning,) = system.escalation.received
-    assert (warning.reason_code, warning.raised_by, warning.subject) == (
-        "SLA_WARNING",
-        "rule:sla-warning",
-        case.name,
-    )
-    assert (
-        warning.attributes["clock"] == "ACKNOWLEDGE"
-        and warning.attributes["threshold"] == "WARNING_50"
-    )
-    assert warning.trigger_event_id and warning.request_id
+    # a warning is an event (history, metrics, SLA state), not an escalation: the policy default
+    assert system.escalation.received == []
 
     system.clock.set(_at(2, 17, 0))
     assert await system.sweep() == 2  # 75 % and breach of the acknowledge clock
@@ -70,14 +61,20 @@ async def test_warnings_and_breach_fire_once_each_when_due(system):
     ]
     assert [e.details["lateness"] for e in fired] == ["0s", "7200s", "0s"]
     assert all(e.actor == "rule:sla" and e.version == current_version(current) for e in fired)
-    # every firing raises an escalation; the breach's event is urgent (relayed before warnings)
+    # only the breach raises an escalation (the policy default); its event is urgent
+    assert await system.outbox_count(destination="escalation") == 1
     assert await system.outbox_count(destination="escalation", priority=URGENT) == 1
     await system.relay()
-    assert sorted(e.reason_code for e in system.escalation.received) == [
+    (breach,) = system.escalation.received
+    assert (breach.reason_code, breach.raised_by, breach.subject) == (
         "SLA_BREACH",
-        "SLA_WARNING",
-        "SLA_WARNING",
-    ]
+        "rule:sla-breach",
+        case.name,
+    )
+    assert (
+        breach.attributes["clock"] == "ACKNOWLEDGE" and breach.attributes["threshold"] == "BREACH"
+    )
+    assert breach.trigger_event_id and breach.request_id
 
 
 def current_version(case) -> int:
@@ -270,16 +267,16 @@ async def test_escalation_down_keeps_the_event_until_it_comes_back(system):
     import grpc
 
     await _case(system)
-    system.clock.set(_at(2, 13))
-    assert await system.sweep() == 1
+    system.clock.set(_at(2, 17))
+    assert await system.sweep() == 3  # the acknowledge clock's warnings and breach
     system.escalation.fail_with = grpc.StatusCode.UNAVAILABLE
-    await system.assembly.relay.relay_once()  # the hold is delivered, the warning is not
+    await system.assembly.relay.relay_once()  # the hold is delivered, the breach is not
     assert system.escalation.received == []
     pending = await system.outbox_count(destination="escalation", delivered_at=None, dead_at=None)
     assert pending == 1
     system.escalation.fail_with = None
     await system.relay()
-    assert [e.reason_code for e in system.escalation.received] == ["SLA_WARNING"]
+    assert [e.reason_code for e in system.escalation.received] == ["SLA_BREACH"]
     assert await system.outbox_count(destination="escalation", delivered_at=None) == 0
 
 
@@ -298,3 +295,58 @@ async def test_calendar_change_moves_the_due_times_of_running_clocks(system):
     resolve = next(c for c in case.clocks if c.kind == pb.RESOLVE)
     assert resolve.due_time.ToDatetime(tzinfo=UTC) == _at(9, 17)  # a day off pushes it to Monday
     assert case.due_time == resolve.due_time
+
+
+async def test_which_milestones_escalate_is_policy_data(system):
+    policy = await system.disputes.GetSlaPolicy(
+        pb.GetSlaPolicyRequest(name="slaPolicies/acknowledge-default")
+    )
+    # seeded policies have the default: the breach escalates, the warnings do not
+    assert [(m.milestone, m.escalate) for m in policy.milestones] == [
+        ("WARNING_50", False),
+        ("WARNING_75", False),
+        ("BREACH", True),
+    ]
+    updated = await system.disputes.UpdateSlaPolicy(
+        pb.UpdateSlaPolicyRequest(
+            sla_policy=pb.SlaPolicy(
+                name=policy.name,
+                etag=policy.etag,
+                milestones=[
+                    pb.SlaMilestoneRule(milestone="WARNING_75", escalate=True),
+                    pb.SlaMilestoneRule(milestone="BREACH", escalate=False),
+                ],
+            ),
+            update_mask="milestones",
+        )
+    )
+    assert [(m.milestone, m.escalate) for m in updated.milestones] == [
+        ("WARNING_50", False),
+        ("WARNING_75", True),
+        ("BREACH", False),
+    ]
+    case = await _case(system)
+    system.clock.set(_at(2, 17))
+    assert await system.sweep() == 3
+    await system.relay()
+    (warning,) = system.escalation.received
+    assert (warning.reason_code, warning.raised_by, warning.subject) == (
+        "SLA_WARNING",
+        "rule:sla-warning",
+        case.name,
+    )
+    assert warning.attributes["threshold"] == "WARNING_75"
+    import grpc
+
+    from tests.support.rpc import expect_error
+
+    bad = pb.SlaPolicy(
+        name=policy.name, milestones=[pb.SlaMilestoneRule(milestone="HALFWAY", escalate=True)]
+    )
+    await expect_error(
+        system.disputes.UpdateSlaPolicy(
+            pb.UpdateSlaPolicyRequest(sla_policy=bad, update_mask="milestones")
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        field="sla_policy.milestones",
+    )

@@ -129,3 +129,26 @@ async def test_0003_adds_dispute_teams_from_the_teams_the_history_already_names(
         assert "dispute_teams" not in tables and "dispute_history" in tables
     finally:
         await engine.dispose()
+
+
+async def test_0006_gives_existing_policies_the_default_escalating_milestone(
+    backend, database_factory
+):
+    """Policies made before 0006 escalate their breach only (warnings become events)."""
+    engine = create_engine(database_factory.empty_url(backend))
+    try:
+        await upgrade(engine, "disputes", "0005")
+        await upgrade(engine, "disputes", "0006")
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text("SELECT DISTINCT escalating_milestones FROM sla_policies")
+            )
+            assert rows.scalars().all() == ["BREACH"]
+        await downgrade(engine, "disputes", "0005")
+        async with engine.connect() as conn:
+            columns = await conn.run_sync(
+                lambda c: {col["name"] for col in inspect(c).get_columns("sla_policies")}
+            )
+        assert "escalating_milestones" not in columns
+    finally:
+        await engine.dispose()

@@ -28,7 +28,7 @@ async def test_a_failing_firing_is_isolated_and_retried_later(
     ctx = context(database_factory.new_url(backend, "disputes"), clock)
     try:
         good_a, bad, good_b = await open_cases(ctx, 3)
-        clock.advance(timedelta(hours=4))  # the acknowledge clocks' 50 % warnings are due
+        clock.advance(timedelta(hours=8))  # the acknowledge clocks' warnings and breach are due
         fire = FiringBatch.fire
 
         def failing(self, milestone):
@@ -38,17 +38,18 @@ async def test_a_failing_firing_is_isolated_and_retried_later(
 
         monkeypatch.setattr(FiringBatch, "fire", failing)
         result = await Sweeper(ctx).sweep_once()
-        assert (result.fired, result.failed) == (2, 1)
+        assert (result.fired, result.failed) == (6, 3)
         warned = HistoryRow.kind == "CLOCK_WARNED"
-        assert await _count(ctx, warned) == 2
+        assert await _count(ctx, warned) == 4
         assert await _count(ctx, warned, HistoryRow.dispute_id == bad) == 0
-        assert await _count(ctx, OutboxEventRow.destination == "escalation") == 2
+        assert await _count(ctx, OutboxEventRow.destination == "escalation") == 2  # the breaches
         unfired = MilestoneRow.fired_at.is_(None) & (MilestoneRow.due_at <= clock.now())
-        assert await _count(ctx, unfired, MilestoneRow.dispute_id == bad) == 1
+        assert await _count(ctx, unfired, MilestoneRow.dispute_id == bad) == 3
 
-        monkeypatch.setattr(FiringBatch, "fire", fire)  # fixed: the next pass fires it, once
-        assert (await Sweeper(ctx).sweep_once()).fired == 1
-        assert await _count(ctx, warned) == 3
+        monkeypatch.setattr(FiringBatch, "fire", fire)  # fixed: the next pass fires them, once
+        assert (await Sweeper(ctx).sweep_once()).fired == 3
+        assert await _count(ctx, warned) == 6
+        assert await _count(ctx, OutboxEventRow.destination == "escalation") == 3
         assert {good_a, good_b} <= set(await _warned_cases(ctx))
     finally:
         await ctx.db.dispose()
