@@ -6,7 +6,6 @@ and the field violations keyed by field path (so a form can show each next to it
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,9 +82,8 @@ class Gateway:
         query = {k: v for k, v in params.items() if v not in (None, "")}
         return await self._send(token, "GET", path, params=query)
 
-    async def post(self, token: str, path: str, body: dict, request_id: bool = False) -> dict:
-        params = {"requestId": str(uuid.uuid4())} if request_id else None
-        return await self._send(token, "POST", path, json=body, params=params)
+    async def post(self, token: str, path: str, body: dict, query: dict | None = None) -> dict:
+        return await self._send(token, "POST", path, json=body, params=query)
 
     async def _send(self, token: str, method: str, path: str, **kwargs: Any) -> dict:
         try:

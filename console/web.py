@@ -43,8 +43,8 @@ class Ctx:
     async def get(self, path: str, **params: Any) -> dict:
         return await self.console.gateway.get(self.token, path, **params)
 
-    async def post(self, path: str, body: dict, request_id: bool = False) -> dict:
-        return await self.console.gateway.post(self.token, path, body, request_id)
+    async def post(self, path: str, body: dict, query: dict | None = None) -> dict:
+        return await self.console.gateway.post(self.token, path, body, query)
 
     def field(self, name: str, default: str = "") -> str:
         value = self.form.get(name) if self.form is not None else None

@@ -5,6 +5,7 @@ violations next to their fields; the service decides what is valid."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 from starlette.responses import Response
 from starlette.routing import Route
@@ -96,6 +97,7 @@ async def _log_form(ctx: Ctx, status: int = 200, **extra: object) -> Response:
         outcomes=outcomes.get("outcomeCodes", []),
         channels=CHANNELS,
         back=ctx.request.query_params.get("back", "") or ctx.field("back"),
+        request_id=ctx.field("request_id") or str(uuid.uuid4()),
         values=ctx.form or {},
         **extra,
     )
@@ -119,12 +121,13 @@ async def log_interaction(ctx: Ctx) -> Response:
     }
     if ctx.field("call_back"):
         interaction["callBackTime"] = local_to_rfc3339(ctx.field("call_back"))
-    body: dict = {"interaction": interaction}
+    # a retry of the same submission (double click, resend) is answered once by the service
+    body: dict = {"interaction": interaction, "requestId": ctx.field("request_id")}
     plan = promise_plan(ctx, ctx.field("currency"), invoices)
     if plan is not None:
         body["promisePlan"] = plan
     try:
-        await ctx.post(f"/v1/{name}/interactions", body, request_id=True)
+        await ctx.post(f"/v1/{name}/interactions", body)
     except ApiError as error:
         if error.status >= 500 or error.signed_out:
             raise
@@ -146,6 +149,7 @@ async def _dispute_form(ctx: Ctx, status: int = 200, **extra: object) -> Respons
         invoices=invoices,
         reasons=reasons.get("reasonCodes", []),
         priorities=PRIORITIES,
+        request_id=ctx.field("request_id") or str(uuid.uuid4()),
         values=ctx.form or {},
         **extra,
     )
@@ -175,7 +179,7 @@ async def open_dispute(ctx: Ctx) -> Response:
         "items": items,
     }
     try:
-        created = await ctx.post("/v1/disputes", dispute, request_id=True)
+        created = await ctx.post("/v1/disputes", dispute, {"requestId": ctx.field("request_id")})
     except ApiError as error:
         if error.status >= 500 or error.signed_out:
             raise

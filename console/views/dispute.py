@@ -71,6 +71,7 @@ async def _page(ctx: Ctx, status: int = 200, **extra: object) -> Response:
         "dispute.html",
         status,
         case=case,
+        reload=f"/{name}",
         history=history.get("entries", []),
         trace=trace,
         trace_url=ctx.console.settings.trace_url,

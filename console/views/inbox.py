@@ -76,6 +76,7 @@ async def _page(ctx: Ctx, status: int = 200, **extra: object) -> Response:
         "escalation.html",
         status,
         escalation=escalation,
+        reload=f"/{name}",
         history=history.get("entries", []),
         outcomes=RESPONSE_OUTCOMES,
         notice=NOTICES.get(ctx.request.query_params.get("notice", "")),

@@ -58,9 +58,9 @@ async def inspect(page: Page, name: str) -> None:
     page must not scroll sideways at 390 px (tables scroll inside their own box)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     await page.set_viewport_size(WIDE)
-    await page.screenshot(path=str(ARTIFACTS / f"{name}-1280.png"), full_page=True)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}-1280.png"), full_page=True, caret="initial")
     await page.set_viewport_size(PHONE)
-    await page.screenshot(path=str(ARTIFACTS / f"{name}-390.png"), full_page=True)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}-390.png"), full_page=True, caret="initial")
     overflow = await page.evaluate(
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )

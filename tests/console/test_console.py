@@ -133,11 +133,12 @@ async def test_a_dispute_opened_and_resolved(system: System, browser: Browser):
         await expect(page.locator(".tabs a[aria-current=page]")).to_have_text(tab.capitalize())
 
     await page.click("text=Open a dispute")
-    await page.click("button[type=submit]:has-text('Open the dispute')")  # nothing filled in
-    await expect(page.locator(".problem")).to_be_visible()
-    await inspect(page, "4-open-dispute-error")
     await page.fill("#title", "Price differs from the contract")
     await page.select_option("#reason", "PRICING")
+    await page.click("button[type=submit]:has-text('Open the dispute')")  # no invoice chosen
+    await expect(page.locator(".problem")).to_be_visible()
+    await expect(page.locator("#title")).to_have_value("Price differs from the contract")
+    await inspect(page, "4-open-dispute-error")
     await page.locator("input[name=invoices]").first.check()
     await page.click("button[type=submit]:has-text('Open the dispute')")
     await expect(page.locator(".notice")).to_have_text("Dispute opened.")
@@ -164,6 +165,7 @@ async def test_a_dispute_opened_and_resolved(system: System, browser: Browser):
     await expect(page.locator(".problem")).to_contain_text("Someone changed this")
     await inspect(page, "5-dispute-stale-etag")
     await page.click("text=Reload to see the current version")
+    await expect(page.locator(".problem")).to_have_count(0)
     await page.select_option("#root_cause", "CUSTOMER_ERROR")
     await page.select_option("#outcome", "CUSTOMER_PAYS")
     await page.click("button:has-text('Resolve')")
@@ -213,6 +215,7 @@ async def test_sales_answers_an_escalation_and_the_case_resumes(system: System, 
     assert await eventually(listed), "the escalation never reached the Sales inbox"
     await inspect(sales, "6-team-inbox")
     await sales.click("text=Was the 5 % discount agreed?")
+    await expect(sales.locator("h1")).to_have_text("Was the 5 % discount agreed?")
     await inspect(sales, "7-escalation")
     await sales.click("button:has-text('Claim')")
     await expect(sales.locator(".flag.status")).to_have_text("Claimed")
