@@ -4,6 +4,7 @@ from bench.scenarios import (  # noqa: F401
     aging,
     cases,
     collections,
+    dunning,
     gateway_path,
     importing,
     reads,

@@ -207,8 +207,8 @@ async def record(
     the date they were evaluated on."""
     ids = list(customer_ids)
     if notices:
-        await session.execute(insert(NoticeRow), list(notices))
-        await session.execute(insert(NoticeLineRow), list(notice_lines))
+        await session.execute(insert(NoticeRow.__table__), list(notices))
+        await session.execute(insert(NoticeLineRow.__table__), list(notice_lines))
     await session.execute(
         delete(DunningDecisionRow).where(
             DunningDecisionRow.business_date == business_date,
@@ -216,15 +216,15 @@ async def record(
         )
     )
     if decisions:
-        await session.execute(insert(DunningDecisionRow), list(decisions))
+        await session.execute(insert(DunningDecisionRow.__table__), list(decisions))
     if outbox:
-        await session.execute(insert(OutboxEventRow), list(outbox))
+        await session.execute(insert(OutboxEventRow.__table__), list(outbox))
     if legal:
-        await session.execute(insert(LegalCaseRow), [case for case, _, _ in legal])
+        await session.execute(insert(LegalCaseRow.__table__), [case for case, _, _ in legal])
         lines = [line for _, snapshot, _ in legal for line in snapshot]
         if lines:
-            await session.execute(insert(LegalSnapshotLineRow), lines)
-        await session.execute(insert(LegalEventRow), [event for _, _, event in legal])
+            await session.execute(insert(LegalSnapshotLineRow.__table__), lines)
+        await session.execute(insert(LegalEventRow.__table__), [event for _, _, event in legal])
     await session.execute(update(CustomerRow).where(CustomerRow.id.in_(ids)).values(
         dunned_on=business_date))  # fmt: skip
     if credit_holds:

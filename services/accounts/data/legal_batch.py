@@ -67,5 +67,5 @@ async def unreported(session: AsyncSession, limit: int) -> list[UnreportedPostin
 
 async def record(session: AsyncSession, events: Sequence[Row], outbox: Sequence[Row]) -> None:
     if events:
-        await session.execute(insert(LegalEventRow), list(events))
-        await session.execute(insert(OutboxEventRow), list(outbox))
+        await session.execute(insert(LegalEventRow.__table__), list(events))
+        await session.execute(insert(OutboxEventRow.__table__), list(outbox))
