@@ -100,7 +100,6 @@ async def reverse_allocation(
         invoice.closed_date = None
         source.unallocated_minor += total
         await _rejudge(ctx, session, invoice.id, actor.subject)
-        ctx.after_commit.changed()
         return invoice.id, Reversal(invoice, source, total)
 
     async def replay(session, _invoice_id: str):
@@ -109,4 +108,6 @@ async def reverse_allocation(
         taken_back = await repo.reversed_amount(session, invoice.id, kind, source.id)
         return Reversal(invoice, source, taken_back)
 
-    return await run_once(ctx.db, ctx.idempotency, "ReverseAllocation", request, create, replay)
+    done = await run_once(ctx.db, ctx.idempotency, "ReverseAllocation", request, create, replay)
+    ctx.after_commit.changed()  # a promise open again: the evaluator's next deadline may move
+    return done
