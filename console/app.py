@@ -18,7 +18,17 @@ from console.formatting import FILTERS
 from console.gateway import ApiError, Gateway
 from console.security import SecurityHeaders
 from console.session import Sessions
-from console.views import customer, customer_actions, dispute, inbox, operations, signin, worklist
+from console.views import (
+    customer,
+    customer_actions,
+    dispute,
+    inbox,
+    operations,
+    reports,
+    signin,
+    worklist,
+    writeoffs,
+)
 from console.web import Console, render
 
 HERE = Path(__file__).parent
@@ -67,6 +77,8 @@ def assemble(settings: ConsoleSettings, gateway: Gateway | None = None) -> Starl
         *dispute.routes,
         *inbox.routes,
         *operations.routes,
+        *reports.routes,
+        *writeoffs.routes,
     ]
     app = Starlette(
         routes=routes,

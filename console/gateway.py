@@ -85,6 +85,21 @@ class Gateway:
     async def post(self, token: str, path: str, body: dict, query: dict | None = None) -> dict:
         return await self._send(token, "POST", path, json=body, params=query)
 
+    async def download(self, token: str, path: str, **params: Any) -> httpx.Response:
+        """A file the gateway streams (report exports): the response, for its body and type."""
+        query = {k: v for k, v in params.items() if v not in (None, "")}
+        try:
+            response = await self._client.get(
+                path, params=query, headers={"Authorization": f"Bearer {token}"}
+            )
+        except httpx.TimeoutException:
+            raise ApiError(504, "DEADLINE_EXCEEDED", _generic(504)) from None
+        except httpx.TransportError:
+            raise ApiError(503, "UNAVAILABLE", _generic(503)) from None
+        if response.is_error:
+            raise _error_from(response)
+        return response
+
     async def _send(self, token: str, method: str, path: str, **kwargs: Any) -> dict:
         try:
             response = await self._client.request(

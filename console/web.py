@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -45,6 +46,9 @@ class Ctx:
 
     async def post(self, path: str, body: dict, query: dict | None = None) -> dict:
         return await self.console.gateway.post(self.token, path, body, query)
+
+    async def download(self, path: str, **params: Any) -> httpx.Response:
+        return await self.console.gateway.download(self.token, path, **params)
 
     def field(self, name: str, default: str = "") -> str:
         value = self.form.get(name) if self.form is not None else None

@@ -21,6 +21,7 @@ ROLES = [
     ("gbs", "GBS (billing, master data, cash application)", "GBS"),
     ("legal", "Legal", "LEGAL"),
     ("sre", "SRE", ""),
+    ("finance_manager", "Finance manager (approves write-offs)", ""),
 ]
 HOME = {"sales": "/inbox", "gbs": "/inbox", "legal": "/inbox", "sre": "/sre"}
 # A read that every role may make: proves a pasted token before the console keeps it.
