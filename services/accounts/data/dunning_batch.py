@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from datetime import date
 from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import BindParameter, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from services.accounts.data.dunning_rows import table
 from services.accounts.data.models import (
     CreditNoteRow,
     CustomerRow,
@@ -40,7 +41,7 @@ _pay, _cn, _n, _nl = (
     NoticeRow.__table__,
     NoticeLineRow.__table__,
 )
-_ids = bindparam("ids", expanding=True)
+_ids: BindParameter[list[str]] = bindparam("ids", expanding=True)
 
 
 class ClaimedCustomer(NamedTuple):
@@ -169,7 +170,7 @@ class Books(NamedTuple):
     previous: dict[tuple[str, str], list[tuple[int, date, frozenset[str]]]]
 
 
-async def books(session: AsyncSession, customer_ids: Sequence[str]) -> Books:
+async def books(session: AsyncSession | AsyncConnection, customer_ids: Sequence[str]) -> Books:
     params = {"ids": list(customer_ids)}
     invoices = [OpenInvoice._make(r) for r in await session.execute(_INVOICES, params)]
     cash: dict[tuple[str, str], int] = defaultdict(int)
@@ -207,8 +208,8 @@ async def record(
     the date they were evaluated on."""
     ids = list(customer_ids)
     if notices:
-        await session.execute(insert(NoticeRow.__table__), list(notices))
-        await session.execute(insert(NoticeLineRow.__table__), list(notice_lines))
+        await session.execute(insert(table(NoticeRow)), list(notices))
+        await session.execute(insert(table(NoticeLineRow)), list(notice_lines))
     await session.execute(
         delete(DunningDecisionRow).where(
             DunningDecisionRow.business_date == business_date,
@@ -216,15 +217,15 @@ async def record(
         )
     )
     if decisions:
-        await session.execute(insert(DunningDecisionRow.__table__), list(decisions))
+        await session.execute(insert(table(DunningDecisionRow)), list(decisions))
     if outbox:
-        await session.execute(insert(OutboxEventRow.__table__), list(outbox))
+        await session.execute(insert(table(OutboxEventRow)), list(outbox))
     if legal:
-        await session.execute(insert(LegalCaseRow.__table__), [case for case, _, _ in legal])
+        await session.execute(insert(table(LegalCaseRow)), [case for case, _, _ in legal])
         lines = [line for _, snapshot, _ in legal for line in snapshot]
         if lines:
-            await session.execute(insert(LegalSnapshotLineRow.__table__), lines)
-        await session.execute(insert(LegalEventRow.__table__), [event for _, _, event in legal])
+            await session.execute(insert(table(LegalSnapshotLineRow)), lines)
+        await session.execute(insert(table(LegalEventRow)), [event for _, _, event in legal])
     await session.execute(update(CustomerRow).where(CustomerRow.id.in_(ids)).values(
         dunned_on=business_date))  # fmt: skip
     if credit_holds:

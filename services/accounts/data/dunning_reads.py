@@ -131,7 +131,7 @@ async def recipient(conn, customer_id: str) -> RecipientRecord:
     if row is None:
         raise missing("customer", customer_id)
     contacts = [tuple(c) for c in await conn.execute(CONTACTS, {"customer": customer_id})]
-    return RecipientRecord(row.id, row.display_name, row.currency_code, contacts)  # type: ignore[arg-type]
+    return RecipientRecord(row.id, row.display_name, row.currency_code, contacts)
 
 
 ACTIVE_LEGAL_CASE = select(_lc.c.id).where(

@@ -4,6 +4,9 @@ Core paths alike."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import cast
+
+from sqlalchemy import Table
 
 from common.ids import new_id
 from services.accounts.data.rows import Row
@@ -13,6 +16,11 @@ from services.accounts.domain.legal import LegalCase, LegalEvent
 from services.accounts.domain.writeoff import Approval, WriteOff
 
 QUEUED, SENT, FAILED = "QUEUED", "SENT", "FAILED"
+
+
+def table(model: type) -> Table:
+    """A model's table, for the Core batch inserts (typed: `__table__` is a FromClause)."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
 
 
 def notice(notice_id: str, n: Notice, now: datetime) -> Row:

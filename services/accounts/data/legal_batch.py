@@ -11,6 +11,7 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.accounts.data.dunning_rows import table
 from services.accounts.data.models import (
     AllocationRow,
     CustomerRow,
@@ -67,5 +68,5 @@ async def unreported(session: AsyncSession, limit: int) -> list[UnreportedPostin
 
 async def record(session: AsyncSession, events: Sequence[Row], outbox: Sequence[Row]) -> None:
     if events:
-        await session.execute(insert(LegalEventRow.__table__), list(events))
-        await session.execute(insert(OutboxEventRow.__table__), list(outbox))
+        await session.execute(insert(table(LegalEventRow)), list(events))
+        await session.execute(insert(table(OutboxEventRow)), list(outbox))

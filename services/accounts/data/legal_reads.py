@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import Integer, bindparam, or_, select
+from sqlalchemy import BindParameter, Integer, bindparam, or_, select
 
 from services.accounts.data.models import (
     CustomerRow,
@@ -73,7 +73,7 @@ CASES = (
     .limit(bindparam("limit", type_=Integer))
     .offset(bindparam("offset", type_=Integer))
 )
-_ids = bindparam("ids", expanding=True)
+_ids: BindParameter[list[str]] = bindparam("ids", expanding=True)
 SNAPSHOT = (
     select(*[_ls.c[n] for n in SnapshotLineRecord._fields])
     .where(_ls.c.case_id.in_(_ids))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Integer, bindparam, literal, null, or_, select, union_all
+from sqlalchemy import BindParameter, Integer, bindparam, literal, null, or_, select, union_all
 
 from services.accounts.data.models import (
     AllocationRow,
@@ -62,8 +62,8 @@ class WriteOffRead(NamedTuple):
     approvals: list[ApprovalRecord]
 
 
-_customer = bindparam("customer")
-_all = bindparam("all")
+_customer: BindParameter[str] = bindparam("customer")
+_all: BindParameter[bool] = bindparam("all")
 _REQUESTS = select(
     _w.c.id, literal("REQUEST").label("source"), _w.c.customer_id, _w.c.currency,
     _w.c.reason_code, _w.c.evidence, _w.c.requester, _w.c.state, _w.c.required_approvals,

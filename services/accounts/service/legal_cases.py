@@ -17,6 +17,7 @@ from services.accounts.data.models import (
     LegalSnapshotLineRow,
     OutboxEventRow,
 )
+from services.accounts.data.repository import get_customer
 from services.accounts.domain import legal
 from services.accounts.domain.dunning import CustomerFlags
 from services.accounts.domain.legal import LegalState
@@ -96,7 +97,7 @@ async def record_answer(
             LegalEventRow(**dunning_rows.legal_event(row.id, row.customer_id, after.history[-1]))
         )
         if not after.active:
-            customer = await session.get(CustomerRow, row.customer_id, with_for_update=True)
+            customer = await get_customer(session, row.customer_id, for_update=True)
             customer.dunning_block = False
     return await get_case(ctx, case_id)
 

@@ -4,7 +4,7 @@ caller writes in its own transaction (the dunning run's batch, or UpdateCustomer
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -32,7 +32,7 @@ def hand_over(
     customer_id: str,
     customer_name: str,
     reason: LegalTrigger,
-    positions: dict[str, Iterable[InvoicePosition]],  # per currency
+    positions: Mapping[str, Iterable[InvoicePosition]],  # per currency
     as_of: date,
     now: datetime,
     by: str,
