@@ -75,4 +75,6 @@ def test_a_catastrophic_pattern_neither_stalls_the_import_nor_another_caller(sta
     importer.join(30)
     assert bystander.status_code == 200
     assert outcome == {"import": 200, "rejected": 5}, outcome  # no number matches the pattern
-    assert took["import"] < 0.5 and took["get"] < 0.5, took
+    # Before RE2 the import took 9.6 s here and held the GET for 6 s; on a busy machine a GET
+    # may take some hundred milliseconds of its own.
+    assert took["import"] < 0.5 and took["get"] < 2.0, took
