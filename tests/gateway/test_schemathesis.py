@@ -90,7 +90,9 @@ def _run(stack, role: str, report_dir: Path) -> Path:
         str(report_dir / f"{role}.ndjson"),
         *(arg for op in NOT_IMPLEMENTED for arg in ("--exclude-operation-id", op)),
     ]
-    finished = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    # In the report's folder: Schemathesis keeps a cache of past failures (.schemathesis/) in
+    # its working directory, which would make a run depend on the ones before it.
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=report_dir)
     report = report_dir / f"{role}.ndjson"
     assert report.exists(), finished.stdout[-3000:] + finished.stderr[-3000:]
     return report
