@@ -19,7 +19,7 @@ class AccountsConfig:
     promise_poll_s: float = 5.0
     # Dunning notices: smtp://host[:port], smtps://… or file:<dir> (default: the var/mail drop).
     mail_url: str = "file:"
-    mail_from: str = "Settle AR <ar@settle.localhost>"
+    mail_from: str = "ar@settle.localhost"  # also the domain of the notices' Message-IDs
     # Customers evaluated per dunning transaction; how often the daily run looks for new ones.
     dunning_batch: int = 500
     dunning_every_s: float = 900.0
