@@ -155,14 +155,21 @@ ACCESS: dict[str, tuple[str, ...] | str] = {
     _ESCALATION + "DeleteSubscription": (*RECEIVING_TEAMS, ADMIN),
     _ESCALATION + "ListDeliveries": EVERYONE,
     _ESCALATION + "RetryDelivery": (*RECEIVING_TEAMS, ADMIN),
-    # Reports (docs/reports.md): everyone runs them; each run reads as its caller (a collector's
-    # aging holds their customers, a team's escalation report that team's escalations).
+    # Reports (docs/reports.md): everyone runs and schedules them; each run reads as its caller,
+    # a schedule's as its creator (a collector's aging holds their customers, a team's escalation
+    # report that team's escalations); a scheduled file is downloaded by its owner.
     "settle.accounts.v1.AccountsReportsService/RunReport": EVERYONE,
     "settle.accounts.v1.AccountsReportsService/ExportReport": EVERYONE,
+    "settle.accounts.v1.AccountsReportsService/CreateReportSchedule": EVERYONE,
+    "settle.accounts.v1.AccountsReportsService/DownloadReportArtefact": EVERYONE,
     "settle.disputes.v1.DisputesReportsService/RunReport": EVERYONE,
     "settle.disputes.v1.DisputesReportsService/ExportReport": EVERYONE,
+    "settle.disputes.v1.DisputesReportsService/CreateReportSchedule": EVERYONE,
+    "settle.disputes.v1.DisputesReportsService/DownloadReportArtefact": EVERYONE,
     "settle.escalation.v1.EscalationReportsService/RunReport": EVERYONE,
     "settle.escalation.v1.EscalationReportsService/ExportReport": EVERYONE,
+    "settle.escalation.v1.EscalationReportsService/CreateReportSchedule": EVERYONE,
+    "settle.escalation.v1.EscalationReportsService/DownloadReportArtefact": EVERYONE,
     # Each service's own outbox (common/outbox_admin_api.py).
     "settle.accounts.v1.AccountsOutboxService/ListOutboxEvents": OPERATIONS,
     "settle.accounts.v1.AccountsOutboxService/RetryOutboxEvent": OPERATIONS,

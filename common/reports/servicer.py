@@ -15,14 +15,17 @@ import grpc
 from google.api import httpbody_pb2
 from google.protobuf import struct_pb2
 
-from common.actor import current_actor
+from common.actor import Actor, current_actor
 from common.clock import Clock
-from common.errors import InvalidArgument
+from common.errors import InvalidArgument, NotFound
+from common.ids import parse_name
 from common.protoconv import from_timestamp, timestamp
 from common.reports.artefact import CONTENT_TYPES, chunks, write_artefact
-from common.reports.catalog import GivenParameters, ReportCatalog
+from common.reports.catalog import GivenParameters, Parameter, ReportCatalog
 from common.reports.envelope import Cell, ReportResult, Table, iterate
-from common.reports.schedules import ExportFormat
+from common.reports.schedule_requests import schedule_from
+from common.reports.schedule_store import ScheduleStore, scheduled_parameters
+from common.reports.schedules import ExportFormat, covered_period
 from settle.common.v1 import reports_pb2 as pb
 
 FORMATS = {pb.REPORT_FORMAT_CSV: ExportFormat.CSV, pb.REPORT_FORMAT_XLSX: ExportFormat.XLSX}
@@ -81,9 +84,13 @@ class ReportsServicer:
 
     service_name: str
 
-    def __init__(self, catalog: ReportCatalog, clock: Clock):
+    def __init__(
+        self, catalog: ReportCatalog, clock: Clock, schedules: ScheduleStore, artefacts: Path
+    ):
         self.catalog = catalog
         self.clock = clock
+        self.schedules = schedules
+        self.artefacts = artefacts
 
     def register(self, server: grpc.aio.Server) -> None:
         raise NotImplementedError
@@ -120,3 +127,38 @@ class ReportsServicer:
             content_type = CONTENT_TYPES[export_format]
             async for block in chunks(path):
                 yield httpbody_pb2.HttpBody(content_type=content_type, data=block)
+
+    async def CreateReportSchedule(
+        self, request: pb.CreateReportScheduleRequest, context
+    ) -> pb.ReportSchedule:
+        schedule = schedule_from(request.report_schedule, current_actor().subject)
+        report = self.catalog.get(schedule.report)  # NOT_FOUND for an unknown report
+        now = self.clock.now()
+        sample = covered_period(schedule.period, now, schedule.recurrence.zone)
+        # The parameters must make a valid run: refused now, not at 7 in the morning.
+        given = scheduled_parameters(schedule, sample, Parameter.PERIOD in report.accepts)
+        self.catalog.parameters(schedule.report, given, now)
+        row = await self.schedules.create(schedule, current_actor(), now)
+        reply = pb.ReportSchedule()
+        reply.CopyFrom(request.report_schedule)
+        reply.name = f"reportSchedules/{row.id}"
+        reply.run_as = row.run_as_subject
+        reply.next_run_time.CopyFrom(timestamp(row.next_due_at))
+        return reply
+
+    async def DownloadReportArtefact(
+        self, request: pb.DownloadReportArtefactRequest, context
+    ) -> AsyncIterator[httpbody_pb2.HttpBody]:
+        run_id = parse_name(request.name, "artefacts")
+        found = await self.schedules.artefact(run_id)
+        reader = current_actor()
+        if found is None or found[0].artefact is None or not _may_read(reader, found[1]):
+            raise NotFound("no such report file (or it is no longer kept)")
+        run = found[0]
+        async for block in chunks(self.artefacts / run.artefact):
+            yield httpbody_pb2.HttpBody(content_type=run.content_type or "", data=block)
+
+
+def _may_read(reader: Actor, schedule) -> bool:
+    """A file holds what its schedule's identity could see: its owner reads it, and admins."""
+    return reader.subject == schedule.run_as_subject or reader.has_role("admin")

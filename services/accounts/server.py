@@ -11,6 +11,8 @@ from common.listing import PageTokens
 from common.metrics import SettleMetrics
 from common.outbox import Outbox, OutboxRelay
 from common.outbox_admin_api import OutboxAdminApi
+from common.reports.assembly import assemble_reports
+from common.reports.schedule_worker import ScheduleConfig
 from common.rpc.client import open_channel
 from common.rpc.server import ServiceProcess
 from common.settings import Settings
@@ -18,12 +20,19 @@ from common.telemetry import Telemetry
 from services.accounts.api.reports_servicer import AccountsReportsServicer
 from services.accounts.api.servicer import AccountsServicer
 from services.accounts.config import AccountsConfig
-from services.accounts.data.models import IdempotencyKeyRow, OutboxActionRow, OutboxEventRow
+from services.accounts.data.models import (
+    IdempotencyKeyRow,
+    OutboxActionRow,
+    OutboxEventRow,
+    ReportRunRow,
+    ReportScheduleRow,
+)
 from services.accounts.outbound.notices.mail import notice_mailer_from_url
 from services.accounts.outbound.notices.render import NoticeTemplates
 from services.accounts.service.context import AccountsContext
 from services.accounts.service.dunning_run import DUNNING_RUN
 from services.accounts.service.notice_delivery import NoticeDelivery
+from services.accounts.service.reports import AccountsReports
 from services.accounts.workers import gauges
 from services.accounts.workers.dunning_schedule import DunningSchedule
 from services.accounts.workers.legal_notifier import LegalNotifier
@@ -110,23 +119,38 @@ def assemble(
             await channel.close()
         await db.dispose()
 
-    reports = AccountsReportsServicer(ctx, clock)
+    reports = assemble_reports(
+        AccountsReports(ctx).catalog(),
+        AccountsReportsServicer,
+        db,
+        clock,
+        (ReportScheduleRow, ReportRunRow),
+        ScheduleConfig.from_env("accounts"),
+    )
     outbox_api = OutboxAdminApi.build(settings, db, OutboxEventRow, OutboxActionRow, clock, relay)
     process = ServiceProcess(
         name="accounts",
         listen_addr=settings.listen_addr,
         internal_secret=settings.internal_secret,
-        register=reports.beside(
+        register=reports.servicer.beside(
             outbox_api.beside(
                 lambda server: accounts_pb2_grpc.add_AccountsServiceServicer_to_server(
                     servicer, server
                 )
             )
         ),
-        service_names=(SERVICE_NAME, outbox_api.service_name, reports.service_name),
+        service_names=(SERVICE_NAME, outbox_api.service_name, reports.servicer.service_name),
         ready_check=db.ping,
         workers=(
-            [evaluator.run, relay.run, notices.run, dunning.run, legal.run, *gauge_poll]
+            [
+                evaluator.run,
+                relay.run,
+                notices.run,
+                dunning.run,
+                legal.run,
+                reports.worker.run,
+                *gauge_poll,
+            ]
             if settings.workers_enabled
             else []
         ),

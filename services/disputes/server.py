@@ -10,6 +10,8 @@ from common.idempotency import IdempotencyStore
 from common.listing import PageTokens
 from common.outbox import Outbox, OutboxRelay
 from common.outbox_admin_api import OutboxAdminApi
+from common.reports.assembly import assemble_reports
+from common.reports.schedule_worker import ScheduleConfig
 from common.rpc.client import open_channel
 from common.rpc.server import ServiceProcess
 from common.settings import Settings
@@ -17,10 +19,17 @@ from common.telemetry import Telemetry
 from services.disputes.api.reports_servicer import DisputesReportsServicer
 from services.disputes.api.servicer import DisputesServicer
 from services.disputes.config import DisputesConfig
-from services.disputes.data.models import IdempotencyKeyRow, OutboxActionRow, OutboxEventRow
+from services.disputes.data.models import (
+    IdempotencyKeyRow,
+    OutboxActionRow,
+    OutboxEventRow,
+    ReportRunRow,
+    ReportScheduleRow,
+)
 from services.disputes.outbound import escalation_sender
 from services.disputes.outbound.accounts_client import AccountsClient
 from services.disputes.service.context import DisputesContext
+from services.disputes.service.reports import DisputesReports
 from services.disputes.workers import gauges
 from services.disputes.workers.sweeper import Sweeper
 from settle.disputes.v1 import disputes_pb2, disputes_pb2_grpc
@@ -91,22 +100,33 @@ def assemble(
             await channel.close()
         await db.dispose()
 
-    reports = DisputesReportsServicer(ctx, clock)
+    reports = assemble_reports(
+        DisputesReports(ctx).catalog(),
+        DisputesReportsServicer,
+        db,
+        clock,
+        (ReportScheduleRow, ReportRunRow),
+        ScheduleConfig.from_env("disputes"),
+    )
     outbox_api = OutboxAdminApi.build(settings, db, OutboxEventRow, OutboxActionRow, clock, relay)
     process = ServiceProcess(
         name="disputes",
         listen_addr=settings.listen_addr,
         internal_secret=settings.internal_secret,
-        register=reports.beside(
+        register=reports.servicer.beside(
             outbox_api.beside(
                 lambda server: disputes_pb2_grpc.add_DisputesServiceServicer_to_server(
                     servicer, server
                 )
             )
         ),
-        service_names=(SERVICE_NAME, outbox_api.service_name, reports.service_name),
+        service_names=(SERVICE_NAME, outbox_api.service_name, reports.servicer.service_name),
         ready_check=db.ping,
-        workers=[sweeper.run, relay.run, *gauge_poll] if settings.workers_enabled else [],
+        workers=(
+            [sweeper.run, relay.run, reports.worker.run, *gauge_poll]
+            if settings.workers_enabled
+            else []
+        ),
         on_close=[close],
     )
     return DisputesParts(process, ctx, sweeper, relay)

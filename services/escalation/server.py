@@ -15,6 +15,8 @@ from common.listing import PageTokens
 from common.metrics import ESCALATIONS_OPEN, SettleMetrics
 from common.outbox import Outbox, OutboxRelay
 from common.outbox_admin_api import OutboxAdminApi
+from common.reports.assembly import assemble_reports
+from common.reports.schedule_worker import ScheduleConfig
 from common.rpc.client import open_channel
 from common.rpc.server import ServiceProcess
 from common.settings import Settings, service_addr
@@ -25,11 +27,18 @@ from services.escalation.api.reports_servicer import EscalationReportsServicer
 from services.escalation.api.servicer import EscalationServicer
 from services.escalation.config import EscalationConfig
 from services.escalation.data import reads
-from services.escalation.data.models import IdempotencyKeyRow, OutboxActionRow, OutboxEventRow
+from services.escalation.data.models import (
+    IdempotencyKeyRow,
+    OutboxActionRow,
+    OutboxEventRow,
+    ReportRunRow,
+    ReportScheduleRow,
+)
 from services.escalation.domain.webhooks import EndpointPolicy
 from services.escalation.outbound.disputes import DESTINATION
 from services.escalation.outbound.webhooks import USER_AGENT, WebhookClient
 from services.escalation.service.context import EscalationContext
+from services.escalation.service.reports import EscalationReports
 from services.escalation.service.watch import Feed
 from services.escalation.workers.sweeper import OlaSweeper
 from services.escalation.workers.webhooks import WebhookDispatcher
@@ -114,22 +123,29 @@ def assemble(
     if settings.workers_enabled:
         workers += [sweeper.run, dispatcher.run, relay.run]
         workers.append(metrics.poll([ESCALATIONS_OPEN], open_escalations))
-    reports = EscalationReportsServicer(ctx, clock)
+    reports = assemble_reports(
+        EscalationReports(ctx).catalog(),
+        EscalationReportsServicer,
+        db,
+        clock,
+        (ReportScheduleRow, ReportRunRow),
+        ScheduleConfig.from_env("escalation"),
+    )
     outbox_api = OutboxAdminApi.build(settings, db, OutboxEventRow, OutboxActionRow, clock, relay)
     process = ServiceProcess(
         name="escalation",
         listen_addr=settings.listen_addr,
         internal_secret=settings.internal_secret,
-        register=reports.beside(
+        register=reports.servicer.beside(
             outbox_api.beside(
                 lambda server: escalation_pb2_grpc.add_EscalationServiceServicer_to_server(
                     servicer, server
                 )
             )
         ),
-        service_names=(SERVICE_NAME, outbox_api.service_name, reports.service_name),
+        service_names=(SERVICE_NAME, outbox_api.service_name, reports.servicer.service_name),
         ready_check=db.ping,
-        workers=workers,
+        workers=[*workers, reports.worker.run] if settings.workers_enabled else workers,
         on_close=[disputes.close, http.aclose, db.dispose],
     )
     return EscalationParts(process, ctx, feed, sweeper, dispatcher, relay, disputes)

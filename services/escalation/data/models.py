@@ -20,6 +20,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from common.db.outbox_model import IdempotencyKeyMixin, OutboxActionMixin, OutboxEventMixin
 from common.db.types import UtcDateTime
+from common.reports.schedule_model import ReportRunMixin, ReportScheduleMixin
 
 Id = String(32)
 # SQLite only auto-numbers a column declared exactly INTEGER PRIMARY KEY.
@@ -228,4 +229,12 @@ class OutboxActionRow(OutboxActionMixin, Base):
 
 
 class IdempotencyKeyRow(IdempotencyKeyMixin, Base):
+    pass
+
+
+class ReportScheduleRow(ReportScheduleMixin, Base):
+    pass
+
+
+class ReportRunRow(ReportRunMixin, Base):
     pass

@@ -13,8 +13,11 @@ import pytest
 from google.protobuf.json_format import MessageToDict
 
 from common.reports.figures import percent
+from common.reports.schedule_store import ScheduleStore
 from common.rpc.server import ServiceProcess
 from services.disputes.api.reports_servicer import DisputesReportsServicer
+from services.disputes.data.models import ReportRunRow, ReportScheduleRow
+from services.disputes.service.reports import DisputesReports
 from settle.common.v1 import reports_pb2 as rpb
 from settle.disputes.v1 import disputes_pb2 as pb
 from settle.disputes.v1 import reports_pb2_grpc
@@ -29,10 +32,13 @@ def _rows(result) -> list[list]:
 
 
 @pytest.fixture
-async def reports(system):
+async def reports(system, tmp_path):
     """The reports servicer on the system's own context, served by a server of its own (the
     system's disputes server does not tell its port)."""
-    servicer = DisputesReportsServicer(system.assembly.ctx, system.clock)
+    ctx = system.assembly.ctx
+    store = ScheduleStore(ctx.db, ReportScheduleRow, ReportRunRow)
+    catalog = DisputesReports(ctx).catalog()
+    servicer = DisputesReportsServicer(catalog, system.clock, store, tmp_path)
     process = ServiceProcess(
         name="disputes",
         listen_addr="127.0.0.1:0",
