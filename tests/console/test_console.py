@@ -311,3 +311,44 @@ async def test_page_render_timings(system: System, browser: Browser):
     text = "\n".join(report)
     (ARTIFACTS / "timings.txt").write_text(text + "\n")
     print("\nconsole page render timings (server response, 7 loads each):\n" + text)
+
+
+async def test_a_write_off_requested_and_approved_and_reports_downloaded(
+    system: System, browser: Browser
+):
+    seeded = await seed_customer(system, "Small Balance KG", "hank", "45.00")
+    customer = seeded["customer"]["name"]
+    collector = await signed_in(browser, system, "collector", "hank")
+    await collector.goto(f"{system.console}/{customer}/writeoff")
+    await collector.locator("input[name=invoices]").first.check()
+    await collector.locator("#reason option").nth(1).wait_for(state="attached")
+    reason = await collector.locator("#reason option").nth(1).get_attribute("value")
+    await collector.select_option("#reason", reason)
+    await collector.click("button:has-text('Submit for approval')")
+    await expect(collector.locator(".notice")).to_have_text("Write-off submitted for approval.")
+    await expect(collector.locator(".tabs a[aria-current=page]")).to_have_text("Write-offs")
+    await expect(collector.locator("section table")).to_contain_text("Pending approval")
+    statement = await collector.request.get(f"{system.console}/{customer}/statement?format=csv")
+    assert statement.status == 200 and "text/csv" in statement.headers["content-type"]
+
+    lead = await signed_in(browser, system, "team_lead", "lena")
+    await lead.goto(f"{system.console}/approvals")
+    row = lead.locator("tr", has_text="EUR 45.00")
+    await expect(row).to_contain_text("user:hank")
+    await inspect(lead, "10-approvals")
+    await row.locator("button:has-text('Approve')").click()
+    await expect(lead.locator(".notice")).to_have_text("Saved.")
+    listed = await system.call("GET", "/v1/writeOffs", LEAD, params={"customer": customer})
+    assert [w["state"] for w in listed["writeOffs"]] in (["APPROVED"], ["POSTED"])
+
+    await lead.goto(f"{system.console}/reports?which=accounts/aging-by-customer")
+    await expect(lead.locator("main table").first).to_be_visible()
+    await inspect(lead, "11-reports")
+    csv = await lead.request.get(
+        f"{system.console}/reports/export?which=accounts/aging-by-customer&format=csv"
+    )
+    assert csv.status == 200 and "text/csv" in csv.headers["content-type"]
+    xlsx = await lead.request.get(
+        f"{system.console}/reports/export?which=accounts/aging-by-customer&format=xlsx"
+    )
+    assert xlsx.status == 200 and (await xlsx.body())[:2] == b"PK"
