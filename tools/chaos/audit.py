@@ -100,11 +100,17 @@ async def _disputes(conn: asyncpg.Connection, audit: Audit) -> None:
     ):
         d = json.loads(r["details"])
         audit.firings[(f"disputes/{r[0]}", d["clock"], int(d["cycle"]), d["threshold"])] += 1
-        audit.lateness_ms.append(int(d.get("lateness_ms", 0)))
+        audit.lateness_ms.append(_duration_ms(d.get("lateness", "0s")))
     for r in await conn.fetch("SELECT payload FROM outbox_events WHERE method = $1", RAISE_METHOD):
         request = escalation_pb2.RaiseEscalationRequest.FromString(r["payload"])
         if request.trigger_event_id:
             audit.escalations_sent[request.trigger_event_id] += 1
+
+
+def _duration_ms(text: str) -> int:
+    """History durations are protobuf Duration JSON ("1.300s", "-0.001s"), read here from the
+    public format rather than through the service's code: the auditor stays independent."""
+    return round(float(text.removesuffix("s")) * 1000)
 
 
 async def _accounts(conn: asyncpg.Connection, audit: Audit) -> None:
