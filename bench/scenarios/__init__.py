@@ -8,5 +8,6 @@ from bench.scenarios import (  # noqa: F401
     gateway_path,
     importing,
     reads,
+    reports,
     sweeper,
 )
