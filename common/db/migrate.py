@@ -26,14 +26,41 @@ def _run(sync_conn, cfg: Config, action: str, target: str) -> None:
     getattr(command, action)(cfg, target)
 
 
+def _foreign_keys(sync_conn, state: str) -> None:
+    # On the driver's connection: through SQLAlchemy the pragma would run after the BEGIN
+    # IMMEDIATE of common.db.database, inside a transaction, where SQLite ignores it.
+    cursor = sync_conn.connection.dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA foreign_keys={state}")
+    cursor.close()
+
+
+async def _migrate(engine: AsyncEngine, service: str, action: str, target: str) -> None:
+    """On SQLite an ALTER copies the table, drops the original and renames the copy; with foreign
+    keys enforced the drop of a referenced table (customers, invoices) fails once it has rows. So
+    enforcement is off while migrating (the pragma only takes effect outside a transaction),
+    every reference is checked before it is turned back on, and a broken one fails the run."""
+    async with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            await conn.run_sync(_foreign_keys, "OFF")
+        try:
+            async with conn.begin():
+                await conn.run_sync(_run, alembic_config(service), action, target)
+                if sqlite:
+                    broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                    if broken:
+                        raise RuntimeError(f"migration left broken references: {broken[:5]}")
+        finally:
+            if sqlite:
+                await conn.run_sync(_foreign_keys, "ON")
+
+
 async def upgrade(engine: AsyncEngine, service: str, target: str = "head") -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(_run, alembic_config(service), "upgrade", target)
+    await _migrate(engine, service, "upgrade", target)
 
 
 async def downgrade(engine: AsyncEngine, service: str, target: str = "base") -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(_run, alembic_config(service), "downgrade", target)
+    await _migrate(engine, service, "downgrade", target)
 
 
 def _autogenerate(sync_conn, cfg: Config, message: str) -> None:

@@ -41,3 +41,35 @@ async def test_upgrade_from_empty_matches_the_models_and_downgrades(backend, dat
         assert left == {"alembic_version_accounts"}
     finally:
         await engine.dispose()
+
+
+async def test_upgrade_keeps_the_rows_of_a_database_in_use(backend, database_factory):
+    """`make run` migrates the development database it left behind: tables that SQLite alters by
+    copying (customers in 0006) are referenced by rows that must survive the copy."""
+    engine = create_engine(database_factory.empty_url(backend))
+    try:
+        await upgrade(engine, "accounts", "0005")
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql(
+                "INSERT INTO customers (id, display_name, country_code, time_zone, currency_code,"
+                " risk_class, bankruptcy, in_litigation, credit_hold, version, created_at,"
+                " updated_at) VALUES ('c1', 'Acme', 'DE', 'Europe/Berlin', 'EUR', 'LOW', false,"
+                " false, false, 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+            await conn.exec_driver_sql(
+                "INSERT INTO invoices (id, customer_id, external_number, invoice_date, due_date,"
+                " currency, amount_minor, open_minor, held_minor, created_at) VALUES ('i1', 'c1',"
+                " 'INV-1', '2026-01-05', '2026-02-04', 'EUR', 120000, 120000, 0,"
+                " '2026-01-05 00:00:00')"
+            )
+        await upgrade(engine, "accounts")
+        async with engine.connect() as conn:
+            rows = (
+                await conn.exec_driver_sql(
+                    "SELECT c.id, c.dunning_block, i.id FROM customers c"
+                    " JOIN invoices i ON i.customer_id = c.id"
+                )
+            ).all()
+        assert [(r[0], bool(r[1]), r[2]) for r in rows] == [("c1", False, "i1")]
+    finally:
+        await engine.dispose()
