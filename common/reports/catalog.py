@@ -4,8 +4,8 @@ worker run reports only through this catalog, so both validate parameters the sa
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -64,7 +64,7 @@ class ReportDefinition:
     title: str  # "Aging by customer": the e-mail subject
     accepts: frozenset[Parameter]
     compute: Compute
-    defaults: Mapping[str, object] = field(default_factory=dict)  # e.g. bucket_bounds
+    default_bucket_bounds: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ class ReportCatalog:
                 v.require((end - start).days < MAX_PERIOD_DAYS, "period", "at most ten years")
         elif given.period_start or given.period_end:
             v.add("period_start", f"is not read by {name}")
-        bounds = given.bucket_bounds or tuple(report.defaults.get("bucket_bounds", ()))
+        bounds = given.bucket_bounds or report.default_bucket_bounds
         if given.bucket_bounds and Parameter.BUCKET_BOUNDS not in accepts:
             v.add("bucket_bounds", f"is not read by {name}")
         rate = _rate(given.annual_rate, v)

@@ -90,8 +90,8 @@ class SmtpMailer:
         timeout: float = 30.0,
     ):
         self._host, self._port, self._sender = host, port, sender
-        self._login = {"username": username, "password": password}
-        self._tls = {"use_tls": use_tls, "start_tls": start_tls}
+        self._username, self._password = username, password
+        self._use_tls, self._start_tls = use_tls, start_tls
         self._timeout = timeout
 
     async def deliver(self, notice: ReportNotice) -> None:
@@ -103,8 +103,10 @@ class SmtpMailer:
                 hostname=self._host,
                 port=self._port,
                 timeout=self._timeout,
-                **self._login,
-                **self._tls,
+                username=self._username,
+                password=self._password,
+                use_tls=self._use_tls,
+                start_tls=self._start_tls,
             )
         except aiosmtplib.SMTPException as failure:
             raise DeliveryFailed(f"SMTP {self._host}:{self._port}: {failure}") from failure

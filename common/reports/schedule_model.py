@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Boolean, Date, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
@@ -13,6 +14,10 @@ from common.db.types import UtcDateTime
 
 class ReportScheduleMixin:
     __tablename__ = "report_schedules"
+
+    if TYPE_CHECKING:  # the declarative constructor of the concrete row classes
+
+        def __init__(self, **columns: Any) -> None: ...
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     report: Mapped[str] = mapped_column(String(64))
@@ -39,6 +44,10 @@ class ReportScheduleMixin:
 
 class ReportRunMixin:
     __tablename__ = "report_runs"
+
+    if TYPE_CHECKING:  # the declarative constructor of the concrete row classes
+
+        def __init__(self, **columns: Any) -> None: ...
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # also the delivery id
     schedule_id: Mapped[str] = mapped_column(String(32))

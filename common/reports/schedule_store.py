@@ -86,13 +86,19 @@ def scheduled_parameters(
         as_of=None if reads_period else end,
         period_start=period.first.isoformat() if reads_period else "",
         period_end=period.last.isoformat() if reads_period else "",
-        bucket_bounds=tuple(stored.get("bucket_bounds", ())),
-        annual_rate=stored.get("annual_rate", ""),
+        bucket_bounds=tuple(int(b) for b in _list(stored.get("bucket_bounds"))),
+        annual_rate=str(stored.get("annual_rate", "")),
     )
 
 
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
+
+
 class ScheduleStore:
-    def __init__(self, db: Database, schedules: type, runs: type):
+    def __init__(
+        self, db: Database, schedules: type[ReportScheduleMixin], runs: type[ReportRunMixin]
+    ):
         self.db, self.schedules, self.runs = db, schedules, runs
 
     async def create(self, schedule: Schedule, run_as: Actor, now: datetime) -> ReportScheduleMixin:
@@ -202,6 +208,7 @@ class ScheduleStore:
             for run in runs:
                 run.state, run.lease_until, run.attempts = RUNNING, now + lease, run.attempts + 1
                 owner = await session.get(S, run.schedule_id)
+                assert owner is not None  # runs are written for their schedule, never alone
                 actor = Actor(
                     owner.run_as_subject,
                     tuple(r for r in owner.run_as_roles.split(",") if r),
@@ -231,6 +238,7 @@ class ScheduleStore:
     ) -> None:
         async with self.db.transaction() as session:
             run = await session.get(self.runs, run_id)
+            assert run is not None
             run.state, run.rows, run.finished_at, run.lease_until = state, rows, now, None
             run.artefact, run.content_type, run.expires_at = artefact, content_type, expires_at
             run.last_error = None
@@ -238,6 +246,7 @@ class ScheduleStore:
     async def retry_later(self, run_id: str, error: str, at: datetime) -> None:
         async with self.db.transaction() as session:
             run = await session.get(self.runs, run_id)
+            assert run is not None
             run.state, run.available_at, run.lease_until = PENDING, at, None
             run.last_error = error[:2000]
 
@@ -250,7 +259,7 @@ class ScheduleStore:
                     select(R).where(R.artefact.is_not(None), R.expires_at <= now).limit(500)
                 )
             ).all()
-            names = [run.artefact for run in runs]
+            names = [run.artefact for run in runs if run.artefact]
             for run in runs:
                 run.artefact = None
         return names
@@ -260,7 +269,9 @@ class ScheduleStore:
             run = await session.get(self.runs, run_id)
             if run is None:
                 return None
-            return run, await session.get(self.schedules, run.schedule_id)
+            owner = await session.get(self.schedules, run.schedule_id)
+            assert owner is not None
+            return run, owner
 
     async def next_due(self) -> datetime | None:
         S = self.schedules

@@ -78,7 +78,7 @@ class Recurrence:
                 return day.weekday() == self.weekday
             case Frequency.MONTHLY:
                 last = calendar.monthrange(day.year, day.month)[1]
-                wanted = last if self.month_day == LAST_DAY else min(self.month_day, last)
+                wanted = min(self.month_day, last) if isinstance(self.month_day, int) else last
                 return day.day == wanted
         raise AssertionError(self.frequency)
 
@@ -88,7 +88,7 @@ class Schedule:
     """A report to run on a recurrence, for a dynamic period, as someone, sent to someone."""
 
     report: str
-    parameters: Mapping[str, str]
+    parameters: Mapping[str, object]  # JSON values: "annual_rate": "0.08", "bucket_bounds": [...]
     period: Period
     recurrence: Recurrence
     format: ExportFormat

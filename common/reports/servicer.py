@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import grpc
-from google.api import httpbody_pb2
+from google.api import httpbody_pb2  # type: ignore[import-untyped]
 from google.protobuf import struct_pb2
 
 from common.actor import Actor, current_actor
@@ -151,11 +151,10 @@ class ReportsServicer:
     ) -> AsyncIterator[httpbody_pb2.HttpBody]:
         run_id = parse_name(request.name, "artefacts")
         found = await self.schedules.artefact(run_id)
-        reader = current_actor()
-        if found is None or found[0].artefact is None or not _may_read(reader, found[1]):
+        if found is None or found[0].artefact is None or not _may_read(current_actor(), found[1]):
             raise NotFound("no such report file (or it is no longer kept)")
-        run = found[0]
-        async for block in chunks(self.artefacts / run.artefact):
+        run, name = found[0], found[0].artefact
+        async for block in chunks(self.artefacts / name):
             yield httpbody_pb2.HttpBody(content_type=run.content_type or "", data=block)
 
 

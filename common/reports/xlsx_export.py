@@ -13,10 +13,10 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-import xlsxwriter
-from xlsxwriter.format import Format
-from xlsxwriter.workbook import Workbook
-from xlsxwriter.worksheet import Worksheet
+import xlsxwriter  # type: ignore[import-untyped]
+from xlsxwriter.format import Format  # type: ignore[import-untyped]
+from xlsxwriter.workbook import Workbook  # type: ignore[import-untyped]
+from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]
 
 from common.money import currency_exponent
 from common.reports.envelope import Cell, Column, ColumnType, ReportResult, Row, Table, iterate
@@ -60,6 +60,20 @@ class _Styles:
 CellWriter = Callable[[Worksheet, int, int, Cell, Row], None]
 
 
+def _number(value: Cell) -> float:
+    """A numeric cell as Excel stores it (a double); text is never written as a number."""
+    if not isinstance(value, int | Decimal):
+        raise TypeError(f"expected a Decimal or int, got {type(value).__name__}")
+    return float(value)
+
+
+def _fraction(percent: Cell) -> float:
+    """85.42 (percent) as the cell's 0.8542, divided exactly before the one rounding to double."""
+    if not isinstance(percent, int | Decimal):
+        raise TypeError(f"expected a Decimal or int, got {type(percent).__name__}")
+    return float(Decimal(percent) / 100)
+
+
 def _cell_writers(table: Table, styles: _Styles) -> list[CellWriter]:
     def writer(column: Column) -> CellWriter:
         match column.type:
@@ -68,17 +82,15 @@ def _cell_writers(table: Table, styles: _Styles) -> list[CellWriter]:
             case ColumnType.DATE:
                 return lambda ws, r, c, v, _row: ws.write_datetime(r, c, v, styles.date)
             case ColumnType.DECIMAL:
-                return lambda ws, r, c, v, _row: ws.write_number(r, c, float(v))
+                return lambda ws, r, c, v, _row: ws.write_number(r, c, _number(v))
             case ColumnType.INT:
                 return lambda ws, r, c, v, _row: ws.write_number(r, c, v, styles.int)
             case ColumnType.PERCENT:
-                return lambda ws, r, c, v, _row: ws.write_number(
-                    r, c, float(Decimal(v) / 100), styles.percent
-                )
+                return lambda ws, r, c, v, _row: ws.write_number(r, c, _fraction(v), styles.percent)
             case ColumnType.MONEY:
-                at = table.index_of(column.currency_column)
+                at = table.index_of(column.currency_column or "")
                 return lambda ws, r, c, v, row: ws.write_number(
-                    r, c, float(v), styles.money(row[at])
+                    r, c, _number(v), styles.money(str(row[at]))
                 )
         raise AssertionError(column.type)
 

@@ -60,7 +60,6 @@ class AccountsReports:
 
     def catalog(self) -> ReportCatalog:
         as_of, bounds, period = Parameter.AS_OF, Parameter.BUCKET_BOUNDS, Parameter.PERIOD
-        aging_defaults = {"bucket_bounds": DEFAULT_BOUNDS}
         return ReportCatalog(
             [
                 ReportDefinition(
@@ -68,14 +67,14 @@ class AccountsReports:
                     "Aging by customer",
                     frozenset({as_of, bounds}),
                     self.aging_by_customer,
-                    aging_defaults,
+                    DEFAULT_BOUNDS,
                 ),
                 ReportDefinition(
                     "aging-by-collector",
                     "Aging by collector",
                     frozenset({as_of, bounds}),
                     self.aging_by_collector,
-                    aging_defaults,
+                    DEFAULT_BOUNDS,
                 ),
                 ReportDefinition("dso", "Days sales outstanding", frozenset({period}), self.dso),
                 ReportDefinition(
