@@ -37,23 +37,6 @@ MUST_HOLD = ("not_a_server_error", "response_schema_conformance")
 # Methods declared in the protos whose services do not implement them yet (issue 14 in
 # progress: the generated base class raises NotImplementedError, an INTERNAL): left out until
 # they are, so that this test reports what the gateway and the implemented methods do.
-NOT_IMPLEMENTED = (
-    "AccountsService_CreateWriteOff",
-    "AccountsService_GetWriteOff",
-    "AccountsService_ListWriteOffs",
-    "AccountsService_SubmitWriteOff",
-    "AccountsService_CancelWriteOff",
-    "AccountsService_PostWriteOff",
-    "AccountsService_ApproveWriteOff",
-    "AccountsService_RejectWriteOff",
-    "AccountsService_ReverseWriteOff",
-    "AccountsService_ListWriteOffReasons",
-    "AccountsService_GetLegalCase",
-    "AccountsService_ListLegalCases",
-    "AccountsService_ListNotices",
-    "AccountsService_GetNoticeDocument",
-    "AccountsService_GetStatement",
-)
 
 
 def _run(stack, role: str, report_dir: Path) -> Path:
@@ -88,7 +71,6 @@ def _run(stack, role: str, report_dir: Path) -> Path:
         "ndjson",
         "--report-ndjson-path",
         str(report_dir / f"{role}.ndjson"),
-        *(arg for op in NOT_IMPLEMENTED for arg in ("--exclude-operation-id", op)),
     ]
     # In the report's folder: Schemathesis keeps a cache of past failures (.schemathesis/) in
     # its working directory, which would make a run depend on the ones before it.
