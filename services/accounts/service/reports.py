@@ -87,7 +87,11 @@ class AccountsReports:
         )
 
     async def _result(
-        self, name: str, parameters: ReportParameters, accepts: frozenset[Parameter], tables
+        self,
+        name: str,
+        parameters: ReportParameters,
+        accepts: frozenset[Parameter],
+        tables: list[Table],
     ) -> ReportResult:
         async with self.ctx.db.reading_connection() as conn:
             mark = await report_reads.watermark(conn)
@@ -148,6 +152,7 @@ class AccountsReports:
         lead: tuple = ()
 
         def finished() -> Row:
+            assert key is not None
             currency = key[-1]
             return (
                 *lead,
@@ -299,13 +304,15 @@ def _months_back(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def _countback(ar: Decimal, sales: list[report_reads.DailySales], end: date, currency: str):
+def _countback(
+    ar: Decimal, sales: list[report_reads.DailySales], end: date, currency: str
+) -> Decimal | None:
     """Countback DSO over calendar months, newest first: the period end's month counts its days
     up to the period end; empty when the history read does not cover AR."""
     by_month: dict[tuple[int, int], int] = {}
     for day in sales:
-        month = (day.invoice_date.year, day.invoice_date.month)
-        by_month[month] = by_month.get(month, 0) + day.amount_minor
+        key = (day.invoice_date.year, day.invoice_date.month)
+        by_month[key] = by_month.get(key, 0) + day.amount_minor
     months = []
     year, month = end.year, end.month
     for index in range(COUNTBACK_MONTHS):

@@ -7,7 +7,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import BigInteger, String, and_, bindparam, case, cast, exists, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+)
 
 from common.db.types import UtcDateTime
 from services.disputes.data.models import (
@@ -25,7 +37,7 @@ _clocks, _milestones, _teams = ClockRow.__table__, MilestoneRow.__table__, Dispu
 _team = bindparam("team", type_=String)  # "" for every team
 _start = bindparam("start", type_=UtcDateTime())
 _end = bindparam("end", type_=UtcDateTime())  # exclusive
-_statuses = bindparam("statuses", expanding=True)
+_statuses: BindParameter[list[str]] = bindparam("statuses", expanding=True)
 _visible = or_(
     _team == "",
     exists().where(_teams.c.dispute_id == _disputes.c.id, _teams.c.team == _team),

@@ -61,7 +61,13 @@ class DisputesReports:
             ]
         )
 
-    async def _result(self, name, parameters, accepts, tables) -> ReportResult:
+    async def _result(
+        self,
+        name: str,
+        parameters: ReportParameters,
+        accepts: frozenset[Parameter],
+        tables: list[Table],
+    ) -> ReportResult:
         async with self.ctx.db.reading_connection() as conn:
             mark = await report_reads.watermark(conn)
         if Parameter.PERIOD in accepts:
