@@ -163,7 +163,7 @@ async def test_a_table_longer_than_a_sheet_continues_on_numbered_sheets(tmp_path
 
 def _measure(rows: int) -> dict:
     done = subprocess.run(
-        [sys.executable, "-m", "tests.common.reports.measure_export", str(rows)],
+        [sys.executable, "-m", "bench.measure.export_memory", str(rows)],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=True,
     )  # fmt: skip
     return json.loads(done.stdout)
@@ -171,7 +171,7 @@ def _measure(rows: int) -> dict:
 
 @pytest.mark.timeout(300)
 def test_export_memory_does_not_grow_with_the_row_count():
-    """The full 1,000,000-row figure is `python -m tests.common.reports.measure_export`
+    """The full 1,000,000-row figure is `python -m bench.measure.export_memory`
     (about a minute); here 20,000 and 200,000 rows must peak within a few MB of each other,
     which a writer that kept rows (or cells) would not."""
     small, large = _measure(20_000), _measure(200_000)

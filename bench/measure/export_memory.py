@@ -1,13 +1,14 @@
 """Peak memory of a CSV and an XLSX export of N generated rows, in a fresh process:
-`python -m tests.common.reports.measure_export 1000000` prints one JSON line
+`python -m bench.measure.export_memory 1000000` prints one JSON line
 ({"rows", "csv_seconds", "xlsx_seconds", "peak_rss_mb", "baseline_rss_mb", "csv_bytes",
-"xlsx_bytes"}). ru_maxrss is the whole process's high-water mark, interpreter included."""
+"xlsx_bytes"}). The peak is the process's VmHWM, interpreter included: not ru_maxrss, which
+Linux carries across fork and exec, so a child of a large pytest process would report its parent's
+peak."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import resource
 import sys
 import tempfile
 import time
@@ -19,7 +20,10 @@ from tests.common.reports.sample_report import invoice_report, invoice_rows
 
 
 def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # kB
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 async def measure(rows: int, directory: Path) -> dict:
