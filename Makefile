@@ -49,8 +49,11 @@ browser: ## headless Chromium for the console's browser tests (Debian's chromium
 
 BUF := tools/buf/node_modules/.bin/buf
 
+# npm ci installs exactly the lock (every platform's optional binary is listed in it) and
+# refuses a lock out of step with package.json; after changing package.json run
+# `npm install --package-lock-only` in tools/buf and commit both files
 $(BUF): tools/buf/package.json tools/buf/package-lock.json
-	cd tools/buf && npm install --no-audit --no-fund --loglevel=error
+	cd tools/buf && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 # what the type checker covers: the kit and the layers whose annotations others code against
