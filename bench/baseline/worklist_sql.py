@@ -20,8 +20,7 @@ inv AS (
          sum(CASE WHEN i.due_date < $2 AND i.open_minor > i.held_minor
                   THEN i.open_minor - i.held_minor ELSE 0 END) AS overdue_minor,
          min(CASE WHEN i.due_date < $2 AND i.open_minor > i.held_minor THEN i.due_date END)
-           AS oldest_due,
-         sum(CASE WHEN i.held_minor > 0 THEN 1 ELSE 0 END) AS open_disputes
+           AS oldest_due
   FROM invoices i JOIN customers c ON c.id = i.customer_id
   WHERE i.customer_id IN (SELECT customer_id FROM in_scope) AND i.open_minor > 0
     AND i.currency = coalesce(nullif(c.currency_code, ''), i.currency)
@@ -32,6 +31,11 @@ prom AS (
          sum(CASE WHEN state = 'BROKEN' THEN 1 ELSE 0 END) AS broken,
          max(CASE WHEN state = 'OPEN' AND promised_date = $2 THEN 1 ELSE 0 END) AS due_today
   FROM promises WHERE customer_id IN (SELECT customer_id FROM in_scope) GROUP BY customer_id),
+disputes AS (
+  SELECT i.customer_id, count(DISTINCT h.dispute) AS open_disputes
+  FROM holds h JOIN invoices i ON i.id = h.invoice_id
+  WHERE i.customer_id IN (SELECT customer_id FROM in_scope) AND h.amount_minor > 0
+  GROUP BY i.customer_id),
 contacted AS (
   SELECT customer_id, max(occurred_at) AS last_contact_at
   FROM interactions WHERE customer_id IN (SELECT customer_id FROM in_scope) GROUP BY customer_id)
@@ -44,12 +48,13 @@ SELECT a.customer_id, c.display_name, a.collector,
        contacted.last_contact_at,
        (SELECT l.call_back_at FROM interactions l WHERE l.customer_id = a.customer_id
         ORDER BY l.occurred_at DESC, l.created_at DESC LIMIT 1) AS call_back_at,
-       coalesce(inv.open_disputes, 0) AS open_disputes,
+       coalesce(disputes.open_disputes, 0) AS open_disputes,
        c.credit_hold, c.bankruptcy, c.in_litigation, c.risk_class
 FROM assignments a JOIN customers c ON c.id = a.customer_id
 LEFT JOIN inv ON inv.customer_id = a.customer_id
 LEFT JOIN prom ON prom.customer_id = a.customer_id
 LEFT JOIN contacted ON contacted.customer_id = a.customer_id
+LEFT JOIN disputes ON disputes.customer_id = a.customer_id
 WHERE a.collector = $1
 ORDER BY a.customer_id
 """

@@ -146,8 +146,17 @@ def worklist_item(item: WorklistItem, rank: int) -> pb.WorklistItem:
         ],
         next_action=item.next_action,
         reason=item.reason,
+        broken_promises=f.broken_promises,
+        open_disputes=f.open_disputes,
+        credit_hold=f.credit_hold,
     )
     if f.currency:
         msg.amount_to_collect.CopyFrom(minor_pb(item.to_collect_minor, f.currency))
         msg.overdue_amount.CopyFrom(minor_pb(f.overdue_minor, f.currency))
+        msg.amount_in_dispute.CopyFrom(minor_pb(f.held_minor, f.currency))
+        msg.promised_amount.CopyFrom(minor_pb(f.promised_minor, f.currency))
+    if f.last_contact_at is not None:
+        msg.last_contact_time.CopyFrom(timestamp(f.last_contact_at))
+    if f.call_back_at is not None:
+        msg.call_back_time.CopyFrom(timestamp(f.call_back_at))
     return msg

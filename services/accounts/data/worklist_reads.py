@@ -13,6 +13,7 @@ from sqlalchemy import Select, and_, bindparam, case, func, select
 from services.accounts.data.models import (
     AssignmentRow,
     CustomerRow,
+    HoldRow,
     InteractionRow,
     InvoiceRow,
     NoticeRow,
@@ -27,7 +28,7 @@ from services.accounts.domain.worklist import CustomerFacts, Rule, Strategy
 
 _a, _c, _inv = AssignmentRow.__table__, CustomerRow.__table__, InvoiceRow.__table__
 _p, _i = PromiseRow.__table__, InteractionRow.__table__
-_n = NoticeRow.__table__
+_n, _h = NoticeRow.__table__, HoldRow.__table__
 _today = bindparam("today", type_=_inv.c.due_date.type)
 _zero = 0
 
@@ -56,12 +57,19 @@ def _facts(scope) -> Select:
                 "overdue_minor"
             ),
             func.min(case((overdue, _inv.c.due_date))).label("oldest_due"),
-            func.sum(case((_inv.c.held_minor > 0, 1), else_=0)).label("open_disputes"),
         )
         .join(_c, _c.c.id == _inv.c.customer_id)
         .where(_inv.c.customer_id.in_(in_scope), _inv.c.open_minor > 0, same_currency)
         .group_by(_inv.c.customer_id)
         .subquery("inv")
+    )
+    # a dispute counts once however many of the customer's invoices it holds
+    disputes = (
+        select(_inv.c.customer_id, func.count(_h.c.dispute.distinct()).label("open_disputes"))
+        .join(_inv, _inv.c.id == _h.c.invoice_id)
+        .where(_inv.c.customer_id.in_(in_scope), _h.c.amount_minor > 0)
+        .group_by(_inv.c.customer_id)
+        .subquery("disputes")
     )
     open_ = _p.c.state == PromiseState.OPEN.value
     promises = (
@@ -114,7 +122,7 @@ def _facts(scope) -> Select:
             func.coalesce(promises.c.due_today, _zero),
             contacts.c.last_contact_at,
             call_back.label("call_back_at"),
-            func.coalesce(invoices.c.open_disputes, _zero),
+            func.coalesce(disputes.c.open_disputes, _zero),
             _c.c.credit_hold,
             _c.c.bankruptcy,
             _c.c.in_litigation,
@@ -125,6 +133,7 @@ def _facts(scope) -> Select:
         .outerjoin(invoices, invoices.c.customer_id == _a.c.customer_id)
         .outerjoin(promises, promises.c.customer_id == _a.c.customer_id)
         .outerjoin(contacts, contacts.c.customer_id == _a.c.customer_id)
+        .outerjoin(disputes, disputes.c.customer_id == _a.c.customer_id)
         .where(scope)
         .order_by(_a.c.customer_id)
     )

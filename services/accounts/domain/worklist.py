@@ -101,7 +101,7 @@ class CustomerFacts:
     promise_due_today: bool
     last_contact_at: datetime | None
     call_back_at: datetime | None  # of the latest interaction
-    open_disputes: int  # invoices with a hold
+    open_disputes: int  # disputes holding an amount on its invoices
     credit_hold: bool
     bankruptcy: bool
     in_litigation: bool

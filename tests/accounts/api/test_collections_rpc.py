@@ -396,6 +396,42 @@ async def test_the_invoice_the_customer_and_the_worklist_agree_on_what_is_to_col
     assert customer_figure == worklist_figure == "1500.00"
 
 
+async def test_a_worklist_item_carries_what_a_collector_scans(desk):
+    """Held, promised, broken promises, open disputes (one per dispute, however many invoices it
+    holds), credit hold, last contact and call-back, from the same facts read as the ranking."""
+    customer = await desk.customer()
+    first = await desk.invoice(customer, "INV-A", amount="1000.00", due="2026-01-10")
+    second = await desk.invoice(customer, "INV-B", amount="500.00", due="2026-01-20")
+    for n, (invoice, dispute, amount) in enumerate(
+        [
+            (first, "disputes/1", "100.00"),
+            (second, "disputes/1", "50.00"),
+            (second, "disputes/2", "25.00"),
+        ]
+    ):
+        await desk.stub.PlaceHold(
+            pb.PlaceHoldRequest(
+                invoice=invoice.name, dispute=dispute, amount=eur(amount), request_id=f"h-{n}"
+            )
+        )
+    await desk.promise(customer, first, amount="100.00", on="2026-03-03")
+    desk.clock.set(datetime(2026, 3, 6, 9, 0, tzinfo=UTC))  # past the tolerance
+    assert (await desk.evaluate()).judged == {"BROKEN": 1}
+    await desk.promise(customer, first, amount="300.00", on="2026-03-20")
+    item = (await desk.stub.ListWorklist(pb.ListWorklistRequest())).items[0]
+    assert (item.amount_in_dispute.amount, item.promised_amount.amount) == ("175.00", "300.00")
+    assert item.amount_to_collect.amount == "1025.00"  # 1,500 − 175 − 300
+    assert (item.broken_promises, item.open_disputes, item.credit_hold) == (1, 2, False)
+    assert not item.HasField("last_contact_time") and not item.HasField("call_back_time")
+    call_back = desk.clock.now() + timedelta(hours=2)
+    await desk.stub.LogInteraction(_log(customer, "CALL_BACK", call_back_time=_ts(call_back)))
+    desk.clock.set(call_back)
+    item = (await desk.stub.ListWorklist(pb.ListWorklistRequest())).items[0]
+    assert item.last_contact_time.ToDatetime(tzinfo=UTC) == datetime(2026, 3, 6, 9, 0, tzinfo=UTC)
+    assert item.call_back_time.ToDatetime(tzinfo=UTC) == call_back
+    assert item.next_action == "CALL_BACK"
+
+
 async def test_simulation_writes_nothing_and_absence_is_explained(desk):
     customer = await desk.customer()
     await desk.invoice(customer)
