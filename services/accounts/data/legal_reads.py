@@ -15,6 +15,7 @@ from services.accounts.data.models import (
     LegalSnapshotLineRow,
 )
 from services.accounts.data.repository import missing
+from services.accounts.domain.legal import LegalState
 
 _lc, _ls, _le, _c = (
     LegalCaseRow.__table__,
@@ -67,8 +68,15 @@ _CASES = select(
     _lc.c.created_at, _lc.c.updated_at,
 ).join(_c, _c.c.id == _lc.c.customer_id)  # fmt: skip
 CASE = _CASES.where(_lc.c.id == bindparam("id"))
+_active = _lc.alias("active")
+_WITH_ACTIVE_CASE = select(_active.c.customer_id).where(
+    _active.c.state != LegalState.CLOSED.value
+)
 CASES = (
-    _CASES.where(or_(bindparam("all"), _lc.c.customer_id == bindparam("customer")))
+    _CASES.where(
+        or_(bindparam("all"), _lc.c.customer_id == bindparam("customer")),
+        or_(bindparam("any_customer"), _lc.c.customer_id.in_(_WITH_ACTIVE_CASE)),
+    )
     .order_by(_lc.c.created_at.desc(), _lc.c.id)
     .limit(bindparam("limit", type_=Integer))
     .offset(bindparam("offset", type_=Integer))
@@ -104,9 +112,12 @@ async def case(conn, case_id: str) -> LegalCaseRead:
     return (await _complete(conn, [LegalCaseRecord._make(row)]))[0]
 
 
-async def cases(conn, customer_id: str | None, offset: int, limit: int) -> list[LegalCaseRead]:
+async def cases(
+    conn, customer_id: str | None, offset: int, limit: int, with_legal: bool = False
+) -> list[LegalCaseRead]:
+    """`with_legal`: only the cases of customers with an active legal case."""
     params = {"all": customer_id is None, "customer": customer_id or "", "offset": offset,
-              "limit": limit}  # fmt: skip
+              "limit": limit, "any_customer": not with_legal}  # fmt: skip
     return await _complete(
         conn, [LegalCaseRecord._make(r) for r in await conn.execute(CASES, params)]
     )

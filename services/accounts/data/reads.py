@@ -26,8 +26,10 @@ from services.accounts.data.models import (
     HoldRow,
     InvoiceLineRow,
     InvoiceRow,
+    LegalCaseRow,
 )
 from services.accounts.data.repository import missing
+from services.accounts.domain.legal import LegalState
 
 _customers = CustomerRow.__table__
 _contacts = ContactRow.__table__
@@ -202,9 +204,10 @@ async def customer(conn, customer_id: str) -> CustomerRead:
 
 
 async def customers(
-    conn, terms: list[Term], order: tuple[str, bool], page: Page
+    conn, terms: list[Term], order: tuple[str, bool], page: Page, with_legal: bool = False
 ) -> list[CustomerRead]:
-    stmt = _customers_page(_shape(terms, order))
+    """`with_legal`: only customers with an active legal case (a Legal user's list)."""
+    stmt = _customers_page(_shape(terms, order), with_legal)
     rows = await _read(conn, stmt, _params(terms, page), CustomerRecord)
     return [_customer(list(group)) for _, group in groupby(rows, attrgetter("id"))]
 
@@ -217,9 +220,10 @@ async def invoice(conn, invoice_id: str) -> InvoiceRead:
 
 
 async def invoices(
-    conn, terms: list[Term], order: tuple[str, bool], page: Page
+    conn, terms: list[Term], order: tuple[str, bool], page: Page, with_legal: bool = False
 ) -> list[InvoiceRead]:
-    stmt = _invoices_page(_shape(terms, order))
+    """`with_legal`: only invoices of customers with an active legal case."""
+    stmt = _invoices_page(_shape(terms, order), with_legal)
     rows = await _read(conn, stmt, _params(terms, page), InvoiceRecord)
     return await _with_holds(conn, [list(group) for _, group in groupby(rows, attrgetter("id"))])
 
@@ -270,11 +274,23 @@ def _params(terms: list[Term], page: Page) -> dict[str, Any]:
     return params
 
 
-def _paged(table, columns, shape: Shape, child_key, children, child_order) -> Select:
-    """The page of parents (filtered, ordered, limited) in a subquery, its children joined."""
+_legal_cases = LegalCaseRow.__table__
+_WITH_LEGAL = select(_legal_cases.c.customer_id).where(
+    _legal_cases.c.state != LegalState.CLOSED.value
+)
+
+
+def _paged(
+    table, columns, shape: Shape, child_key, children, child_order, legal_customer=None
+) -> Select:
+    """The page of parents (filtered, ordered, limited) in a subquery, its children joined;
+    with `legal_customer` (the parent's customer column) only customers with an active legal
+    case."""
     fields, field, descending = shape
     terms = [Term(name, op, bindparam(f"v{i}")) for i, (name, op) in enumerate(fields)]
     inner = apply_filter(select(table), terms, columns)
+    if legal_customer is not None:
+        inner = inner.where(legal_customer.in_(_WITH_LEGAL))
     # the page's numbers as parameters too, so one statement serves every page
     page = apply_order_and_page(inner, (field, descending), columns, table.c.id, _PAGE).subquery()
     by, tie = page.c[columns[field].name], page.c.id
@@ -286,14 +302,16 @@ def _paged(table, columns, shape: Shape, child_key, children, child_order) -> Se
 
 
 @lru_cache(maxsize=128)
-def _customers_page(shape: Shape) -> Select:
+def _customers_page(shape: Shape, with_legal: bool) -> Select:
     return _paged(
-        _customers, CUSTOMER_COLUMNS, shape, _contacts.c.customer_id, _CONTACT, _contacts.c.position
-    )
+        _customers, CUSTOMER_COLUMNS, shape, _contacts.c.customer_id, _CONTACT,
+        _contacts.c.position, _customers.c.id if with_legal else None,
+    )  # fmt: skip
 
 
 @lru_cache(maxsize=128)
-def _invoices_page(shape: Shape) -> Select:
+def _invoices_page(shape: Shape, with_legal: bool) -> Select:
     return _paged(
-        _invoices, INVOICE_COLUMNS, shape, _lines.c.invoice_id, _LINE, _lines.c.line_number
-    )
+        _invoices, INVOICE_COLUMNS, shape, _lines.c.invoice_id, _LINE, _lines.c.line_number,
+        _invoices.c.customer_id if with_legal else None,
+    )  # fmt: skip

@@ -11,7 +11,7 @@ from services.accounts.data import reads, rows
 from services.accounts.data import repository as repo
 from services.accounts.data.models import BillingAccountRow, ContactRow, CustomerRow
 from services.accounts.domain.records import CUSTOMER_FIELDS, CustomerData
-from services.accounts.service import legal_cases
+from services.accounts.service import legal_cases, legal_scope
 from services.accounts.service.context import AccountsContext
 from services.accounts.service.promised import promised_on
 
@@ -64,6 +64,7 @@ async def create_customer(
 
 async def get_customer(ctx: AccountsContext, customer_id: str) -> reads.CustomerRead:
     async with ctx.db.reading_connection() as conn:
+        await legal_scope.check_visible(conn, customer_id)
         return await reads.customer(conn, customer_id)
 
 
@@ -71,7 +72,7 @@ async def list_customers(
     ctx: AccountsContext, terms: list[Term], order, page: Page
 ) -> list[reads.CustomerRead]:
     async with ctx.db.reading_connection() as conn:
-        return await reads.customers(conn, terms, order, page)
+        return await reads.customers(conn, terms, order, page, legal_scope.legal_only())
 
 
 async def update_customer(
@@ -125,6 +126,7 @@ async def customer_balance(ctx: AccountsContext, customer_id: str) -> dict[str, 
     """Per currency: open, held, overdue, cash, credits and what open promises take out
     (`promised`, placed by domain/collectible.py exactly as on the invoices)."""
     async with ctx.db.reading_connection() as conn:  # a balance, not a reconciliation
+        await legal_scope.check_visible(conn, customer_id)
         totals = await repo.customer_balances(conn, customer_id, ctx.clock.today())
         placed = (await promised_on(conn, [customer_id])).by_customer()
     for currency, slot in totals.items():

@@ -1,13 +1,13 @@
 """Reads of dunning: a customer's notices, a notice's document (the PDF letter or the e-mail as
-sent), a statement of account. A Legal user sees only accounts handed over to Legal."""
+sent), a statement of account. A Legal user sees only accounts handed over to Legal
+(service/legal_scope.py)."""
 
 from __future__ import annotations
 
 import io
 from datetime import date
 
-from common.actor import current_actor
-from common.errors import InvalidArgument, PermissionDenied
+from common.errors import InvalidArgument
 from common.listing import Page
 from services.accounts.data import dunning_batch, dunning_reads
 from services.accounts.data.dunning_reads import NoticeRead
@@ -16,6 +16,7 @@ from services.accounts.outbound.notices import statement as statements
 from services.accounts.outbound.notices.mail import compose
 from services.accounts.service.context import AccountsContext
 from services.accounts.service.dunning_run import positions
+from services.accounts.service.legal_scope import check_visible
 from services.accounts.service.notice_delivery import (
     NoticeDelivery,
     letter_pdf,
@@ -25,21 +26,11 @@ from services.accounts.service.notice_delivery import (
 )
 from services.accounts.service.promised import promised_on
 
-LEGAL = "legal"
-
-
-async def check_visible(ctx: AccountsContext, conn, customer_id: str) -> None:
-    """A Legal user sees the accounts with Legal, no others."""
-    if current_actor().roles == (LEGAL,) and not await dunning_reads.has_active_legal_case(
-        conn, customer_id
-    ):
-        raise PermissionDenied("Legal sees only the accounts handed over to it")
-
 
 async def list_notices(ctx: AccountsContext, customer_id: str, page: Page) -> list[NoticeRead]:
     async with ctx.db.reading_connection() as conn:
         await dunning_reads.recipient(conn, customer_id)  # NOT_FOUND for an unknown customer
-        await check_visible(ctx, conn, customer_id)
+        await check_visible(conn, customer_id)
         return await dunning_reads.notices(conn, customer_id, page.offset, page.size)
 
 
@@ -49,7 +40,7 @@ async def notice_document(
     """(content type, file name, bytes): a letter's PDF; an e-mail notice as its message."""
     async with ctx.db.reading_connection() as conn:
         read = await dunning_reads.notice(conn, notice_id)
-        await check_visible(ctx, conn, read.notice.customer_id)
+        await check_visible(conn, read.notice.customer_id, "notice", notice_id)
         recipient = recipient_of(await dunning_reads.recipient(conn, read.notice.customer_id))
     name = read.notice.key
     if read.notice.channel == Channel.EMAIL.value and recipient.emails:
@@ -68,7 +59,7 @@ async def statement(
     day = as_of or ctx.clock.today()
     async with ctx.db.reading_connection() as conn:
         who = await dunning_reads.recipient(conn, customer_id)
-        await check_visible(ctx, conn, customer_id)
+        await check_visible(conn, customer_id)
         books = await dunning_batch.books(conn, [customer_id])
         promised = await promised_on(conn, [customer_id])
     currency = currency or who.currency_code

@@ -13,6 +13,7 @@ from services.accounts.data import rows
 from services.accounts.data.models import InteractionInvoiceRow, InteractionRow, OutcomeCodeRow
 from services.accounts.domain.interactions import InteractionData, Requirement, check_requirement
 from services.accounts.domain.promises import PromisePlan
+from services.accounts.service import legal_scope
 from services.accounts.service.collector_scope import check_may_work
 from services.accounts.service.context import AccountsContext
 from services.accounts.service.promises import take_plan
@@ -117,4 +118,5 @@ async def deactivate_outcome_code(ctx: AccountsContext, code: str) -> OutcomeCod
 
 async def timeline(ctx: AccountsContext, customer_id: str, page: Page):
     async with ctx.db.reading_connection() as conn:
+        await legal_scope.check_visible(conn, customer_id)
         return await reads.timeline(conn, customer_id, page.offset, page.size)

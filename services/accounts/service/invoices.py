@@ -11,6 +11,7 @@ from services.accounts.data import reads, rows
 from services.accounts.data import repository as repo
 from services.accounts.data.models import InvoiceLineRow, InvoiceRow
 from services.accounts.domain.records import InvoiceData
+from services.accounts.service import legal_scope
 from services.accounts.service.context import AccountsContext
 from services.accounts.service.promised import Promised, promised_on
 
@@ -60,6 +61,7 @@ async def get_invoice(ctx: AccountsContext, invoice_id: str) -> tuple[reads.Invo
     """The invoice and what open promises take out of its collectible figure."""
     async with ctx.db.reading_connection() as conn:
         read = await reads.invoice(conn, invoice_id)
+        await legal_scope.check_visible(conn, read.row.customer_id, "invoice", invoice_id)
         placed = await promised_on(conn, [read.row.customer_id])
     return read, placed.on(read.row.id)
 
@@ -68,7 +70,7 @@ async def list_invoices(
     ctx: AccountsContext, terms: list[Term], order, page: Page
 ) -> list[tuple[reads.InvoiceRead, int]]:
     async with ctx.db.reading_connection() as conn:
-        page_ = await reads.invoices(conn, terms, order, page)
+        page_ = await reads.invoices(conn, terms, order, page, legal_scope.legal_only())
         placed = await promised_on(conn, [r.row.customer_id for r in page_])
     return [(r, placed.on(r.row.id)) for r in page_]
 

@@ -22,6 +22,7 @@ from services.accounts.domain import legal
 from services.accounts.domain.dunning import CustomerFlags
 from services.accounts.domain.legal import LegalState
 from services.accounts.outbound.dunning_escalations import legal_posting_row
+from services.accounts.service import legal_scope
 from services.accounts.service.context import AccountsContext
 from services.accounts.service.dunning_run import positions
 from services.accounts.service.legal_handover import hand_over
@@ -66,14 +67,18 @@ async def hand_over_if_flagged(ctx: AccountsContext, session, customer: Customer
 
 async def get_case(ctx: AccountsContext, case_id: str) -> LegalCaseRead:
     async with ctx.db.reading_connection() as conn:
-        return await reads.case(conn, case_id)
+        read = await reads.case(conn, case_id)
+        await legal_scope.check_visible(conn, read.case.customer_id, "legal case", case_id)
+        return read
 
 
 async def list_cases(
     ctx: AccountsContext, customer_id: str | None, page: Page
 ) -> list[LegalCaseRead]:
     async with ctx.db.reading_connection() as conn:
-        return await reads.cases(conn, customer_id, page.offset, page.size)
+        return await reads.cases(
+            conn, customer_id, page.offset, page.size, legal_scope.legal_only()
+        )
 
 
 async def record_answer(

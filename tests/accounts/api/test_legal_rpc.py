@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import grpc
 from sqlalchemy import select
 
+from common.actor import reset_actor
 from services.accounts.data.models import OutboxEventRow
 from services.accounts.outbound.escalations import METHOD
 from settle.accounts.v1 import accounts_pb2 as pb
 from settle.escalation.v1 import escalation_pb2
 from tests.accounts.api.test_dunning_rpc import dunning, eur  # noqa: F401 (the fixture)
+from tests.support.rpc import as_actor, expect_error
 
 
 async def _raised(desk) -> list[escalation_pb2.RaiseEscalationRequest]:
@@ -102,3 +105,89 @@ async def test_bankruptcy_hands_the_account_to_legal_and_stops_dunning(dunning):
     legal = [(e.subject, e.event) for e in timeline.entries if e.kind == "LEGAL"]
     assert legal == [(case.name, "CLAIM_FILED"), (case.name, "POSTING_REPORTED"),
                      (case.name, "HANDED_OVER")]  # fmt: skip
+
+
+async def test_legal_sees_only_the_accounts_handed_over_to_it(dunning):  # noqa: F811
+    """A Legal user reads customers, invoices, timelines and legal cases only of customers with an
+    active case; any other answers NOT_FOUND, as another team's work does. A closed case takes
+    the account away again."""
+    handed = await dunning.customer()
+    handed_invoice = await dunning.disputed_and_promised_invoice(handed)
+    settled = await _customer(dunning, "C-2")
+    kept = await _customer(dunning, "C-3")
+    kept_invoice = await dunning.stub.CreateInvoice(
+        pb.CreateInvoiceRequest(
+            invoice=pb.Invoice(
+                customer=kept.name, external_number="INV-K", invoice_date="2026-01-01",
+                due_date="2026-01-31", amount=eur("70.00"),
+            )
+        )
+    )  # fmt: skip
+    for customer in (handed, settled):
+        await dunning.stub.UpdateCustomer(
+            pb.UpdateCustomerRequest(
+                customer=pb.Customer(name=customer.name, etag=customer.etag, bankruptcy=True),
+                update_mask="bankruptcy",
+            )
+        )
+    (closing,) = (
+        await dunning.stub.ListLegalCases(pb.ListLegalCasesRequest(customer=settled.name))
+    ).legal_cases
+    for answer in (pb.LegalCase.SETTLED, pb.LegalCase.CLOSED):
+        closing = await dunning.stub.RecordLegalAnswer(
+            pb.RecordLegalAnswerRequest(name=closing.name, etag=closing.etag, answer=answer)
+        )
+
+    token = as_actor("user:lea", "legal", team="LEGAL")
+    try:
+        stub = dunning.stub
+        assert (await stub.GetCustomer(pb.GetCustomerRequest(name=handed.name))).name
+        listed = await stub.ListCustomers(pb.ListCustomersRequest())
+        assert [c.name for c in listed.customers] == [handed.name]
+        invoices = await stub.ListInvoices(pb.ListInvoicesRequest())
+        assert [i.name for i in invoices.invoices] == [handed_invoice.name]
+        cases = (await stub.ListLegalCases(pb.ListLegalCasesRequest())).legal_cases
+        assert [c.customer for c in cases] == [handed.name]
+        await stub.ListCustomerTimeline(pb.ListCustomerTimelineRequest(customer=handed.name))
+        for other in (settled, kept):
+            await expect_error(
+                stub.GetCustomer(pb.GetCustomerRequest(name=other.name)),
+                grpc.StatusCode.NOT_FOUND,
+            )
+            await expect_error(
+                stub.ListCustomerTimeline(pb.ListCustomerTimelineRequest(customer=other.name)),
+                grpc.StatusCode.NOT_FOUND,
+            )
+            await expect_error(
+                stub.GetCustomerBalance(pb.GetCustomerBalanceRequest(customer=other.name)),
+                grpc.StatusCode.NOT_FOUND,
+            )
+            await expect_error(
+                stub.ListNotices(pb.ListNoticesRequest(customer=other.name)),
+                grpc.StatusCode.NOT_FOUND,
+            )
+        await expect_error(
+            stub.GetInvoice(pb.GetInvoiceRequest(name=kept_invoice.name)),
+            grpc.StatusCode.NOT_FOUND,
+        )
+        await expect_error(
+            stub.GetLegalCase(pb.GetLegalCaseRequest(name=closing.name)),
+            grpc.StatusCode.NOT_FOUND,
+        )
+    finally:
+        reset_actor(token)
+    # everyone else still sees all of them
+    assert len((await dunning.stub.ListCustomers(pb.ListCustomersRequest())).customers) == 3
+    assert len((await dunning.stub.ListLegalCases(pb.ListLegalCasesRequest())).legal_cases) == 2
+
+
+async def _customer(desk, ref: str) -> pb.Customer:
+    return await desk.stub.CreateCustomer(
+        pb.CreateCustomerRequest(
+            customer=pb.Customer(
+                display_name=f"Other {ref}", external_ref=ref, currency_code="EUR",
+                country_code="DE", time_zone="Europe/Berlin",
+                contacts=[pb.Contact(name="Bo", email="bo@other.example")],
+            )
+        )
+    )  # fmt: skip
