@@ -50,6 +50,8 @@ ACCESS: dict[str, tuple[str, ...] | str] = {
     _ACCOUNTS + "CreateInvoice": BILLING,
     _ACCOUNTS + "GetInvoice": EVERYONE,
     _ACCOUNTS + "ListInvoices": EVERYONE,
+    _ACCOUNTS + "ListHoldMovements": EVERYONE,
+    _ACCOUNTS + "ListLedgerPostings": EVERYONE,
     _ACCOUNTS + "CreatePayment": BILLING,
     _ACCOUNTS + "ListPayments": EVERYONE,
     _ACCOUNTS + "CreateCreditNote": BILLING,

@@ -1,0 +1,21 @@
+"""What moved an invoice's held and open amounts, one row at a time (ListHoldMovements,
+ListLedgerPostings): display reads, one statement per page."""
+
+from __future__ import annotations
+
+from common.listing import Page
+from services.accounts.data import ledger_reads
+from services.accounts.data.ledger_reads import HoldMovementRecord, PostingRecord
+from services.accounts.service.context import AccountsContext
+
+
+async def hold_movements(
+    ctx: AccountsContext, invoice_id: str, page: Page
+) -> list[HoldMovementRecord]:
+    async with ctx.db.reading_connection() as conn:
+        return await ledger_reads.hold_movements(conn, invoice_id, page.offset, page.size)
+
+
+async def postings(ctx: AccountsContext, invoice_id: str, page: Page) -> list[PostingRecord]:
+    async with ctx.db.reading_connection() as conn:
+        return await ledger_reads.postings(conn, invoice_id, page.offset, page.size)
