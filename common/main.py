@@ -6,6 +6,7 @@ import argparse
 import asyncio
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
+from typing import Protocol
 
 from common.db.database import create_engine
 from common.db.migrate import upgrade
@@ -13,6 +14,16 @@ from common.logs import setup_logging
 from common.rpc.server import RunningServer, ServiceProcess
 from common.settings import Settings
 from common.telemetry import Telemetry, setup_telemetry
+
+
+class Assembled(Protocol):
+    """What every server.assemble returns: <Name>Parts, whose process is the one served."""
+
+    @property
+    def process(self) -> ServiceProcess: ...
+
+
+Assemble = Callable[[Settings, Telemetry], Assembled]
 
 
 async def _migrate(settings: Settings) -> None:
@@ -23,18 +34,16 @@ async def _migrate(settings: Settings) -> None:
         await engine.dispose()
 
 
-async def _serve(
-    settings: Settings, build: Callable[[Settings, Telemetry], ServiceProcess]
-) -> None:
+async def _serve(settings: Settings, assemble: Assemble) -> None:
     telemetry = setup_telemetry(settings.service, settings.metrics_port)
-    process = build(settings, telemetry)
+    process = assemble(settings, telemetry).process
     process.on_close.append(telemetry.shutdown)
     await RunningServer(process).run_until_signalled()
 
 
 def run_service(
     service: str,
-    build: Callable[[Settings, Telemetry], ServiceProcess],
+    assemble: Assemble,
     downstream: tuple[str, ...] = (),
     extra_commands: Mapping[str, Callable[[Settings, list[str]], None]] = MappingProxyType({}),
 ) -> None:
@@ -49,6 +58,6 @@ def run_service(
     if options.command == "migrate":
         asyncio.run(_migrate(settings))
     elif options.command == "serve":
-        asyncio.run(_serve(settings, build))
+        asyncio.run(_serve(settings, assemble))
     else:
         extra_commands[options.command](settings, options.args)

@@ -39,13 +39,13 @@ async def _measure(calls: int, database_url: str) -> dict:
     from common.rpc.server import RunningServer
     from common.settings import Settings
     from common.telemetry import setup_telemetry
-    from services.accounts.server import build
+    from services.accounts.server import assemble
     from settle.accounts.v1 import accounts_pb2 as pb
     from settle.accounts.v1 import accounts_pb2_grpc
 
     telemetry = setup_telemetry("accounts")
     settings = Settings("accounts", database_url, "127.0.0.1:0", True, "s", "WARNING")
-    server = RunningServer(build(settings, telemetry))
+    server = RunningServer(assemble(settings, telemetry).process)
     port = await server.start()
     signed = actors.sign(actors.Actor("user:bench", ("admin",)), "s")
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:

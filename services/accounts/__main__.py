@@ -2,6 +2,6 @@
 
 from common.main import run_service
 from services.accounts.cli import import_command
-from services.accounts.server import DOWNSTREAM, build
+from services.accounts.server import DOWNSTREAM, assemble
 
-run_service("accounts", build, downstream=DOWNSTREAM, extra_commands={"import": import_command})
+run_service("accounts", assemble, downstream=DOWNSTREAM, extra_commands={"import": import_command})

@@ -157,10 +157,3 @@ def assemble(
         on_close=[close],
     )
     return AccountsParts(process, ctx, evaluator, relay, notices, dunning, legal)
-
-
-def build(
-    settings: Settings, telemetry: Telemetry | None = None, clock: Clock | None = None
-) -> ServiceProcess:
-    """The process alone: what `common.main.run_service` and the tests start."""
-    return assemble(settings, telemetry, clock).process

@@ -1,4 +1,4 @@
 from common.main import run_service
-from services.disputes.server import DOWNSTREAM, build
+from services.disputes.server import DOWNSTREAM, assemble
 
-run_service("disputes", build, downstream=DOWNSTREAM)
+run_service("disputes", assemble, downstream=DOWNSTREAM)

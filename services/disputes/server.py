@@ -130,9 +130,3 @@ def assemble(
         on_close=[close],
     )
     return DisputesParts(process, ctx, sweeper, relay)
-
-
-def build(
-    settings: Settings, telemetry: Telemetry | None = None, clock: Clock | None = None
-) -> ServiceProcess:
-    return assemble(settings, telemetry, clock).process

@@ -1,4 +1,4 @@
 from common.main import run_service
-from services.escalation.server import build
+from services.escalation.server import assemble
 
-run_service("escalation", build, downstream=("disputes",))
+run_service("escalation", assemble, downstream=("disputes",))

@@ -18,7 +18,7 @@ from common.outbox_admin_api import OutboxAdminApi
 from common.reports.assembly import assemble_reports
 from common.reports.schedule_worker import ScheduleConfig
 from common.rpc.client import open_channel
-from common.rpc.server import ServiceProcess
+from common.rpc.server import ServiceProcess, Worker
 from common.settings import Settings, service_addr
 from common.telemetry import Telemetry
 from services.escalation.api import convert
@@ -119,7 +119,7 @@ def assemble(
     servicer = EscalationServicer(
         ctx, feed, WatchCursors(settings.internal_secret), pages, endpoints
     )
-    workers = [end_streams]
+    workers: list[Worker] = [end_streams]
     if settings.workers_enabled:
         workers += [sweeper.run, dispatcher.run, relay.run]
         workers.append(metrics.poll([ESCALATIONS_OPEN], open_escalations))
@@ -149,9 +149,3 @@ def assemble(
         on_close=[disputes.close, http.aclose, db.dispose],
     )
     return EscalationParts(process, ctx, feed, sweeper, dispatcher, relay, disputes)
-
-
-def build(
-    settings: Settings, telemetry: Telemetry | None = None, clock: Clock | None = None
-) -> ServiceProcess:
-    return assemble(settings, telemetry, clock).process

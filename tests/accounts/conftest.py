@@ -7,7 +7,7 @@ import pytest
 
 from common.clock import ManualClock
 from common.settings import Settings
-from services.accounts.server import build
+from services.accounts.server import assemble
 from settle.accounts.v1 import accounts_pb2_grpc
 from tests.support.rpc import TEST_SECRET, channel, running
 
@@ -36,7 +36,7 @@ async def accounts(backend, database_factory):
     url = database_factory.new_url(backend, "accounts")
     clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     async with (
-        running(build(accounts_settings(url), clock=clock)) as address,
+        running(assemble(accounts_settings(url), clock=clock).process) as address,
         channel(address) as ch,
     ):
         yield AccountsHarness(accounts_pb2_grpc.AccountsServiceStub(ch), clock, address, url)

@@ -203,7 +203,7 @@ async def test_delivery_continues_the_producers_trace(accounts, producer):
 async def test_two_relays_share_the_work_without_double_delivery(
     postgres_backend, database_factory, tmp_path
 ):
-    from services.accounts.server import build
+    from services.accounts.server import assemble
     from settle.accounts.v1 import accounts_pb2_grpc
     from tests.accounts.conftest import accounts_settings
     from tests.support.rpc import channel as test_channel
@@ -215,7 +215,7 @@ async def test_two_relays_share_the_work_without_double_delivery(
         await conn.run_sync(ProducerBase.metadata.create_all)
     clock = ManualClock(datetime(2026, 3, 2, tzinfo=UTC))
     async with (
-        running(build(accounts_settings(url), clock=clock)) as address,
+        running(assemble(accounts_settings(url), clock=clock).process) as address,
         test_channel(address) as ch,
     ):
         stub = accounts_pb2_grpc.AccountsServiceStub(ch)

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from common.clock import ManualClock
 from common.settings import Settings
 from common.telemetry import Telemetry
-from services.accounts.server import build as build_accounts
+from services.accounts.server import assemble as assemble_accounts
 from services.disputes.data.models import OutboxEventRow
 from services.disputes.server import DisputesParts, assemble
 from settle.accounts.v1 import accounts_pb2_grpc
@@ -92,7 +92,9 @@ async def start_system(
     clock = ManualClock(MONDAY_9)
     async with (
         fake_escalation() as (escalation, escalation_addr),
-        running(build_accounts(accounts_settings(accounts_url), clock=clock)) as accounts_addr,
+        running(
+            assemble_accounts(accounts_settings(accounts_url), clock=clock).process
+        ) as accounts_addr,
     ):
         asm = assemble(
             disputes_settings(disputes_url, accounts_addr, escalation_addr, workers=False),

@@ -161,7 +161,7 @@ def running_stack(
     meter_provider=None,
 ):
     """A gateway in front of every backend present in gen/, each started with its own
-    server.build on SQLite. `fakes` (name → factory of a server with start()/stop()) replace
+    server.assemble on SQLite. `fakes` (name → factory of a server with start()/stop()) replace
     real backends; with `real=False` the others are left unreachable."""
     loop = LoopThread()
     names = load_catalog().backends
@@ -175,10 +175,10 @@ def running_stack(
         present = Path(PROJECT_ROOT, "services", name, "server.py").exists()
         if not real or name in servers or not present:
             continue  # a proto whose service is not written yet: the gateway answers 503
-        build = importlib.import_module(f"services.{name}.server").build
+        assemble = importlib.import_module(f"services.{name}.server").assemble
         backend = _backend_settings(name, database_factory.new_url("sqlite", name), addresses)
-        restarts[name] = lambda build=build, backend=backend: RunningServer(
-            loop.make(build, backend)
+        restarts[name] = lambda assemble=assemble, backend=backend: RunningServer(
+            loop.make(assemble, backend).process
         )
         servers[name] = restarts[name]()
         loop.run(servers[name].start())

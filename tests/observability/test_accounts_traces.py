@@ -11,7 +11,7 @@ import pytest
 
 from common.clock import ManualClock
 from common.settings import Settings
-from services.accounts.server import build
+from services.accounts.server import assemble
 from settle.accounts.v1 import accounts_pb2 as pb
 from settle.accounts.v1 import accounts_pb2_grpc
 from tests.support.otlp import ReceivedSpan
@@ -50,7 +50,7 @@ async def test_caller_server_and_database_spans_share_one_trace(
     url = database_factory.new_url("sqlite", "accounts")
     clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     tracer = session_telemetry.tracer("tests")
-    process = build(accounts_settings(url), session_telemetry, clock)
+    process = assemble(accounts_settings(url), session_telemetry, clock).process
     async with running(process) as address, channel(address) as ch:
         stub = accounts_pb2_grpc.AccountsServiceStub(ch)
         with tracer.start_as_current_span("test: create and read a customer") as root:
@@ -120,7 +120,7 @@ async def test_a_refused_call_is_an_error_for_the_caller_only(
     (the gRPC semantic conventions); both record the status code."""
     url = database_factory.new_url("sqlite", "accounts")
     tracer = session_telemetry.tracer("tests")
-    process = build(accounts_settings(url), session_telemetry)
+    process = assemble(accounts_settings(url), session_telemetry).process
     async with running(process) as address, channel(address) as ch:
         stub = accounts_pb2_grpc.AccountsServiceStub(ch)
         with (

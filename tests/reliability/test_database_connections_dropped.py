@@ -12,7 +12,7 @@ import grpc
 from sqlalchemy.engine import make_url
 
 from common.clock import ManualClock
-from services.accounts.server import build
+from services.accounts.server import assemble
 from settle.accounts.v1 import accounts_pb2 as pb
 from settle.accounts.v1 import accounts_pb2_grpc
 from tests.accounts.conftest import accounts_settings
@@ -40,7 +40,7 @@ async def test_service_survives_dropped_connections_without_doubling(
     database = make_url(url).database
     clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     async with (
-        running(build(accounts_settings(url), clock=clock)) as address,
+        running(assemble(accounts_settings(url), clock=clock).process) as address,
         channel(address) as ch,
     ):
         stub = accounts_pb2_grpc.AccountsServiceStub(ch)
@@ -72,7 +72,7 @@ async def test_unreachable_database_is_unavailable_and_not_serving():
 
     url = "postgresql+asyncpg://postgres@127.0.0.1:9/nowhere"  # nothing listens on port 9
     settings = accounts_settings(url)
-    async with running(build(settings)) as address, channel(address) as ch:
+    async with running(assemble(settings).process) as address, channel(address) as ch:
         stub = accounts_pb2_grpc.AccountsServiceStub(ch)
         with_name = pb.GetCustomerRequest(name="customers/" + "0" * 32)
         try:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +19,9 @@ from common.reference import ReferenceData
 from common.sla import BusinessCalendar
 from common.workers import AfterCommit
 from services.escalation.data.models import TeamCalendarRow
+
+if TYPE_CHECKING:  # journal imports this module
+    from services.escalation.service.journal import EscalationView
 
 
 @dataclass
@@ -61,7 +65,7 @@ class CalendarBook:
 
 # (event type, cursor, time, escalation view) -> the event's JSON body. Injected so that the use
 # cases do not import protobuf: the body is the API's JSON form, rendered at the edge.
-EventRenderer = Callable[[str, int, datetime, object], bytes]
+EventRenderer = Callable[[str, int, datetime, "EscalationView"], bytes]
 
 
 @dataclass(frozen=True)

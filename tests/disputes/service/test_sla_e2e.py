@@ -8,8 +8,8 @@ import time
 from datetime import UTC, datetime
 
 from common.clock import SystemClock
-from services.accounts.server import build as build_accounts
-from services.disputes.server import build
+from services.accounts.server import assemble as assemble_accounts
+from services.disputes.server import assemble
 from settle.accounts.v1 import accounts_pb2 as apb
 from settle.accounts.v1 import accounts_pb2_grpc
 from settle.disputes.v1 import disputes_pb2 as pb
@@ -38,12 +38,14 @@ async def test_warning_and_breach_fire_on_time_with_the_service_running(backend,
     disputes_url = database_factory.new_url(backend, "disputes")
     async with (
         s.fake_escalation() as (escalation, escalation_addr),
-        running(build_accounts(accounts_settings(accounts_url), clock=clock)) as accounts_addr,
         running(
-            build(
+            assemble_accounts(accounts_settings(accounts_url), clock=clock).process
+        ) as accounts_addr,
+        running(
+            assemble(
                 disputes_settings(disputes_url, accounts_addr, escalation_addr, workers=True),
                 clock=clock,
-            )
+            ).process
         ) as address,
         channel(address) as ch,
         channel(accounts_addr) as ach,

@@ -14,7 +14,7 @@ from sqlalchemy import update
 
 from common.clock import ManualClock
 from common.settings import Settings
-from services.accounts.server import build as build_accounts
+from services.accounts.server import assemble as assemble_accounts
 from services.disputes.data.models import OutboxEventRow as DisputesOutbox
 from services.disputes.server import DisputesParts, assemble
 from settle.accounts.v1 import accounts_pb2_grpc
@@ -54,9 +54,9 @@ async def trio(backend, database_factory, escalation_url):
     disputes_addr = f"127.0.0.1:{free_port()}"
     async with (
         running(
-            build_accounts(
+            assemble_accounts(
                 accounts_settings(database_factory.new_url(backend, "accounts")), clock=clock
-            )
+            ).process
         ) as accounts_addr,
         start_escalation(escalation_url, clock, disputes=disputes_addr) as esc,
     ):
