@@ -87,6 +87,7 @@ ACCESS: dict[str, tuple[str, ...] | str] = {
     _ACCOUNTS + "RunDunning": (TEAM_LEAD, ADMIN),
     _ACCOUNTS + "ListNotices": (*CASE_WORKERS, LEGAL, SRE),
     _ACCOUNTS + "GetNoticeDocument": (*CASE_WORKERS, LEGAL),
+    _ACCOUNTS + "RetryNotice": CASE_WORKERS,  # collectors for their customers (service checks)
     _ACCOUNTS + "GetStatement": (*CASE_WORKERS, GBS, LEGAL),
     _ACCOUNTS + "ListWriteOffReasons": EVERYONE,
     _ACCOUNTS + "CreateWriteOff": WRITE_OFF_PARTIES,

@@ -76,6 +76,7 @@ def customer_data(msg: pb.Customer, v: Violations, prefix: str = "customer") -> 
         in_litigation=msg.in_litigation,
         credit_hold=msg.credit_hold,
         contacts=tuple(contacts),
+        dunning_block=msg.dunning_block,
     )
 
 

@@ -8,7 +8,7 @@ from common.ids import parse_name
 from common.listing import PageTokens, query_key
 from common.protoconv import parse_date
 from services.accounts.api import dunning_convert as convert
-from services.accounts.service import dunning_queries, dunning_run
+from services.accounts.service import dunning_queries, dunning_run, notice_retry
 from services.accounts.service.context import AccountsContext
 from services.accounts.service.notice_delivery import NoticeDelivery
 from settle.accounts.v1 import accounts_pb2 as pb
@@ -53,6 +53,10 @@ class DunningMethods:
         return convert.document(
             *await dunning_queries.notice_document(self.ctx, self.delivery, notice_id)
         )
+
+    async def RetryNotice(self, request, context):
+        notice_id = parse_name(request.name, "notices")
+        return convert.notice(await notice_retry.retry_notice(self.ctx, notice_id))
 
     async def GetStatement(self, request, context):
         customer_id = parse_name(request.customer, "customers", "customer")

@@ -69,9 +69,7 @@ _CASES = select(
 ).join(_c, _c.c.id == _lc.c.customer_id)  # fmt: skip
 CASE = _CASES.where(_lc.c.id == bindparam("id"))
 _active = _lc.alias("active")
-_WITH_ACTIVE_CASE = select(_active.c.customer_id).where(
-    _active.c.state != LegalState.CLOSED.value
-)
+_WITH_ACTIVE_CASE = select(_active.c.customer_id).where(_active.c.state != LegalState.CLOSED.value)
 CASES = (
     _CASES.where(
         or_(bindparam("all"), _lc.c.customer_id == bindparam("customer")),

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.accounts.data.dunning_rows import FAILED, QUEUED, SENT
 from services.accounts.data.models import NoticeRow
+from services.accounts.data.repository import missing
 
 _n = NoticeRow.__table__
 _DUE = (
@@ -52,6 +53,30 @@ async def failed(
     else:
         values["available_at"] = retry_at
     await session.execute(update(NoticeRow).where(NoticeRow.id == notice_id).values(**values))
+
+
+_LOCK = (
+    select(_n.c.customer_id, _n.c.state, _n.c.last_error)
+    .where(_n.c.id == bindparam("id"))
+    .with_for_update()
+)
+
+
+async def lock(session: AsyncSession, notice_id: str) -> tuple[str, str, str]:
+    """(customer id, state, last error) of the notice, its row locked."""
+    row = (await session.execute(_LOCK, {"id": notice_id})).first()
+    if row is None:
+        raise missing("notice", notice_id)
+    return row.customer_id, row.state, row.last_error
+
+
+async def requeue(session: AsyncSession, notice_id: str, now: datetime, record: str) -> None:
+    """Queued again, due now, its attempts counted from zero; `record` says who asked."""
+    await session.execute(
+        update(NoticeRow)
+        .where(NoticeRow.id == notice_id)
+        .values(state=QUEUED, attempts=0, available_at=now, last_error=record[:2000])
+    )
 
 
 async def next_due(session: AsyncSession) -> datetime | None:

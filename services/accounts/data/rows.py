@@ -37,6 +37,7 @@ def customer_values(data: CustomerData) -> Row:
         bankruptcy=data.bankruptcy,
         in_litigation=data.in_litigation,
         credit_hold=data.credit_hold,
+        dunning_block=data.dunning_block,
     )
 
 

@@ -46,6 +46,7 @@ class CustomerData:
     in_litigation: bool = False
     credit_hold: bool = False
     contacts: tuple[ContactData, ...] = ()
+    dunning_block: bool = False
 
 
 CUSTOMER_FIELDS = (
@@ -60,6 +61,7 @@ CUSTOMER_FIELDS = (
     "in_litigation",
     "credit_hold",
     "contacts",
+    "dunning_block",
 )
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from common.errors import AlreadyExists, InvalidArgument
+from common.actor import current_actor
+from common.errors import AlreadyExists, InvalidArgument, PermissionDenied
 from common.etag import check_etag
 from common.idempotency import RequestKey, run_once
 from common.ids import new_id
@@ -12,6 +13,7 @@ from services.accounts.data import repository as repo
 from services.accounts.data.models import BillingAccountRow, ContactRow, CustomerRow
 from services.accounts.domain.records import CUSTOMER_FIELDS, CustomerData
 from services.accounts.service import legal_cases, legal_scope
+from services.accounts.service.collector_scope import TEAM_LEAD
 from services.accounts.service.context import AccountsContext
 from services.accounts.service.promised import promised_on
 
@@ -40,9 +42,17 @@ async def _refuse_taken_ref(session, external_ref: str | None, own_id: str | Non
             )
 
 
+def _check_may_block(fields: tuple[str, ...]) -> None:
+    """Only a team lead sets or lifts a customer's dunning block."""
+    if "dunning_block" in fields and not current_actor().has_role(TEAM_LEAD):
+        raise PermissionDenied("only a team lead sets or lifts a dunning block")
+
+
 async def create_customer(
     ctx: AccountsContext, data: CustomerData, request: RequestKey
 ) -> CustomerRow:
+    _check_may_block(("dunning_block",) if data.dunning_block else ())
+
     async def create(session):
         await _refuse_taken_ref(session, data.external_ref)
         now = ctx.clock.now()
@@ -81,9 +91,12 @@ async def update_customer(
     unknown = set(fields) - set(CUSTOMER_FIELDS)
     if unknown:
         raise InvalidArgument.of("update_mask", f"cannot update {sorted(unknown)}")
+    _check_may_block(fields)
     async with ctx.db.transaction() as session:
         row = await repo.get_customer(session, customer_id, for_update=True)
         check_etag(etag, row.id, row.version)
+        if "dunning_block" in fields and not data.dunning_block:
+            await legal_cases.check_block_may_lift(session, row.id)
         if "external_ref" in fields:
             await _refuse_taken_ref(session, data.external_ref, row.id)
         _apply(row, data, fields)

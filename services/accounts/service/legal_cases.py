@@ -4,7 +4,7 @@ Legal's answers, the cases it sees, and every later posting on the account repor
 from __future__ import annotations
 
 from common.actor import current_actor
-from common.errors import NotFound
+from common.errors import FailedPrecondition, NotFound
 from common.etag import check_etag
 from common.listing import Page
 from services.accounts.data import dunning_batch, dunning_rows, legal_batch
@@ -27,6 +27,15 @@ from services.accounts.service.context import AccountsContext
 from services.accounts.service.dunning_run import positions
 from services.accounts.service.legal_handover import hand_over
 from services.accounts.service.promised import promised_on
+
+
+async def check_block_may_lift(session, customer_id: str) -> None:
+    """An active legal case keeps the customer's dunning block until Legal closes it."""
+    if await dunning_batch.with_active_legal_case(session, [customer_id]):
+        raise FailedPrecondition(
+            "the account is with Legal: its case lifts the block when closed",
+            reason="LEGAL_CASE_ACTIVE",
+        )
 
 
 async def hand_over_if_flagged(ctx: AccountsContext, session, customer: CustomerRow) -> None:

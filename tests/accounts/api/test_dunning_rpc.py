@@ -10,6 +10,7 @@ import email
 import email.policy
 from datetime import UTC, datetime, timedelta
 
+import grpc
 import pytest
 from aiosmtpd.smtp import SMTP
 from sqlalchemy import select
@@ -24,7 +25,7 @@ from settle.accounts.v1 import accounts_pb2_grpc
 from settle.common.v1.common_pb2 import Money
 from settle.escalation.v1 import escalation_pb2
 from tests.accounts.conftest import accounts_settings
-from tests.support.rpc import as_actor, channel, running
+from tests.support.rpc import as_actor, channel, expect_error, running
 
 CARL, LENA = "user:carl", "user:lena"
 
@@ -205,6 +206,86 @@ async def test_a_refused_send_is_retried_visible_meanwhile_and_delivered_once(du
     assert len(dunning.inbox.envelopes) == 1
     dunning.clock.advance(timedelta(hours=2))
     assert await dunning.send() == 0
+
+
+async def test_a_failed_notice_is_retried_by_a_person_and_delivered_once(dunning):
+    customer = await dunning.customer()
+    await dunning.disputed_and_promised_invoice(customer)
+    dunning.inbox.refuse = True
+    await dunning.run(customer)
+    assert await dunning.send() == 1
+    (notice,) = await dunning.notices(customer)
+    await expect_error(  # still being retried by the sender
+        dunning.stub.RetryNotice(pb.RetryNoticeRequest(name=notice.name)),
+        grpc.StatusCode.FAILED_PRECONDITION,
+        reason="NOTICE_NOT_FAILED",
+    )
+    while notice.state == pb.Notice.QUEUED:
+        dunning.clock.advance(timedelta(hours=2))
+        await dunning.send()
+        (notice,) = await dunning.notices(customer)
+    assert notice.state == pb.Notice.FAILED and notice.attempts == 8
+
+    token = as_actor("user:other", "collector")
+    try:
+        await expect_error(
+            dunning.stub.RetryNotice(pb.RetryNoticeRequest(name=notice.name)),
+            grpc.StatusCode.PERMISSION_DENIED,
+        )
+    finally:
+        reset_actor(token)
+    retried = await dunning.stub.RetryNotice(pb.RetryNoticeRequest(name=notice.name))
+    assert retried.state == pb.Notice.QUEUED and retried.attempts == 0
+    assert retried.last_error.startswith(f"retry asked by {CARL} at ")
+    assert "554" in retried.last_error  # the error it failed with, kept in the record
+    dunning.inbox.refuse = False
+    assert await dunning.send() == 1
+    (notice,) = await dunning.notices(customer)
+    assert notice.state == pb.Notice.SENT and notice.attempts == 1
+    assert len(dunning.inbox.envelopes) == 1
+    await expect_error(
+        dunning.stub.RetryNotice(pb.RetryNoticeRequest(name=notice.name)),
+        grpc.StatusCode.FAILED_PRECONDITION,
+        reason="NOTICE_NOT_FAILED",
+    )
+
+
+async def test_a_team_lead_sets_and_lifts_a_dunning_block(dunning):
+    customer = await dunning.customer()
+    await dunning.disputed_and_promised_invoice(customer)
+
+    async def block(on: bool, etag: str) -> pb.Customer:
+        return await dunning.stub.UpdateCustomer(
+            pb.UpdateCustomerRequest(
+                customer=pb.Customer(name=customer.name, etag=etag, dunning_block=on),
+                update_mask="dunning_block",
+            )
+        )
+
+    await expect_error(block(True, customer.etag), grpc.StatusCode.PERMISSION_DENIED)
+    token = as_actor(LENA, "team_lead", team="DACH")
+    try:
+        blocked = await block(True, customer.etag)
+        assert blocked.dunning_block
+        run = await dunning.run(customer)
+        assert run.notices == 0 and run.decisions[0].outcome == "CUSTOMER_FLAGGED"
+        lifted = await block(False, blocked.etag)
+        assert not lifted.dunning_block
+        assert (await dunning.run(customer, reevaluate=True)).notices == 1
+        handed = await dunning.stub.UpdateCustomer(
+            pb.UpdateCustomerRequest(
+                customer=pb.Customer(name=customer.name, etag=lifted.etag, bankruptcy=True),
+                update_mask="bankruptcy",
+            )
+        )
+        assert handed.dunning_block
+        await expect_error(  # the legal case lifts it when Legal closes the case
+            block(False, handed.etag),
+            grpc.StatusCode.FAILED_PRECONDITION,
+            reason="LEGAL_CASE_ACTIVE",
+        )
+    finally:
+        reset_actor(token)
 
 
 async def test_a_statement_lists_the_same_figures_as_csv_and_pdf(dunning):
