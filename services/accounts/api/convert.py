@@ -9,6 +9,11 @@ from collections.abc import Iterable
 from common.etag import etag_of
 from common.money import Money
 from common.protoconv import minor_pb, money_pb, timestamp
+from services.accounts.data.billing_reads import (
+    BillingAccountRecord,
+    CreditNoteRecord,
+    PaymentRecord,
+)
 from services.accounts.data.models import (
     BillingAccountRow,
     ContactRow,
@@ -53,7 +58,7 @@ def customer(
     return msg
 
 
-def billing_account(row: BillingAccountRow) -> pb.BillingAccount:
+def billing_account(row: BillingAccountRow | BillingAccountRecord) -> pb.BillingAccount:
     return pb.BillingAccount(
         name=f"customers/{row.customer_id}/billingAccounts/{row.id}",
         display_name=row.display_name,
@@ -114,7 +119,7 @@ def invoice(
     )
 
 
-def payment(row: PaymentRow) -> pb.Payment:
+def payment(row: PaymentRow | PaymentRecord) -> pb.Payment:
     return pb.Payment(
         name=f"payments/{row.id}",
         customer=f"customers/{row.customer_id}",
@@ -126,7 +131,7 @@ def payment(row: PaymentRow) -> pb.Payment:
     )
 
 
-def credit_note(row: CreditNoteRow) -> pb.CreditNote:
+def credit_note(row: CreditNoteRow | CreditNoteRecord) -> pb.CreditNote:
     return pb.CreditNote(
         name=f"creditNotes/{row.id}",
         customer=f"customers/{row.customer_id}",

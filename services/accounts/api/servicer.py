@@ -24,7 +24,6 @@ from services.accounts.api.servicer_dunning import DunningMethods
 from services.accounts.api.servicer_ledger_views import LedgerViewMethods
 from services.accounts.api.servicer_legal import LegalMethods
 from services.accounts.api.servicer_writeoffs import WriteOffMethods
-from services.accounts.data.models import CreditNoteRow, PaymentRow
 from services.accounts.domain.aging import DEFAULT_BUCKETS, AgingBuckets
 from services.accounts.domain.csv_import import ColumnMapping
 from services.accounts.domain.records import (
@@ -194,20 +193,20 @@ class AccountsServicer(
             await funds.create_credit_note(self.ctx, data, request_key(request))
         )
 
-    async def _list_funds(self, request, model):
+    async def _list_funds(self, request, list_use_case):
         customer_id = req.customer_name(request.customer, "customer")
         page = self.pages.page(request.page_size, request.page_token, query_key(customer_id))
-        rows = await funds.list_funds(self.ctx, model, customer_id, page)
+        rows = await list_use_case(self.ctx, customer_id, page)
         return rows, self.pages.next_token(page, len(rows), query_key(customer_id))
 
     async def ListPayments(self, request, context):
-        rows, token = await self._list_funds(request, PaymentRow)
+        rows, token = await self._list_funds(request, funds.list_payments)
         return pb.ListPaymentsResponse(
             payments=[convert.payment(r) for r in rows], next_page_token=token
         )
 
     async def ListCreditNotes(self, request, context):
-        rows, token = await self._list_funds(request, CreditNoteRow)
+        rows, token = await self._list_funds(request, funds.list_credit_notes)
         return pb.ListCreditNotesResponse(
             credit_notes=[convert.credit_note(r) for r in rows], next_page_token=token
         )

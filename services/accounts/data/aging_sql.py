@@ -12,39 +12,56 @@ bucketing keeps the bucket CASE off the million rows.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import BigInteger, and_, case, cast, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import BigInteger, and_, case, cast, func, null, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from common.listing import Page
 from services.accounts.data.models import AllocationRow, HoldMovementRow, InvoiceRow
 from services.accounts.domain.aging import AgingBuckets
 
 
+class BucketSum(NamedTuple):
+    """The invoices open on a date in one bucket, per currency (and per customer when asked)."""
+
+    customer_id: str | None  # None: summed over every customer
+    currency: str
+    bucket: str
+    collectible_minor: int
+    held_minor: int
+    item_count: int
+
+
 async def bucket_sums(
-    session: AsyncSession,
+    conn: AsyncConnection,
     as_of: date,
     buckets: AgingBuckets,
-    keys: tuple[str, ...],
+    per_customer: bool,
     customer_id: str | None = None,
     customer_ids: list[str] | None = None,
-) -> list[tuple]:
-    """Rows of (*keys, bucket code, collectible, held, invoice count) of the invoices open on
-    `as_of`, summed per invoice columns `keys` and bucket."""
+) -> list[BucketSum]:
+    """The invoices open on `as_of` summed per currency (and customer, if `per_customer`) and
+    bucket, of one customer, of the customers `customer_ids`, or of all."""
+    keys = ("customer_id", "currency") if per_customer else ("currency",)
     cells = aging_cells(as_of, keys, customer_id, customer_ids)
     bucket = _bucket_case(cells, buckets, as_of).label("bucket")
     key_columns = [cells.c[k] for k in keys]
     stmt = select(
-        *key_columns,
+        cells.c.customer_id if per_customer else null(),
+        cells.c.currency,
         bucket,
         func.sum(cells.c.collectible),
         func.sum(cells.c.held),
         cast(func.sum(cells.c.n), BigInteger),  # a count, not numeric
     ).group_by(*key_columns, bucket)
-    return [tuple(row) for row in await session.execute(stmt)]
+    return [
+        BucketSum(customer, currency, code, int(collectible), int(held), count)
+        for customer, currency, code, collectible, held, count in await conn.execute(stmt)
+    ]
 
 
-async def customer_page(session: AsyncSession, as_of: date, page: Page) -> list[str]:
+async def customer_page(conn: AsyncConnection, as_of: date, page: Page) -> list[str]:
     """One page of the customers, by id, with something open on `as_of`."""
     items = open_items_as_of(as_of, ("customer_id",))
     stmt = (
@@ -55,7 +72,7 @@ async def customer_page(session: AsyncSession, as_of: date, page: Page) -> list[
         .offset(page.offset)
         .limit(page.size)
     )
-    return list((await session.execute(stmt)).scalars().all())
+    return list((await conn.execute(stmt)).scalars().all())
 
 
 def _bucket_case(items, buckets: AgingBuckets, as_of: date):

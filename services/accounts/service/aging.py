@@ -7,9 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from common.listing import Page
 from services.accounts.data import aging_sql
-from services.accounts.data import repository as repo
+from services.accounts.data.worklist_reads import customer_exists
 from services.accounts.domain.aging import AgingBuckets, AgingRow, BucketAmounts
 from services.accounts.service.context import AccountsContext
 
@@ -28,31 +30,37 @@ class AgingResult:
     customers: list[AgingRow]
 
 
-async def _aggregate(session, query: AgingQuery, group_by_customer: bool, customer_ids=None):
-    keys = ("customer_id", "currency") if group_by_customer else ("currency",)
+async def _aggregate(
+    conn: AsyncConnection,
+    query: AgingQuery,
+    per_customer: bool,
+    customer_ids: list[str] | None = None,
+) -> list[AgingRow]:
     sums = await aging_sql.bucket_sums(
-        session, query.as_of, query.buckets, keys, query.customer_id, customer_ids
+        conn, query.as_of, query.buckets, per_customer, query.customer_id, customer_ids
     )
-    by_key: dict[tuple, dict[str, BucketAmounts]] = {}
-    for *key, code, collectible, held, count in sums:
-        by_key.setdefault(tuple(key), {})[code] = BucketAmounts(
-            code, int(collectible), int(held), count
+    by_key: dict[tuple[str | None, str], dict[str, BucketAmounts]] = {}
+    for s in sums:
+        customer = s.customer_id if per_customer else query.customer_id
+        by_key.setdefault((customer, s.currency), {})[s.bucket] = BucketAmounts(
+            s.bucket, s.collectible_minor, s.held_minor, s.item_count
         )
-    rows = []
-    for key in sorted(by_key):
-        customer = key[0] if group_by_customer else query.customer_id
-        amounts = tuple(by_key[key].get(c, BucketAmounts(c)) for c in query.buckets.codes)
-        rows.append(AgingRow(customer, key[-1], amounts))
-    return rows
+    codes = query.buckets.codes
+    return [
+        AgingRow(customer, currency, tuple(amounts.get(c, BucketAmounts(c)) for c in codes))
+        # one call's customer keys are all None or all ids, so the keys compare
+        for (customer, currency), amounts in sorted(by_key.items(), key=lambda item: item[0])
+    ]
 
 
 async def aging_report(ctx: AccountsContext, query: AgingQuery, page: Page) -> AgingResult:
-    async with ctx.db.transaction() as session:
+    """A display read: statements on a reading connection, no transaction."""
+    async with ctx.db.reading_connection() as conn:
         if query.customer_id:
-            await repo.get_customer(session, query.customer_id)
-        totals = await _aggregate(session, query, group_by_customer=False)
+            await customer_exists(conn, query.customer_id)
+        totals = await _aggregate(conn, query, per_customer=False)
         customers: list[AgingRow] = []
         if query.by_customer and not query.customer_id:
-            page_ids = await aging_sql.customer_page(session, query.as_of, page)
-            customers = await _aggregate(session, query, True, page_ids) if page_ids else []
+            page_ids = await aging_sql.customer_page(conn, query.as_of, page)
+            customers = await _aggregate(conn, query, True, page_ids) if page_ids else []
         return AgingResult(totals, customers)

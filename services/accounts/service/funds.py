@@ -6,8 +6,9 @@ from common.errors import FailedPrecondition
 from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page
+from services.accounts.data import billing_reads, rows
 from services.accounts.data import repository as repo
-from services.accounts.data import rows
+from services.accounts.data.billing_reads import CreditNoteRecord, PaymentRecord
 from services.accounts.data.models import CreditNoteRow, InvoiceRow, PaymentRow
 from services.accounts.domain import ledger
 from services.accounts.domain.records import AllocationRequest, FundsData, SourceKind
@@ -46,10 +47,16 @@ async def create_credit_note(
     )
 
 
-async def list_funds(ctx: AccountsContext, model, customer_id: str, page: Page):
-    async with ctx.db.transaction() as session:
-        await repo.get_customer(session, customer_id)
-        return await repo.list_customer_rows(session, model, customer_id, page)
+async def list_payments(ctx: AccountsContext, customer_id: str, page: Page) -> list[PaymentRecord]:
+    async with ctx.db.reading_connection() as conn:
+        return await billing_reads.payments(conn, customer_id, page)
+
+
+async def list_credit_notes(
+    ctx: AccountsContext, customer_id: str, page: Page
+) -> list[CreditNoteRecord]:
+    async with ctx.db.reading_connection() as conn:
+        return await billing_reads.credit_notes(conn, customer_id, page)
 
 
 async def _load_source(session, kind: SourceKind, source_id: str):

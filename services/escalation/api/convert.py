@@ -12,8 +12,12 @@ from common.errors import DomainError
 from common.etag import etag_of
 from common.protoconv import minor_pb, timestamp
 from common.rpc.status import to_status
-from services.escalation.data.models import RoutingRuleRow
-from services.escalation.data.reads import DeliveryRecord, HistoryRecord, SubscriptionRecord
+from services.escalation.data.reads import (
+    DeliveryRecord,
+    HistoryRecord,
+    RoutingRuleRecord,
+    SubscriptionRecord,
+)
 from services.escalation.domain.values import Severity
 from services.escalation.service.journal import EscalationView
 from settle.escalation.v1 import escalation_pb2 as pb
@@ -112,7 +116,7 @@ def history_entry(row: HistoryRecord) -> pb.HistoryEntry:
     )
 
 
-def routing_rule(row: RoutingRuleRow) -> pb.RoutingRule:
+def routing_rule(row: RoutingRuleRecord) -> pb.RoutingRule:
     msg = pb.RoutingRule(
         name=f"routingRules/{row.id}",
         description=row.description,

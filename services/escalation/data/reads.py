@@ -21,6 +21,7 @@ from services.escalation.data.models import (
     EventRow,
     HistoryRow,
     ResponseClockRow,
+    RoutingRuleRow,
     SequenceCounterRow,
     SubscriptionRow,
 )
@@ -198,6 +199,54 @@ async def events_after(
             _TEAM_EVENTS_AFTER, {"after": after, "team": team, "limit": limit}
         )
     return [EventRecord(*r) for r in found]
+
+
+# --- routing rules ---------------------------------------------------------------------------
+class RoutingRuleRecord(NamedTuple):
+    id: str
+    description: str
+    priority: int
+    active: bool
+    reason_code: str
+    root_cause: str
+    dispute_reason: str
+    min_amount_minor: int | None
+    min_amount_currency: str | None
+    customer_flag: str
+    team: str
+    severity: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+# routing order: the first matching rule wins (domain/routing.py)
+_RULES = select(*(getattr(RoutingRuleRow, f) for f in RoutingRuleRecord._fields)).order_by(
+    RoutingRuleRow.priority, RoutingRuleRow.id
+)
+_ACTIVE_RULES = _RULES.where(RoutingRuleRow.active.is_(True))
+_RULES_PAGE = {
+    active_only: stmt.offset(bindparam("offset")).limit(bindparam("limit"))
+    for active_only, stmt in ((False, _RULES), (True, _ACTIVE_RULES))
+}
+
+
+def routing_rule_record(row: RoutingRuleRow) -> RoutingRuleRecord:
+    return RoutingRuleRecord(*(getattr(row, f) for f in RoutingRuleRecord._fields))
+
+
+async def routing_rules(
+    session: AsyncSession, active_only: bool, page: Page
+) -> list[RoutingRuleRecord]:
+    found = await session.execute(
+        _RULES_PAGE[active_only], {"offset": page.offset, "limit": page.size}
+    )
+    return [RoutingRuleRecord(*r) for r in found]
+
+
+async def active_routing_rules(session: AsyncSession) -> list[RoutingRuleRecord]:
+    """Every active rule, in routing order (what a raise routes with)."""
+    return [RoutingRuleRecord(*r) for r in await session.execute(_ACTIVE_RULES)]
 
 
 # --- subscriptions and deliveries -------------------------------------------------------------

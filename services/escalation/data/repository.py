@@ -10,7 +10,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.errors import NotFound
-from common.listing import Page
 from services.escalation.data.models import (
     DeliveryRow,
     EscalationRow,
@@ -33,15 +32,6 @@ async def get_escalation(
             f"escalation {escalation_id} does not exist", metadata={"resource": "escalation"}
         )
     return row
-
-
-async def rules(session: AsyncSession, *, active_only: bool, page: Page | None = None):
-    stmt = select(RoutingRuleRow).order_by(RoutingRuleRow.priority, RoutingRuleRow.id)
-    if active_only:
-        stmt = stmt.where(RoutingRuleRow.active.is_(True))
-    if page is not None:
-        stmt = stmt.offset(page.offset).limit(page.size)
-    return list((await session.execute(stmt)).scalars().all())
 
 
 async def get_rule(session: AsyncSession, rule_id: str, for_update: bool = False) -> RoutingRuleRow:

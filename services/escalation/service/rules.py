@@ -10,8 +10,10 @@ from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page
 from common.money import Money
+from services.escalation.data import reads
 from services.escalation.data import repository as repo
 from services.escalation.data.models import RoutingRuleRow
+from services.escalation.data.reads import RoutingRuleRecord
 from services.escalation.domain.commands import RULE_FIELDS, RuleData
 from services.escalation.domain.routing import Rule
 from services.escalation.domain.values import Severity, Team
@@ -19,7 +21,7 @@ from services.escalation.service.access import check_rule_admin
 from services.escalation.service.context import EscalationContext
 
 
-def to_rule(row: RoutingRuleRow) -> Rule:
+def to_rule(row: RoutingRuleRecord) -> Rule:
     amount = None
     if row.min_amount_minor is not None and row.min_amount_currency:
         amount = Money(row.min_amount_minor, row.min_amount_currency)
@@ -41,7 +43,7 @@ async def active_rules(ctx: EscalationContext, session: AsyncSession) -> tuple[R
     common/reference.py (this process's rule changes clear them at once)."""
 
     async def load() -> tuple[Rule, ...]:
-        return tuple(to_rule(r) for r in await repo.rules(session, active_only=True))
+        return tuple(to_rule(r) for r in await reads.active_routing_rules(session))
 
     return await ctx.reference.get("routing_rules", load)
 
@@ -68,14 +70,14 @@ def _require_decision(data: RuleData, fields: tuple[str, ...]) -> None:
 
 async def list_rules(
     ctx: EscalationContext, show_inactive: bool, page: Page
-) -> list[RoutingRuleRow]:
-    async with ctx.db.transaction() as session:
-        return await repo.rules(session, active_only=not show_inactive, page=page)
+) -> list[RoutingRuleRecord]:
+    async with ctx.db.reading() as session:
+        return await reads.routing_rules(session, active_only=not show_inactive, page=page)
 
 
 async def create_rule(
     ctx: EscalationContext, data: RuleData, request: RequestKey
-) -> RoutingRuleRow:
+) -> RoutingRuleRecord:
     check_rule_admin()
     _require_decision(data, RULE_FIELDS)
 
@@ -91,12 +93,12 @@ async def create_rule(
 
     row = await run_once(ctx.db, ctx.idempotency, "CreateRoutingRule", request, create, replay)
     ctx.reference.forget()  # committed: the next raise routes with it
-    return row
+    return reads.routing_rule_record(row)
 
 
 async def update_rule(
     ctx: EscalationContext, rule_id: str, etag: str, data: RuleData, fields: tuple[str, ...]
-) -> RoutingRuleRow:
+) -> RoutingRuleRecord:
     check_rule_admin()
     _require_decision(data, fields)
     async with ctx.db.transaction() as session:
@@ -106,4 +108,4 @@ async def update_rule(
         row.version += 1
         row.updated_at = ctx.clock.now()
     ctx.reference.forget()  # committed: the next raise routes with it
-    return row
+    return reads.routing_rule_record(row)
