@@ -26,9 +26,14 @@ async def accounts(
     env: BenchEnv, db: BenchDatabase, *, name: str = "accounts", extra_env: dict | None = None,
     at: str | None = None,
 ) -> Proc:  # fmt: skip
-    """`python -m services.accounts` on the bench database."""
+    """`python -m services.accounts` on the bench database, without the dunning and Legal
+    workers (no scenario it serves is about them: the dunning scenario runs the run in-process,
+    and a daily run over the portfolio would compete with what is measured)."""
     at = at or address()
-    variables = {"ACCOUNTS_ADDR": at, "ACCOUNTS_DATABASE_URL": db.url, **(extra_env or {})}
+    variables = {
+        "ACCOUNTS_ADDR": at, "ACCOUNTS_DATABASE_URL": db.url, "ACCOUNTS_DUNNING_WORKER": "off",
+        "ACCOUNTS_LEGAL_WORKER": "off", **(extra_env or {}),
+    }  # fmt: skip
     return await env.start(name, ["-m", "services.accounts"], variables, at)
 
 

@@ -23,6 +23,10 @@ class AccountsConfig:
     # Customers evaluated per dunning transaction; how often the daily run looks for new ones.
     dunning_batch: int = 500
     dunning_every_s: float = 900.0
+    # Whether this process runs the daily dunning run and the notice sender, and the Legal
+    # notifier (a replica, or a benchmark of something else, may leave them to another).
+    dunning_worker: bool = True
+    legal_worker: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AccountsConfig:
@@ -37,9 +41,23 @@ class AccountsConfig:
             mail_from=env.get("ACCOUNTS_MAIL_FROM") or defaults.mail_from,
             dunning_batch=_int(env, "ACCOUNTS_DUNNING_BATCH", defaults.dunning_batch),
             dunning_every_s=float(env.get("ACCOUNTS_DUNNING_EVERY_S") or defaults.dunning_every_s),
+            dunning_worker=_switch(env, "ACCOUNTS_DUNNING_WORKER", defaults.dunning_worker),
+            legal_worker=_switch(env, "ACCOUNTS_LEGAL_WORKER", defaults.legal_worker),
         )
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
     value = env.get(name)
     return int(value) if value else default
+
+
+_ON, _OFF = ("on", "true", "1", "yes"), ("off", "false", "0", "no")
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = (env.get(name) or "").strip().lower()
+    if not value:
+        return default
+    if value not in _ON + _OFF:
+        raise ValueError(f"{name} must be on or off, not {value!r}")
+    return value in _ON

@@ -145,9 +145,8 @@ def assemble(
             [
                 evaluator.run,
                 relay.run,
-                notices.run,
-                dunning.run,
-                legal.run,
+                *([notices.run, dunning.run] if config.dunning_worker else []),
+                *([legal.run] if config.legal_worker else []),
                 reports.worker.run,
                 *gauge_poll,
             ]
