@@ -7,12 +7,17 @@ is refused.
 
 A batch (RaiseEscalations) looks up all its keys in one statement (`find_many`) and records the
 ones it used in one multi-row INSERT (`record_many`), answering a reused key item by item.
+
+Every answer taken from the store is marked (`mark_replayed`, `mark_replayed_items`) on the
+call's `Replays`, which the RPC layer installs per call and turns into the `settle-replayed`
+trailer (common/rpc/replay.py): a retry looks like the first answer, yet says that it is one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from dataclasses import dataclass
+from contextvars import ContextVar, Token
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from sqlalchemy import bindparam, insert, select, text, update
@@ -43,6 +48,41 @@ class RequestKey:
     @property
     def present(self) -> bool:
         return bool(self.key)
+
+
+@dataclass
+class Replays:
+    """What one call answered from the store: all of it (`whole`), or the batch items listed."""
+
+    whole: bool = False
+    items: set[int] = field(default_factory=set)
+
+
+# Installed per call by the RPC layer (like the caller's identity): a use case reports a replay
+# without its answer's type changing, and a call outside an RPC (a worker) reports to nobody.
+_replays: ContextVar[Replays | None] = ContextVar("settle_replays", default=None)
+
+
+def watch_replays() -> tuple[Replays, Token]:
+    replays = Replays()
+    return replays, _replays.set(replays)
+
+
+def stop_watching(token: Token) -> None:
+    _replays.reset(token)
+
+
+def mark_replayed() -> None:
+    """This call's answer is an earlier request's, found by its request id."""
+    if (replays := _replays.get()) is not None:
+        replays.whole = True
+
+
+def mark_replayed_items(items: Collection[int], of: int) -> None:
+    """These items of a batch of `of` were answered by earlier requests; all of them: the whole."""
+    if (replays := _replays.get()) is not None and items:
+        replays.items.update(items)
+        replays.whole = len(replays.items) == of
 
 
 def key_reused() -> InvalidArgument:
@@ -153,6 +193,7 @@ async def run_once(
                     return (await create(session))[1]
                 earlier = await store.claim(session, scope, request, resource_id)
                 if earlier is not None:
+                    mark_replayed()
                     return await replay(session, earlier.resource_id)
                 created_id, result = await create(session)
                 if created_id != resource_id:

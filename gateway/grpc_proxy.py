@@ -12,6 +12,7 @@ from google.protobuf.message import DecodeError
 from common.actor import Actor
 from common.errors import DomainError, InvalidArgument
 from common.metrics import RpcMetrics
+from common.rpc.replay import replay_markers
 from gateway import bounds
 from gateway.backends import Backends
 from gateway.calls import Gate, calling_as, request_id_from
@@ -93,7 +94,11 @@ class Proxy(grpc.GenericRpcHandler):
                 actor, request_id = await self._admit(rpc, context)
                 try:
                     with self.gate.in_flight(rpc, actor):
-                        return await self._call(rpc, request, context, actor, request_id)
+                        call = self._call(rpc, request, context, actor, request_id)
+                        reply = await call
+                    replayed = replay_markers(await call.trailing_metadata())
+                    context.set_trailing_metadata((("x-request-id", request_id), *replayed))
+                    return reply
                 except DomainError as exc:
                     await _refuse(context, exc, request_id)
                 except grpc.aio.AioRpcError as exc:

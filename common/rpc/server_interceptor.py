@@ -13,8 +13,10 @@ from opentelemetry import metrics as otel_metrics
 
 from common import actor as actors
 from common.errors import DomainError, Unauthenticated, Unavailable
+from common.idempotency import stop_watching, watch_replays
 from common.ids import new_id
 from common.metrics import RpcMetrics
+from common.rpc.replay import tell_replayed
 from common.rpc.spans import end_with, server_span
 from common.rpc.status import internal_status, to_status
 
@@ -116,10 +118,13 @@ class _Call:
     def wrap_unary(self, behavior):
         async def handle(request, context):
             token, started, ok = None, time.perf_counter(), grpc.StatusCode.OK
+            replays, watching = watch_replays()
             with server_span(self.method, self.metadata) as span:
                 try:
                     token = self._enter(context)
-                    return await behavior(request, context)
+                    reply = await behavior(request, context)
+                    tell_replayed(context, replays)
+                    return reply
                 except asyncio.CancelledError:
                     ok = grpc.StatusCode.CANCELLED
                     raise
@@ -128,6 +133,7 @@ class _Call:
                 except Exception as exc:
                     await self._fail(context, exc)
                 finally:
+                    stop_watching(watching)
                     self._end(span, context, started, ok, token)
 
         return handle

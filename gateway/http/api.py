@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from common.errors import DomainError, InvalidArgument
+from common.rpc.replay import replay_markers
 from gateway import transcode
 from gateway.backends import Backends
 from gateway.calls import Gate, calling_as
@@ -70,9 +71,18 @@ class Api:
                 return await streams.download(request, route, message, actor, self)
             return await streams.events(request, route, message, actor, self)
         with calling_as(actor, request.state.request_id):
-            raw = await self.backends.call(route.rpc)(
+            call = self.backends.call(route.rpc)(
                 message.SerializeToString(), timeout=self.gate.timeout_for(route.rpc)
             )
+            raw = await call
         if streams.answers_file(route.rpc):
             return streams.file_response(raw)
-        return JSONResponse(transcode.to_json(route.rpc.response_class.FromString(raw)))
+        return JSONResponse(
+            transcode.to_json(route.rpc.response_class.FromString(raw)),
+            headers=_replay_headers(await call.trailing_metadata()),
+        )
+
+
+def _replay_headers(trailers) -> dict[str, str]:
+    """A backend's replay trailers as headers: `settle-replayed` -> `Settle-Replayed`."""
+    return {key.title(): value for key, value in replay_markers(trailers)}

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from common import tracing
 from common.actor import current_actor
 from common.errors import InvalidArgument
-from common.idempotency import RequestKey
+from common.idempotency import RequestKey, mark_replayed
 from common.ids import new_id
 from services.disputes.data import repository as repo
 from services.disputes.data.models import DisputeItemRow, DisputeRow, NoteRow, OutboxEventRow
@@ -84,6 +84,7 @@ async def _create_once(ctx: DisputesContext, data: NewDispute, request: RequestK
         if earlier is None:
             await _check_reason(ctx, conn, data)
     if earlier is not None:
+        mark_replayed()
         async with ctx.db.transaction() as session:
             return await _replay(ctx, session, earlier.resource_id)
     # Not inside the transaction: a database transaction never waits on another service.

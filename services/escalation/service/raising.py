@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.actor import current_actor
 from common.errors import DomainError, NotFound, PermissionDenied
-from common.idempotency import RequestKey, key_reused
+from common.idempotency import RequestKey, key_reused, mark_replayed_items
 from common.ids import new_id
 from common.tracing import (
     ESCALATION_ID,
@@ -148,6 +148,7 @@ class _Batch:
 
     async def run(self, session: AsyncSession) -> Touched:
         todo, replays, copies = await self._check_keys(session)
+        mark_replayed_items([*replays, *copies], of=len(self.items))
         rules = await active_rules(self.ctx, session)
         decisions: dict[int, Decision] = {}
         for i in todo:
