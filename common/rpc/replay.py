@@ -14,7 +14,7 @@ from common.idempotency import Replays
 
 REPLAYED = "settle-replayed"
 REPLAYED_ITEMS = "settle-replayed-items"
-_MARKERS = (REPLAYED, REPLAYED_ITEMS)
+REPLAY_MARKERS = (REPLAYED, REPLAYED_ITEMS)
 
 
 def replay_trailers(replays: Replays) -> tuple[tuple[str, str], ...]:
@@ -33,4 +33,4 @@ def tell_replayed(context: grpc.aio.ServicerContext, replays: Replays) -> None:
 
 def replay_markers(metadata: Iterable[tuple[str, str | bytes]] | None) -> list[tuple[str, str]]:
     """The replay trailers among a backend call's trailing metadata (the gateway forwards them)."""
-    return [(k, v) for k, v in metadata or () if k in _MARKERS and isinstance(v, str)]
+    return [(k, v) for k, v in metadata or () if k in REPLAY_MARKERS and isinstance(v, str)]

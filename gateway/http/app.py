@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from common.errors import NotFound
 from common.metrics import HttpMetrics
+from common.rpc.replay import REPLAY_MARKERS
 from gateway.backends import Backends
 from gateway.http.api import Api
 from gateway.http.edge import Edge
@@ -87,7 +88,7 @@ def build_app(
                     "tracestate",
                     "last-event-id",
                 ],
-                expose_headers=["x-request-id"],
+                expose_headers=["x-request-id", *REPLAY_MARKERS],  # front-ends read them
                 max_age=600,
             )
         )

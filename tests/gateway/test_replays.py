@@ -23,12 +23,16 @@ def test_a_retried_dispute_create_carries_the_replay_header(stack):
 
     def create():
         return stack.http.post(
-            "/v1/disputes", headers=COLLECTOR, params={"requestId": "retry-1"}, json=dispute
+            "/v1/disputes",
+            headers={**COLLECTOR, "Origin": "http://front.example"},
+            params={"requestId": "retry-1"},
+            json=dispute,
         )
 
     first, retried = create(), create()
     assert "settle-replayed" not in first.headers
     assert retried.headers["Settle-Replayed"] == "true"
+    assert "settle-replayed" in retried.headers["access-control-expose-headers"].lower()
     assert ok(retried)["name"] == ok(first)["name"]
     listed = ok(stack.http.get("/v1/disputes", headers=COLLECTOR))
     assert [d["name"] for d in listed["disputes"]].count(ok(first)["name"]) == 1
