@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from common.errors import NotFound
-from common.listing import Page
 from services.accounts.data.models import (
     AllocationRow,
     AssignmentRow,
@@ -93,17 +92,6 @@ async def billing_account_by_number(
             BillingAccountRow.customer_id == customer_id, BillingAccountRow.number == number
         )
     )
-
-
-async def list_customer_rows(session, model, customer_id: str, page: Page):
-    stmt = (
-        select(model)
-        .where(model.customer_id == customer_id)
-        .order_by(model.created_at, model.id)
-        .offset(page.offset)
-        .limit(page.size)
-    )
-    return list((await session.execute(stmt)).scalars().all())
 
 
 # The balance statements, built once (bound values: the customer and today).

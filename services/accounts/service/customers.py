@@ -8,8 +8,9 @@ from common.etag import check_etag
 from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page, Term
-from services.accounts.data import reads, rows
+from services.accounts.data import billing_reads, reads, rows
 from services.accounts.data import repository as repo
+from services.accounts.data.billing_reads import BillingAccountRecord
 from services.accounts.data.models import BillingAccountRow, ContactRow, CustomerRow
 from services.accounts.domain.records import CUSTOMER_FIELDS, CustomerData
 from services.accounts.service import legal_cases, legal_scope
@@ -129,10 +130,11 @@ async def create_billing_account(
     )
 
 
-async def list_billing_accounts(ctx: AccountsContext, customer_id: str, page: Page):
-    async with ctx.db.transaction() as session:
-        await repo.get_customer(session, customer_id)
-        return await repo.list_customer_rows(session, BillingAccountRow, customer_id, page)
+async def list_billing_accounts(
+    ctx: AccountsContext, customer_id: str, page: Page
+) -> list[BillingAccountRecord]:
+    async with ctx.db.reading_connection() as conn:
+        return await billing_reads.billing_accounts(conn, customer_id, page)
 
 
 async def customer_balance(ctx: AccountsContext, customer_id: str) -> dict[str, dict[str, int]]:

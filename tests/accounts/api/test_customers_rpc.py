@@ -176,3 +176,34 @@ async def test_a_nul_byte_in_a_display_name_is_a_field_violation(accounts):
     )
     listed = await accounts.stub.ListCustomers(pb.ListCustomersRequest())
     assert len(listed.customers) == 0
+
+
+async def test_billing_accounts_are_listed_as_created_page_by_page(accounts):
+    customer = await accounts.stub.CreateCustomer(pb.CreateCustomerRequest(customer=new_customer()))
+    made = [
+        await accounts.stub.CreateBillingAccount(
+            pb.CreateBillingAccountRequest(
+                parent=customer.name,
+                billing_account=pb.BillingAccount(
+                    display_name=f"Plant {n}", number=f"BA-{n}", currency_code="EUR"
+                ),
+            )
+        )
+        for n in range(3)
+    ]
+    first = await accounts.stub.ListBillingAccounts(
+        pb.ListBillingAccountsRequest(parent=customer.name, page_size=2)
+    )
+    rest = await accounts.stub.ListBillingAccounts(
+        pb.ListBillingAccountsRequest(
+            parent=customer.name, page_size=2, page_token=first.next_page_token
+        )
+    )
+    assert [*first.billing_accounts, *rest.billing_accounts] == made
+    assert rest.next_page_token == ""
+    await expect_error(
+        accounts.stub.ListBillingAccounts(
+            pb.ListBillingAccountsRequest(parent="customers/" + "0" * 32)
+        ),
+        grpc.StatusCode.NOT_FOUND,
+    )

@@ -289,3 +289,42 @@ async def test_a_dispute_growing_its_hold_moves_the_same_hold(accounts):
         ),
         grpc.StatusCode.NOT_FOUND,
     )
+
+
+async def test_payments_and_credit_notes_are_listed_per_customer_oldest_first(accounts):
+    customer, _ = await customer_and_invoice(accounts.stub)
+    other, _ = await customer_and_invoice(accounts.stub, number="INV-2")
+    payments = []
+    for reference, owner in (("BANK-1", customer), ("BANK-X", other), ("BANK-2", customer)):
+        accounts.clock.advance(60)
+        made = await accounts.stub.CreatePayment(
+            pb.CreatePaymentRequest(
+                payment=pb.Payment(
+                    customer=owner.name,
+                    amount=eur("100.00"),
+                    received_date="2026-02-10",
+                    reference=reference,
+                )
+            )
+        )
+        if owner is customer:
+            payments.append(made)
+    note = await accounts.stub.CreateCreditNote(
+        pb.CreateCreditNoteRequest(
+            credit_note=pb.CreditNote(
+                customer=customer.name,
+                amount=eur("50.00"),
+                issue_date="2026-02-11",
+                external_number="CN-1",
+                reason="damaged",
+            )
+        )
+    )
+    listed = await accounts.stub.ListPayments(pb.ListPaymentsRequest(customer=customer.name))
+    assert list(listed.payments) == payments
+    notes = await accounts.stub.ListCreditNotes(pb.ListCreditNotesRequest(customer=customer.name))
+    assert list(notes.credit_notes) == [note]
+    await expect_error(
+        accounts.stub.ListPayments(pb.ListPaymentsRequest(customer="customers/" + "0" * 32)),
+        grpc.StatusCode.NOT_FOUND,
+    )
