@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +23,7 @@ from bench.harness.env import BenchEnv
 from bench.harness.load import percentile
 
 POLL_S = 0.1
+RESCAN_S = 2.0  # longer than any firing transaction takes to commit
 
 
 @dataclass
@@ -68,17 +70,25 @@ class SweepRun:
 
 
 async def _watch(conn, due: dict, last_id: int, deadline: float) -> dict[str, datetime]:
-    """Case id → when its firing's history row was first seen committed."""
+    """Case id → when its firing's history row was first seen committed.
+
+    History ids are taken when a row is inserted, not when it commits: a sweeper pass's rows can
+    commit after a later id of a concurrent transaction (RecordEscalation's entry, say). So each
+    poll reads again from the highest id seen RESCAN_S ago, not from the highest id seen."""
     seen: dict[str, datetime] = {}
+    marks: deque[tuple[float, int]] = deque([(time.monotonic(), last_id)])
     while len(seen) < len(due) and time.monotonic() < deadline:
+        while len(marks) > 1 and marks[1][0] <= time.monotonic() - RESCAN_S:
+            marks.popleft()
         rows = await conn.fetch(
-            "SELECT id, dispute_id FROM dispute_history WHERE id > $1 ORDER BY id", last_id
+            "SELECT id, dispute_id FROM dispute_history WHERE id > $1 ORDER BY id", marks[0][1]
         )
         now = datetime.now(UTC)
         for row in rows:
             last_id = row["id"]
             if row["dispute_id"] in due:
                 seen.setdefault(row["dispute_id"], now)
+        marks.append((time.monotonic(), last_id))
         await asyncio.sleep(POLL_S)
     return seen
 
