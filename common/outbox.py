@@ -93,14 +93,18 @@ class Outbox:
         subject: str = "",
         priority: int = NORMAL,
         now: datetime | None = None,
+        traceparent: str | None = None,
     ) -> dict:
         """The event's column values, for a caller inserting many at once (Core, one statement):
-        the event id is set as the request's `request_id`, the current trace goes with it."""
+        the event id is set as the request's `request_id`, the current trace goes with it (or the
+        span the caller names by its `traceparent`)."""
         event_id = new_id()
         if "request_id" in request.DESCRIPTOR.fields_by_name:
             request.request_id = event_id
-        carrier: dict[str, str] = {}
-        propagate.inject(carrier)
+        if traceparent is None:
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier)
+            traceparent = carrier.get("traceparent")
         now = now or self.clock.now()
         return {
             "id": event_id,
@@ -108,7 +112,7 @@ class Outbox:
             "method": method,
             "payload": request.SerializeToString(),
             "subject": subject,
-            "traceparent": carrier.get("traceparent"),
+            "traceparent": traceparent,
             "created_at": now,
             "available_at": now,
             "attempts": 0,

@@ -146,16 +146,19 @@ async def test_a_breach_leads_back_to_the_request_that_opened_the_case(tmp_path)
 
             await receiver.until(open_trace, within=15)
 
-            # 2. the breach is its own span, marked as an error, linked to that trace
+            # 2. the breach is an event of the sweeper batch's breach span (a trace of its own,
+            #    marked as an error), which links to that trace
             def breach_spans(r):
-                return [
-                    s for s in r.named("settle.sla.breach") if s.attributes.get("settle.case.id")
-                ]
+                return [s for s in r.named("settle.sla.breach") if s.service == "settle-disputes"]
 
             (breach,) = await receiver.until(breach_spans, within=15)
-            assert breach.service == "settle-disputes" and breach.status == "error"
+            assert breach.status == "error"
             assert TRACE_ID in {link.trace_id for link in breach.links}
-            assert breach.attributes["settle.clock.kind"] == "RESOLVE"
+            (breached,) = [e for e in breach.events if e.name == "settle.sla.breached"]
+            assert breached.attributes["settle.case.id"] == dispute["name"].removeprefix(
+                "disputes/"
+            )
+            assert breached.attributes["settle.clock.kind"] == "RESOLVE"
 
             # 3. the automatic escalation continues the breach's trace in the escalation service
             def escalation_in_breach_trace(r):

@@ -32,9 +32,11 @@ def history_values(
     to_status: str | None = None,
     comment: str = "",
     details: dict | None = None,
+    traceparent: str | None = None,
 ) -> dict:
     """The columns of one history row of `case` (anything with a case's `id` and `version`), with
-    the trace context of the action writing it (SRE lists a case's traces from these)."""
+    the trace context of the action writing it (SRE lists a case's traces from these): the current
+    span's, unless the caller names the span (`traceparent`)."""
     return {
         "dispute_id": case.id,
         "kind": kind,
@@ -45,7 +47,7 @@ def history_values(
         "to_status": to_status,
         "comment": comment,
         "details": json.dumps({k: _text(v) for k, v in (details or {}).items()}, sort_keys=True),
-        "traceparent": current_traceparent(),
+        "traceparent": traceparent if traceparent is not None else current_traceparent(),
     }
 
 

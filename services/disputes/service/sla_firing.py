@@ -9,8 +9,9 @@ each firing writes and the state the kept firings leave behind, so a case fired 
 sees its first firing), then written with one statement per table for the whole batch. No ORM
 objects.
 
-Each firing's values are computed inside its own span (firing_telemetry.py), so its history row
-records that trace and its escalation event carries it; breach events are URGENT in the outbox.
+A batch's breaches share one span and its warnings another, each firing an event and a link to
+its case's origin on it (firing_telemetry.py); its history row records that span's trace and its
+escalation event carries it; breach events are URGENT in the outbox.
 A pass that fires is a `settle.sla.sweep` span holding its SQL; idle polls are not traced.
 
 Both paths compute each firing with the same FiringBatch.fire, so a milestone fired by a command
@@ -29,7 +30,6 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from common import tracing
 from common.outbox import NORMAL, URGENT
 from common.sla import clock as sla
 from common.sla.calendar import BusinessCalendar
@@ -43,7 +43,7 @@ from services.disputes.outbound import escalation_messages, events
 from services.disputes.service.calendars import versions_of
 from services.disputes.service.clock_rows import counting, current, to_clock
 from services.disputes.service.context import DisputesContext
-from services.disputes.service.firing_telemetry import Firing, count, firing_span
+from services.disputes.service.firing_telemetry import Firing, FiringSpans, count
 
 log = structlog.get_logger("settle.disputes.sweeper")
 ACTOR = "rule:sla"
@@ -140,19 +140,22 @@ async def fire_due_of_case(
 async def _isolated(session: AsyncSession, batch: FiringBatch) -> SweepResult:
     """A savepoint per firing, so one bad row cannot hold the others back."""
     fired = failed = 0
-    for milestone in batch.firable:
-        try:
-            fired_one = batch.fire(milestone)
-            async with session.begin_nested():
-                await sweep.write(session, fired_one.writes, batch.now)
-        except Exception:
-            log.exception(
-                "milestone firing failed", milestone=milestone.id, case_id=milestone.dispute_id
-            )
-            failed += 1
-            continue
-        batch.keep(fired_one)
-        fired += 1
+    try:
+        for milestone in batch.firable:
+            try:
+                fired_one = batch.fire(milestone)
+                async with session.begin_nested():
+                    await sweep.write(session, fired_one.writes, batch.now)
+            except Exception:
+                log.exception(
+                    "milestone firing failed", milestone=milestone.id, case_id=milestone.dispute_id
+                )
+                failed += 1
+                continue
+            batch.keep(fired_one)
+            fired += 1
+    finally:
+        batch.spans.end()
     return SweepResult(fired, batch.skipped, failed)
 
 
@@ -191,6 +194,7 @@ class FiringBatch:
         # clock id -> fired thresholds, as kept so far
         self._flags = {c.id: [n for n in c.fired.split(",") if n] for c in self._clock.values()}
         self._states = {case_id: case.sla_state for case_id, case in cases.items()}
+        self.spans = FiringSpans(ctx.tracer)  # ended by fire_all, or by the caller of fire
 
     @classmethod
     async def lock(
@@ -223,10 +227,13 @@ class FiringBatch:
     def fire_all(self) -> sweep.Writes:
         """Every firable milestone fired and kept, in order: what they write together."""
         writes = sweep.Writes()
-        for milestone in self.firable:
-            fired = self.fire(milestone)
-            self.keep(fired)
-            writes.merge(fired.writes)
+        try:
+            for milestone in self.firable:
+                fired = self.fire(milestone)
+                self.keep(fired)
+                writes.merge(fired.writes)
+        finally:
+            self.spans.end()
         return writes
 
     def fire(self, milestone) -> Fired:
@@ -240,6 +247,7 @@ class FiringBatch:
         remaining = sla.remaining(
             self._sla[row.id], counting(row, self.calendars, self.ctx.calendars.always), self.now
         )
+        lateness = self.now - milestone.due_at
         firing = Firing(
             case_id=case.id,
             clock=row.kind,
@@ -252,37 +260,31 @@ class FiringBatch:
             started_at=row.started_at,
             fired_at=self.now,
             origin_traceparent=case.origin_traceparent,
+            lateness_ms=int(lateness.total_seconds() * 1000),
         )
         writes = sweep.Writes(fired=[milestone.id], flags={row.id: ",".join(flags)})
         if state != self._states[case.id]:
             writes.states[case.id] = state
-        # Inside the span: the history row records its trace, the outbox event carries it.
-        with firing_span(self.ctx.tracer, firing):
-            lateness = self.now - milestone.due_at
-            lateness_ms = int(lateness.total_seconds() * 1000)
-            tracing.annotate({"settle.sla.lateness_ms": lateness_ms})
-            details = {
-                "clock": row.kind,
-                "cycle": row.cycle,
-                "threshold": milestone.name,
-                "due_time": milestone.due_at.isoformat(),
-                "fired_time": self.now.isoformat(),
-                "lateness": lateness,
-                # the escalation raised by this firing records it as its trigger_event_id
-                "trigger_event_id": milestone.id,
-                "remaining": remaining,
-                "policy": row.policy_id,
-            }
-            kind = "CLOCK_BREACHED" if firing.breach else "CLOCK_WARNED"
-            writes.history.append(history_values(case, kind, ACTOR, self.now, details=details))
-            if milestone.name in self.escalating.get(row.policy_id, DEFAULT_ESCALATING):
-                writes.outbox.append(self._escalation(case, milestone, row, firing))
-            log.info(
-                "sla milestone fired",
-                clock=row.kind,
-                threshold=milestone.name,
-                lateness_ms=lateness_ms,
-            )
+        # The history row records the firing span's trace, the outbox event carries it.
+        traceparent = self.spans.traceparent(firing.breach)
+        details = {
+            "clock": row.kind,
+            "cycle": row.cycle,
+            "threshold": milestone.name,
+            "due_time": milestone.due_at.isoformat(),
+            "fired_time": self.now.isoformat(),
+            "lateness": lateness,
+            # the escalation raised by this firing records it as its trigger_event_id
+            "trigger_event_id": milestone.id,
+            "remaining": remaining,
+            "policy": row.policy_id,
+        }
+        kind = "CLOCK_BREACHED" if firing.breach else "CLOCK_WARNED"
+        writes.history.append(
+            history_values(case, kind, ACTOR, self.now, details=details, traceparent=traceparent)
+        )
+        if milestone.name in self.escalating.get(row.policy_id, DEFAULT_ESCALATING):
+            writes.outbox.append(self._escalation(case, milestone, row, firing, traceparent))
         return Fired(writes, firing)
 
     def keep(self, fired: Fired) -> None:
@@ -291,8 +293,9 @@ class FiringBatch:
             self._flags[clock_id] = flags.split(",")
         self._states.update(fired.writes.states)
         self.firings.append(fired.firing)
+        self.spans.record(fired.firing)
 
-    def _escalation(self, case, milestone, row, firing: Firing) -> dict:
+    def _escalation(self, case, milestone, row, firing: Firing, traceparent: str | None) -> dict:
         """The escalation of a firing its policy escalates (by default the breach; DOMAIN.md);
         a breach goes first."""
         request = events.escalation_request(
@@ -313,4 +316,5 @@ class FiringBatch:
             subject=events.name(case),
             priority=URGENT if firing.breach else NORMAL,
             now=self.now,
+            traceparent=traceparent,
         )

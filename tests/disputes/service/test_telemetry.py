@@ -1,9 +1,9 @@
 """The disputes service's telemetry on real servers and a ManualClock, exported over OTLP to a real
 receiver: a case opened under a sampled trace, its acknowledge clock warned and breached by the
 sweeper, the escalation events delivered, the case resolved. Checked: the breach span (ERROR,
-linked to the origin trace) and the warning spans with their clock events; the escalation event
+linked to the origin trace) and the warning spans, a clock event per firing; the escalation event
 travelling in the breach's trace; SLA metrics by clock, reason, team and policy; GetDisputeTrace;
-case ids in the log lines; no personal data in any span.
+a log line per committed batch with its counts and case ids; no personal data in any span.
 
 The providers are built with `build_telemetry` and never installed globally (the observability
 session owns the globals, see tests/observability/conftest.py), so the RPC server spans and the
@@ -24,6 +24,7 @@ from structlog.testing import capture_logs
 from common import tracing
 from common.telemetry import build_telemetry
 from services.disputes.data.models import OutboxEventRow
+from services.disputes.service.firing_telemetry import FIRINGS, LATENESS_MS, THRESHOLD
 from settle.disputes.v1 import disputes_pb2 as pb
 from tests.disputes import support as s
 from tests.disputes.conftest import start_system
@@ -110,8 +111,12 @@ async def test_breach_is_traced_counted_and_listed_for_sre(traced, receiver):
                 system.disputes.StartDispute(pb.StartDisputeRequest(name=case.name, etag="x")),
                 grpc.StatusCode.ABORTED,
             )
-    fired = [e for e in logs if e["event"] == "sla milestone fired"]
-    assert len(fired) == 3 and all(e["case_id"] == case_id for e in fired), fired
+    # One line per committed batch, with its counts and cases (not a line per firing).
+    fired = [e for e in logs if e["event"] == "sla milestones fired"]
+    assert [(e["warnings"], e["breaches"], e["case_ids"]) for e in fired] == [
+        (1, 0, [case_id]),
+        (1, 1, [case_id]),
+    ], fired
     refused = [e for e in logs if e["event"] == "rpc refused"]
     assert refused and all(e.get("case_id") == case_id for e in refused), refused
 
@@ -135,24 +140,27 @@ async def test_breach_is_traced_counted_and_listed_for_sre(traced, receiver):
         tracing.TARGET_S: 8 * 3600.0,
         tracing.BUSINESS_REMAINING_S: 0.0,
     }
-    assert (
-        breach.attributes.items()
-        >= {
-            **clock_attrs,
-            tracing.REASON: "PRICING",
-            tracing.TEAM: "",
-            tracing.SLA_BREACH: True,
-        }.items()
-    )
+    # The batch's breaches share the span (here one): each is an event with its case and clock.
+    assert breach.attributes.items() >= {tracing.SLA_BREACH: True, FIRINGS: 1}.items()
     (event,) = breach.events
     assert event.name == "settle.sla.breached"
-    assert event.attributes == {tracing.CLOCK_EVENT: "breached", **clock_attrs}
+    assert event.attributes == {
+        tracing.CLOCK_EVENT: "breached",
+        **clock_attrs,
+        THRESHOLD: "BREACH",
+        LATENESS_MS: 0,
+        tracing.REASON: "PRICING",
+        tracing.TEAM: "",
+    }
 
     warnings = sorted(
         (x for x in spans if x.name == "settle.sla.warning"), key=lambda x: x.start_ns
     )
-    assert [w.attributes["settle.sla.threshold"] for w in warnings] == ["WARNING_50", "WARNING_75"]
-    for warning, left in zip(warnings, (4 * 3600.0, 0.0), strict=True):  # 75 % fired late
+    # 75 % fired two hours late, with the breach: 0 business time left
+    fired_warnings = zip(
+        warnings, ("WARNING_50", "WARNING_75"), (4 * 3600.0, 0.0), (0, 2 * 3600_000), strict=True
+    )
+    for warning, threshold, left, late in fired_warnings:
         assert warning.parent_span_id is None and warning.status == "unset"
         assert [li.trace_id for li in warning.links] == [origin_id]
         (event,) = warning.events
@@ -161,6 +169,10 @@ async def test_breach_is_traced_counted_and_listed_for_sre(traced, receiver):
             tracing.CLOCK_EVENT: "warned",
             **clock_attrs,
             tracing.BUSINESS_REMAINING_S: left,
+            THRESHOLD: threshold,
+            LATENESS_MS: late,
+            tracing.REASON: "PRICING",
+            tracing.TEAM: "",
         }
     sweeps = [x for x in spans if x.name == "settle.sla.sweep"]
     assert sorted(x.attributes["settle.sweep.fired"] for x in sweeps) == [1, 2]

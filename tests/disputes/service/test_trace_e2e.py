@@ -211,14 +211,19 @@ async def test_open_breach_and_escalation_form_linked_traces(database_factory, t
         None,
     )
     assert [li.trace_id for li in breach.links] == [origin_id]
-    assert breach.attributes[tracing.CLOCK_KIND] == "RESOLVE"
-    assert breach.attributes[tracing.BUSINESS_REMAINING_S] <= 0
+    (breached,) = breach.events  # the batch's one breach, with its case and clock
+    assert breached.name == "settle.sla.breached"
+    assert breached.attributes[tracing.CASE_ID] == case.name.removeprefix("disputes/")
+    assert breached.attributes[tracing.CLOCK_KIND] == "RESOLVE"
+    assert breached.attributes[tracing.BUSINESS_REMAINING_S] <= 0
     (deliver,) = [x for x in breach_trace if x.name == "outbox deliver RaiseEscalation"]
     assert deliver.parent_span_id == breach.span_id, tree(breach_trace)
     (raised,) = [x for x in breach_trace if x.name == "RaiseEscalations item"]
     assert raised.parent_span_id == deliver.span_id, tree(breach_trace)
+    # Both warnings, in one batch's span or two, each an event linked to the opening.
     warnings = [x for x in spans if x.name == "settle.sla.warning"]
-    assert len(warnings) == 2 and all(w.links[0].trace_id == origin_id for w in warnings)
+    warned = [e for w in warnings for e in w.events if e.name == "settle.sla.warned"]
+    assert len(warned) == 2 and all(li.trace_id == origin_id for w in warnings for li in w.links)
 
     ours = [x for x in spans if x.service.startswith("settle-")]
     assert personal_data_in(ours, known=["Ana Buch", "ana.buch@acme.example"]) == []
