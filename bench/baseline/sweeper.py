@@ -1,9 +1,12 @@
 """The sweeper's SQL on the bare stack: claim due milestones (FOR UPDATE SKIP LOCKED), lock their
-cases (SKIP LOCKED), read what their items still dispute and their clocks (with the calendars'
-versions: calendars are built once per version, so not re-read), then fire the batch with one
-statement per table — milestones, clocks' fired flags, cases' SLA state (where it changes),
-history rows, escalation events in the outbox (breaches URGENT) — in one transaction per batch,
-as services/disputes/service/sla_firing.py and data/sweep.py do, written directly for asyncpg."""
+cases (SKIP LOCKED), read what their items still dispute, their clocks (with the calendars'
+versions: calendars are built once per version, so not re-read), the owning teams of their root
+causes and which milestones their policies escalate, then fire the batch with one statement per
+table — milestones, clocks' fired flags, cases' SLA state (where it changes), history rows,
+escalation events in the outbox for the milestones their policy escalates (by default the breach,
+URGENT) — in one transaction per batch, as services/disputes/service/sla_firing.py and
+data/sweep.py do, written directly for asyncpg. Beside it, as the service's outbox relay runs
+beside its sweeper, escalation_bare.py does what the escalation of those events costs."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from bench.baseline.escalation_bare import BareEscalation
 from settle.common.v1 import common_pb2
 from settle.escalation.v1 import escalation_pb2
 
@@ -33,6 +37,8 @@ CLOCKS = """SELECT sla_clocks.*, calendars.version AS calendar_version FROM sla_
     LEFT OUTER JOIN calendars ON calendars.id = sla_clocks.calendar_id
     WHERE sla_clocks.dispute_id = ANY($1::varchar[]) ORDER BY sla_clocks.id"""
 TEAMS = "SELECT code, owning_team FROM root_causes WHERE code = ANY($1::varchar[])"
+ESCALATING = "SELECT id, escalating_milestones FROM sla_policies WHERE id = ANY($1::varchar[])"
+DEFAULT_ESCALATING = {"BREACH"}
 FIRE = "UPDATE clock_milestones SET fired_at = $2 WHERE id = ANY($1::varchar[])"
 FLAG = "UPDATE sla_clocks SET fired = $2 WHERE id = $1"
 STATE = "UPDATE disputes SET sla_state = $2 WHERE id = $1"
@@ -77,6 +83,9 @@ async def _pass(conn: asyncpg.Connection) -> int:
         causes = [c["root_cause_code"] for c in cases.values() if c["root_cause_code"]]
         if causes:
             await conn.fetch(TEAMS, sorted(set(causes)))
+        policies = sorted({c["policy_id"] for c in clocks.values()})
+        escalating = {r["id"]: set(filter(None, r["escalating_milestones"].split(",")))
+                      for r in await conn.fetch(ESCALATING, policies)}  # fmt: skip
         fire, flags, states, history, outbox = [], {}, {}, [], []
         for m in due:
             case = cases.get(m["dispute_id"])
@@ -100,9 +109,10 @@ async def _pass(conn: asyncpg.Connection) -> int:
                 case["id"], "CLOCK_BREACHED" if breach else "CLOCK_WARNED", now, case["version"],
                 json.dumps(details, sort_keys=True),
             ))  # fmt: skip
-            payload = _event(case, m, still.get(case["id"], 0))
-            outbox.append((uuid.uuid4().hex, METHOD, payload, f"disputes/{case['id']}", now,
-                           0 if breach else 1))  # fmt: skip
+            if m["name"] in escalating.get(clock["policy_id"], DEFAULT_ESCALATING):
+                payload = _event(case, m, still.get(case["id"], 0))
+                outbox.append((uuid.uuid4().hex, METHOD, payload, f"disputes/{case['id']}", now,
+                               0 if breach else 1))  # fmt: skip
         if not fire:
             return 0
         await conn.execute(FIRE, fire, now)
@@ -110,13 +120,18 @@ async def _pass(conn: asyncpg.Connection) -> int:
         if states:
             await conn.executemany(STATE, sorted(states.items()))
         await conn.executemany(HISTORY, history)
-        await conn.executemany(OUTBOX, outbox)
+        if outbox:
+            await conn.executemany(OUTBOX, outbox)
     return len(fire)
 
 
-async def run(dsn: str, stop: asyncio.Event, idle_s: float = 0.02) -> int:
-    """Fires due milestones until `stop` is set; returns how many it fired."""
+async def run(dsn: str, escalation_dsn: str, stop: asyncio.Event, idle_s: float = 0.02) -> int:
+    """Fires due milestones until `stop` is set, the escalation work of their events alongside on
+    connections of its own (escalation_bare.py); returns how many it fired."""
     conn = await asyncpg.connect(dsn)
+    relay = BareEscalation(await asyncpg.connect(dsn), await asyncpg.connect(escalation_dsn))
+    await relay.load_reference()
+    escalating = asyncio.create_task(_relay(relay, stop, idle_s))
     fired = 0
     try:
         while not stop.is_set():
@@ -125,5 +140,12 @@ async def run(dsn: str, stop: asyncio.Event, idle_s: float = 0.02) -> int:
             if not done:
                 await asyncio.sleep(idle_s)
     finally:
-        await conn.close()
+        await escalating
+        await asyncio.gather(conn.close(), relay.d.close(), relay.e.close())
     return fired
+
+
+async def _relay(relay: BareEscalation, stop: asyncio.Event, idle_s: float) -> None:
+    while not stop.is_set():
+        if not await relay.pass_once():
+            await asyncio.sleep(idle_s)

@@ -1,8 +1,9 @@
 """One run of the SLA sweeper at scale, shared by the sweeper and escalation-delivery scenarios:
 `python -m services.disputes` (sweeper + outbox relay) and `python -m services.escalation` over the
 generated clocks; due set 0 comes due at the scheduled rate and is fired by the service, then (the
-service stopped) due set 1 by the bare asyncpg sweeper. Firing time is when the bench first sees
-an event's history row committed (polled every 100 ms), not the claim time the service stamps."""
+services stopped) due set 1 by the bare asyncpg sweeper and its escalations' statements. Firing
+time is when the bench first sees an event's history row committed (polled every 100 ms), not the
+claim time the service stamps."""
 
 from __future__ import annotations
 
@@ -67,6 +68,7 @@ class SweepRun:
     delivery: Delivery
     peak_rss_mb: dict[str, float]
     profiles: dict[str, dict]  # process → profiling.summarise(), with --profile
+    bare_escalated: tuple[int, int] = (0, 0)  # (escalations, breaches) of the baseline's set
 
 
 async def _watch(conn, due: dict, last_id: int, deadline: float) -> dict[str, datetime]:
@@ -200,15 +202,22 @@ async def run(env: BenchEnv) -> SweepRun:
         await recording.stop()
         profiles[name] = profiling.summarise(recording.out)
     peaks = {p.name: round(procstat.memory_mb(p.pid)["peak"], 1) for p in (disp, esc)}
-    await processes.stop(disp)  # the baseline fires set 1 alone
+    # The baseline fires set 1 alone, and does its escalations' database work itself.
+    await asyncio.gather(processes.stop(disp), processes.stop(esc))
     stop = asyncio.Event()
-    task = asyncio.create_task(bare_sweeper.run(disputes_db.dsn, stop))
+    task = asyncio.create_task(bare_sweeper.run(disputes_db.dsn, escalation_db.dsn, stop))
     try:
-        bare, _ = await _fire(env, conn, cs, 1, lambda: roles())
+        bare, bare_due = await _fire(env, conn, cs, 1, lambda: roles())
     finally:
         stop.set()
         await task
-    return SweepRun(cs, load_seconds, settle, bare, delivery, peaks, profiles)
+    breaches = [_breach_milestone(c) for c, (_, name) in bare_due.items() if name == "BREACH"]
+    escalated = await esc_conn.fetchval(
+        "SELECT count(*) FROM escalations WHERE trigger_event_id = ANY($1::varchar[])", breaches
+    )
+    return SweepRun(
+        cs, load_seconds, settle, bare, delivery, peaks, profiles, (escalated, len(breaches))
+    )
 
 
 def _profile(env: BenchEnv, *procs) -> dict[str, profiling.Recording]:

@@ -51,21 +51,27 @@ async def sweeper_fire(env: BenchEnv, result: ScenarioResult) -> None:
         f"{env.mode.sweep_rate:,.0f}/s (1 in 10 a breach)",
         "latency_column": "lateness: due time → firing seen committed (polled every 100 ms)",
         "service": "sweeper batch 200, outbox relay delivering to python -m services.escalation",
-        "baseline": "the same SQL with asyncpg, one transaction per batch of 200, after the "
-        "service is stopped, on the second due set",
+        "baseline": "the same SQL with asyncpg, one transaction per batch of 200, and for "
+        "the escalating firings the relay's, RaiseEscalations' and RecordEscalation's statements "
+        "set-based beside it, after the services are stopped, on the second due set",
     }
     result.variants = [
         _firing_variant("settle", "python -m services.disputes (sweeper + outbox relay), "
                         "python -m services.escalation receiving", run.settle,
                         {"disputes": run.peak_rss_mb["disputes"]}, False, run.profiles),
         _firing_variant("bare-sweeper", "asyncpg sweeper in the bench process: claim, lock, "
-                        "fire in one transaction per batch", run.bare, {}, True),
+                        "fire in one transaction per batch; escalations' statements beside it",
+                        run.bare, {}, True),
     ]  # fmt: skip
     result.compute_ratios()
     s = run.settle
     claim_p99 = percentile(s.claim_lateness_ms, 99)
     if s.setup_overrun_s:
         result.notes.append(f"scheduling overran its lead time by {s.setup_overrun_s:.1f} s")
+    escalated, breaches = run.bare_escalated
+    result.notes.append(
+        f"bare-sweeper: {escalated:,} of its {breaches:,} breaches escalated by the end of its run"
+    )
     if claim_p99 is not None:
         result.notes.append(f"claim lateness (the sweeper's own clock) p99 {claim_p99:,.0f} ms")
     p99 = s.lateness(99)
