@@ -25,7 +25,7 @@ from services.accounts.domain.records import SourceKind
 
 _moves, _holds, _invoices = HoldMovementRow.__table__, HoldRow.__table__, InvoiceRow.__table__
 _postings, _credits = AllocationRow.__table__, CreditNoteRow.__table__
-INVOICE_EXISTS = select(_invoices.c.id).where(_invoices.c.id == bindparam("invoice"))
+INVOICE_CUSTOMER = select(_invoices.c.customer_id).where(_invoices.c.id == bindparam("invoice"))
 
 
 class HoldMovementRecord(NamedTuple):
@@ -130,25 +130,21 @@ POSTINGS = (
 )
 
 
+async def invoice_customer(conn, invoice_id: str) -> str:
+    """The invoice's customer; NOT_FOUND when there is no such invoice."""
+    customer_id = await conn.scalar(INVOICE_CUSTOMER, {"invoice": invoice_id})
+    if customer_id is None:
+        raise missing("invoice", invoice_id)
+    return customer_id
+
+
 async def hold_movements(
     conn, invoice_id: str, offset: int, limit: int
 ) -> list[HoldMovementRecord]:
     params = {"invoice": invoice_id, "offset": offset, "limit": limit}
-    found = [HoldMovementRecord._make(r) for r in await conn.execute(HOLD_MOVEMENTS, params)]
-    if not found:
-        await _invoice_exists(conn, invoice_id)
-    return found
+    return [HoldMovementRecord._make(r) for r in await conn.execute(HOLD_MOVEMENTS, params)]
 
 
 async def postings(conn, invoice_id: str, offset: int, limit: int) -> list[PostingRecord]:
     params = {"invoice": invoice_id, "offset": offset, "limit": limit}
-    found = [PostingRecord._make(r) for r in await conn.execute(POSTINGS, params)]
-    if not found:
-        await _invoice_exists(conn, invoice_id)
-    return found
-
-
-async def _invoice_exists(conn, invoice_id: str) -> None:
-    """An empty page of an invoice that does not exist is NOT_FOUND, not an empty list."""
-    if (await conn.execute(INVOICE_EXISTS, {"invoice": invoice_id})).first() is None:
-        raise missing("invoice", invoice_id)
+    return [PostingRecord._make(r) for r in await conn.execute(POSTINGS, params)]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import grpc
 
+from common.actor import reset_actor
 from common.ids import new_id
 from settle.accounts.v1 import accounts_pb2 as pb
 from settle.common.v1.common_pb2 import Money
-from tests.support.rpc import expect_error
+from tests.support.rpc import as_actor, expect_error
 
 
 def eur(amount: str) -> Money:
@@ -184,3 +185,31 @@ async def test_an_invoice_without_movements_lists_nothing_and_a_missing_one_is_n
         grpc.StatusCode.INVALID_ARGUMENT,
         field="parent",
     )
+
+
+async def test_legal_reads_them_only_of_accounts_handed_over_to_it(accounts):
+    stub = accounts.stub
+    _, invoice = await _invoice(stub)
+    await stub.PlaceHold(
+        pb.PlaceHoldRequest(
+            invoice=invoice.name, dispute="disputes/1", amount=eur("10.00"), request_id="e1"
+        )
+    )
+    token = as_actor("user:sam", "sre")
+    try:
+        listed = await stub.ListHoldMovements(pb.ListHoldMovementsRequest(parent=invoice.name))
+        assert [m.kind for m in listed.hold_movements] == ["PLACED"]
+    finally:
+        reset_actor(token)
+    token = as_actor("user:lea", "legal", team="LEGAL")  # no legal case: as if it did not exist
+    try:
+        await expect_error(
+            stub.ListHoldMovements(pb.ListHoldMovementsRequest(parent=invoice.name)),
+            grpc.StatusCode.NOT_FOUND,
+        )
+        await expect_error(
+            stub.ListLedgerPostings(pb.ListLedgerPostingsRequest(parent=invoice.name)),
+            grpc.StatusCode.NOT_FOUND,
+        )
+    finally:
+        reset_actor(token)
