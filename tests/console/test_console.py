@@ -84,15 +84,46 @@ async def eventually(check, timeout_s: float = SETTLE_S):
 
 async def test_the_collectors_loop(system: System, browser: Browser):
     seeded = await seed_customer(system, "Loop Trading Ltd", "alice", "5000.00")
+    held = await seed_customer(system, "Held Goods BV", "alice", "2000.00")
+    alice = token("collector", "alice")
+    await system.call(
+        "POST",
+        "/v1/disputes",
+        alice,
+        json={
+            "customer": held["customer"]["name"],
+            "title": "Two pallets short",
+            "reasonCode": "QTY_SHORT",
+            "items": [
+                {
+                    "invoice": held["invoice"]["name"],
+                    "amount": {"currencyCode": "EUR", "amount": "300.00"},
+                }
+            ],
+        },
+    )
+
+    async def held_back() -> bool:  # the hold arrives through the disputes service's outbox
+        reply = await system.call("GET", "/v1/worklist", alice)
+        return any(i.get("openDisputes") for i in reply["items"])
+
+    assert await eventually(held_back), "the dispute's hold never reached the worklist"
     page = await signed_in(browser, system, "collector", "alice")
     await expect(page).to_have_url(f"{system.console}/worklist")
     row = page.locator("tr[data-row]", has_text="Loop Trading Ltd")
     await expect(row).to_be_visible()
     await expect(row).to_contain_text("EUR 5,000.00")
     await expect(row).to_contain_text("61–90 bucket +30")
+    await expect(row.locator("[data-col=last-contact]")).to_have_text("Never")
+    held_row = page.locator("tr[data-row]", has_text="Held Goods BV")
+    await expect(held_row.locator("[data-col=in-dispute]")).to_have_text("EUR 300.00")
+    await expect(held_row.locator("[data-col=flags]")).to_have_text("1 open dispute")
+    await expect(held_row).to_contain_text("EUR 1,700.00")  # to collect: open − held
     await inspect(page, "1-worklist")
 
-    await page.keyboard.press("j")
+    names = await page.locator("tr[data-row] td:nth-child(2)").all_inner_texts()
+    for _ in range(names.index("Loop Trading Ltd") + 1):
+        await page.keyboard.press("j")
     await page.keyboard.press("c")  # one key press to log a call
     await expect(page).to_have_url(
         f"{system.console}/{seeded['customer']['name']}/log?back=worklist"
@@ -115,7 +146,6 @@ async def test_the_collectors_loop(system: System, browser: Browser):
     await expect(page).to_have_url(f"{system.console}/worklist?notice=logged")
     await expect(page.locator("tr[data-row]", has_text="Loop Trading Ltd")).to_have_count(0)
 
-    alice = token("collector", "alice")
     promises = await system.call("GET", f"/v1/{seeded['customer']['name']}/promises", alice)
     assert [p["amount"]["amount"] for p in promises["promises"]] == ["5000.00"]
     assert page.refused == []  # type: ignore[attr-defined]
