@@ -10,6 +10,9 @@ from common.settings import ConfigurationError
 from console.app import assemble
 from console.config import ConsoleSettings
 
+# Live queue relays never finish on their own: a stop waits this long for them, then ends them.
+GRACEFUL_SHUTDOWN_S = 3
+
 
 def main() -> int:
     try:
@@ -23,7 +26,14 @@ def main() -> int:
         f"(gateway {settings.gateway_url}; sign in as a collector)",
         flush=True,
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+    )
     return 0
 
 

@@ -16,6 +16,7 @@ from starlette.templating import Jinja2Templates
 from console.config import ConsoleSettings
 from console.formatting import FILTERS
 from console.gateway import ApiError, Gateway
+from console.relay import Relays
 from console.security import SecurityHeaders
 from console.session import Sessions
 from console.views import (
@@ -60,6 +61,7 @@ def assemble(settings: ConsoleSettings, gateway: Gateway | None = None) -> Starl
             settings.session_secret, not settings.development, settings.session_hours * 3600
         ),
         templates=templates,
+        relays=Relays(),
     )
 
     @asynccontextmanager

@@ -6,12 +6,17 @@ and the field violations keyed by field path (so a form can show each next to it
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 TIMEOUT_S = 10.0
+# A watch stream is quiet between events; the gateway sends a comment every 15 s, so a longer
+# silence means the gateway is gone and the relay ends (the browser reconnects).
+STREAM_TIMEOUT = httpx.Timeout(TIMEOUT_S, read=45.0)
 
 
 @dataclass
@@ -99,6 +104,33 @@ class Gateway:
         if response.is_error:
             raise _error_from(response)
         return response
+
+    @asynccontextmanager
+    async def events(
+        self, token: str, path: str, last_event_id: str = "", **params: Any
+    ) -> AsyncIterator[httpx.Response]:
+        """A Server-Sent Events stream the gateway serves (the escalation watch), open while the
+        block runs; a refusal before the stream starts is an `ApiError`."""
+        headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
+        if last_event_id:
+            headers["Last-Event-ID"] = last_event_id
+        query = {k: v for k, v in params.items() if v not in (None, "")}
+        request = self._client.build_request(
+            "GET", path, params=query, headers=headers, timeout=STREAM_TIMEOUT
+        )
+        try:
+            response = await self._client.send(request, stream=True)
+        except httpx.TimeoutException:
+            raise ApiError(504, "DEADLINE_EXCEEDED", _generic(504)) from None
+        except httpx.TransportError:
+            raise ApiError(503, "UNAVAILABLE", _generic(503)) from None
+        try:
+            if response.is_error:
+                await response.aread()
+                raise _error_from(response)
+            yield response
+        finally:
+            await response.aclose()
 
     async def _send(self, token: str, method: str, path: str, **kwargs: Any) -> dict:
         try:

@@ -17,6 +17,7 @@ from starlette.templating import Jinja2Templates
 
 from console.config import ConsoleSettings
 from console.gateway import ApiError, Gateway
+from console.relay import Relays
 from console.session import Session, Sessions, csrf_ok
 
 
@@ -28,6 +29,7 @@ class Console:
     gateway: Gateway
     sessions: Sessions
     templates: Jinja2Templates
+    relays: Relays
 
 
 @dataclass

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 
-from starlette.responses import Response
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from console.gateway import ApiError
-from console.web import Ctx, field_errors, screen
+from console.relay import open_relay
+from console.web import Console, Ctx, field_errors, screen
 
 STATES = ("OPEN", "CLAIMED", "INFO_REQUESTED", "RESPONDED", "RESOLVED", "HANDED_BACK")
 ACTIONS: dict[str, dict[str, str]] = {
@@ -56,10 +58,34 @@ async def inbox(ctx: Ctx) -> Response:
     return ctx.render(
         "inbox.html",
         escalations=reply.get("escalations", []),
+        watch_cursor=reply.get("watchCursor", ""),
         states=STATES,
         state=ctx.request.query_params.get("state", ""),
         fragment=ctx.request.headers.get("hx-request") == "true"
         and ctx.request.headers.get("hx-target") == "queue",
+    )
+
+
+async def live(request: Request) -> Response:
+    """The queue's changes as Server-Sent Events (the gateway's watch, relayed with the session's
+    token). No stream without a session (204: an EventSource stops asking); a refusal keeps its
+    status, so the page says live updates stopped."""
+    console: Console = request.app.state.console
+    session = console.sessions.read(request)
+    if session is None or not session.signed_in:
+        return Response(status_code=204)
+    try:
+        events = await open_relay(
+            console.gateway,
+            console.relays,
+            session,
+            request.query_params.get("cursor", ""),
+            request.headers.get("last-event-id", ""),
+        )
+    except ApiError as error:
+        return Response(status_code=204 if error.signed_out else error.status)
+    return StreamingResponse(
+        events, media_type="text/event-stream", headers={"X-Accel-Buffering": "no"}
     )
 
 
@@ -112,6 +138,7 @@ async def act(ctx: Ctx) -> Response:
 
 routes = [
     Route("/inbox", inbox),
+    Route("/inbox/events", live),
     Route("/escalations/{id:str}", escalation, methods=["GET"]),
     Route("/escalations/{id:str}/{action:str}", act, methods=["POST"]),
 ]

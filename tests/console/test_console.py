@@ -266,6 +266,42 @@ async def test_sales_answers_an_escalation_and_the_case_resumes(system: System, 
     await expect(collector.locator("#history-h + table")).to_contain_text("Escalation answered")
 
 
+async def test_an_escalation_raised_elsewhere_appears_in_the_open_inbox(
+    system: System, browser: Browser
+):
+    seeded = await seed_customer(system, "Live Wire Ltd", "ivan", "640.00")
+    sales = await signed_in(browser, system, "sales", "sol")
+    await expect(sales.locator("#live")).to_contain_text("Live:")  # the relay is open
+    await sales.evaluate("() => { window.notReloaded = true; }")
+    await system.call(
+        "POST",
+        "/v1/escalations:raise",
+        token("collector", "ivan"),
+        json={
+            "subject": seeded["customer"]["name"],
+            "team": "SALES",
+            "reasonCode": "PRICING_AUTHORITY",
+            "summary": "Is the volume rebate still valid?",
+        },
+    )
+    await expect(sales.locator("#queue")).to_contain_text(
+        "Is the volume rebate still valid?", timeout=SETTLE_S * 1000
+    )
+    assert await sales.evaluate("() => window.notReloaded === true")  # no reload, no polling
+
+    second_tab = await sales.context.new_page()  # one stream per session: the newer one wins
+    await second_tab.goto(f"{system.console}/inbox")
+    await expect(second_tab.locator("#live")).to_contain_text("Live:")
+    await expect(sales.locator("#live")).to_contain_text("open in another tab")
+    assert sales.refused == []  # type: ignore[attr-defined]
+
+
+async def test_the_live_queue_needs_a_session(system: System):
+    async with httpx.AsyncClient(base_url=system.console) as client:
+        reply = await client.get("/inbox/events")
+    assert reply.status_code == 204 and reply.content == b""
+
+
 async def test_team_lead_and_sre_screens(system: System, browser: Browser):
     seeded = await seed_customer(system, "Lead Test GmbH", "erin", "300.00")
     lead = await signed_in(browser, system, "team_lead", "lena")
