@@ -22,6 +22,7 @@ class Parameter(StrEnum):
     PERIOD = "period"  # period_start and period_end, both required
     BUCKET_BOUNDS = "bucket_bounds"
     ANNUAL_RATE = "annual_rate"
+    TARGETS = "targets"  # "<collector>:<CURRENCY>:<amount>", e.g. "user:ana:EUR:25000.00"
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class ReportParameters:
     period_end: date | None = None  # inclusive
     bucket_bounds: tuple[int, ...] = ()
     annual_rate: Decimal | None = None
+    targets: tuple[Target, ...] = ()
 
     def window(self) -> tuple[datetime, datetime]:
         """[start, end) of the period's whole UTC days."""
@@ -52,7 +54,21 @@ class ReportParameters:
             shown["bucket_bounds"] = ",".join(str(b) for b in self.bucket_bounds)
         if Parameter.ANNUAL_RATE in accepted and self.annual_rate is not None:
             shown["annual_rate"] = format(self.annual_rate, "f")
+        if Parameter.TARGETS in accepted:
+            shown["targets"] = ",".join(t.text() for t in self.targets)
         return shown
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a collector is expected to collect in a period, in one currency."""
+
+    collector: str
+    currency: str
+    amount: Decimal
+
+    def text(self) -> str:
+        return f"{self.collector}:{self.currency}:{format(self.amount, 'f')}"
 
 
 Compute = Callable[[ReportParameters, Actor], Awaitable[ReportResult]]
@@ -76,6 +92,7 @@ class GivenParameters:
     period_end: str = ""
     bucket_bounds: tuple[int, ...] = ()
     annual_rate: str = ""
+    targets: tuple[str, ...] = ()
 
 
 MAX_PERIOD_DAYS = 3660  # ten years: a longer period is a mistake, not a report
@@ -120,8 +137,11 @@ class ReportCatalog:
             v.add("annual_rate", f"is not read by {name}")
         if rate is None and Parameter.ANNUAL_RATE in accepts:
             v.add("annual_rate", f"is required by {name} (a fraction: 0.08 is 8 %)")
+        if given.targets and Parameter.TARGETS not in accepts:
+            v.add("targets", f"is not read by {name}")
+        targets = tuple(_targets(given.targets, v))
         v.raise_if_any()
-        return ReportParameters(as_of, start, end, tuple(bounds), rate)
+        return ReportParameters(as_of, start, end, tuple(bounds), rate, targets)
 
 
 def _date(text: str, field_name: str, v: Violations) -> date | None:
@@ -134,6 +154,26 @@ def _date(text: str, field_name: str, v: Violations) -> date | None:
     except ValueError:
         v.add(field_name, "must be a date YYYY-MM-DD")
         return None
+
+
+def _targets(texts: tuple[str, ...], v: Violations):
+    seen: set[tuple[str, str]] = set()
+    for index, text in enumerate(texts):
+        parts = text.rsplit(":", 2)  # a collector's subject may itself hold colons
+        amount = None
+        if len(parts) == 3 and parts[0] and len(parts[1]) == 3 and parts[1].isalpha():
+            try:
+                amount = Decimal(parts[2])
+            except ArithmeticError:
+                amount = None
+        if amount is None or not amount.is_finite() or amount < 0:
+            v.add(f"targets[{index}]", "must be <collector>:<CURRENCY>:<amount ≥ 0>")
+            continue
+        collector, currency = parts[0], parts[1].upper()
+        if (collector, currency) in seen:
+            v.add(f"targets[{index}]", "names a collector and currency twice")
+        seen.add((collector, currency))
+        yield Target(collector, currency, amount)
 
 
 def _rate(text: str, v: Violations) -> Decimal | None:

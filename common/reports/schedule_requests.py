@@ -84,6 +84,8 @@ def schedule_from(message: pb.ReportSchedule, run_as: str) -> Schedule:
         parameters["bucket_bounds"] = list(message.bucket_bounds)
     if message.annual_rate:
         parameters["annual_rate"] = message.annual_rate
+    if message.targets:
+        parameters["targets"] = list(message.targets)
     return Schedule(
         report=message.report,
         parameters=parameters,

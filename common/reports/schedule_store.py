@@ -88,6 +88,7 @@ def scheduled_parameters(
         period_end=period.last.isoformat() if reads_period else "",
         bucket_bounds=tuple(int(b) for b in _list(stored.get("bucket_bounds"))),
         annual_rate=str(stored.get("annual_rate", "")),
+        targets=tuple(str(t) for t in _list(stored.get("targets"))),
     )
 
 

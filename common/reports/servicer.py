@@ -38,6 +38,7 @@ def given(request: pb.RunReportRequest | pb.ExportReportRequest) -> GivenParamet
         period_end=request.period_end,
         bucket_bounds=tuple(request.bucket_bounds),
         annual_rate=request.annual_rate,
+        targets=tuple(request.targets),
     )
 
 

@@ -74,13 +74,13 @@ def _open_items():
             _invoices.c.invoice_date <= _on,
             or_(_invoices.c.closed_date.is_(None), _invoices.c.closed_date > _on),
             open_minor > 0,
-            _visible(_assignments),
+            visible(_assignments),
         )
         .subquery("items")
     )
 
 
-def _visible(assignments):
+def visible(assignments):
     """The caller's scope: everything, one collector's customers or one team's."""
     return or_(
         _scope == SCOPE_ALL,
@@ -89,12 +89,17 @@ def _visible(assignments):
     )
 
 
+def aging_bucket(due_date):
+    """The bucket index of a due date: how many of the cut-offs (as-of − bound) it is before."""
+    return sum(
+        (case((due_date < cutoff, 1), else_=0) for cutoff in _cutoffs[1:]),
+        case((due_date < _cutoffs[0], 1), else_=0),
+    )
+
+
 def _aged_items():
     items = _open_items()
-    bucket = sum(
-        (case((items.c.due_date < cutoff, 1), else_=0) for cutoff in _cutoffs[1:]),
-        case((items.c.due_date < _cutoffs[0], 1), else_=0),
-    )
+    bucket = aging_bucket(items.c.due_date)
     return (
         select(
             items.c.customer_id,
@@ -161,17 +166,17 @@ _AGING_BY_COLLECTOR = (
 )
 
 
-def _scoped(scope: tuple[str, str]) -> dict[str, str]:
+def scoped(scope: tuple[str, str]) -> dict[str, str]:
     return {"scope": scope[0], "scope_value": scope[1]}
 
 
-def _aging_parameters(on: date, bounds: tuple[int, ...], scope: tuple[str, str]) -> dict:
+def aging_parameters(on: date, bounds: tuple[int, ...], scope: tuple[str, str]) -> dict:
     if len(bounds) > MAX_BOUNDS:
         raise ValueError(f"at most {MAX_BOUNDS} bucket bounds")
     cutoffs = [on - timedelta(days=b) for b in bounds] + [NEVER] * (MAX_BOUNDS - len(bounds))
     return {
         "on": on,
-        **_scoped(scope),
+        **scoped(scope),
         **{f"cutoff_{i}": cutoff for i, cutoff in enumerate(cutoffs)},
     }
 
@@ -189,7 +194,7 @@ async def aging_cells(
     statement = _AGING_BY_COLLECTOR if by_collector else _AGING_BY_CUSTOMER
     # One row per group, currency and bucket, however many invoices: fetched whole (a server-side
     # cursor would need a transaction, which display reads do not open).
-    for row in await conn.execute(statement, _aging_parameters(on, bounds, scope)):
+    for row in await conn.execute(statement, aging_parameters(on, bounds, scope)):
         yield AgingCell(*row)
 
 
@@ -222,7 +227,7 @@ _AR_TOTALS = (
 
 async def ar_totals(conn: AsyncConnection, on: date, scope: tuple[str, str]) -> dict[str, ArTotals]:
     """AR at the end of `on`; current = due on or after `on`, over 90 = due before `on` − 90."""
-    parameters = {"on": on, "over_90_cutoff": on - timedelta(days=90), **_scoped(scope)}
+    parameters = {"on": on, "over_90_cutoff": on - timedelta(days=90), **scoped(scope)}
     rows = await conn.execute(_AR_TOTALS, parameters)
     return {row[0]: ArTotals(*row) for row in rows}
 
@@ -244,7 +249,7 @@ _DAILY_SALES = (
     .where(
         _invoices.c.invoice_date >= _first,
         _invoices.c.invoice_date <= _last,
-        _visible(_assignments),
+        visible(_assignments),
     )
     .group_by(_invoices.c.currency, _invoices.c.invoice_date)
     .order_by(_invoices.c.currency, _invoices.c.invoice_date)
@@ -255,7 +260,7 @@ async def daily_sales(
     conn: AsyncConnection, first: date, last: date, scope: tuple[str, str]
 ) -> list[DailySales]:
     """Credit sales (invoices by invoice date) per currency and day in [first, last]."""
-    parameters = {"first": first, "last": last, **_scoped(scope)}
+    parameters = {"first": first, "last": last, **scoped(scope)}
     return [DailySales(*row) for row in await conn.execute(_DAILY_SALES, parameters)]
 
 

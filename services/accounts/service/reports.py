@@ -1,7 +1,8 @@
 """The accounts reports (docs/reports.md): aging by customer and by collector, DSO, CEI and the
-share of AR over 90 days. Figures come from domain/kpis.py, rows from data/report_reads.py; each
-run reads as its caller (a collector sees their customers, a team lead their team's) and carries
-its as-of, parameters, formula version and data watermark."""
+share of AR over 90 days (the collections reports are service/reports_collections.py's). Figures
+come from domain/kpis.py, rows from data/report_reads.py; each run reads as its caller (a
+collector sees their customers, a team lead their team's) and carries its as-of, parameters,
+formula version and data watermark."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from datetime import UTC, date, timedelta
 from decimal import Decimal
 
 from common.actor import Actor
-from common.money import format_minor
 from common.reports.catalog import Parameter, ReportCatalog, ReportDefinition, ReportParameters
 from common.reports.envelope import Column, ColumnType, ReportResult, Row, Table
 from services.accounts.data import report_reads
@@ -28,10 +28,12 @@ from services.accounts.domain.kpis import (
     simple_dso,
 )
 from services.accounts.service.context import AccountsContext
+from services.accounts.service.report_scope import amount as _amount
+from services.accounts.service.report_scope import report_scope
+from services.accounts.service.reports_collections import PERIOD_ONLY, CollectionsReports
 
 DEFAULT_BOUNDS = (0, 30, 60, 90, 120)
 COUNTBACK_MONTHS = 36  # history countback DSO may read before it gives up (an empty figure)
-COLLECTOR, TEAM_LEAD = "collector", "team_lead"
 _MONEY, _TEXT, _DAYS, _PERCENT = (
     ColumnType.MONEY,
     ColumnType.TEXT,
@@ -40,26 +42,13 @@ _MONEY, _TEXT, _DAYS, _PERCENT = (
 )
 
 
-def report_scope(actor: Actor) -> tuple[str, str]:
-    """What a run may read: a collector their own customers, a team lead their team's (every
-    team's without a team in the identity), other roles and services everything."""
-    if actor.has_role(TEAM_LEAD):
-        return ("team", actor.team) if actor.team else ("all", "")
-    if actor.has_role(COLLECTOR):
-        return "collector", actor.subject
-    return "all", ""
-
-
-def _amount(minor: int, currency: str) -> Decimal:
-    return Decimal(format_minor(minor, currency))
-
-
 class AccountsReports:
     def __init__(self, ctx: AccountsContext):
         self.ctx = ctx
 
     def catalog(self) -> ReportCatalog:
         as_of, bounds, period = Parameter.AS_OF, Parameter.BUCKET_BOUNDS, Parameter.PERIOD
+        collections = CollectionsReports(self)
         return ReportCatalog(
             [
                 ReportDefinition(
@@ -82,6 +71,26 @@ class AccountsReports:
                 ),
                 ReportDefinition(
                     "ar-over-90", "Share of AR over 90 days", frozenset({as_of}), self.over_90
+                ),
+                ReportDefinition(
+                    "aging-collectible",
+                    "Collectible aging",
+                    frozenset({bounds}),
+                    collections.collectible_aging,
+                    DEFAULT_BOUNDS,
+                ),
+                ReportDefinition(
+                    "cash-against-target",
+                    "Cash collected against target",
+                    frozenset({period, Parameter.TARGETS}),
+                    collections.cash_against_target,
+                ),
+                ReportDefinition("promises", "Promises", PERIOD_ONLY, collections.promises),
+                ReportDefinition(
+                    "dunning-log", "Dunning log", PERIOD_ONLY, collections.dunning_log
+                ),
+                ReportDefinition(
+                    "write-offs", "Write-offs by reason", PERIOD_ONLY, collections.write_offs
                 ),
             ]
         )
