@@ -83,6 +83,66 @@ async def open_groups(conn, statuses: list[str], team: str) -> list[OpenGroup]:
     return [OpenGroup(*row) for row in rows]
 
 
+class OpenByProcessor(NamedTuple):
+    assignee: str  # "" for a case nobody works on yet
+    currency: str
+    cases: int
+    disputed_minor: int
+    still_minor: int
+    oldest_opened: datetime
+
+
+_OPEN_BY_PROCESSOR = (
+    select(
+        _disputes.c.assignee,
+        _disputes.c.currency,
+        _bigint(func.count(func.distinct(_disputes.c.id))),
+        _bigint(func.sum(_items.c.original_minor)),
+        _bigint(func.sum(_items.c.still_minor)),
+        func.min(_disputes.c.created_at),
+    )
+    .select_from(_disputes.join(_items, _items.c.dispute_id == _disputes.c.id))
+    .where(_disputes.c.status.in_(_statuses), _visible)
+    .group_by(_disputes.c.assignee, _disputes.c.currency)
+    .order_by(_disputes.c.assignee, _disputes.c.currency)
+)
+
+
+async def open_by_processor(conn, statuses: list[str], team: str) -> list[OpenByProcessor]:
+    rows = await conn.execute(_OPEN_BY_PROCESSOR, {"statuses": statuses, "team": team})
+    return [OpenByProcessor._make(row) for row in rows]
+
+
+class OpenByCustomer(NamedTuple):
+    customer_id: str
+    currency: str
+    cases: int
+    disputed_minor: int
+    still_minor: int
+
+
+_still = _bigint(func.sum(_items.c.still_minor))
+_OPEN_BY_CUSTOMER = (
+    select(
+        _disputes.c.customer_id,
+        _disputes.c.currency,
+        _bigint(func.count(func.distinct(_disputes.c.id))),
+        _bigint(func.sum(_items.c.original_minor)),
+        _still,
+    )
+    .select_from(_disputes.join(_items, _items.c.dispute_id == _disputes.c.id))
+    .where(_disputes.c.status.in_(_statuses), _visible)
+    .group_by(_disputes.c.customer_id, _disputes.c.currency)
+    .order_by(_disputes.c.currency, _still.desc(), _disputes.c.customer_id)
+)
+
+
+async def open_by_customer(conn, statuses: list[str], team: str) -> list[OpenByCustomer]:
+    """Per customer and currency, by still-disputed amount descending (ties by customer id)."""
+    rows = await conn.execute(_OPEN_BY_CUSTOMER, {"statuses": statuses, "team": team})
+    return [OpenByCustomer._make(row) for row in rows]
+
+
 class CaseTimes(NamedTuple):
     """A case's reason, root cause, currency, amounts and when it was opened and resolved."""
 

@@ -1,7 +1,8 @@
 """The disputes reports (docs/reports.md §9–§11): open disputes by reason, root cause and owning
-team; created vs resolved per day; cycle time (median, p90) by reason and root cause; SLA
-compliance per clock, policy and team; the root-cause Pareto with carrying cost. Each run reads
-as its caller: a Sales, GBS or Legal user only the cases escalated to their team."""
+team, by processor and the top customers by amount; created vs resolved per day; cycle time
+(median, p90) by reason and root cause; SLA compliance per clock, policy and team; the root-cause
+Pareto with carrying cost. Each run reads as its caller: a Sales, GBS or Legal user only the
+cases escalated to their team."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from services.disputes.data import report_reads
 from services.disputes.domain.status import ACTIVE
 from services.disputes.service.context import DisputesContext
 
+TOP_CUSTOMERS = 20  # per currency, by amount still disputed
 NO_TEAM = "(no team)"  # a team-role identity without a team sees no case
 _TEXT, _INT, _MONEY = ColumnType.TEXT, ColumnType.INT, ColumnType.MONEY
 _DAYS, _PERCENT, _DATE = ColumnType.DECIMAL, ColumnType.PERCENT, ColumnType.DATE
@@ -83,8 +85,11 @@ class DisputesReports:
         )
 
     async def open_disputes(self, parameters: ReportParameters, actor: Actor) -> ReportResult:
+        team = _team(actor)
         async with self.ctx.db.reading_connection() as conn:
-            groups = await report_reads.open_groups(conn, sorted(ACTIVE), _team(actor))
+            groups = await report_reads.open_groups(conn, sorted(ACTIVE), team)
+            processors = await report_reads.open_by_processor(conn, sorted(ACTIVE), team)
+            customers = await report_reads.open_by_customer(conn, sorted(ACTIVE), team)
         rows = [
             (
                 g.reason_code,
@@ -107,7 +112,45 @@ class DisputesReports:
             Column("still_disputed", _MONEY, "currency"),
         )
         table = Table("Open disputes", columns, rows)
-        return await self._result("open-disputes", parameters, frozenset(), [table])
+        now = self.ctx.clock.now()
+        by_processor = Table(
+            "By processor",
+            (
+                Column("processor", _TEXT),
+                Column("currency", _TEXT),
+                Column("cases", _INT),
+                Column("disputed", _MONEY, "currency"),
+                Column("still_disputed", _MONEY, "currency"),
+                Column("oldest_days_open", _INT),
+            ),
+            [
+                (p.assignee, p.currency, p.cases, _amount(p.disputed_minor, p.currency),
+                 _amount(p.still_minor, p.currency), days_open(p.oldest_opened, now))
+                for p in processors
+            ],
+        )  # fmt: skip
+        top: list[tuple] = []
+        rank: dict[str, int] = defaultdict(int)
+        for c in customers:  # ordered per currency by still disputed, descending
+            rank[c.currency] += 1
+            if rank[c.currency] <= TOP_CUSTOMERS:
+                top.append((c.currency, rank[c.currency], c.customer_id, c.cases,
+                            _amount(c.disputed_minor, c.currency),
+                            _amount(c.still_minor, c.currency)))  # fmt: skip
+        top_customers = Table(
+            "Top customers",
+            (
+                Column("currency", _TEXT),
+                Column("rank", _INT),
+                Column("customer_id", _TEXT),
+                Column("cases", _INT),
+                Column("disputed", _MONEY, "currency"),
+                Column("still_disputed", _MONEY, "currency"),
+            ),
+            top,
+        )
+        tables = [table, by_processor, top_customers]
+        return await self._result("open-disputes", parameters, frozenset(), tables)
 
     async def _cases(self, parameters: ReportParameters, actor: Actor):
         start, end = parameters.window()

@@ -76,6 +76,15 @@ async def test_carrying_cost_pareto_cycle_time_and_flow(system, reports):
     system.clock.advance(timedelta(days=35))  # 2026-04-06
     second = await _case(system, "INV-B", "3000.00", "DAMAGED")
     third = await _case(system, "INV-C", "1000.00", "PRICING")
+    snapshot = await reports.RunReport(rpb.RunReportRequest(report="open-disputes"))
+    by_processor, top = ([MessageToDict(r) for r in t.rows] for t in snapshot.tables[1:])
+    assert by_processor == [["user:bob", "EUR", 3, "16500.00", "16500.00", 35]]
+    assert [row[:2] + row[3:] for row in top] == [
+        ["EUR", 1, 1, "12500.00", "12500.00"],
+        ["EUR", 2, 1, "3000.00", "3000.00"],
+        ["EUR", 3, 1, "1000.00", "1000.00"],
+    ]
+    assert top[0][2] == first.customer.removeprefix("customers/")
     system.clock.advance(timedelta(days=2))
     await _resolve(system, third, "SALES_PRICING_ERROR")
     system.clock.advance(timedelta(days=8))  # 2026-04-16: open 45 and 10 days
