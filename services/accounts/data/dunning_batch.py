@@ -7,11 +7,27 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import BindParameter, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    Table,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.dml import Insert
 
 from services.accounts.data.dunning_rows import table
 from services.accounts.data.models import (
@@ -29,10 +45,13 @@ from services.accounts.data.models import (
     NoticeRow,
     OutboxEventRow,
     PaymentRow,
+    PromiseRow,
 )
 from services.accounts.data.rows import Row
+from services.accounts.domain.dunning import ChaseCounts
 from services.accounts.domain.ladder import Action, Channel, Ladder, Level
 from services.accounts.domain.legal import LegalState
+from services.accounts.domain.promises import PromiseState
 
 _c, _inv = CustomerRow.__table__, InvoiceRow.__table__
 _pay, _cn, _n, _nl = (
@@ -41,6 +60,7 @@ _pay, _cn, _n, _nl = (
     NoticeRow.__table__,
     NoticeLineRow.__table__,
 )
+_p = PromiseRow.__table__
 _ids: BindParameter[list[str]] = bindparam("ids", expanding=True)
 
 
@@ -130,6 +150,60 @@ async def active_ladder(session: AsyncSession) -> Ladder:
     return Ladder(ladder_id, version, effective_from, tuple(levels))
 
 
+def _chase_counts(levels: int) -> Select:
+    """Per customer × currency of a batch, over its open invoices with more open than held: how
+    many reached the ladder (due on or before `reach_by`), and how many reached a level above
+    the highest one a notice chased them at (`next_<n>`: the last due date that has reached
+    level n + 1; none past the top). Built once per ladder length, every value a parameter."""
+    chased_at = (
+        select(_nl.c.invoice_id, func.max(_n.c.level).label("level"))
+        .select_from(_nl.join(_n, _n.c.id == _nl.c.notice_id))
+        .where(_n.c.customer_id.in_(_ids), _nl.c.due_now_minor > 0)
+        .group_by(_nl.c.invoice_id)
+        .subquery("chased_at")
+    )
+    last = func.coalesce(chased_at.c.level, 0)
+    next_due_by = case(
+        *[(last == n, bindparam(f"next_{n}", type_=_inv.c.due_date.type)) for n in range(levels)],
+        else_=None,
+    )
+    open_ = _inv.c.open_minor > _inv.c.held_minor
+    counted = [
+        func.sum(case((and_(open_, _inv.c.due_date <= bindparam("reach_by")), 1), else_=0)),
+        func.sum(case((and_(open_, _inv.c.due_date <= next_due_by), 1), else_=0)),
+    ]
+    return (
+        select(_inv.c.customer_id, _inv.c.currency, *counted)
+        .outerjoin(chased_at, chased_at.c.invoice_id == _inv.c.id)
+        .where(_inv.c.customer_id.in_(_ids), _inv.c.open_minor > 0)
+        .group_by(_inv.c.customer_id, _inv.c.currency)
+    )
+
+
+_CHASE_COUNTS = {n: _chase_counts(n) for n in range(1, 16)}  # a ladder has a handful of levels
+_PROMISING = (
+    select(_p.c.customer_id)
+    .where(_p.c.customer_id.in_(_ids), _p.c.state == PromiseState.OPEN.value)
+    .distinct()
+)
+
+
+async def chase_counts(
+    session: AsyncSession, customer_ids: Sequence[str], ladder: Ladder, business_date: date
+) -> dict[tuple[str, str], ChaseCounts]:
+    """(customer, currency) of every open invoice of these customers -> its ChaseCounts."""
+    ids = list(customer_ids)
+    due_by = [business_date - timedelta(days=level.offset_days) for level in ladder.levels]
+    params: dict = {"ids": ids, "reach_by": due_by[0]}
+    params.update({f"next_{n}": day for n, day in enumerate(due_by)})
+    rows = (await session.execute(_CHASE_COUNTS[len(due_by)], params)).all()
+    promising = set((await session.execute(_PROMISING, {"ids": ids})).scalars())
+    return {
+        (customer_id, currency): ChaseCounts(int(reached), int(fresh), customer_id in promising)
+        for customer_id, currency, reached, fresh in rows
+    }
+
+
 class OpenInvoice(NamedTuple):
     id: str
     customer_id: str
@@ -172,15 +246,18 @@ class Books(NamedTuple):
 
 async def books(session: AsyncSession | AsyncConnection, customer_ids: Sequence[str]) -> Books:
     params = {"ids": list(customer_ids)}
-    invoices = [OpenInvoice._make(r) for r in await session.execute(_INVOICES, params)]
+    if not params["ids"]:
+        return Books([], {}, {})
+    # fetched whole (`all()`): iterating a result fetches row by row through the driver adapter
+    invoices = [OpenInvoice._make(r) for r in (await session.execute(_INVOICES, params)).all()]
     cash: dict[tuple[str, str], int] = defaultdict(int)
     for stmt in _CASH:
-        for customer_id, currency, minor in await session.execute(stmt, params):
+        for customer_id, currency, minor in (await session.execute(stmt, params)).all():
             cash[(customer_id, currency)] += int(minor)
     notices: dict[str, tuple[str, str, int, date, set[str]]] = {}
-    for notice_id, customer_id, currency, level, on, invoice_id in await session.execute(
-        _PREVIOUS, params
-    ):
+    for notice_id, customer_id, currency, level, on, invoice_id in (
+        await session.execute(_PREVIOUS, params)
+    ).all():
         entry = notices.setdefault(notice_id, (customer_id, currency, level, on, set()))
         if invoice_id is not None:
             entry[4].add(invoice_id)
@@ -209,7 +286,7 @@ async def record(
     ids = list(customer_ids)
     if notices:
         await session.execute(insert(table(NoticeRow)), list(notices))
-        await session.execute(insert(table(NoticeLineRow)), list(notice_lines))
+        await _insert_lines(session, table(NoticeLineRow), notice_lines)
     await session.execute(
         delete(DunningDecisionRow).where(
             DunningDecisionRow.business_date == business_date,
@@ -224,7 +301,7 @@ async def record(
         await session.execute(insert(table(LegalCaseRow)), [case for case, _, _ in legal])
         lines = [line for _, snapshot, _ in legal for line in snapshot]
         if lines:
-            await session.execute(insert(table(LegalSnapshotLineRow)), lines)
+            await _insert_lines(session, table(LegalSnapshotLineRow), lines)
         await session.execute(insert(table(LegalEventRow)), [event for _, _, event in legal])
     await session.execute(update(CustomerRow).where(CustomerRow.id.in_(ids)).values(
         dunned_on=business_date))  # fmt: skip
@@ -238,6 +315,27 @@ async def record(
             update(CustomerRow).where(CustomerRow.id.in_(list(blocked))).values(
                 dunning_block=True)
         )  # fmt: skip
+
+
+def _unnest_insert(t: Table) -> Insert:
+    """PostgreSQL: the whole batch in one INSERT … SELECT unnest(array per column), the arrays
+    bound as parameters (the server takes them as a set, not as one execution per row)."""
+    names = [c.name for c in t.columns]
+    arrays = [func.unnest(cast(bindparam(n), ARRAY(t.c[n].type))) for n in names]
+    return insert(t).from_select(names, select(*arrays))
+
+
+_UNNEST = {t.name: _unnest_insert(t) for t in (table(NoticeLineRow), table(LegalSnapshotLineRow))}
+
+
+async def _insert_lines(session: AsyncSession, t: Table, rows: Sequence[Row]) -> None:
+    """A notice's or a snapshot's lines (tens per customer, the bulk of a run's writes): one
+    unnest statement on PostgreSQL, executemany elsewhere; the rows are the row builder's."""
+    if (await session.connection()).dialect.name != "postgresql":
+        await session.execute(insert(t), list(rows))
+        return
+    columns = {c.name: [row[c.name] for row in rows] for c in t.columns}
+    await session.execute(_UNNEST[t.name], columns)
 
 
 _ACTIVE_CASES = select(LegalCaseRow.customer_id).where(

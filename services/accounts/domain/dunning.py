@@ -140,8 +140,7 @@ def decide(
     """The decision for one customer × currency. `previous` are this customer's earlier notices
     in this currency; `invoices` its open invoices in it."""
     if flags.any:
-        named = [n for n in ("bankruptcy", "in_litigation", "dunning_block") if getattr(flags, n)]
-        return Skip(SkipReason.CUSTOMER_FLAGGED, ", ".join(named))
+        return _flagged(flags)
     previous = tuple(previous)
     last_level = _last_level_per_invoice(previous)
 
@@ -198,6 +197,36 @@ def decide(
         lines=lines,
         unallocated_cash_minor=unallocated_cash_minor,
     )
+
+
+@dataclass(frozen=True)
+class ChaseCounts:
+    """What a run reads in SQL before any invoice, per customer × currency (data/dunning_batch):
+    of the open invoices with more open than held, how many reached the ladder, and how many
+    reached a level above the highest one a previous notice chased them at; whether any open
+    promise of the customer could take an amount out."""
+
+    chaseable: int
+    fresh: int
+    promised: bool
+
+
+def decide_without_books(flags: CustomerFlags, counts: ChaseCounts) -> Skip | None:
+    """The decision `decide` would answer, when these alone settle it (None: read the books).
+    Flags come first; with nothing chaseable nothing is dunnable; with something chaseable but
+    nothing fresh and no promise (which could zero what is chaseable) no new level is reached."""
+    if flags.any:
+        return _flagged(flags)
+    if counts.chaseable == 0:
+        return Skip(SkipReason.NOTHING_DUNNABLE)
+    if counts.fresh == 0 and not counts.promised:
+        return Skip(SkipReason.NO_NEW_LEVEL)
+    return None
+
+
+def _flagged(flags: CustomerFlags) -> Skip:
+    named = [n for n in ("bankruptcy", "in_litigation", "dunning_block") if getattr(flags, n)]
+    return Skip(SkipReason.CUSTOMER_FLAGGED, ", ".join(named))
 
 
 def _last_level_per_invoice(previous: Iterable[PreviousNotice]) -> dict[str, int]:

@@ -111,12 +111,24 @@ async def _evaluate(
     now = ctx.clock.now()
     ids = [c.id for c in claimed]
     ladder: Ladder = await sql.active_ladder(session)
-    books = await sql.books(session, ids)
     with_legal = await sql.with_active_legal_case(session, ids)
-    owed = positions(books, await promised_on(session, ids))
+    flags = {
+        c.id: CustomerFlags(c.bankruptcy, c.in_litigation, c.dunning_block or c.id in with_legal)
+        for c in claimed
+    }
+    # Most customers are settled by counts read in SQL (flagged, nothing chaseable, no new
+    # level): only the books of the others are read and placed.
+    counts = await sql.chase_counts(session, ids, ladder, business_date)
     currencies: dict[str, set[str]] = defaultdict(set)
-    for customer_id, currency in owed:
+    settled: dict[tuple[str, str], Skip] = {}
+    for (customer_id, currency), count in counts.items():
         currencies[customer_id].add(currency)
+        skip = dunning.decide_without_books(flags[customer_id], count)
+        if skip is not None:
+            settled[(customer_id, currency)] = skip
+    to_read = [c for c in ids if any((c, k) not in settled for k in currencies[c])]
+    books = await sql.books(session, to_read)
+    owed = positions(books, await promised_on(session, to_read))
     notices: list[dict] = []
     lines: list[dict] = []
     decisions: list[dict] = []
@@ -125,19 +137,14 @@ async def _evaluate(
     legal: list = []
     blocked: list[str] = []
     for customer in claimed:
-        flags = CustomerFlags(
-            customer.bankruptcy,
-            customer.in_litigation,
-            customer.dunning_block or customer.id in with_legal,
-        )
         legal_reached = False
         for currency in sorted(currencies[customer.id]):
             key = (customer.id, currency)
-            decision = dunning.decide(
+            decision = settled.get(key) or dunning.decide(
                 customer_id=customer.id,
                 currency=currency,
-                invoices=owed[key],
-                flags=flags,
+                invoices=owed.get(key, ()),
+                flags=flags[customer.id],
                 unallocated_cash_minor=books.cash.get(key, 0),
                 previous=[PreviousNotice(*p) for p in books.previous.get(key, [])],
                 ladder=ladder,

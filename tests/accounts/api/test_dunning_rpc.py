@@ -186,6 +186,50 @@ async def test_a_notice_chases_exactly_the_remaining_amount_once(dunning):
     assert (entry.subject, entry.event, entry.amount) == (notice.name, "FIRM", eur("200.00"))
 
 
+async def test_without_a_promise_the_run_settles_by_counts_until_an_invoice_reaches_a_new_level(
+    dunning,
+):
+    """The run's SQL counts (data/dunning_batch.chase_counts) decide customers without reading
+    their books: an invoice already chased at its level is NO_NEW_LEVEL, one not yet due is
+    NOTHING_DUNNABLE; the day an invoice reaches the next level it is chased again."""
+    customer = await dunning.customer()
+    for number, due in (("INV-OLD", "2026-01-30"), ("INV-NEW", "2026-04-30")):
+        await dunning.stub.CreateInvoice(
+            pb.CreateInvoiceRequest(
+                invoice=pb.Invoice(
+                    customer=customer.name, external_number=number, invoice_date="2025-12-31",
+                    due_date=due, amount=eur("400.00"),
+                )
+            )
+        )  # fmt: skip
+    first = await dunning.run(customer)
+    assert (first.decisions[0].outcome, first.decisions[0].level) == ("NOTICE", 4)  # 31 days
+    dunning.clock.advance(timedelta(days=10))  # 41 days: still FIRM
+    quiet = await dunning.run(customer)
+    assert quiet.decisions[0].outcome == "NO_NEW_LEVEL" and quiet.notices == 0
+    dunning.clock.advance(timedelta(days=4))  # 45 days: FINAL
+    final = await dunning.run(customer)
+    assert (final.decisions[0].outcome, final.decisions[0].level) == ("NOTICE", 5)
+    other = await dunning.stub.CreateCustomer(
+        pb.CreateCustomerRequest(
+            customer=pb.Customer(
+                display_name="Later Ltd", external_ref="C-2", currency_code="EUR",
+                country_code="DE", time_zone="Europe/Berlin",
+            )
+        )
+    )  # fmt: skip
+    await dunning.stub.CreateInvoice(
+        pb.CreateInvoiceRequest(
+            invoice=pb.Invoice(
+                customer=other.name, external_number="INV-L", invoice_date="2026-03-01",
+                due_date="2026-06-30", amount=eur("90.00"),
+            )
+        )
+    )  # fmt: skip
+    (decision,) = (await dunning.run(other)).decisions
+    assert decision.outcome == "NOTHING_DUNNABLE"
+
+
 async def test_a_refused_send_is_retried_visible_meanwhile_and_delivered_once(dunning):
     customer = await dunning.customer()
     await dunning.disputed_and_promised_invoice(customer)

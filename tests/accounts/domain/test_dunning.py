@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from common.errors import InvalidArgument
 from services.accounts.domain.dunning import (
+    ChaseCounts,
     CustomerFlags,
     InvoicePosition,
     Notice,
@@ -21,6 +22,7 @@ from services.accounts.domain.dunning import (
     Skip,
     SkipReason,
     decide,
+    decide_without_books,
 )
 from services.accounts.domain.ladder import DEFAULT_LADDER
 
@@ -223,3 +225,56 @@ def test_property_recording_a_notice_makes_the_same_day_rerun_send_nothing(books
         return
     sent = PreviousNotice(decision.level.number, TODAY, decision.dunned_invoice_ids)
     assert isinstance(run(books, previous=[sent]), Skip)
+
+
+def _counts(books, previous=(), promised=False, today=TODAY) -> ChaseCounts:
+    """What data/dunning_batch.chase_counts reads in SQL for these books."""
+    last: dict[str, int] = {}
+    for notice in previous:
+        for invoice_id in notice.invoice_ids:
+            last[invoice_id] = max(last.get(invoice_id, 0), notice.level)
+    chaseable = fresh = 0
+    for b in books:
+        reached = DEFAULT_LADDER.reached((today - b.due_date).days)
+        if reached is None or b.open_minor <= b.held_minor:
+            continue
+        chaseable += 1
+        fresh += reached.number > last.get(b.invoice_id, 0)
+    return ChaseCounts(chaseable, fresh, promised)
+
+
+@settings(max_examples=300, deadline=None)
+@given(books_strategy, st.sampled_from([CustomerFlags(), CustomerFlags(dunning_block=True)]))
+def test_property_what_the_counts_settle_decide_answers_alike(books, flags):
+    """Without promises, legal or claimed amounts (what a run's books carry but promises), the
+    counts read in SQL settle a decision exactly as `decide` over the books would, before and
+    after a notice is recorded; with an open promise they settle only what needs no amounts."""
+    books = [replace(b, promised_minor=0, in_legal_minor=0, claimed_paid_minor=0) for b in books]
+    first = run(books, flags=flags)
+    settled = decide_without_books(flags, _counts(books))
+    assert settled is None or settled == first
+    if isinstance(first, Skip):
+        return
+    sent = [PreviousNotice(first.level.number, TODAY, first.dunned_invoice_ids)]
+    tomorrow = TODAY + timedelta(days=1)
+    later = run(books, previous=sent, today=tomorrow)
+    settled = decide_without_books(flags, _counts(books, sent, today=tomorrow))
+    assert settled is None or settled == later
+    promised = decide_without_books(flags, _counts(books, sent, promised=True, today=tomorrow))
+    assert promised is None or promised.reason in {
+        SkipReason.CUSTOMER_FLAGGED, SkipReason.NOTHING_DUNNABLE,
+    }  # fmt: skip
+
+
+def test_a_customer_with_a_new_level_or_a_promise_is_read_the_rest_settled_by_counts():
+    assert decide_without_books(CustomerFlags(), ChaseCounts(0, 0, True)) == Skip(
+        SkipReason.NOTHING_DUNNABLE
+    )
+    assert decide_without_books(CustomerFlags(), ChaseCounts(3, 0, False)) == Skip(
+        SkipReason.NO_NEW_LEVEL
+    )
+    assert decide_without_books(CustomerFlags(), ChaseCounts(3, 1, False)) is None
+    assert decide_without_books(CustomerFlags(), ChaseCounts(3, 0, True)) is None
+    assert decide_without_books(CustomerFlags(bankruptcy=True), ChaseCounts(3, 3, True)) == Skip(
+        SkipReason.CUSTOMER_FLAGGED, "bankruptcy"
+    )
