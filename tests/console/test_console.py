@@ -57,6 +57,44 @@ async def seed_customer(system: System, display_name: str, collector: str, amoun
     return {"customer": customer, "invoice": invoice}
 
 
+async def seed_breached_case(system: System) -> str:
+    """A case whose acknowledge clock breaches within seconds: a policy of 1 calendar second
+    for its reason code (no other test opens a WRONG_ITEM case)."""
+    await system.call(
+        "POST",
+        "/v1/slaPolicies",
+        token("admin", "ada"),
+        json={
+            "displayName": "console test: breach at once",
+            "clock": "ACKNOWLEDGE",
+            "target": {"value": 1, "unit": "CALENDAR_SECONDS"},
+            "reasonCodes": ["WRONG_ITEM"],
+            "precedence": 1000,
+            "active": True,
+        },
+    )
+    seeded = await seed_customer(system, "Breach Bau GmbH", "olga", "250.00")
+    olga = token("collector", "olga")
+    case = await system.call(
+        "POST",
+        "/v1/disputes",
+        olga,
+        json={
+            "customer": seeded["customer"]["name"],
+            "title": "Wrong item delivered",
+            "reasonCode": "WRONG_ITEM",
+            "items": [{"invoice": seeded["invoice"]["name"]}],
+        },
+    )
+
+    async def breached() -> bool:
+        found = await system.call("GET", f"/v1/{case['name']}", olga)
+        return found.get("slaState") == "BREACHED"
+
+    assert await eventually(breached), "the one-second clock never breached"
+    return case["name"]
+
+
 async def signed_in(browser: Browser, system: System, role: str, subject: str) -> Page:
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
@@ -315,10 +353,44 @@ async def test_team_lead_and_sre_screens(system: System, browser: Browser):
     fred = await system.call("GET", "/v1/worklist", token("collector", "fred"))
     assert [i["customer"] for i in fred["items"]] == [seeded["customer"]["name"]]
 
+    # An escalation about a malformed case name: disputes refuses its RecordEscalation for good
+    # (INVALID_ARGUMENT), so escalation's outbox parks the event for a person.
+    await system.call(
+        "POST",
+        "/v1/escalations:raise",
+        token("collector", "erin"),
+        json={"subject": "disputes/not.a.case", "team": "SALES", "reasonCode": "PRICING_AUTHORITY"},
+    )
+    breached = await seed_breached_case(system)
     sre = await signed_in(browser, system, "sre", "sid")
     await expect(sre).to_have_url(f"{system.console}/sre")
+    await expect(sre.locator("#compliance-h + table")).to_contain_text("ACKNOWLEDGE")
     await expect(sre.locator("#outbox-h + table")).to_contain_text("escalation")
+    await expect(sre.locator("#compliance-h + table tbody tr")).to_have_count(4, timeout=1)
+
+    async def parked() -> bool:
+        await sre.goto(f"{system.console}/sre")
+        return await sre.locator("tr[data-event]", has_text="disputes/not.a.case").count() > 0
+
+    assert await eventually(parked), "the refused event was never parked"
     await inspect(sre, "9-sre")
+    event = sre.locator("tr[data-event]", has_text="disputes/not.a.case")
+    await event.locator("button:has-text('Retry')").click()
+    await expect(sre.locator(".notice")).to_have_text("The event is queued for delivery again.")
+    assert await eventually(parked), "the retried event was not parked again"
+    await event.locator("input[name=reason]").fill("no such case: raised by hand by mistake")
+    await event.locator("button:has-text('Discard')").click()
+    await expect(sre.locator(".notice")).to_have_text("The event is discarded: kept, never sent.")
+    await expect(sre.locator("tr[data-event]", has_text="disputes/not.a.case")).to_have_count(0)
+    sre_token = token("sre", "sid")
+    actions = await system.call("GET", "/v1/outboxes/escalation/actions", sre_token)
+    assert [a["kind"] for a in actions["actions"]][:2] == ["DISCARD", "RETRY"]
+
+    await sre.goto(f"{system.console}/sre")
+    await sre.locator("#breached-h + table a:has-text('Clock history')").first.click()
+    await expect(sre.locator("#clock-history-h + table")).to_contain_text("Breached")
+    await expect(sre.locator("#trace-h")).to_be_visible()
+    assert breached in sre.url
 
 
 async def test_forms_need_the_session_csrf_token_and_pages_carry_security_headers(system: System):
