@@ -21,6 +21,7 @@ from common.rpc.client import open_channel
 from common.rpc.server import ServiceProcess, Worker
 from common.settings import Settings, service_addr
 from common.telemetry import Telemetry
+from common.webhooks import EndpointPolicy
 from services.escalation.api import convert
 from services.escalation.api.cursors import WatchCursors
 from services.escalation.api.reports_servicer import EscalationReportsServicer
@@ -34,7 +35,6 @@ from services.escalation.data.models import (
     ReportRunRow,
     ReportScheduleRow,
 )
-from services.escalation.domain.webhooks import EndpointPolicy
 from services.escalation.outbound.disputes import DESTINATION
 from services.escalation.outbound.webhooks import USER_AGENT, WebhookClient
 from services.escalation.service.context import EscalationContext

@@ -12,11 +12,12 @@ from common.errors import InvalidArgument, Violations
 from common.ids import parse_child_name, parse_name
 from common.money import MINOR_UNITS, Money
 from common.protoconv import parse_money, request_key
+from common.webhooks import EndpointPolicy, check_endpoint
 from services.escalation.domain.commands import RULE_FIELDS, Act, NewSubscription, Raise, RuleData
 from services.escalation.domain.routing import CUSTOMER_FLAGS
 from services.escalation.domain.states import Action
 from services.escalation.domain.values import Severity, State, Team
-from services.escalation.domain.webhooks import EndpointPolicy, check_endpoint, check_secret
+from services.escalation.domain.webhooks import check_secret
 from services.escalation.service.raising import RaiseItem
 from settle.common.v1 import common_pb2
 from settle.escalation.v1 import escalation_pb2 as pb

@@ -5,11 +5,11 @@ from __future__ import annotations
 from common.errors import InvalidArgument, Violations
 from common.listing import PageTokens, parse_filter, parse_order_by, query_key
 from common.protoconv import request_key
+from common.webhooks import EndpointPolicy
 from services.escalation.api import convert
 from services.escalation.api import requests as req
 from services.escalation.api.cursors import WatchCursors
 from services.escalation.domain.states import Action
-from services.escalation.domain.webhooks import EndpointPolicy
 from services.escalation.service import queries, raising, rules, subscriptions, workflow
 from services.escalation.service.context import EscalationContext
 from services.escalation.service.watch import Feed

@@ -10,13 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from common.errors import Violations
-from services.escalation.domain.webhooks import (
-    RetryPolicy,
-    check_endpoint,
-    check_secret,
-    sign,
-    verify,
-)
+from common.webhooks import check_endpoint, sign, verify
+from services.escalation.domain.webhooks import RetryPolicy, check_secret
 
 
 def test_signature_is_hmac_sha256_of_the_raw_body():

@@ -12,7 +12,7 @@ from dataclasses import replace
 import grpc
 
 from common.clock import SystemClock
-from services.escalation.domain.webhooks import verify
+from common.webhooks import verify
 from services.escalation.outbound.webhooks import CONNECTION_ERROR
 from settle.escalation.v1 import escalation_pb2 as pb
 from tests.escalation.receiver import receiving

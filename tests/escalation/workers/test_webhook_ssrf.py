@@ -13,8 +13,8 @@ import pytest
 
 from common.clock import ManualClock
 from common.errors import Violations
+from common.webhooks import EndpointPolicy
 from services.escalation.data.deliveries import LeasedDelivery
-from services.escalation.domain.webhooks import EndpointPolicy
 from services.escalation.outbound.webhooks import CONNECTION_ERROR, WebhookClient
 from settle.escalation.v1 import escalation_pb2 as pb
 from tests.escalation.receiver import receiving
