@@ -8,8 +8,9 @@ from urllib.parse import urlencode
 from starlette.responses import Response
 from starlette.routing import Route
 
+from console import formatting
 from console.gateway import ApiError
-from console.web import Ctx, screen
+from console.web import Ctx, field_errors, screen
 
 # What each service offers (docs/reports.md); the API has no list of reports yet.
 REPORTS = {
@@ -30,6 +31,24 @@ FIELD_ALIASES = {
     "period_end": "periodEnd",
     "annual_rate": "annualRate",
 }
+# A schedule (common/v1/reports.proto ReportSchedule); the API creates them but cannot list them.
+SCHEDULE_PERIODS = ("yesterday", "last_week", "last_month", "month_to_date")
+SCHEDULE_FREQUENCIES = ("daily", "weekdays", "weekly", "monthly")
+SCHEDULE_FIELDS = {
+    f"report_schedule.{name}": name
+    for name in (
+        "report",
+        "period",
+        "frequency",
+        "at",
+        "time_zone",
+        "weekday",
+        "month_day",
+        "format",
+        "recipients",
+        "annual_rate",
+    )
+}
 
 
 def chosen(ctx: Ctx) -> tuple[str, str, dict[str, str]]:
@@ -42,9 +61,20 @@ def chosen(ctx: Ctx) -> tuple[str, str, dict[str, str]]:
 
 @screen
 async def reports(ctx: Ctx) -> Response:
-    service, report, params = chosen(ctx)
-    result, error, errors = None, None, {}
-    if report:
+    return await _page(ctx, *chosen(ctx))
+
+
+async def _page(
+    ctx: Ctx,
+    service: str,
+    report: str,
+    params: dict[str, str],
+    error: ApiError | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    """The chosen report run on screen; `error`: a refused schedule, shown instead of a run."""
+    result, errors = None, errors or {}
+    if report and error is None:
         try:
             result = await ctx.get(f"/v1/reports/{service}/{report}:run", **params)
         except ApiError as refused:
@@ -52,6 +82,7 @@ async def reports(ctx: Ctx) -> Response:
                 raise
             error = refused
             errors = {FIELD_ALIASES.get(k, k): v for k, v in refused.fields.items()}
+    query = ctx.request.query_params
     return ctx.render(
         "reports.html",
         400 if error else 200,
@@ -63,7 +94,54 @@ async def reports(ctx: Ctx) -> Response:
         error=error,
         errors=errors,
         export_query=urlencode({"which": f"{service}/{report}", **params}),
+        periods=SCHEDULE_PERIODS,
+        frequencies=SCHEDULE_FREQUENCIES,
+        formats=FORMATS,
+        values=ctx.form or {},
+        notice=(
+            f"Scheduled ({query['scheduled']}); first run {query.get('next', '')}."
+            if query.get("scheduled")
+            else None
+        ),
     )
+
+
+@screen
+async def schedule(ctx: Ctx) -> Response:
+    """Creates a schedule for the chosen report; the service checks at once that its parameters
+    make a valid run, and runs it as this user."""
+    service, _, report = ctx.field("which").partition("/")
+    if report not in REPORTS.get(service, ()):
+        return ctx.render("error.html", 404, error=ApiError(404, "NOT_FOUND", "No such report."))
+    body: dict[str, object] = {
+        "report": report,
+        "period": ctx.field("period"),
+        "frequency": ctx.field("frequency"),
+        "at": ctx.field("at"),
+        "timeZone": ctx.field("time_zone"),
+        "format": FORMATS.get(ctx.field("format"), ""),
+        "recipients": [r.strip() for r in ctx.field("recipients").split(",") if r.strip()],
+        "sendOnlyIfData": ctx.field("send_only_if_data") == "on",
+    }
+    if ctx.field("weekday"):
+        body["weekday"] = ctx.field("weekday")
+    if ctx.field("month_day"):
+        body["monthDay"] = ctx.field("month_day")
+    if ctx.field("annual_rate"):
+        body["annualRate"] = ctx.field("annual_rate")
+    try:
+        created = await ctx.post(f"/v1/reports/{service}/schedules", body)
+    except ApiError as error:
+        if error.status >= 500 or error.signed_out:
+            raise
+        return await _page(
+            ctx, service, report, {}, error=error, errors=field_errors(error, SCHEDULE_FIELDS)
+        )
+    next_run = formatting.when(created.get("nextRunTime"))
+    query = urlencode(
+        {"which": f"{service}/{report}", "scheduled": created["name"], "next": next_run}
+    )
+    return ctx.redirect(f"/reports?{query}")
 
 
 @screen
@@ -87,4 +165,8 @@ async def export(ctx: Ctx) -> Response:
     )
 
 
-routes = [Route("/reports", reports), Route("/reports/export", export)]
+routes = [
+    Route("/reports", reports),
+    Route("/reports/export", export),
+    Route("/reports/schedules", schedule, methods=["POST"]),
+]

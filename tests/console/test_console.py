@@ -490,3 +490,14 @@ async def test_a_write_off_requested_and_approved_and_reports_downloaded(
         f"{system.console}/reports/export?which=accounts/aging-by-customer&format=xlsx"
     )
     assert xlsx.status == 200 and (await xlsx.body())[:2] == b"PK"
+
+    await lead.select_option("#frequency", "weekly")
+    await lead.fill("#weekday", "1")
+    await lead.click("button:has-text('Create the schedule')")  # no recipient
+    await expect(lead.locator("#recipients")).to_have_attribute("aria-invalid", "true")
+    await expect(lead.locator("#recipients-error")).to_be_visible()
+    await expect(lead.locator("#weekday")).to_have_value("1")
+    await lead.fill("#recipients", "lena@example.com")
+    await lead.click("button:has-text('Create the schedule')")
+    await expect(lead.locator(".notice")).to_contain_text("Scheduled (reportSchedules/")
+    await inspect(lead, "12-report-schedule")
