@@ -15,6 +15,8 @@ from typing import Any
 
 import structlog
 
+from common.errors import Unavailable
+
 log = structlog.get_logger("settle.workers")
 
 
@@ -81,6 +83,12 @@ async def run_worker(
         wake.clear()  # before the pass, so a commit during the pass is not missed
         try:
             delay = await pass_once()
+        except Unavailable as exc:
+            # An outage, not a bug: one line, no traceback. Rendering tracebacks (with locals, in
+            # development) for every worker's every retry held the event loop for seconds and
+            # starved the requests that should answer UNAVAILABLE at once.
+            log.warning("worker pass failed: database unavailable", worker=name, error=str(exc))
+            delay = retry_s
         except Exception:
             log.exception("worker pass failed", worker=name)
             delay = retry_s

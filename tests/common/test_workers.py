@@ -6,6 +6,7 @@ import asyncio
 
 from structlog.testing import capture_logs
 
+from common.errors import Unavailable
 from common.workers import AfterCommit, Wake, run_worker
 
 LONG = 30.0  # a wait the tests must never sit through
@@ -121,6 +122,28 @@ async def test_an_exception_is_logged_with_the_name_and_retried_after_retry_s():
     assert failed[0]["worker"] == "sweeper"
     assert failed[0]["log_level"] == "error"
     assert failed[0]["exc_info"] is True
+
+
+async def test_an_outage_is_one_warning_line_without_a_traceback():
+    """Every worker fails each pass while the database is down; rendering a traceback each time
+    held the event loop for seconds (requests timed out instead of answering UNAVAILABLE)."""
+    stop = asyncio.Event()
+    passes = 0
+
+    async def pass_once() -> float:
+        nonlocal passes
+        passes += 1
+        if passes == 1:
+            raise Unavailable("the database is not reachable; retry", reason="DB_UNAVAILABLE")
+        stop.set()
+        return LONG
+
+    with capture_logs() as logs:
+        await asyncio.wait_for(run_worker("relay", pass_once, stop, Wake(), retry_s=0.01), 2)
+    failed = [entry for entry in logs if entry["event"].startswith("worker pass failed")]
+    assert [(e["worker"], e["log_level"], "exc_info" in e) for e in failed] == [
+        ("relay", "warning", False)
+    ]
 
 
 def test_after_commit_without_touched_wakes_every_listener():
