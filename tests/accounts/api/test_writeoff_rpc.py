@@ -66,11 +66,12 @@ async def _request(stub, customer, invoice, amount: str):
                 )
             )
         )
-        return await stub.SubmitWriteOff(pb.WriteOffActionRequest(name=made.name, etag=made.etag))
+        return await stub.SubmitWriteOff(pb.SubmitWriteOffRequest(name=made.name, etag=made.etag))
 
 
-def _act(w):
-    return pb.WriteOffActionRequest(name=w.name, etag=w.etag)
+def _act(action: str, w):
+    """The request of `action` ("Approve", "Post", ...) on write-off `w` at its current etag."""
+    return getattr(pb, f"{action}WriteOffRequest")(name=w.name, etag=w.etag)
 
 
 async def test_above_the_first_limit_a_second_person_approves_never_the_requester(books):
@@ -81,30 +82,34 @@ async def test_above_the_first_limit_a_second_person_approves_never_the_requeste
 
     with As(CARL, "team_lead"):  # the requester, even with an approver's role
         await expect_error(
-            stub.ApproveWriteOff(_act(pending)),
+            stub.ApproveWriteOff(_act("Approve", pending)),
             grpc.StatusCode.PERMISSION_DENIED,
             reason="SEGREGATION_OF_DUTIES",
         )
     with As(TINA, "team_lead"):  # limit 1,000.00: counts as the first of two
-        once = await stub.ApproveWriteOff(_act(pending))
+        once = await stub.ApproveWriteOff(_act("Approve", pending))
     assert once.state == pb.WriteOff.PENDING_APPROVAL and len(once.approvals) == 1
     with As(TINA, "team_lead"):
-        await expect_error(stub.ApproveWriteOff(_act(once)), grpc.StatusCode.FAILED_PRECONDITION)
+        await expect_error(
+            stub.ApproveWriteOff(_act("Approve", once)), grpc.StatusCode.FAILED_PRECONDITION
+        )
     with As(FRIDA, "finance_manager"):
-        approved = await stub.ApproveWriteOff(_act(once))
+        approved = await stub.ApproveWriteOff(_act("Approve", once))
     assert approved.state == pb.WriteOff.APPROVED
     assert [a.approver for a in approved.approvals] == [TINA, FRIDA]
 
     with As(CARL, "collector"):
-        posted = await stub.PostWriteOff(_act(approved))
-        await expect_error(stub.PostWriteOff(_act(posted)), grpc.StatusCode.FAILED_PRECONDITION)
+        posted = await stub.PostWriteOff(_act("Post", approved))
+        await expect_error(
+            stub.PostWriteOff(_act("Post", posted)), grpc.StatusCode.FAILED_PRECONDITION
+        )
     assert posted.state == pb.WriteOff.POSTED
     after = await stub.GetInvoice(pb.GetInvoiceRequest(name=invoice.name))
     assert after.open_amount == eur("18500.00")
 
     with As(FRIDA, "finance_manager"):
         reversed_ = await stub.ReverseWriteOff(
-            pb.WriteOffActionRequest(name=posted.name, etag=posted.etag, note="paid after all")
+            pb.ReverseWriteOffRequest(name=posted.name, etag=posted.etag, note="paid after all")
         )
     assert reversed_.state == pb.WriteOff.REVERSED and reversed_.decision_note == "paid after all"
     back = await stub.GetInvoice(pb.GetInvoiceRequest(name=invoice.name))
@@ -117,7 +122,7 @@ async def test_up_to_the_first_limit_one_approval_and_the_report_holds_dispute_w
     pending = await _request(stub, customer, invoice, "800.00")
     assert pending.required_approvals == 1
     with As(TOM, "team_lead"):
-        approved = await stub.ApproveWriteOff(_act(pending))
+        approved = await stub.ApproveWriteOff(_act("Approve", pending))
     assert approved.state == pb.WriteOff.APPROVED
 
     await stub.PlaceHold(
@@ -151,7 +156,7 @@ async def test_above_every_limit_nobody_may_approve(books):
             )
         )
         await expect_error(
-            accounts.stub.SubmitWriteOff(_act(made)),
+            accounts.stub.SubmitWriteOff(_act("Submit", made)),
             grpc.StatusCode.FAILED_PRECONDITION,
             reason="ABOVE_APPROVAL_AUTHORITY",
         )
