@@ -113,7 +113,9 @@ async def record_answer(
         if not after.active:
             customer = await get_customer(session, row.customer_id, for_update=True)
             customer.dunning_block = False
-    return await get_case(ctx, case_id)
+    # read back unscoped: closing the case takes the account away from Legal, not the answer
+    async with ctx.db.reading_connection() as conn:
+        return await reads.case(conn, case_id)
 
 
 async def report_postings(ctx: AccountsContext, batch: int = 200) -> int:

@@ -133,14 +133,15 @@ async def test_legal_sees_only_the_accounts_handed_over_to_it(dunning):  # noqa:
     (closing,) = (
         await dunning.stub.ListLegalCases(pb.ListLegalCasesRequest(customer=settled.name))
     ).legal_cases
-    for answer in (pb.LegalCase.SETTLED, pb.LegalCase.CLOSED):
-        closing = await dunning.stub.RecordLegalAnswer(
-            pb.RecordLegalAnswerRequest(name=closing.name, etag=closing.etag, answer=answer)
-        )
 
     token = as_actor("user:lea", "legal", team="LEGAL")
     try:
         stub = dunning.stub
+        for answer in (pb.LegalCase.SETTLED, pb.LegalCase.CLOSED):  # Legal closes it: answered
+            closing = await stub.RecordLegalAnswer(
+                pb.RecordLegalAnswerRequest(name=closing.name, etag=closing.etag, answer=answer)
+            )
+        assert closing.state == pb.LegalCase.CLOSED
         assert (await stub.GetCustomer(pb.GetCustomerRequest(name=handed.name))).name
         listed = await stub.ListCustomers(pb.ListCustomersRequest())
         assert [c.name for c in listed.customers] == [handed.name]
