@@ -26,6 +26,7 @@ from services.accounts.data.models import (
 )
 from services.accounts.domain import promises as rules
 from services.accounts.domain.promises import PromisePlan, PromiseState
+from services.accounts.service import legal_scope
 from services.accounts.service.collector_scope import check_may_work
 from services.accounts.service.context import AccountsContext
 
@@ -108,13 +109,16 @@ async def create_promise(
 
 async def get_promise(ctx: AccountsContext, promise_id: str) -> reads.PromiseRead:
     async with ctx.db.reading_connection() as conn:
-        return await reads.promise(conn, promise_id)
+        read = await reads.promise(conn, promise_id)
+        await legal_scope.check_visible(conn, read.row.customer_id, "promise", promise_id)
+        return read
 
 
 async def list_promises(
     ctx: AccountsContext, customer_id: str, state: str | None, page: Page
 ) -> list[reads.PromiseRead]:
     async with ctx.db.reading_connection() as conn:
+        await legal_scope.check_visible(conn, customer_id)
         return await reads.promises(conn, customer_id, state, page.offset, page.size)
 
 
@@ -143,6 +147,7 @@ class PromiseRecordView:
 
 async def promise_record(ctx: AccountsContext, customer_id: str) -> PromiseRecordView:
     async with ctx.db.reading_connection() as conn:
+        await legal_scope.check_visible(conn, customer_id)
         standing = await reads.promise_standing(conn, customer_id)
     judged = sum(standing.counts.get(s.value, 0) for s in rules.JUDGED)
     rate = rules.kept_rate_percent(standing.counts.get(PromiseState.KEPT.value, 0), judged)

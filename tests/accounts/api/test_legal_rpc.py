@@ -150,7 +150,17 @@ async def test_legal_sees_only_the_accounts_handed_over_to_it(dunning):  # noqa:
         cases = (await stub.ListLegalCases(pb.ListLegalCasesRequest())).legal_cases
         assert [c.customer for c in cases] == [handed.name]
         await stub.ListCustomerTimeline(pb.ListCustomerTimelineRequest(customer=handed.name))
+        (promise,) = (await stub.ListPromises(pb.ListPromisesRequest(parent=handed.name))).promises
+        assert (await stub.GetPromise(pb.GetPromiseRequest(name=promise.name))).name
         for other in (settled, kept):
+            await expect_error(
+                stub.ListPromises(pb.ListPromisesRequest(parent=other.name)),
+                grpc.StatusCode.NOT_FOUND,
+            )
+            await expect_error(
+                stub.GetPromiseRecord(pb.GetPromiseRecordRequest(customer=other.name)),
+                grpc.StatusCode.NOT_FOUND,
+            )
             await expect_error(
                 stub.GetCustomer(pb.GetCustomerRequest(name=other.name)),
                 grpc.StatusCode.NOT_FOUND,
