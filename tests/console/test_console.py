@@ -16,10 +16,13 @@ from playwright.async_api import Browser, Page, expect
 
 from tests.console.browser import ARTIFACTS, inspect
 from tests.console.conftest import System, token
+from tests.support.ar_sample import CLEAN, sample
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 LEAD = token("team_lead", "lena")
 SETTLE_S = 15
+LOADS = 20
+P95_BUDGET_MS = 300
 
 
 async def seed_customer(system: System, display_name: str, collector: str, amount: str) -> dict:
@@ -410,7 +413,40 @@ async def test_forms_need_the_session_csrf_token_and_pages_carry_security_header
         assert forged.status_code == 403 and "Traceback" not in forged.text
 
 
-async def test_page_render_timings(system: System, browser: Browser):
+async def import_sample_portfolio(system: System, collector: str) -> list[str]:
+    """The shared sample portfolio (2,466 open items, USD) imported through the gateway's upload
+    route (every item of it settled since: the portfolio weighs on the customer pages, reports
+    and lists, not on the worklist), its customers assigned to `collector`; their names."""
+    async with httpx.AsyncClient(base_url=system.gateway, timeout=120) as client:
+        reply = await client.post(
+            "/v1/openItems:import",
+            params={"options.currencyCode": "USD", "options.fileName": CLEAN.name},
+            headers={"Authorization": f"Bearer {LEAD}", "Content-Type": "text/csv"},
+            content=sample(CLEAN).read_bytes(),
+        )
+    assert reply.status_code == 200, reply.text
+    assert int(reply.json()["imported"]) + int(reply.json().get("skipped", 0)) == 2466
+    names, page_token = [], ""
+    while True:
+        listed = await system.call(
+            "GET", "/v1/customers", LEAD, params={"pageSize": 500, "pageToken": page_token}
+        )
+        names += [c["name"] for c in listed["customers"] if c.get("currencyCode") == "USD"]
+        page_token = listed.get("nextPageToken", "")
+        if not page_token:
+            break
+    for start in range(0, len(names), 100):
+        await system.call(
+            "POST",
+            "/v1/customers:bulkReassign",
+            LEAD,
+            json={"customers": names[start : start + 100], "collector": f"user:{collector}"},
+        )
+    return names
+
+
+async def test_page_render_timings_with_the_sample_portfolio(system: System, browser: Browser):
+    customers = await import_sample_portfolio(system, "gina")
     seeded = await seed_customer(system, "Timing Corp", "gina", "999.00")
     gina = token("collector", "gina")
     case = await system.call(
@@ -424,17 +460,26 @@ async def test_page_render_timings(system: System, browser: Browser):
             "items": [{"invoice": seeded["invoice"]["name"]}],
         },
     )
-    page = await signed_in(browser, system, "team_lead", "gina")
+    invoices = await system.call(
+        "GET", "/v1/invoices", gina, params={"filter": f"customer={customers[0]}"}
+    )
+    assert invoices["invoices"], "a sample customer without its invoices"
+    lead = await signed_in(browser, system, "team_lead", "gina")
+    sre = await signed_in(browser, system, "sre", "sid")
     screens = {
-        "worklist": "/worklist",
-        "customer": f"/{seeded['customer']['name']}",
-        "dispute": f"/{case['name']}",
-        "inbox": "/inbox",
+        "worklist": (lead, "/worklist"),
+        "customer": (lead, f"/{customers[0]}"),
+        "dispute": (lead, f"/{case['name']}"),
+        "inbox": (lead, "/inbox"),
+        "team": (lead, "/team?collector=user:gina"),
+        "approvals": (lead, "/approvals"),
+        "reports": (lead, "/reports?which=accounts/aging-by-customer"),
+        "sre": (sre, "/sre"),
     }
-    report = []
-    for name, path in screens.items():
+    report, slow = [], []
+    for name, (page, path) in screens.items():
         samples = []
-        for _ in range(7):
+        for _ in range(LOADS):
             await page.goto(f"{system.console}{path}")
             samples.append(
                 await page.evaluate(
@@ -445,10 +490,15 @@ async def test_page_render_timings(system: System, browser: Browser):
         samples.sort()
         p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
         report.append(f"{name:<9} p95 {p95:6.1f} ms  median {samples[len(samples) // 2]:6.1f} ms")
-        assert p95 < 1000, f"{name} took {p95} ms at p95"
-    text = "\n".join(report)
+        if p95 >= P95_BUDGET_MS:
+            slow.append(name)
+    text = (
+        f"{len(customers)} customers, 2466 open items (shared sample, USD); "
+        f"server response, {LOADS} loads per screen\n" + "\n".join(report)
+    )
     (ARTIFACTS / "timings.txt").write_text(text + "\n")
-    print("\nconsole page render timings (server response, 7 loads each):\n" + text)
+    print("\nconsole page render timings:\n" + text)
+    assert not slow, f"over {P95_BUDGET_MS} ms at p95: {slow}\n{text}"
 
 
 async def test_a_write_off_requested_and_approved_and_reports_downloaded(
