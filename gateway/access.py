@@ -160,19 +160,29 @@ ACCESS: dict[str, tuple[str, ...] | str] = {
     _ESCALATION + "RetryDelivery": (*RECEIVING_TEAMS, ADMIN),
     # Reports (docs/reports.md): everyone runs and schedules them; each run reads as its caller,
     # a schedule's as its creator (a collector's aging holds their customers, a team's escalation
-    # report that team's escalations); a scheduled file is downloaded by its owner.
+    # report that team's escalations); a scheduled file is downloaded by its owner, a schedule
+    # listed, deleted and its runs listed by its owner (or an admin).
     "settle.accounts.v1.AccountsReportsService/RunReport": EVERYONE,
     "settle.accounts.v1.AccountsReportsService/ExportReport": EVERYONE,
     "settle.accounts.v1.AccountsReportsService/CreateReportSchedule": EVERYONE,
     "settle.accounts.v1.AccountsReportsService/DownloadReportArtefact": EVERYONE,
+    "settle.accounts.v1.AccountsReportsService/ListReportSchedules": EVERYONE,
+    "settle.accounts.v1.AccountsReportsService/DeleteReportSchedule": EVERYONE,
+    "settle.accounts.v1.AccountsReportsService/ListReportRuns": EVERYONE,
     "settle.disputes.v1.DisputesReportsService/RunReport": EVERYONE,
     "settle.disputes.v1.DisputesReportsService/ExportReport": EVERYONE,
     "settle.disputes.v1.DisputesReportsService/CreateReportSchedule": EVERYONE,
     "settle.disputes.v1.DisputesReportsService/DownloadReportArtefact": EVERYONE,
+    "settle.disputes.v1.DisputesReportsService/ListReportSchedules": EVERYONE,
+    "settle.disputes.v1.DisputesReportsService/DeleteReportSchedule": EVERYONE,
+    "settle.disputes.v1.DisputesReportsService/ListReportRuns": EVERYONE,
     "settle.escalation.v1.EscalationReportsService/RunReport": EVERYONE,
     "settle.escalation.v1.EscalationReportsService/ExportReport": EVERYONE,
     "settle.escalation.v1.EscalationReportsService/CreateReportSchedule": EVERYONE,
     "settle.escalation.v1.EscalationReportsService/DownloadReportArtefact": EVERYONE,
+    "settle.escalation.v1.EscalationReportsService/ListReportSchedules": EVERYONE,
+    "settle.escalation.v1.EscalationReportsService/DeleteReportSchedule": EVERYONE,
+    "settle.escalation.v1.EscalationReportsService/ListReportRuns": EVERYONE,
     # Each service's own outbox (common/outbox_admin_api.py).
     "settle.accounts.v1.AccountsOutboxService/ListOutboxEvents": OPERATIONS,
     "settle.accounts.v1.AccountsOutboxService/RetryOutboxEvent": OPERATIONS,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx
+
 from common.clock import Clock
 from common.db import Database
 from common.reports.catalog import ReportCatalog
@@ -12,6 +14,8 @@ from common.reports.delivery import mailer_from_url
 from common.reports.schedule_store import ScheduleStore
 from common.reports.schedule_worker import ReportScheduleWorker, ScheduleConfig
 from common.reports.servicer import ReportsServicer
+from common.reports.webhook import Deliveries, WebhookSender
+from common.webhooks import EndpointPolicy
 
 
 @dataclass
@@ -30,7 +34,16 @@ def assemble_reports(
 ) -> ReportsParts:
     store = ScheduleStore(db, *tables)
     mailer = mailer_from_url(config.mail_url, config.sender)
+    endpoints = EndpointPolicy.parse(config.webhook_allow, https_only=config.webhook_https_only)
+    webhooks = (
+        WebhookSender(
+            httpx.AsyncClient(headers={"Accept": "*/*"}), endpoints, config.webhook_secret
+        )
+        if config.webhook_secret
+        else None
+    )
+    accepts = endpoints if webhooks is not None else None
     return ReportsParts(
-        servicer_class(catalog, clock, store, config.artefacts),
-        ReportScheduleWorker(store, catalog, mailer, clock, config),
+        servicer_class(catalog, clock, store, config.artefacts, webhooks=accepts),
+        ReportScheduleWorker(store, catalog, Deliveries(mailer, webhooks), clock, config),
     )

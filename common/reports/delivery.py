@@ -5,7 +5,7 @@ itself: mailboxes are forwarded, archived and size-capped, the gateway checks wh
 Two mailers with one method: SMTP (aiosmtplib) for real mail, and a drop directory of .eml files
 (`var/mail/` by default) for development, which needs nothing installed. Each notice has a
 delivery id, used as the Message-ID and the .eml name, so a retried delivery is recognisable.
-Webhook delivery is the escalation service's sender (services/escalation), not duplicated here.
+Webhook recipients get the link as signed JSON (common/reports/webhook.py).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """A ReportSchedule message as a Schedule (common/reports/schedules.py), every field problem
-reported at once."""
+reported at once, and a stored schedule as the message again."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import re
 from datetime import time
 
 from common.errors import Violations
+from common.protoconv import timestamp
+from common.reports.schedule_model import ReportScheduleMixin
+from common.reports.schedule_store import schedule_of
 from common.reports.schedules import (
     LAST_DAY,
     ExportFormat,
@@ -15,6 +18,8 @@ from common.reports.schedules import (
     Recurrence,
     Schedule,
 )
+from common.reports.webhook import is_webhook
+from common.webhooks import EndpointPolicy
 from settle.common.v1 import reports_pb2 as pb
 
 MAX_RECIPIENTS = 50
@@ -31,7 +36,10 @@ def _choice(enum, text: str, field: str, v: Violations):
         return None
 
 
-def schedule_from(message: pb.ReportSchedule, run_as: str) -> Schedule:
+def schedule_from(
+    message: pb.ReportSchedule, run_as: str, webhooks: EndpointPolicy | None
+) -> Schedule:
+    """`webhooks`: where webhook recipients may point; None when webhook delivery is off."""
     v = Violations()
     v.require(bool(message.report), "report_schedule.report", "is required")
     period = _choice(Period, message.period, "report_schedule.period", v)
@@ -43,11 +51,13 @@ def schedule_from(message: pb.ReportSchedule, run_as: str) -> Schedule:
     recipients = tuple(message.recipients)
     v.require(0 < len(recipients) <= MAX_RECIPIENTS, "report_schedule.recipients", "1 to 50")
     for i, address in enumerate(recipients):
-        v.require(
-            bool(_ADDRESS.fullmatch(address)),
-            f"report_schedule.recipients[{i}]",
-            "not an e-mail address",
-        )
+        field = f"report_schedule.recipients[{i}]"
+        if not is_webhook(address):
+            v.require(bool(_ADDRESS.fullmatch(address)), field, "not an e-mail address")
+        elif webhooks is None:
+            v.add(field, "webhook delivery is not configured (REPORTS_WEBHOOK_SECRET)")
+        else:
+            webhooks.check_uri(address, field, v)
     weekly, monthly = frequency is Frequency.WEEKLY, frequency is Frequency.MONTHLY
     v.require(
         (message.weekday in range(1, 8)) if weekly else message.weekday == 0,
@@ -96,3 +106,34 @@ def schedule_from(message: pb.ReportSchedule, run_as: str) -> Schedule:
         run_as=run_as,
         send_only_if_data=message.send_only_if_data,
     )
+
+
+_FORMAT_PB = {fmt: number for number, fmt in _FORMATS.items()}
+
+
+def schedule_pb(row: ReportScheduleMixin) -> pb.ReportSchedule:
+    schedule = schedule_of(row)
+    r, stored = schedule.recurrence, schedule.parameters
+    return pb.ReportSchedule(
+        name=f"reportSchedules/{row.id}",
+        report=schedule.report,
+        period=schedule.period.value,
+        frequency=r.frequency.value,
+        at=f"{r.at.hour:02d}:{r.at.minute:02d}",
+        time_zone=r.zone,
+        weekday=0 if r.weekday is None else r.weekday + 1,
+        month_day="" if r.month_day is None else str(r.month_day),
+        format=_FORMAT_PB[schedule.format],
+        recipients=schedule.recipients,
+        send_only_if_data=schedule.send_only_if_data,
+        bucket_bounds=[int(b) for b in _list(stored.get("bucket_bounds"))],
+        annual_rate=str(stored.get("annual_rate", "")),
+        targets=[str(t) for t in _list(stored.get("targets"))],
+        run_as=row.run_as_subject,
+        next_run_time=timestamp(row.next_due_at),
+        active=row.active,
+    )
+
+
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []

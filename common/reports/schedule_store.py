@@ -5,14 +5,16 @@ Planning locks due schedules with FOR UPDATE SKIP LOCKED and writes one run per 
 (common/reports/schedules.runs_to_catch_up); the unique (schedule, period) key makes a second
 run of a period impossible even if two planners raced. Running claims pending runs the same way
 and holds them under a lease, so a worker that dies mid-run leaves its run to another after the
-lease; a retried delivery keeps the run id as its delivery id (the Message-ID).
+lease; a retried delivery keeps the run id as its delivery id (the Message-ID). A run that fails
+(or whose worker dies) its configured number of attempts is parked FAILED with its last error.
+Lists page by key: schedules by id, runs by (period, id); the page token is the last key answered.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import (
     and_,
@@ -38,6 +40,7 @@ from common.reports.schedules import (
 )
 
 PENDING, RUNNING, DELIVERED, SKIPPED = "PENDING", "RUNNING", "DELIVERED", "SKIPPED"
+FAILED = "FAILED"  # parked after its last attempt, with its error: not retried any more
 
 
 def schedule_of(row: ReportScheduleMixin) -> Schedule:
@@ -187,8 +190,11 @@ class ScheduleStore:
                 row.next_due_at = next_due(schedule.recurrence, now)
         return written
 
-    async def claim(self, now: datetime, lease: timedelta, batch: int) -> list[ClaimedRun]:
-        """Pending runs (and runs whose worker's lease ran out), held until now + lease."""
+    async def claim(
+        self, now: datetime, lease: timedelta, batch: int, max_attempts: int
+    ) -> list[ClaimedRun]:
+        """Pending runs (and runs whose worker's lease ran out), held until now + lease; a run
+        whose worker died on its last attempt is parked instead."""
         S, R = self.schedules, self.runs
         async with self.db.transaction() as session:
             runs = (
@@ -207,6 +213,10 @@ class ScheduleStore:
             ).all()
             claimed = []
             for run in runs:
+                if run.state == RUNNING and run.attempts >= max_attempts:
+                    run.state, run.lease_until, run.finished_at = FAILED, None, now
+                    run.last_error = f"its worker stopped during all {run.attempts} attempts"
+                    continue
                 run.state, run.lease_until, run.attempts = RUNNING, now + lease, run.attempts + 1
                 owner = await session.get(S, run.schedule_id)
                 assert owner is not None  # runs are written for their schedule, never alone
@@ -244,12 +254,62 @@ class ScheduleStore:
             run.artefact, run.content_type, run.expires_at = artefact, content_type, expires_at
             run.last_error = None
 
-    async def retry_later(self, run_id: str, error: str, at: datetime) -> None:
+    async def failed(
+        self, run_id: str, error: str, now: datetime, retry_at: datetime, max_attempts: int
+    ) -> str:
+        """Records a failed attempt: retried at `retry_at`, or parked FAILED after the last one.
+        Returns the state the run is left in."""
         async with self.db.transaction() as session:
             run = await session.get(self.runs, run_id)
             assert run is not None
-            run.state, run.available_at, run.lease_until = PENDING, at, None
-            run.last_error = error[:2000]
+            run.lease_until, run.last_error = None, error[:2000]
+            if run.attempts >= max_attempts:
+                run.state, run.finished_at = FAILED, now
+            else:
+                run.state, run.available_at = PENDING, retry_at
+            return run.state
+
+    async def listed(self, owner: str | None, after: str, limit: int) -> list[ReportScheduleMixin]:
+        """Active schedules, oldest first: `owner`'s (its run-as subject), or all for None."""
+        S = self.schedules
+        query = select(S).where(S.active.is_(True), S.id > after).order_by(S.id).limit(limit)
+        if owner is not None:
+            query = query.where(S.run_as_subject == owner)
+        async with self.db.reading() as session:
+            return list((await session.scalars(query)).all())
+
+    async def owned(self, schedule_id: str, owner: str | None) -> ReportScheduleMixin | None:
+        """The schedule, if `owner` (None: anyone's) may see it."""
+        async with self.db.reading() as session:
+            row = await session.get(self.schedules, schedule_id)
+        if row is None or (owner is not None and row.run_as_subject != owner):
+            return None
+        return row
+
+    async def deactivate(self, schedule_id: str, owner: str | None) -> bool:
+        """Stops an active schedule (its runs and files stay); False when there is none to stop."""
+        async with self.db.transaction() as session:
+            row = await session.get(self.schedules, schedule_id, with_for_update=True)
+            if row is None or not row.active:
+                return False
+            if owner is not None and row.run_as_subject != owner:
+                return False
+            row.active = False
+            return True
+
+    async def runs_of(
+        self, schedule_id: str, after: tuple[date, str] | None, limit: int
+    ) -> list[ReportRunMixin]:
+        """A schedule's runs, newest period first (then id), those after (period, id) `after`."""
+        R = self.runs
+        query = select(R).where(R.schedule_id == schedule_id)
+        if after is not None:
+            query = query.where(
+                or_(R.period_first < after[0], and_(R.period_first == after[0], R.id < after[1]))
+            )
+        query = query.order_by(R.period_first.desc(), R.id.desc()).limit(limit)
+        async with self.db.reading() as session:
+            return list((await session.scalars(query)).all())
 
     async def expired(self, now: datetime) -> list[str]:
         """Forgets the artefacts past their keeping time; returns their file names to delete."""

@@ -1,7 +1,8 @@
 """The schedule worker every service runs (on common/workers.run_worker): plans the runs due,
 claims them, runs each report as the schedule's stored identity, keeps the file for a configured
-number of days, and e-mails a link to it (send-only-if-data skips an empty report). Replicas share
-the work through the store's row locks; a failed delivery is retried with the same delivery id."""
+number of days, and sends a link to it by e-mail or webhook (send-only-if-data skips an empty
+report). Replicas share the work through the store's row locks; a failed run is retried with the
+same delivery id, and parked FAILED with its error after REPORTS_MAX_ATTEMPTS attempts."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ import structlog
 from common.clock import Clock
 from common.reports.artefact import CONTENT_TYPES, write_artefact
 from common.reports.catalog import Parameter, ReportCatalog
-from common.reports.delivery import DeliveryFailed, Mailer, ReportNotice
-from common.reports.schedule_store import DELIVERED, SKIPPED, ClaimedRun, ScheduleStore
+from common.reports.delivery import ReportNotice
+from common.reports.schedule_store import DELIVERED, FAILED, SKIPPED, ClaimedRun, ScheduleStore
+from common.reports.webhook import Deliveries
 from common.settings import PROJECT_ROOT
 from common.workers import Wake, run_worker
 
@@ -39,13 +41,19 @@ class ScheduleConfig:
     retry_after: timedelta = timedelta(minutes=5)
     mail_url: str = "file:var/mail"
     sender: str = "reports@settle.invalid"
+    max_attempts: int = 5  # then the run is parked FAILED with its error
+    webhook_secret: str = ""  # HMAC key of webhook deliveries; none without it
+    webhook_allow: tuple[str, ...] = ()  # common/webhooks.EndpointPolicy's allow-list
+    webhook_https_only: bool = True
 
     @classmethod
     def from_env(cls, service: str, environ: Mapping[str, str] = os.environ) -> ScheduleConfig:
         """REPORTS_ARTEFACT_DIR (default var/reports/<service>), REPORTS_LINK_BASE (the gateway's
         address people reach, default http://127.0.0.1:8080), REPORTS_KEEP_DAYS (7),
         REPORTS_CATCH_UP_LIMIT (3), REPORTS_MAIL_URL (common/reports/delivery.py; default the
-        var/mail drop), REPORTS_MAIL_FROM."""
+        var/mail drop), REPORTS_MAIL_FROM, REPORTS_MAX_ATTEMPTS (5), REPORTS_WEBHOOK_SECRET,
+        REPORTS_WEBHOOK_ALLOW (hosts or networks a webhook may reach beyond public addresses,
+        comma-separated), REPORTS_WEBHOOK_HTTPS_ONLY (true)."""
         directory = environ.get("REPORTS_ARTEFACT_DIR")
         return cls(
             service=service,
@@ -55,6 +63,10 @@ class ScheduleConfig:
             catch_up_limit=int(environ.get("REPORTS_CATCH_UP_LIMIT", "3")),
             mail_url=environ.get("REPORTS_MAIL_URL", "file:var/mail"),
             sender=environ.get("REPORTS_MAIL_FROM", "reports@settle.invalid"),
+            max_attempts=int(environ.get("REPORTS_MAX_ATTEMPTS", "5")),
+            webhook_secret=environ.get("REPORTS_WEBHOOK_SECRET", ""),
+            webhook_allow=tuple(environ.get("REPORTS_WEBHOOK_ALLOW", "").split(",")),
+            webhook_https_only=environ.get("REPORTS_WEBHOOK_HTTPS_ONLY", "true") != "false",
         )
 
     def link(self, run_id: str) -> str:
@@ -66,11 +78,11 @@ class ReportScheduleWorker:
         self,
         store: ScheduleStore,
         catalog: ReportCatalog,
-        mailer: Mailer,
+        deliveries: Deliveries,
         clock: Clock,
         config: ScheduleConfig,
     ):
-        self.store, self.catalog, self.mailer = store, catalog, mailer
+        self.store, self.catalog, self.deliveries = store, catalog, deliveries
         self.clock, self.config = clock, config
         self.wake = Wake()
 
@@ -86,7 +98,8 @@ class ReportScheduleWorker:
     async def pass_once(self) -> float:
         now = self.clock.now()
         await self.store.plan(now, self.config.catch_up_limit)
-        claimed = await self.store.claim(now, self.config.lease, self.config.batch)
+        c = self.config
+        claimed = await self.store.claim(now, c.lease, c.batch, c.max_attempts)
         for run in claimed:
             await self.execute(run)
         for name in await self.store.expired(now):
@@ -99,6 +112,19 @@ class ReportScheduleWorker:
         return min(self.config.poll_s, max(0.0, (upcoming - self.clock.now()).total_seconds()))
 
     async def execute(self, run: ClaimedRun) -> None:
+        """Runs, files and delivers one claimed run; any failure is recorded on the run, which is
+        retried later or, after its last attempt, parked FAILED (never retried forever)."""
+        try:
+            await self._execute(run)
+        except Exception as failure:  # whatever failed, the run records it
+            now = self.clock.now()
+            error = f"{type(failure).__name__}: {failure}"
+            state = await self.store.failed(
+                run.id, error, now, now + self.config.retry_after, self.config.max_attempts
+            )
+            log.warning("report run failed", run=run.id, error=error, parked=state == FAILED)
+
+    async def _execute(self, run: ClaimedRun) -> None:
         schedule = run.schedule
         report = self.catalog.get(schedule.report)
         given = run.given(reads_period=Parameter.PERIOD in report.accepts)
@@ -124,12 +150,7 @@ class ReportScheduleWorker:
             expires_at=expires_at,
             sent_at=now,
         )
-        try:
-            await self.mailer.deliver(notice)
-        except DeliveryFailed as failure:
-            log.warning("report delivery failed", run=run.id, error=str(failure))
-            await self.store.retry_later(run.id, str(failure), now + self.config.retry_after)
-            return
+        await self.deliveries.deliver(notice, report.name)
         await self.store.finish(
             run.id,
             DELIVERED,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import grpc
 from google.api import httpbody_pb2  # type: ignore[import-untyped]
-from google.protobuf import struct_pb2
+from google.protobuf import empty_pb2, struct_pb2
 
 from common.actor import Actor, current_actor
 from common.clock import Clock
@@ -23,12 +23,14 @@ from common.protoconv import from_timestamp, timestamp
 from common.reports.artefact import CONTENT_TYPES, chunks, write_artefact
 from common.reports.catalog import GivenParameters, Parameter, ReportCatalog
 from common.reports.envelope import Cell, ReportResult, Table, iterate
-from common.reports.schedule_requests import schedule_from
+from common.reports.schedule_requests import schedule_from, schedule_pb
 from common.reports.schedule_store import ScheduleStore, scheduled_parameters
 from common.reports.schedules import ExportFormat, covered_period
+from common.webhooks import EndpointPolicy
 from settle.common.v1 import reports_pb2 as pb
 
 FORMATS = {pb.REPORT_FORMAT_CSV: ExportFormat.CSV, pb.REPORT_FORMAT_XLSX: ExportFormat.XLSX}
+DEFAULT_PAGE, MAX_PAGE = 100, 1000
 
 
 def given(request: pb.RunReportRequest | pb.ExportReportRequest) -> GivenParameters:
@@ -86,12 +88,19 @@ class ReportsServicer:
     service_name: str
 
     def __init__(
-        self, catalog: ReportCatalog, clock: Clock, schedules: ScheduleStore, artefacts: Path
+        self,
+        catalog: ReportCatalog,
+        clock: Clock,
+        schedules: ScheduleStore,
+        artefacts: Path,
+        *,
+        webhooks: EndpointPolicy | None = None,  # None: webhook recipients are refused
     ):
         self.catalog = catalog
         self.clock = clock
         self.schedules = schedules
         self.artefacts = artefacts
+        self.webhooks = webhooks
 
     def register(self, server: grpc.aio.Server) -> None:
         raise NotImplementedError
@@ -132,20 +141,50 @@ class ReportsServicer:
     async def CreateReportSchedule(
         self, request: pb.CreateReportScheduleRequest, context
     ) -> pb.ReportSchedule:
-        schedule = schedule_from(request.report_schedule, current_actor().subject)
+        schedule = schedule_from(request.report_schedule, current_actor().subject, self.webhooks)
         report = self.catalog.get(schedule.report)  # NOT_FOUND for an unknown report
         now = self.clock.now()
         sample = covered_period(schedule.period, now, schedule.recurrence.zone)
         # The parameters must make a valid run: refused now, not at 7 in the morning.
         given = scheduled_parameters(schedule, sample, Parameter.PERIOD in report.accepts)
         self.catalog.parameters(schedule.report, given, now)
-        row = await self.schedules.create(schedule, current_actor(), now)
-        reply = pb.ReportSchedule()
-        reply.CopyFrom(request.report_schedule)
-        reply.name = f"reportSchedules/{row.id}"
-        reply.run_as = row.run_as_subject
-        reply.next_run_time.CopyFrom(timestamp(row.next_due_at))
-        return reply
+        return schedule_pb(await self.schedules.create(schedule, current_actor(), now))
+
+    async def ListReportSchedules(
+        self, request: pb.ListReportSchedulesRequest, context
+    ) -> pb.ListReportSchedulesResponse:
+        size = _page_size(request.page_size)
+        after = (
+            parse_name(f"s/{request.page_token}", "s", "page_token") if request.page_token else ""
+        )
+        rows = await self.schedules.listed(_owner(current_actor()), after, size + 1)
+        return pb.ListReportSchedulesResponse(
+            report_schedules=[schedule_pb(row) for row in rows[:size]],
+            next_page_token=rows[size - 1].id if len(rows) > size else "",
+        )
+
+    async def DeleteReportSchedule(
+        self, request: pb.DeleteReportScheduleRequest, context
+    ) -> empty_pb2.Empty:
+        schedule_id = parse_name(request.name, "reportSchedules")
+        if not await self.schedules.deactivate(schedule_id, _owner(current_actor())):
+            raise NotFound(f"no active report schedule {request.name[:80]!r}")
+        return empty_pb2.Empty()
+
+    async def ListReportRuns(
+        self, request: pb.ListReportRunsRequest, context
+    ) -> pb.ListReportRunsResponse:
+        schedule_id = parse_name(request.parent, "reportSchedules", "parent")
+        if await self.schedules.owned(schedule_id, _owner(current_actor())) is None:
+            raise NotFound(f"no report schedule {request.parent[:80]!r}")
+        size = _page_size(request.page_size)
+        after = _run_key(request.page_token)
+        runs = await self.schedules.runs_of(schedule_id, after, size + 1)
+        last = runs[size - 1] if len(runs) > size else None
+        return pb.ListReportRunsResponse(
+            report_runs=[_run_pb(request.parent, run) for run in runs[:size]],
+            next_page_token=f"{last.period_first.isoformat()}~{last.id}" if last else "",
+        )
 
     async def DownloadReportArtefact(
         self, request: pb.DownloadReportArtefactRequest, context
@@ -157,6 +196,46 @@ class ReportsServicer:
         run, name = found[0], found[0].artefact
         async for block in chunks(self.artefacts / name):
             yield httpbody_pb2.HttpBody(content_type=run.content_type or "", data=block)
+
+
+def _owner(actor: Actor) -> str | None:
+    """Whose schedules a caller manages: their own, or everyone's (None) for an admin."""
+    return None if actor.has_role("admin") else actor.subject
+
+
+def _page_size(asked: int) -> int:
+    if asked < 0:
+        raise InvalidArgument.of("page_size", "must not be negative")
+    return min(asked or DEFAULT_PAGE, MAX_PAGE)
+
+
+def _run_key(token: str) -> tuple[date, str] | None:
+    """A runs page token: the (period start, id) of the last run answered."""
+    if not token:
+        return None
+    day, _, run_id = token.partition("~")
+    try:
+        return date.fromisoformat(day), parse_name(f"runs/{run_id}", "runs", "page_token")
+    except ValueError:
+        raise InvalidArgument.of("page_token", "is not a token this list gave") from None
+
+
+def _run_pb(parent: str, run) -> pb.ReportRun:
+    message = pb.ReportRun(
+        name=f"{parent}/runs/{run.id}",
+        state=run.state,
+        period_start=run.period_first.isoformat(),
+        period_end=run.period_last.isoformat(),
+        due_time=timestamp(run.due_at),
+        attempts=run.attempts,
+        last_error=run.last_error or "",
+        artefact=f"artefacts/{run.id}" if run.artefact else "",
+    )
+    if run.rows is not None:
+        message.rows = run.rows
+    if run.finished_at is not None:
+        message.finish_time.CopyFrom(timestamp(run.finished_at))
+    return message
 
 
 def _may_read(reader: Actor, schedule) -> bool:
