@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import date
 from decimal import Decimal
 from typing import BinaryIO
@@ -44,23 +44,42 @@ _CSV_TEXT: dict[ColumnType, Callable[[Cell], str]] = {
 }
 
 
-async def write_csv(table: Table, out: BinaryIO) -> int:
-    """Writes the header and every row of `table` to `out`; returns the number of data rows.
-    A report of several tables is exported as one CSV per table."""
-    converters = [_CSV_TEXT[column.type] for column in table.columns]
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
-    writer = csv.writer(text, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow([neutralize_formula(column.name) for column in table.columns])
-    count = 0
-    try:
+class CsvWriter:
+    """A table's CSV as blocks of about `size` bytes, made as its rows arrive (what ExportReport
+    streams while the query is still being read); `rows` counts the data rows written."""
+
+    def __init__(self, table: Table):
+        self.table, self.rows = table, 0
+
+    async def blocks(self, size: int) -> AsyncIterator[bytes]:
+        table = self.table
+        converters = [_CSV_TEXT[column.type] for column in table.columns]
+        buffer = io.BytesIO()
+        text = io.TextIOWrapper(buffer, encoding="utf-8", newline="", write_through=True)
+        writer = csv.writer(text, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+        writer.writerow([neutralize_formula(column.name) for column in table.columns])
         async for row in iterate(table.rows):
             if len(row) != len(converters):
                 raise ValueError(f"table {table.name!r}: a row has {len(row)} cells")
             writer.writerow(
                 ["" if v is None else f(v) for f, v in zip(converters, row, strict=True)]
             )
-            count += 1
-    finally:
-        text.flush()
-        text.detach()  # the caller owns `out`
-    return count
+            self.rows += 1
+            if buffer.tell() >= size:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        if buffer.tell():
+            yield buffer.getvalue()
+
+
+BLOCK_BYTES = 256 * 1024
+
+
+async def write_csv(table: Table, out: BinaryIO) -> int:
+    """Writes the header and every row of `table` to `out`; returns the number of data rows.
+    A report of several tables is exported as one CSV per table."""
+    writer = CsvWriter(table)
+    async for block in writer.blocks(BLOCK_BYTES):
+        out.write(block)
+    return writer.rows

@@ -1,7 +1,8 @@
 """The ReportsService every Settle service offers (settle/<service>/v1/reports.proto), over the
 service's own report catalog: RunReport answers the tables as JSON-friendly protobuf, ExportReport
-streams the CSV or XLSX file as `google.api.HttpBody` chunks, which the gateway passes through as
-the HTTP response body with its content type (it holds no report logic)."""
+streams the CSV (block by block as its rows are written) or XLSX file as `google.api.HttpBody`
+chunks, which the gateway passes through as the HTTP response body with its content type (it
+holds no report logic)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,15 @@ from common.clock import Clock
 from common.errors import InvalidArgument, NotFound
 from common.ids import parse_name
 from common.protoconv import from_timestamp, timestamp
-from common.reports.artefact import CONTENT_TYPES, chunks, write_artefact
+from common.reports.artefact import (
+    CHUNK_BYTES,
+    CONTENT_TYPES,
+    chosen_table,
+    chunks,
+    write_artefact,
+)
 from common.reports.catalog import GivenParameters, Parameter, ReportCatalog
+from common.reports.csv_export import CsvWriter
 from common.reports.envelope import Cell, ReportResult, Table, iterate
 from common.reports.schedule_requests import schedule_from, schedule_pb
 from common.reports.schedule_store import ScheduleStore, scheduled_parameters
@@ -131,10 +139,18 @@ class ReportsServicer:
                 "format", "is required: REPORT_FORMAT_CSV or REPORT_FORMAT_XLSX"
             )
         result = await self._run(request)
+        content_type = CONTENT_TYPES[export_format]
+        if export_format is ExportFormat.CSV:
+            # Each block leaves as soon as its rows are written: no file, no whole report held,
+            # and the first bytes reach the caller while the query is still being read.
+            writer = CsvWriter(chosen_table(result, request.table))
+            async for block in writer.blocks(CHUNK_BYTES):
+                yield httpbody_pb2.HttpBody(content_type=content_type, data=block)
+            return
+        # An XLSX is a zip whose directory is written last: spooled to a file, then streamed.
         with tempfile.TemporaryDirectory(prefix="settle-report-") as directory:
             path = Path(directory) / f"report.{export_format.value}"
             await write_artefact(result, export_format, path, request.table)
-            content_type = CONTENT_TYPES[export_format]
             async for block in chunks(path):
                 yield httpbody_pb2.HttpBody(content_type=content_type, data=block)
 

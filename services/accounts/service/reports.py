@@ -86,6 +86,7 @@ class AccountsReports:
                     collections.cash_against_target,
                 ),
                 ReportDefinition("promises", "Promises", PERIOD_ONLY, collections.promises),
+                ReportDefinition("open-items", "Open items", frozenset(), collections.open_items),
                 ReportDefinition(
                     "dunning-log", "Dunning log", PERIOD_ONLY, collections.dunning_log
                 ),

@@ -6,13 +6,15 @@ reports do (service/reports.py)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from datetime import UTC, date, timedelta
 
 from common.actor import Actor
 from common.reports.catalog import Parameter, ReportParameters
-from common.reports.envelope import Column, ColumnType, ReportResult, Table
+from common.reports.envelope import Column, ColumnType, ReportResult, Row, Table
 from common.reports.figures import percent
 from services.accounts.data import report_reads_collections as reads
+from services.accounts.data import report_reads_items
 from services.accounts.domain.aging import AgingBuckets
 from services.accounts.domain.collectible import to_collect
 from services.accounts.domain.promises import PromiseState, kept_rate_percent
@@ -94,6 +96,28 @@ class CollectionsReports:
         accepts = frozenset({Parameter.BUCKET_BOUNDS})
         table = Table("Collectible aging", columns, table_rows)
         return await self.reports._result("aging-collectible", parameters, accepts, [table])
+
+    # --- §18 open items -------------------------------------------------------------------------
+
+    async def open_items(self, parameters: ReportParameters, actor: Actor) -> ReportResult:
+        """One row per open invoice today, streamed page by page (a portfolio's million rows)."""
+        today = parameters.as_of.astimezone(UTC).date()
+        columns = (
+            Column("customer_id", _TEXT),
+            Column("customer", _TEXT),
+            Column("collector", _TEXT),
+            Column("team", _TEXT),
+            Column("invoice", _TEXT),
+            Column("invoice_date", ColumnType.DATE),
+            Column("due_date", ColumnType.DATE),
+            Column("days_past_due", _INT),
+            Column("currency", _TEXT),
+            Column("open", _MONEY, "currency"),
+            Column("in_dispute", _MONEY, "currency"),
+        )
+        rows = _open_item_rows(self.db, report_scope(actor), today)
+        table = Table("Open items", columns, rows)
+        return await self.reports._result("open-items", parameters, frozenset(), [table])
 
     # --- §13 cash collected against target --------------------------------------------------------
 
@@ -275,6 +299,15 @@ class CollectionsReports:
         return await self.reports._result(
             "write-offs", parameters.at_period_end(), PERIOD_ONLY, [table]
         )
+
+
+async def _open_item_rows(db, scope: tuple[str, str], today: date) -> AsyncIterator[Row]:
+    async for i in report_reads_items.open_items(db, scope):
+        yield (
+            i.customer_id, i.customer, i.collector, i.team, i.number, i.invoice_date, i.due_date,
+            max(0, (today - i.due_date).days), i.currency, amount(i.open_minor, i.currency),
+            amount(i.held_minor, i.currency),
+        )  # fmt: skip
 
 
 def _horizon(promised: date, end: date, this_monday: date) -> int:

@@ -461,3 +461,31 @@ async def test_write_offs_by_reason_posted_reversed_and_net(accounts, reports):
     assert _rows(result.tables[0]) == [
         ["SMALL_BALANCE", "Small balance", "EUR", 2, "80.00", 1, "50.00", "30.00"],
     ]
+
+
+async def test_open_items_stream_page_by_page_as_csv(accounts, reports, monkeypatch):
+    """§18: one row per open invoice today, read in keyset pages (two rows a page here, so three
+    invoices take two pages) and exported as CSV while the rows are read."""
+    from services.accounts.data import report_reads_items
+
+    monkeypatch.setattr(report_reads_items, "PAGE_ROWS", 2)
+    await _collections_ledger(accounts.database_url)
+    result = await _run_as(reports, rpb.RunReportRequest(report="open-items"))
+    assert [row[4:] for row in _rows(result.tables[0])] == [
+        ["A1", "2026-01-01", "2026-01-15", 46, "EUR", "1000.00", "300.00"],
+        ["B1", "2026-01-01", "2026-02-20", 10, "EUR", "400.00", "0.00"],
+        ["C1", "2026-01-01", "2026-04-01", 0, "EUR", "250.00", "0.00"],
+    ]
+    parts = [
+        part
+        async for part in reports.ExportReport(
+            rpb.ExportReportRequest(report="open-items", format=rpb.REPORT_FORMAT_CSV)
+        )
+    ]
+    lines = b"".join(p.data for p in parts).decode().split("\r\n")
+    assert lines[0] == (
+        "customer_id,customer,collector,team,invoice,invoice_date,due_date,days_past_due,"
+        "currency,open,in_dispute"
+    )
+    assert lines[1] == "A,A,user:ana,T1,A1,2026-01-01,2026-01-15,46,EUR,1000.00,300.00"
+    assert len(lines) == 5  # header, three rows, the final CRLF

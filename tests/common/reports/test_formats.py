@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 
-from common.reports.csv_export import write_csv
+from common.reports.csv_export import CsvWriter, write_csv
 from common.reports.envelope import Column, ColumnType, ReportResult, Table
 from common.reports.escape import neutralize_formula
 from common.reports.xlsx_export import write_xlsx
@@ -85,6 +85,27 @@ async def test_csv_reads_async_rows_and_counts_them():
     out = io.BytesIO()
     assert await write_csv(invoice_report(rows()).tables[0], out) == 3
     assert out.getvalue().count(b"\r\n") == 4
+
+
+async def test_csv_blocks_leave_as_their_rows_are_written_and_add_up_to_the_file():
+    """ExportReport streams these blocks: the first leaves before the last row is read."""
+    read = []
+
+    async def rows():
+        for row in invoice_rows(2_000):
+            read.append(row)
+            yield row
+
+    writer = CsvWriter(invoice_report(rows()).tables[0])
+    blocks, read_at_first = [], None
+    async for block in writer.blocks(16 * 1024):
+        blocks.append(block)
+        read_at_first = len(read) if read_at_first is None else read_at_first
+    whole = io.BytesIO()
+    await write_csv(invoice_report(invoice_rows(2_000)).tables[0], whole)
+    assert b"".join(blocks) == whole.getvalue() and writer.rows == 2_000
+    assert len(blocks) > 5 and read_at_first < 2_000
+    assert all(len(b) < 16 * 1024 + 1_000 for b in blocks)  # a block is about its size
 
 
 async def test_a_row_of_the_wrong_width_is_refused():
