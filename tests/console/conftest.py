@@ -3,7 +3,6 @@ headless Chromium, shared by the console tests of a module."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 import httpx
@@ -13,7 +12,7 @@ from playwright.async_api import async_playwright
 from gateway.auth.tokens import mint
 from gateway.settings import GatewaySettings
 from tests.console.browser import ARGS, require_chromium
-from tests.support.stack import free_port, full_stack
+from tests.support.stack import full_stack
 
 
 def token(role: str, subject: str, team: str = "") -> str:
@@ -37,21 +36,8 @@ class System:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def system(tmp_path_factory):
-    console_addr = f"127.0.0.1:{free_port()}"
-    workdir = tmp_path_factory.mktemp("console-stack")
-    async with full_stack(workdir, {"CONSOLE_ADDR": console_addr}) as stack:
-        url = f"http://{console_addr}"
-        async with httpx.AsyncClient() as client:
-            for _ in range(100):
-                try:
-                    if (await client.get(f"{url}/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError(f"the console did not start:\n{stack.log()[-3000:]}")
-        yield System(console=url, gateway=stack.http)
+    async with full_stack(tmp_path_factory.mktemp("console-stack")) as stack:
+        yield System(console=stack.console, gateway=stack.http)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -1,5 +1,5 @@
-"""The whole system started as `make run` starts it (`python -m tools.run_all`), on free loopback
-ports and throwaway databases, for end-to-end tests."""
+"""The whole system started as `make run` starts it (`python -m tools.run_all`: the services, the
+gateway and the console), on free loopback ports and throwaway databases, for end-to-end tests."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
+import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from common.settings import PROJECT_ROOT
@@ -38,11 +39,23 @@ class Stack:
     def http(self) -> str:
         return f"http://{self.env['GATEWAY_HTTP_ADDR']}"
 
+    @property
+    def console(self) -> str:
+        return f"http://{self.env['CONSOLE_ADDR']}"
+
     def metrics_url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.env[f'{service.upper()}_METRICS_PORT']}/metrics"
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+async def _console_up(url: str) -> bool:
+    async with httpx.AsyncClient(timeout=1) as client:
+        try:
+            return (await client.get(f"{url}/healthz")).status_code == 200
+        except httpx.TransportError:
+            return False
 
 
 async def _serving(address: str) -> bool:
@@ -68,6 +81,7 @@ async def full_stack(workdir: Path, extra_env: dict[str, str] | None = None, tim
         if service != "gateway":
             env[f"{service.upper()}_DATABASE_URL"] = f"sqlite+aiosqlite:///{workdir / service}.db"
     env["GATEWAY_HTTP_ADDR"] = f"127.0.0.1:{free_port()}"
+    env["CONSOLE_ADDR"] = f"127.0.0.1:{free_port()}"  # its own port: stacks never share 8081
     env.update(extra_env or {})
     log_path = workdir / "stack.log"
     with log_path.open("wb") as log:
@@ -89,6 +103,10 @@ async def full_stack(workdir: Path, extra_env: dict[str, str] | None = None, tim
                 if process.returncode is not None or asyncio.get_running_loop().time() > deadline:
                     raise RuntimeError(f"the stack did not start:\n{stack.log()[-4000:]}")
                 await asyncio.sleep(0.2)
+        while not await _console_up(stack.console):
+            if process.returncode is not None or asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(f"the console did not start:\n{stack.log()[-4000:]}")
+            await asyncio.sleep(0.1)
         yield stack
     finally:
         if process.returncode is None:
