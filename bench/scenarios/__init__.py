@@ -8,6 +8,7 @@ from bench.scenarios import (  # noqa: F401
     gateway_path,
     importing,
     reads,
+    report_exports,
     reports,
     sweeper,
 )
