@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 import httpx
 import pytest
+import pytest_asyncio
 from playwright.async_api import Browser, Page, expect
 
 from tests.console.browser import ARTIFACTS, inspect
@@ -60,9 +61,10 @@ async def seed_customer(system: System, display_name: str, collector: str, amoun
     return {"customer": customer, "invoice": invoice}
 
 
-async def seed_breached_case(system: System) -> str:
-    """A case whose acknowledge clock breaches within seconds: a policy of 1 calendar second
-    for its reason code (no other test opens a WRONG_ITEM case)."""
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def one_second_sla(system: System) -> None:
+    """A policy of 1 calendar second on the acknowledge clock of WRONG_ITEM cases (no other test
+    opens one): such a case breaches within seconds."""
     await system.call(
         "POST",
         "/v1/slaPolicies",
@@ -76,26 +78,36 @@ async def seed_breached_case(system: System) -> str:
             "active": True,
         },
     )
-    seeded = await seed_customer(system, "Breach Bau GmbH", "olga", "250.00")
-    olga = token("collector", "olga")
+
+
+async def seed_breached_case(system: System, display_name: str, collector: str) -> dict:
+    """A customer of `collector` with a breached case (WRONG_ITEM: needs `one_second_sla`) on part
+    of its invoice, so the rest keeps it on the worklist."""
+    seeded = await seed_customer(system, display_name, collector, "250.00")
+    who = token("collector", collector)
     case = await system.call(
         "POST",
         "/v1/disputes",
-        olga,
+        who,
         json={
             "customer": seeded["customer"]["name"],
             "title": "Wrong item delivered",
             "reasonCode": "WRONG_ITEM",
-            "items": [{"invoice": seeded["invoice"]["name"]}],
+            "items": [
+                {
+                    "invoice": seeded["invoice"]["name"],
+                    "amount": {"currencyCode": "EUR", "amount": "100.00"},
+                }
+            ],
         },
     )
 
     async def breached() -> bool:
-        found = await system.call("GET", f"/v1/{case['name']}", olga)
+        found = await system.call("GET", f"/v1/{case['name']}", who)
         return found.get("slaState") == "BREACHED"
 
     assert await eventually(breached), "the one-second clock never breached"
-    return case["name"]
+    return {**seeded, "case": case}
 
 
 async def signed_in(browser: Browser, system: System, role: str, subject: str) -> Page:
@@ -123,8 +135,9 @@ async def eventually(check, timeout_s: float = SETTLE_S):
         await asyncio.sleep(0.3)
 
 
-async def test_the_collectors_loop(system: System, browser: Browser):
+async def test_the_collectors_loop(system: System, browser: Browser, one_second_sla: None):
     seeded = await seed_customer(system, "Loop Trading Ltd", "alice", "5000.00")
+    late = await seed_breached_case(system, "Late Case AG", "alice")
     held = await seed_customer(system, "Held Goods BV", "alice", "2000.00")
     alice = token("collector", "alice")
     await system.call(
@@ -160,7 +173,15 @@ async def test_the_collectors_loop(system: System, browser: Browser):
     await expect(held_row.locator("[data-col=in-dispute]")).to_have_text("EUR 300.00")
     await expect(held_row.locator("[data-col=flags]")).to_have_text("1 open dispute")
     await expect(held_row).to_contain_text("EUR 1,700.00")  # to collect: open − held
+    await expect(held_row.locator("[data-flag=sla]")).to_have_count(0)  # its case is on track
+    late_flag = page.locator("tr[data-row]", has_text="Late Case AG").locator("[data-flag=sla]")
+    await expect(late_flag).to_have_text("SLA breached")
+    await expect(late_flag).to_have_attribute("href", f"/{late['case']['name']}")
     await inspect(page, "1-worklist")
+    await late_flag.click()
+    await expect(page).to_have_url(f"{system.console}/{late['case']['name']}")
+    await expect(page.locator("h1")).to_contain_text("Wrong item delivered")
+    await page.goto(f"{system.console}/worklist")
 
     names = await page.locator("tr[data-row] td:nth-child(2)").all_inner_texts()
     for _ in range(names.index("Loop Trading Ltd") + 1):
@@ -343,7 +364,7 @@ async def test_the_live_queue_needs_a_session(system: System):
     assert reply.status_code == 204 and reply.content == b""
 
 
-async def test_team_lead_and_sre_screens(system: System, browser: Browser):
+async def test_team_lead_and_sre_screens(system: System, browser: Browser, one_second_sla: None):
     seeded = await seed_customer(system, "Lead Test GmbH", "erin", "300.00")
     lead = await signed_in(browser, system, "team_lead", "lena")
     await lead.goto(f"{system.console}/team?collector=user:erin")
@@ -364,7 +385,7 @@ async def test_team_lead_and_sre_screens(system: System, browser: Browser):
         token("collector", "erin"),
         json={"subject": "disputes/not.a.case", "team": "SALES", "reasonCode": "PRICING_AUTHORITY"},
     )
-    breached = await seed_breached_case(system)
+    breached = (await seed_breached_case(system, "Breach Bau GmbH", "olga"))["case"]["name"]
     sre = await signed_in(browser, system, "sre", "sid")
     await expect(sre).to_have_url(f"{system.console}/sre")
     await expect(sre.locator("#compliance-h + table")).to_contain_text("ACKNOWLEDGE")
@@ -391,7 +412,8 @@ async def test_team_lead_and_sre_screens(system: System, browser: Browser):
     assert [a["kind"] for a in actions["actions"]][:2] == ["DISCARD", "RETRY"]
 
     await sre.goto(f"{system.console}/sre")
-    await sre.locator("#breached-h + table a:has-text('Clock history')").first.click()
+    case_row = sre.locator(f"#breached-h + table tr:has(a[href='/{breached}'])")
+    await case_row.locator("a:has-text('Clock history')").click()
     await expect(sre.locator("#clock-history-h + table")).to_contain_text("Breached")
     await expect(sre.locator("#trace-h")).to_be_visible()
     assert breached in sre.url
