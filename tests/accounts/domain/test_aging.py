@@ -7,7 +7,6 @@ import csv
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -26,9 +25,8 @@ from services.accounts.domain.aging import (
 )
 from services.accounts.domain.csv_import import ColumnMapping
 from services.accounts.domain.import_plan import validate_file
+from tests.support.ar_sample import CLEAN, sample
 
-DATA = Path(__file__).resolve().parents[3].parent / "shared/data/ar-sample"
-CLEAN = DATA / "WA_Fn-UseC_-Accounts-Receivable.csv"
 AS_OF = date(2013, 6, 30)
 
 # --- buckets ----------------------------------------------------------------------------------
@@ -266,9 +264,7 @@ def _raw_aging(as_of):
 
 @pytest.fixture(scope="module")
 def clean_rows():
-    if not DATA.is_dir():
-        pytest.skip(f"sample data folder {DATA} is absent (see shared/data/ar-sample/SOURCES.md)")
-    with CLEAN.open(newline="") as handle:
+    with sample(CLEAN).open(newline="") as handle:
         return validate_file(handle, ColumnMapping.sample_file(), "USD").rows
 
 

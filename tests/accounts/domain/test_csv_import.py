@@ -8,7 +8,6 @@ import io
 from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -25,18 +24,16 @@ from services.accounts.domain.csv_import import (
     parse_rows,
 )
 from services.accounts.domain.import_plan import validate_file
+from tests.support.ar_sample import CLEAN, DIRTY, SAMPLE_DIR, sample
 
-DATA = Path(__file__).resolve().parents[3].parent / "shared/data/ar-sample"
-CLEAN = DATA / "WA_Fn-UseC_-Accounts-Receivable.csv"
-DIRTY = DATA / "WA_Fn-UseC_-Accounts-Receivable_with_missing.csv"
 SAMPLE = ColumnMapping.sample_file()
 
 
 @pytest.fixture(scope="module")
 def data_dir():
-    if not DATA.is_dir():
-        pytest.skip(f"sample data folder {DATA} is absent (see shared/data/ar-sample/SOURCES.md)")
-    return DATA
+    sample(CLEAN)  # skips on a laptop without ../shared, fails under CI=true
+    sample(DIRTY)
+    return SAMPLE_DIR
 
 
 @functools.cache  # plans are immutable: parse each real file once per mapping
