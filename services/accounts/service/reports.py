@@ -96,7 +96,7 @@ class AccountsReports:
             ]
         )
 
-    async def _result(
+    async def result(
         self,
         name: str,
         parameters: ReportParameters,
@@ -149,7 +149,7 @@ class AccountsReports:
         title = "Aging by collector" if by_collector else "Aging by customer"
         table = Table(title, columns, rows)
         accepts = frozenset({Parameter.AS_OF, Parameter.BUCKET_BOUNDS})
-        return await self._result(name, parameters, accepts, [table])
+        return await self.result(name, parameters, accepts, [table])
 
     async def _aging_rows(
         self, on: date, bounds: tuple[int, ...], actor: Actor, width: int, by_collector: bool
@@ -242,7 +242,7 @@ class AccountsReports:
             Column("average_days_delinquent", _DAYS),
         )
         parameters = parameters.at_period_end()
-        return await self._result(
+        return await self.result(
             "dso", parameters, frozenset({Parameter.PERIOD}), [Table("DSO", columns, rows)]
         )
 
@@ -278,7 +278,7 @@ class AccountsReports:
             Column("cei", _PERCENT),
         )
         parameters = parameters.at_period_end()
-        return await self._result(
+        return await self.result(
             "cei", parameters, frozenset({Parameter.PERIOD}), [Table("CEI", columns, rows)]
         )
 
@@ -306,7 +306,7 @@ class AccountsReports:
             Column("share_over_90", _PERCENT),
         )
         table = Table("AR over 90 days", columns, rows)
-        return await self._result("ar-over-90", parameters, frozenset({Parameter.AS_OF}), [table])
+        return await self.result("ar-over-90", parameters, frozenset({Parameter.AS_OF}), [table])
 
 
 def _months_back(day: date, months: int) -> date:

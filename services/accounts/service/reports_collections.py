@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import UTC, date, timedelta
+from typing import TYPE_CHECKING
 
 from common.actor import Actor
 from common.reports.catalog import Parameter, ReportParameters
@@ -21,14 +22,17 @@ from services.accounts.domain.promises import PromiseState, kept_rate_percent
 from services.accounts.service.promised import promised_on
 from services.accounts.service.report_scope import amount, report_scope
 
+if TYPE_CHECKING:
+    from services.accounts.service.reports import AccountsReports
+
 _MONEY, _TEXT, _INT = ColumnType.MONEY, ColumnType.TEXT, ColumnType.INT
 PERIOD_ONLY = frozenset({Parameter.PERIOD})
 
 
 class CollectionsReports:
-    """Built by service/reports.py's AccountsReports, whose `_result` adds the provenance."""
+    """Built by service/reports.py's AccountsReports, whose `result` adds the provenance."""
 
-    def __init__(self, reports):
+    def __init__(self, reports: AccountsReports):
         self.reports = reports
         self.db = reports.ctx.db
 
@@ -95,7 +99,7 @@ class CollectionsReports:
         )
         accepts = frozenset({Parameter.BUCKET_BOUNDS})
         table = Table("Collectible aging", columns, table_rows)
-        return await self.reports._result("aging-collectible", parameters, accepts, [table])
+        return await self.reports.result("aging-collectible", parameters, accepts, [table])
 
     # --- §18 open items -------------------------------------------------------------------------
 
@@ -117,7 +121,7 @@ class CollectionsReports:
         )
         rows = _open_item_rows(self.db, report_scope(actor), today)
         table = Table("Open items", columns, rows)
-        return await self.reports._result("open-items", parameters, frozenset(), [table])
+        return await self.reports.result("open-items", parameters, frozenset(), [table])
 
     # --- §13 cash collected against target --------------------------------------------------------
 
@@ -155,7 +159,7 @@ class CollectionsReports:
         )
         accepts = frozenset({Parameter.PERIOD, Parameter.TARGETS})
         table = Table("Cash against target", columns, rows)
-        return await self.reports._result(
+        return await self.reports.result(
             "cash-against-target", parameters.at_period_end(), accepts, [table]
         )
 
@@ -223,7 +227,7 @@ class CollectionsReports:
             Table("Judged promises", judged_columns, judged_rows),
             Table("Broken promises", broken_columns, broken_rows),
         ]
-        return await self.reports._result(
+        return await self.reports.result(
             "promises", parameters.at_period_end(), PERIOD_ONLY, tables
         )
 
@@ -268,7 +272,7 @@ class CollectionsReports:
                 notice_rows,
             ),
         ]
-        return await self.reports._result(
+        return await self.reports.result(
             "dunning-log", parameters.at_period_end(), PERIOD_ONLY, tables
         )
 
@@ -296,7 +300,7 @@ class CollectionsReports:
             Column("net_written_off", _MONEY, "currency"),
         )
         table = Table("Write-offs by reason", columns, rows)
-        return await self.reports._result(
+        return await self.reports.result(
             "write-offs", parameters.at_period_end(), PERIOD_ONLY, [table]
         )
 
