@@ -24,6 +24,9 @@ from tests.gateway.support import API_KEY, JWT, error_info, token
 
 PROD = {"SETTLE_ENV": "production", "SETTLE_INTERNAL_SECRET": "s" * 32}
 NOW = time.time()
+# Tokens are made when the module is imported (BAD_TOKENS feeds parametrize) and used minutes
+# later in a full run: valid ones must outlive the suite, or "wrong audience" reads as expired.
+VALID_FOR_S = 6 * 3600
 
 
 def _claims(**overrides):
@@ -32,7 +35,7 @@ def _claims(**overrides):
         "aud": JWT.audience,
         "sub": "alice",
         "roles": ["collector"],
-        "exp": int(NOW) + 300,
+        "exp": int(NOW) + VALID_FOR_S,
     }
     return {k: v for k, v in {**claims, **overrides}.items() if v is not None}
 
