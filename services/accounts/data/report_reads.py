@@ -11,6 +11,7 @@ ones set to a date before any invoice.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
@@ -24,6 +25,26 @@ from services.accounts.data.models import (
     HoldMovementRow,
     InvoiceRow,
 )
+
+
+@asynccontextmanager
+async def connection(db) -> AsyncIterator[AsyncConnection]:
+    """A reading connection for report statements, planned for their values at every run.
+
+    A report statement runs as a prepared statement; after five runs PostgreSQL may switch it to
+    a generic plan, which cannot drop the scope test for "all" nor size a date range, and a
+    report over a million invoices then takes three times as long (aging by collector 1.2 s →
+    3.4 s, the daily sales 0.25 s → 1.2 s). Custom plans cost a millisecond of planning."""
+    async with db.reading_connection() as conn:
+        postgres = conn.dialect.name == "postgresql"
+        if postgres:
+            await conn.exec_driver_sql("SET plan_cache_mode = force_custom_plan")
+        try:
+            yield conn
+        finally:
+            if postgres:  # the connection returns to the pool as it came
+                await conn.exec_driver_sql("RESET plan_cache_mode")
+
 
 MAX_BOUNDS = 23  # AgingBuckets allows 24 buckets: 23 upper bounds
 NEVER = date(1, 1, 1)  # a cut-off no due date is before

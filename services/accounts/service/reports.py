@@ -103,7 +103,7 @@ class AccountsReports:
         accepts: frozenset[Parameter],
         tables: list[Table],
     ) -> ReportResult:
-        async with self.ctx.db.reading_connection() as conn:
+        async with report_reads.connection(self.ctx.db) as conn:
             mark = await report_reads.watermark(conn)
         return ReportResult(
             report=name,
@@ -173,7 +173,7 @@ class AccountsReports:
                 invoices,
             )
 
-        async with self.ctx.db.reading_connection() as conn:
+        async with report_reads.connection(self.ctx.db) as conn:
             async for cell in report_reads.aging_cells(
                 conn, on, bounds, report_scope(actor), by_collector=by_collector
             ):
@@ -200,7 +200,7 @@ class AccountsReports:
         assert start is not None and end is not None
         scope = report_scope(actor)
         history_start = _months_back(end, COUNTBACK_MONTHS)
-        async with self.ctx.db.reading_connection() as conn:
+        async with report_reads.connection(self.ctx.db) as conn:
             ar = await report_reads.ar_totals(conn, end, scope)
             sales = await report_reads.daily_sales(conn, history_start, end, scope)
         days = (end - start).days + 1
@@ -250,7 +250,7 @@ class AccountsReports:
         start, end = parameters.period_start, parameters.period_end
         assert start is not None and end is not None
         scope = report_scope(actor)
-        async with self.ctx.db.reading_connection() as conn:
+        async with report_reads.connection(self.ctx.db) as conn:
             opening = await report_reads.ar_totals(conn, start - timedelta(days=1), scope)
             closing = await report_reads.ar_totals(conn, end, scope)
             sales = await report_reads.daily_sales(conn, start, end, scope)
@@ -284,7 +284,7 @@ class AccountsReports:
 
     async def over_90(self, parameters: ReportParameters, actor: Actor) -> ReportResult:
         on = parameters.as_of.astimezone(UTC).date()
-        async with self.ctx.db.reading_connection() as conn:
+        async with report_reads.connection(self.ctx.db) as conn:
             ar = await report_reads.ar_totals(conn, on, report_scope(actor))
         rows = [
             (

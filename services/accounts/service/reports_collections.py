@@ -14,8 +14,8 @@ from common.actor import Actor
 from common.reports.catalog import Parameter, ReportParameters
 from common.reports.envelope import Column, ColumnType, ReportResult, Row, Table
 from common.reports.figures import percent
+from services.accounts.data import report_reads, report_reads_items
 from services.accounts.data import report_reads_collections as reads
-from services.accounts.data import report_reads_items
 from services.accounts.domain.aging import AgingBuckets
 from services.accounts.domain.collectible import to_collect
 from services.accounts.domain.promises import PromiseState, kept_rate_percent
@@ -44,7 +44,7 @@ class CollectionsReports:
         buckets = list(AgingBuckets.parse(",".join(str(b) for b in bounds)))
         on = parameters.as_of.astimezone(UTC).date()
         sums: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # open, held, promised, n
-        async with self.db.reading_connection() as conn:
+        async with report_reads.connection(self.db) as conn:
             for cell in await reads.collectible_cells(conn, on, bounds, scope):
                 key = (cell.collector, cell.team, cell.currency, cell.bucket, cell.in_legal,
                        cell.blocked)  # fmt: skip
@@ -128,7 +128,7 @@ class CollectionsReports:
     async def cash_against_target(self, parameters: ReportParameters, actor: Actor) -> ReportResult:
         start, end = parameters.period_start, parameters.period_end
         assert start is not None and end is not None
-        async with self.db.reading_connection() as conn:
+        async with report_reads.connection(self.db) as conn:
             collected = await reads.cash_collected(conn, start, end, report_scope(actor))
         targets = {(t.collector, t.currency): t.amount for t in parameters.targets}
         found = {(c.collector, c.currency): c for c in collected}
@@ -169,7 +169,7 @@ class CollectionsReports:
         start, end = parameters.period_start, parameters.period_end
         assert start is not None and end is not None
         scope = report_scope(actor)
-        async with self.db.reading_connection() as conn:
+        async with report_reads.connection(self.db) as conn:
             still_open = await reads.open_promises(conn, scope)
             judged = await reads.judged_promises(conn, parameters.window(), scope)
         this_monday = end - timedelta(days=end.weekday())
@@ -237,7 +237,7 @@ class CollectionsReports:
         start, end = parameters.period_start, parameters.period_end
         assert start is not None and end is not None
         scope = report_scope(actor)
-        async with self.db.reading_connection() as conn:
+        async with report_reads.connection(self.db) as conn:
             decisions = await reads.dunning_decisions(conn, start, end, scope)
             notices = await reads.dunning_notices(conn, start, end, scope)
         decision_rows = [(d.outcome, d.currency, d.decisions) for d in decisions]
@@ -281,7 +281,7 @@ class CollectionsReports:
     async def write_offs(self, parameters: ReportParameters, actor: Actor) -> ReportResult:
         start, end = parameters.period_start, parameters.period_end
         assert start is not None and end is not None
-        async with self.db.reading_connection() as conn:
+        async with report_reads.connection(self.db) as conn:
             moves = await reads.write_off_moves(conn, start, end, report_scope(actor))
         rows = [
             (m.reason_code, m.reason, m.currency, m.posted, amount(m.posted_minor, m.currency),
