@@ -15,7 +15,7 @@ import json
 import re
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import grpc
@@ -366,3 +366,21 @@ async def test_a_webhook_recipient_is_sent_the_signed_link(
     assert LINK.fullmatch(sent["link"]) and "Acme" not in hit.body.decode()
     assert sent["delivery_id"] == hit.delivery and len(inbox.envelopes) == 1
     assert await _delivered_periods(workers) == [(date(2026, 3, 2), "DELIVERED")]
+
+
+async def test_a_run_whose_worker_dies_every_attempt_is_parked(accounts, reports, workers):
+    """A worker that dies mid-run leaves its run to another after the lease; once the last
+    attempt's lease runs out too, the run is parked instead of claimed again."""
+    created = await _as("user:lee", "team_lead", lambda: reports.CreateReportSchedule(_daily()))
+    store, lease = workers[0].store, timedelta(minutes=10)
+    now = datetime(2026, 3, 3, 6, 30, tzinfo=UTC)
+    await store.plan(now, catch_up_limit=3)
+    for _ in range(2):  # claimed, and its worker never comes back
+        assert len(await store.claim(now, lease, batch=10, max_attempts=2)) == 1
+        now += lease + timedelta(minutes=1)
+    assert await store.claim(now, lease, batch=10, max_attempts=2) == []
+    runs = await _as("user:lee", "team_lead", lambda: reports.ListReportRuns(
+        rpb.ListReportRunsRequest(parent=created.name)))  # fmt: skip
+    (run,) = runs.report_runs
+    assert (run.state, run.attempts) == ("FAILED", 2)
+    assert run.last_error == "its worker stopped during all 2 attempts"
