@@ -5,7 +5,9 @@ SQLAlchemy memoises a statement's cache key on the statement object, so reusing 
 most of the per-call work (docs/benchmarks.md, bottleneck 1). A list's filter values, offset and
 limit are bound parameters: one statement per filter shape, kept in a small LRU cache.
 Each answer is one statement — children joined, the page in a subquery so LIMIT counts parents —
-plus the holds of the invoices that hold something, so a read needs no transaction.
+plus the holds of the invoices that hold something, so a read needs no transaction. An invoice
+read also says whether its customer has an open promise, so the promise placement
+(service/promised.py) is read only for those: most customers have none.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from itertools import groupby
 from operator import attrgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, Select, bindparam, case, select
+from sqlalchemy import Integer, Select, bindparam, case, exists, select
 
 from common.db.query import apply_filter, apply_order_and_page
 from common.listing import Page, Term
@@ -27,15 +29,18 @@ from services.accounts.data.models import (
     InvoiceLineRow,
     InvoiceRow,
     LegalCaseRow,
+    PromiseRow,
 )
 from services.accounts.data.repository import missing
 from services.accounts.domain.legal import LegalState
+from services.accounts.domain.promises import PromiseState
 
 _customers = CustomerRow.__table__
 _contacts = ContactRow.__table__
 _invoices = InvoiceRow.__table__
 _lines = InvoiceLineRow.__table__
 _holds = HoldRow.__table__
+_promises = PromiseRow.__table__
 
 CUSTOMER_COLUMNS = {
     "country_code": _customers.c.country_code,
@@ -79,8 +84,16 @@ CUSTOMER = (
     .where(_customers.c.id == bindparam("id"))
     .order_by(_contacts.c.position)
 )
+_OPEN_PROMISE = (
+    exists()
+    .where(
+        _promises.c.customer_id == _invoices.c.customer_id,
+        _promises.c.state == PromiseState.OPEN.value,
+    )
+    .label("customer_has_open_promise")
+)
 INVOICE = (
-    select(_invoices, *_LINE)
+    select(_invoices, _OPEN_PROMISE, *_LINE)
     .outerjoin(_lines, _lines.c.invoice_id == _invoices.c.id)
     .where(_invoices.c.id == bindparam("id"))
     .order_by(_lines.c.line_number)
@@ -148,6 +161,7 @@ class InvoiceRecord(NamedTuple):
     closed_date: date | None
     import_fingerprint: str | None
     created_at: datetime
+    customer_has_open_promise: bool
     line_number: int | None
     description: str | None
     quantity: str | None
@@ -281,14 +295,14 @@ _WITH_LEGAL = select(_legal_cases.c.customer_id).where(
 
 
 def _paged(
-    table, columns, shape: Shape, child_key, children, child_order, legal_customer=None
+    table, columns, shape: Shape, child_key, children, child_order, legal_customer=None, extra=()
 ) -> Select:
-    """The page of parents (filtered, ordered, limited) in a subquery, its children joined;
-    with `legal_customer` (the parent's customer column) only customers with an active legal
-    case."""
+    """The page of parents (filtered, ordered, limited, with the `extra` columns of each) in a
+    subquery, its children joined; with `legal_customer` (the parent's customer column) only
+    customers with an active legal case."""
     fields, field, descending = shape
     terms = [Term(name, op, bindparam(f"v{i}")) for i, (name, op) in enumerate(fields)]
-    inner = apply_filter(select(table), terms, columns)
+    inner = apply_filter(select(table, *extra), terms, columns)
     if legal_customer is not None:
         inner = inner.where(legal_customer.in_(_WITH_LEGAL))
     # the page's numbers as parameters too, so one statement serves every page
@@ -313,5 +327,5 @@ def _customers_page(shape: Shape, with_legal: bool) -> Select:
 def _invoices_page(shape: Shape, with_legal: bool) -> Select:
     return _paged(
         _invoices, INVOICE_COLUMNS, shape, _lines.c.invoice_id, _LINE, _lines.c.line_number,
-        _invoices.c.customer_id if with_legal else None,
+        _invoices.c.customer_id if with_legal else None, (_OPEN_PROMISE,),
     )  # fmt: skip

@@ -62,7 +62,7 @@ async def get_invoice(ctx: AccountsContext, invoice_id: str) -> tuple[reads.Invo
     async with ctx.db.reading_connection() as conn:
         read = await reads.invoice(conn, invoice_id)
         await legal_scope.check_visible(conn, read.row.customer_id, "invoice", invoice_id)
-        placed = await promised_on(conn, [read.row.customer_id])
+        placed = await promised_on(conn, _with_open_promises([read]))
     return read, placed.on(read.row.id)
 
 
@@ -71,8 +71,14 @@ async def list_invoices(
 ) -> list[tuple[reads.InvoiceRead, int]]:
     async with ctx.db.reading_connection() as conn:
         page_ = await reads.invoices(conn, terms, order, page, legal_scope.legal_only())
-        placed = await promised_on(conn, [r.row.customer_id for r in page_])
+        placed = await promised_on(conn, _with_open_promises(page_))
     return [(r, placed.on(r.row.id)) for r in page_]
+
+
+def _with_open_promises(read: list[reads.InvoiceRead]) -> list[str]:
+    """The customers whose promises could take something out of these invoices (the read says
+    which have an open one: a placement query for the others would find nothing)."""
+    return [r.row.customer_id for r in read if r.row.customer_has_open_promise]
 
 
 async def promised(ctx: AccountsContext, customer_ids: list[str]) -> Promised:
