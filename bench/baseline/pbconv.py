@@ -3,9 +3,7 @@ service sends (checked by the parity checks), without the Settle kit."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -100,14 +98,6 @@ def invoices(rows, lines, holds) -> list[pb.Invoice]:
             create_time=timestamp(r["created_at"]),
         ))  # fmt: skip
     return out
-
-
-def next_page_token(returned: int, page_size: int, *query: object) -> str:
-    """A token when the page was full, bound to the query (what every List returns)."""
-    if returned < page_size:
-        return ""
-    key = hashlib.blake2b(repr(query).encode(), digest_size=6).hexdigest()
-    return base64.urlsafe_b64encode(json.dumps({"o": page_size, "q": key}).encode()).decode()
 
 
 def aging_totals(as_of, rows) -> pb.AgingReport:

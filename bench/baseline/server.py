@@ -22,7 +22,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from bench.baseline import accounts_sql, import_rows, pbconv, tracing, worklist_sql
 from bench.baseline.disputes_bare import DisputesHandlers
-from common.listing import PageTokens, query_key
+from common.listing import Page, PageTokens, query_key
 from common.rpc.server import CHANNEL_OPTIONS, SERVER_OPTIONS
 from common.settings import DEV_INTERNAL_SECRET
 from services.accounts.api.collections_convert import worklist_item
@@ -57,8 +57,8 @@ class AccountsHandlers:
             )
         return pb.ListInvoicesResponse(
             invoices=pbconv.invoices(rows, lines, holds),
-            next_page_token=pbconv.next_page_token(
-                len(rows), size, request.filter, ("due_date", False)
+            next_page_token=self.pages.next_token(
+                Page(0, size), len(rows), query_key(request.filter, ("due_date", False))
             ),
         )
 
