@@ -65,4 +65,6 @@ def test_quick_bench_of_the_cheapest_scenario_writes_valid_json(tmp_path):
         memory["status"] in ("ok", "target missed")
         and "accounts (aging_report)" in memory["dataset"]
     )
-    assert _bench_databases() == before, "the bench left databases behind"
+    # Nothing new left behind (a subset, not equality: another bench on the same server may drop
+    # its own databases meanwhile).
+    assert _bench_databases() <= before, "the bench left databases behind"
