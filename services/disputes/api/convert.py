@@ -11,15 +11,14 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from common.etag import etag_of
 from common.money import format_minor
 from common.protoconv import minor_pb, timestamp
+from services.disputes.data.admin_reads import CalendarRecord, SlaPolicyRecord
 from services.disputes.data.models import (
-    CalendarRow,
     DisputeItemRow,
     EvidenceRow,
     HistoryRow,
     NoteRow,
     ReasonCodeRow,
     RootCauseRow,
-    SlaPolicyRow,
 )
 from services.disputes.domain import durations
 from services.disputes.domain.policies import thresholds
@@ -237,7 +236,7 @@ def root_cause(row: RootCauseRow) -> pb.RootCause:
     )
 
 
-def sla_policy(row: SlaPolicyRow) -> pb.SlaPolicy:
+def sla_policy(row: SlaPolicyRecord) -> pb.SlaPolicy:
     escalating = set(row.escalating_milestones.split(","))
     msg = pb.SlaPolicy(
         name=f"slaPolicies/{row.id}",
@@ -266,7 +265,7 @@ def sla_policy(row: SlaPolicyRow) -> pb.SlaPolicy:
     return msg
 
 
-def calendar(row: CalendarRow) -> pb.Calendar:
+def calendar(row: CalendarRecord) -> pb.Calendar:
     spec = spec_of(row)
     hours = [
         pb.WorkingHours(day_of_week=d, start=s, end=e)

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.reference import ReferenceData
 from common.sla.calendar import BusinessCalendar
 from services.disputes.data import repository as repo
+from services.disputes.data.admin_reads import CalendarRecord
 from services.disputes.data.models import CalendarRow
 from services.disputes.domain.policies import CalendarSpec
 
@@ -35,7 +36,7 @@ class CalendarIndex:
     by_customer: dict[str, str]  # customer id -> their calendar's id
 
 
-def spec_of(row: CalendarRow) -> CalendarSpec:
+def spec_of(row: CalendarRow | CalendarRecord) -> CalendarSpec:
     hours = json.loads(row.hours) if row.hours else None
     return CalendarSpec(
         id=row.id,

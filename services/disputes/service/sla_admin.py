@@ -11,7 +11,9 @@ from common.etag import check_etag
 from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page, Term
+from services.disputes.data import admin_reads
 from services.disputes.data import repository as repo
+from services.disputes.data.admin_reads import CalendarRecord, SlaPolicyRecord
 from services.disputes.data.models import CalendarRow, ClockRow, SlaPolicyRow
 from services.disputes.domain.policies import CalendarSpec, Policy
 from services.disputes.service.clocks import ClockDesk
@@ -44,11 +46,6 @@ CALENDAR_FIELDS = (
     "customer",
     "team",
 )
-POLICY_COLUMNS = {
-    "active": SlaPolicyRow.active,
-    "clock": SlaPolicyRow.clock_kind,
-    "id": SlaPolicyRow.id,
-}
 
 
 def _policy_values(p: Policy, display_name: str) -> dict:
@@ -94,7 +91,7 @@ async def _check_refs(session, p: Policy) -> None:
 
 async def create_policy(
     ctx: DisputesContext, policy: Policy, display_name: str, request: RequestKey
-):
+) -> SlaPolicyRecord:
     async def create(session):
         policy_id = policy.id or new_id()
         if await session.get(SlaPolicyRow, policy_id) is not None:
@@ -117,12 +114,12 @@ async def create_policy(
 
     row = await run_once(ctx.db, ctx.idempotency, "CreateSlaPolicy", request, create, replay)
     ctx.reference_changed()  # committed: new cases use it at once
-    return row
+    return admin_reads.policy_record(row)
 
 
 async def update_policy(
     ctx: DisputesContext, policy: Policy, display_name: str, etag: str, fields: tuple[str, ...]
-):
+) -> SlaPolicyRecord:
     async with ctx.db.transaction() as session:
         row = await repo.get_by_key(session, SlaPolicyRow, policy.id, "SLA policy", lock=True)
         check_etag(etag, row.id, row.version)
@@ -134,22 +131,24 @@ async def update_policy(
         row.version, row.updated_at = row.version + 1, ctx.clock.now()
         await session.flush()
         fired = await _refresh(ctx, session, ClockRow.policy_id == row.id)
+        record = admin_reads.policy_record(row)
     count(ctx.metrics, fired)
     ctx.reference_changed()
     ctx.changed()
-    return row
+    return record
 
 
-async def get_policy(ctx: DisputesContext, policy_id: str):
+async def get_policy(ctx: DisputesContext, policy_id: str) -> SlaPolicyRecord:
     async with ctx.db.transaction() as session:
-        return await repo.get_by_key(session, SlaPolicyRow, policy_id, "SLA policy")
+        row = await repo.get_by_key(session, SlaPolicyRow, policy_id, "SLA policy")
+        return admin_reads.policy_record(row)
 
 
-async def list_policies(ctx: DisputesContext, terms: list[Term], page: Page):
-    async with ctx.db.transaction() as session:
-        return await repo.list_rows(
-            session, SlaPolicyRow, POLICY_COLUMNS, terms, ("id", False), page, SlaPolicyRow.id
-        )
+async def list_policies(
+    ctx: DisputesContext, terms: list[Term], page: Page
+) -> list[SlaPolicyRecord]:
+    async with ctx.db.reading_connection() as conn:
+        return await admin_reads.policies(conn, terms, page)
 
 
 def _calendar_values(spec: CalendarSpec) -> dict:
@@ -182,7 +181,9 @@ async def _customer_free(session, spec: CalendarSpec) -> None:
             raise AlreadyExists(f"customer already has calendar {other}")
 
 
-async def create_calendar(ctx: DisputesContext, spec: CalendarSpec, request: RequestKey):
+async def create_calendar(
+    ctx: DisputesContext, spec: CalendarSpec, request: RequestKey
+) -> CalendarRecord:
     values = _calendar_values(spec)
 
     async def create(session):
@@ -201,12 +202,12 @@ async def create_calendar(ctx: DisputesContext, spec: CalendarSpec, request: Req
 
     row = await run_once(ctx.db, ctx.idempotency, "CreateCalendar", request, create, replay)
     ctx.reference_changed()  # committed: new cases use it at once
-    return row
+    return admin_reads.calendar_record(row)
 
 
 async def update_calendar(
     ctx: DisputesContext, spec: CalendarSpec, etag: str, fields: tuple[str, ...]
-):
+) -> CalendarRecord:
     values = _calendar_values(spec)
     async with ctx.db.transaction() as session:
         row = await repo.get_by_key(session, CalendarRow, spec.id, "calendar", lock=True)
@@ -219,23 +220,22 @@ async def update_calendar(
         row.version, row.updated_at = row.version + 1, ctx.clock.now()
         await session.flush()
         fired = await _refresh(ctx, session, ClockRow.calendar_id == row.id)
+        record = admin_reads.calendar_record(row)
     count(ctx.metrics, fired)
     ctx.reference_changed()
     ctx.changed()
-    return row
+    return record
 
 
-async def get_calendar(ctx: DisputesContext, calendar_id: str):
+async def get_calendar(ctx: DisputesContext, calendar_id: str) -> CalendarRecord:
     async with ctx.db.transaction() as session:
-        return await repo.get_by_key(session, CalendarRow, calendar_id, "calendar")
+        row = await repo.get_by_key(session, CalendarRow, calendar_id, "calendar")
+        return admin_reads.calendar_record(row)
 
 
-async def list_calendars(ctx: DisputesContext, page: Page):
-    async with ctx.db.transaction() as session:
-        cols = {"id": CalendarRow.id}
-        return await repo.list_rows(
-            session, CalendarRow, cols, [], ("id", False), page, CalendarRow.id
-        )
+async def list_calendars(ctx: DisputesContext, page: Page) -> list[CalendarRecord]:
+    async with ctx.db.reading_connection() as conn:
+        return await admin_reads.calendars(conn, page)
 
 
 async def _refresh(ctx: DisputesContext, session, condition) -> list[Firing]:

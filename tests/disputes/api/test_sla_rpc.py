@@ -350,3 +350,24 @@ async def test_which_milestones_escalate_is_policy_data(system):
         grpc.StatusCode.INVALID_ARGUMENT,
         field="sla_policy.milestones",
     )
+
+
+async def test_list_sla_policies_pages_and_filters_like_get(system):
+    every = await system.disputes.ListSlaPolicies(pb.ListSlaPoliciesRequest())
+    assert every.sla_policies and [p.name for p in every.sla_policies] == sorted(
+        p.name for p in every.sla_policies
+    )
+    for listed in every.sla_policies:
+        assert listed == await system.disputes.GetSlaPolicy(
+            pb.GetSlaPolicyRequest(name=listed.name)
+        )
+    resolve = await system.disputes.ListSlaPolicies(
+        pb.ListSlaPoliciesRequest(filter="clock=RESOLVE AND active=true")
+    )
+    assert resolve.sla_policies
+    assert [p.name for p in resolve.sla_policies] == [
+        p.name for p in every.sla_policies if p.clock == pb.RESOLVE and p.active
+    ]
+    first = await system.disputes.ListSlaPolicies(pb.ListSlaPoliciesRequest(page_size=1))
+    assert [p.name for p in first.sla_policies] == [every.sla_policies[0].name]
+    assert first.next_page_token
