@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from common.clock import Clock
 from common.db import Database
-from common.errors import InvalidArgument
+from common.errors import AlreadyExists, InvalidArgument
 
 T = TypeVar("T")
 # Text: SQLAlchemy does not cache dialect INSERTs with ON CONFLICT (compiling one per request
@@ -127,8 +127,8 @@ class IdempotencyStore:
         self, session: AsyncSession, scope: str, done: Sequence[tuple[RequestKey, str]]
     ) -> None:
         """Stores each (request, id of what it made) in one multi-row INSERT. A concurrent twin of
-        one of them makes it fail on the primary key (IntegrityError): the caller runs again and
-        finds the twin's row."""
+        one of them makes it fail on the primary key (AlreadyExists; the transaction is spent):
+        the caller runs again and finds the twin's row."""
         if done:
             now = self.clock.now()
             rows = [
@@ -141,7 +141,10 @@ class IdempotencyStore:
                 }
                 for request, resource_id in done
             ]
-            await session.execute(self._record, rows)
+            try:
+                await session.execute(self._record, rows)
+            except IntegrityError as taken:
+                raise AlreadyExists("a request id was recorded by a concurrent twin") from taken
 
     async def claim(
         self, session: AsyncSession, scope: str, request: RequestKey, resource_id: str | None = None

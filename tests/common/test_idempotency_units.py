@@ -10,13 +10,12 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import event, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase
 
 from common.clock import ManualClock
 from common.db import Database
 from common.db.outbox_model import IdempotencyKeyMixin
-from common.errors import InvalidArgument
+from common.errors import AlreadyExists, InvalidArgument
 from common.idempotency import IdempotencyStore, RequestKey, run_once
 
 
@@ -138,7 +137,7 @@ async def test_a_batch_looks_up_and_records_its_keys_one_statement_each(db, stor
 async def test_a_batch_recording_a_key_a_twin_recorded_fails_for_its_retry(db, store):
     async with db.transaction() as session:
         await store.record_many(session, "Batch", [(RequestKey("b-1", "fp"), "r-1")])
-    with pytest.raises(IntegrityError):
+    with pytest.raises(AlreadyExists):
         async with db.transaction() as session:
             await store.record_many(session, "Batch", [(RequestKey("b-1", "fp"), "r-9")])
     assert await resource_of(db, "b-1") == "r-1"

@@ -11,11 +11,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
-
 from common import tracing
 from common.actor import current_actor
-from common.errors import InvalidArgument
+from common.errors import AlreadyExists, InvalidArgument
 from common.idempotency import RequestKey, mark_replayed
 from common.ids import new_id
 from services.disputes.data import repository as repo
@@ -67,7 +65,7 @@ async def create_dispute(
     for attempt in range(2):
         try:
             return await _create_once(ctx, data, request)
-        except IntegrityError:
+        except AlreadyExists:
             # A concurrent twin recorded this request id first (its INSERT waited for ours): the
             # second attempt finds its key row and answers with its case.
             if attempt or not request.present:
@@ -149,7 +147,7 @@ async def _create_once(ctx: DisputesContext, data: NewDispute, request: RequestK
     async with ctx.db.transaction() as session:
         if request.present:
             # First in the transaction: a twin in flight waits here on the key's primary key,
-            # then fails (IntegrityError) instead of planning against this case's holds.
+            # then fails (AlreadyExists) instead of planning against this case's holds.
             await ctx.idempotency.record_many(session, SCOPE, [(request, case_id)])
         view = await create(session)
     ctx.changed()

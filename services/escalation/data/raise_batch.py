@@ -4,8 +4,10 @@ locked; escalations by id (replays); multi-row inserts of new escalations, clock
 from __future__ import annotations
 
 from sqlalchemy import bindparam, insert, select, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.errors import AlreadyExists
 from services.escalation.data import rows
 from services.escalation.data.models import EscalationRow, HistoryRow, ResponseClockRow
 
@@ -45,9 +47,14 @@ async def escalations_by_id(session: AsyncSession, ids: list[str]) -> dict[str, 
 
 
 async def insert_escalations(session: AsyncSession, created: list[EscalationRow]) -> None:
-    """New escalations and their clocks, built as ORM rows, inserted without the unit of work."""
+    """New escalations and their clocks, built as ORM rows, inserted without the unit of work.
+    AlreadyExists when a concurrent batch opened one for the same subject and team first (the
+    open-escalation unique index): the transaction is spent, the batch runs again."""
     if created:
-        await session.execute(_INSERT_ESCALATIONS, [rows.columns(r) for r in created])
+        try:
+            await session.execute(_INSERT_ESCALATIONS, [rows.columns(r) for r in created])
+        except IntegrityError as taken:
+            raise AlreadyExists("an escalation of this batch is already open") from taken
         await session.execute(_INSERT_CLOCKS, [rows.columns(r.clock) for r in created])
 
 

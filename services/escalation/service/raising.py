@@ -22,11 +22,10 @@ from dataclasses import dataclass
 
 from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.actor import current_actor
-from common.errors import DomainError, NotFound, PermissionDenied
+from common.errors import AlreadyExists, DomainError, NotFound, PermissionDenied
 from common.idempotency import RequestKey, key_reused, mark_replayed_items
 from common.ids import new_id
 from common.tracing import (
@@ -111,7 +110,7 @@ async def raise_escalations(ctx: EscalationContext, items: Sequence[RaiseItem]) 
             async with ctx.db.transaction() as session:
                 touched = await batch.run(session)
             break
-        except IntegrityError:
+        except AlreadyExists:  # a concurrent batch took a key or opened an escalation first
             if attempt == _RACE_RETRIES - 1:
                 raise
     ctx.signals.changed(touched)
