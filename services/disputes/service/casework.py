@@ -9,9 +9,9 @@ from common.actor import current_actor
 from common.errors import FailedPrecondition
 from common.etag import check_etag
 from common.idempotency import RequestKey, run_once
-from common.ids import new_id
 from common.listing import Page, Term
 from services.disputes.data import repository as repo
+from services.disputes.data import rows
 from services.disputes.data.models import EvidenceRow, HistoryRow, NoteRow
 from services.disputes.domain.policies import PRIORITY_RANK, Priority
 from services.disputes.domain.status import ACTIVE, Action, Status
@@ -53,7 +53,7 @@ async def add_note(ctx: DisputesContext, dispute_id: str, text: str) -> NoteRow:
     async with ctx.db.transaction() as session:
         case = await visible_case(session, dispute_id, lock=True, options=())
         now, actor = ctx.clock.now(), current_actor().subject
-        note = NoteRow(id=new_id(), dispute_id=case.id, text=text, author=actor, created_at=now)
+        note = rows.note_row(case.id, text, actor, now)
         session.add(note)
         case.version, case.updated_at = case.version + 1, now
         history.record(
@@ -68,14 +68,7 @@ async def add_evidence(
     async with ctx.db.transaction() as session:
         case = await visible_case(session, dispute_id, lock=True, options=())
         now, actor = ctx.clock.now(), current_actor().subject
-        row = EvidenceRow(
-            id=new_id(),
-            dispute_id=case.id,
-            uri=uri,
-            description=description,
-            added_by=actor,
-            created_at=now,
-        )
+        row = rows.evidence_row(case.id, uri, description, actor, now)
         session.add(row)
         case.version, case.updated_at = case.version + 1, now
         history.record(
@@ -192,21 +185,10 @@ async def apply_escalation_answer(
                 details=details,
             )
         if answer.note:
-            case.notes.append(
-                NoteRow(
-                    id=new_id(), dispute_id=case.id, text=answer.note, author=author, created_at=now
-                )
-            )
+            case.notes.append(rows.note_row(case.id, answer.note, author, now))
         for link in answer.evidence_links:
             case.evidence.append(
-                EvidenceRow(
-                    id=new_id(),
-                    dispute_id=case.id,
-                    uri=link,
-                    description=f"from {answer.escalation}",
-                    added_by=author,
-                    created_at=now,
-                )
+                rows.evidence_row(case.id, link, f"from {answer.escalation}", author, now)
             )
         await session.flush()
         return case.id, await view_of(session, ctx.calendars, case, now)

@@ -13,13 +13,12 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common import tracing
-from common.ids import new_id
 from common.sla import clock as sla
 from common.sla.calendar import BusinessCalendar
 from common.sla.clock import ClockStatus, PauseReason
 from services.disputes.data import repository as repo
-from services.disputes.data.models import ClockRow, DisputeRow, MilestoneRow
-from services.disputes.data.rows import history_row
+from services.disputes.data.models import ClockRow, DisputeRow
+from services.disputes.data.rows import clock_row, history_row, milestone_row
 from services.disputes.domain import milestones
 from services.disputes.domain.policies import (
     Policy,
@@ -128,18 +127,16 @@ class ClockDesk:
         cal_id = calendar_id_for(policy, await self._customer_calendar_id())
         business = await self._calendar(cal_id)
         clock = sla.start(sla.ClockKind(kind), policy.target.duration(business), self.now)
-        row = ClockRow(
-            id=new_id(),
-            dispute_id=self.case.id,
-            kind=kind,
-            cycle=cycle,
+        row = clock_row(
+            self.case.id,
+            kind,
+            cycle,
             pausable=clock.pausable,
             policy_id=policy.id,
             calendar_id=cal_id,
             target_value=policy.target.value,
             target_unit=policy.target.unit.value,
-            warning_percents=",".join(map(str, policy.warning_percents)),
-            fired="",
+            warning_percents=policy.warning_percents,
             started_at=self.now,
         )
         row.calendar_version = self._versions.get(cal_id)
@@ -244,15 +241,7 @@ class ClockDesk:
             self.now,
         )
         for p in planned:
-            self._add(
-                MilestoneRow(
-                    id=new_id(),
-                    clock_id=row.id,
-                    dispute_id=self.case.id,
-                    name=p.name,
-                    due_at=p.due_at,
-                )
-            )
+            self._add(milestone_row(row.id, self.case.id, p.name, p.due_at))
         self.refresh_case()
 
     def refresh_case(self) -> None:

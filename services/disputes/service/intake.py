@@ -17,8 +17,8 @@ from common.errors import AlreadyExists, InvalidArgument
 from common.idempotency import RequestKey, mark_replayed
 from common.ids import new_id
 from services.disputes.data import repository as repo
-from services.disputes.data.models import DisputeItemRow, DisputeRow, NoteRow, OutboxEventRow
-from services.disputes.data.rows import history_row, insert_new
+from services.disputes.data.models import OutboxEventRow
+from services.disputes.data.rows import case_row, history_row, insert_new, note_row
 from services.disputes.domain.intake import ItemRequest, plan_items
 from services.disputes.domain.policies import PRIORITY_RANK, Priority
 from services.disputes.domain.status import Status
@@ -108,15 +108,7 @@ async def _create_once(ctx: DisputesContext, data: NewDispute, request: RequestK
         tracing.about(case_id=case_id)
         case = _case_row(case_id, data, customer, currency, planned, status, origin, now)
         if data.first_note:
-            case.notes.append(
-                NoteRow(
-                    id=new_id(),
-                    dispute_id=case_id,
-                    text=data.first_note,
-                    author=actor,
-                    created_at=now,
-                )
-            )
+            case.notes.append(note_row(case_id, data.first_note, actor, now))
         rows = [case, *case.items, *case.notes]
         rows.append(
             history_row(
@@ -157,8 +149,8 @@ async def _create_once(ctx: DisputesContext, data: NewDispute, request: RequestK
 def _case_row(case_id, data: NewDispute, customer, currency, planned, status, origin, now):
     """The new case as the ORM object it is everywhere else (never added to the session:
     `insert_new` writes it)."""
-    return DisputeRow(
-        id=case_id,
+    return case_row(
+        case_id,
         customer_id=data.customer_id,
         title=data.title,
         reason_code=data.reason_code,
@@ -169,30 +161,10 @@ def _case_row(case_id, data: NewDispute, customer, currency, planned, status, or
         coordinator=data.coordinator,
         external_ref=data.external_ref,
         currency=currency,
-        customer_risk_class=customer.risk_class,
-        customer_bankruptcy=customer.bankruptcy,
-        customer_in_litigation=customer.in_litigation,
-        sla_state="ON_TRACK",
+        risk_class=customer.risk_class,
+        bankruptcy=customer.bankruptcy,
+        in_litigation=customer.in_litigation,
         origin_traceparent=origin,
-        version=1,
-        created_at=now,
-        updated_at=now,
-        items=[
-            DisputeItemRow(
-                dispute_id=case_id,
-                invoice_id=p.invoice_id,
-                position=n,
-                invoice_number=p.invoice_number,
-                line_numbers=",".join(map(str, p.line_numbers)),
-                original_minor=p.amount_minor,
-                still_minor=p.amount_minor,
-                paid_minor=0,
-                credited_minor=0,
-                written_off_minor=0,
-            )
-            for n, p in enumerate(planned)
-        ],
-        clocks=[],
-        notes=[],
-        evidence=[],
+        items=planned,
+        now=now,
     )
