@@ -23,10 +23,12 @@ class AccountsConfig:
     # Customers evaluated per dunning transaction; how often the daily run looks for new ones.
     dunning_batch: int = 500
     dunning_every_s: float = 900.0
-    # Whether this process runs the daily dunning run and the notice sender, and the Legal
-    # notifier (a replica, or a benchmark of something else, may leave them to another).
+    # Whether this process runs the daily dunning run and the notice sender, the Legal notifier
+    # and the report schedules (a replica, a benchmark or a test of something else may leave them
+    # to another).
     dunning_worker: bool = True
     legal_worker: bool = True
+    reports_worker: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AccountsConfig:
@@ -43,6 +45,7 @@ class AccountsConfig:
             dunning_every_s=float(env.get("ACCOUNTS_DUNNING_EVERY_S") or defaults.dunning_every_s),
             dunning_worker=_switch(env, "ACCOUNTS_DUNNING_WORKER", defaults.dunning_worker),
             legal_worker=_switch(env, "ACCOUNTS_LEGAL_WORKER", defaults.legal_worker),
+            reports_worker=_switch(env, "ACCOUNTS_REPORTS_WORKER", defaults.reports_worker),
         )
 
 

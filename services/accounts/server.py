@@ -147,7 +147,7 @@ def assemble(
                 relay.run,
                 *([notices.run, dunning.run] if config.dunning_worker else []),
                 *([legal.run] if config.legal_worker else []),
-                reports.worker.run,
+                *([reports.worker.run] if config.reports_worker else []),
                 *gauge_poll,
             ]
             if settings.workers_enabled

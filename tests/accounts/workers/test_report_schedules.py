@@ -94,6 +94,14 @@ async def workers(accounts, inbox):
         yield made
 
 
+@pytest.fixture(autouse=True)
+def schedules_left_to_the_tests_workers(monkeypatch):
+    """The service under test runs no schedule worker of its own: the tests drive theirs (two
+    replicas, a refusing mail server) pass by pass, and a third worker in the service would
+    claim runs between their passes (it delivered a run the refusing server should have parked)."""
+    monkeypatch.setenv("ACCOUNTS_REPORTS_WORKER", "off")
+
+
 @asynccontextmanager
 async def _workers(accounts, smtp_port: int, config: ScheduleConfig):
     made, databases = [], []
