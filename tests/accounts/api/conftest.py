@@ -1,0 +1,3 @@
+"""Fixtures shared by the accounts RPC tests, defined in their support modules."""
+
+from tests.accounts.api.collections_support import desk  # noqa: F401
