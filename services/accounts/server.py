@@ -20,13 +20,8 @@ from common.telemetry import Telemetry
 from services.accounts.api.reports_servicer import AccountsReportsServicer
 from services.accounts.api.servicer import AccountsServicer
 from services.accounts.config import AccountsConfig
-from services.accounts.data.models import (
-    IdempotencyKeyRow,
-    OutboxActionRow,
-    OutboxEventRow,
-    ReportRunRow,
-    ReportScheduleRow,
-)
+from services.accounts.data.models import IdempotencyKeyRow, OutboxActionRow, OutboxEventRow
+from services.accounts.data.report_models import ReportRunRow, ReportScheduleRow
 from services.accounts.outbound.notices.mail import notice_mailer_from_url
 from services.accounts.outbound.notices.render import NoticeTemplates
 from services.accounts.service.context import AccountsContext

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from common.etag import etag_of
 from common.protoconv import minor_pb, timestamp
+from services.accounts.data.collections_models import InteractionRow, OutcomeCodeRow, PromiseRow
 from services.accounts.data.collections_reads import (
     OutcomeCodeRecord,
     PromiseRecord,
     TimelineRecord,
 )
-from services.accounts.data.models import InteractionRow, OutcomeCodeRow, PromiseRow
 from services.accounts.data.worklist_reads import StrategyRead
 from services.accounts.domain.worklist import Rule, WorklistItem
 from services.accounts.service.promises import PromiseRecordView

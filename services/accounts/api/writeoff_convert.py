@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from common.etag import etag_of
 from common.protoconv import minor_pb, timestamp
-from services.accounts.data.models import WriteOffRow
+from services.accounts.data.dunning_models import WriteOffRow
 from services.accounts.data.writeoff_reads import (
     ApprovalRecord,
     WriteOffLineRecord,

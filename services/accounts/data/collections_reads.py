@@ -8,22 +8,26 @@ from typing import NamedTuple
 
 from sqlalchemy import Integer, bindparam, case, func, literal, null, select, union_all
 
+from services.accounts.data.collections_models import (
+    InteractionRow,
+    OutcomeCodeRow,
+    PromiseEventRow,
+    PromiseInvoiceRow,
+    PromiseRow,
+)
+from services.accounts.data.dunning_models import (
+    LegalEventRow,
+    NoticeRow,
+    WriteOffLineRow,
+    WriteOffRow,
+)
 from services.accounts.data.models import (
     AllocationRow,
     CustomerRow,
     HoldMovementRow,
     HoldRow,
-    InteractionRow,
     InvoiceRow,
-    LegalEventRow,
-    NoticeRow,
-    OutcomeCodeRow,
     PaymentRow,
-    PromiseEventRow,
-    PromiseInvoiceRow,
-    PromiseRow,
-    WriteOffLineRow,
-    WriteOffRow,
 )
 from services.accounts.data.promise_payments import PAID_LINES
 from services.accounts.data.repository import missing

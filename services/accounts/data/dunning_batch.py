@@ -29,23 +29,25 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import Insert
 
-from services.accounts.data.dunning_rows import table
-from services.accounts.data.models import (
-    CreditNoteRow,
-    CustomerRow,
+from services.accounts.data.collections_models import PromiseRow
+from services.accounts.data.dunning_models import (
     DunningDecisionRow,
     DunningLadderRow,
     DunningLevelRow,
     DunningToleranceRow,
-    InvoiceRow,
     LegalCaseRow,
     LegalEventRow,
     LegalSnapshotLineRow,
     NoticeLineRow,
     NoticeRow,
+)
+from services.accounts.data.dunning_rows import table
+from services.accounts.data.models import (
+    CreditNoteRow,
+    CustomerRow,
+    InvoiceRow,
     OutboxEventRow,
     PaymentRow,
-    PromiseRow,
 )
 from services.accounts.data.rows import Row
 from services.accounts.domain.dunning import ChaseCounts

@@ -9,14 +9,8 @@ from typing import NamedTuple
 
 from sqlalchemy import Integer, bindparam, select
 
-from services.accounts.data.models import (
-    ContactRow,
-    CustomerRow,
-    InvoiceRow,
-    LegalCaseRow,
-    NoticeLineRow,
-    NoticeRow,
-)
+from services.accounts.data.dunning_models import LegalCaseRow, NoticeLineRow, NoticeRow
+from services.accounts.data.models import ContactRow, CustomerRow, InvoiceRow
 from services.accounts.data.repository import missing
 from services.accounts.domain.legal import LegalState
 

@@ -11,15 +11,9 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.accounts.data.dunning_models import LegalCaseRow, LegalEventRow
 from services.accounts.data.dunning_rows import table
-from services.accounts.data.models import (
-    AllocationRow,
-    CustomerRow,
-    InvoiceRow,
-    LegalCaseRow,
-    LegalEventRow,
-    OutboxEventRow,
-)
+from services.accounts.data.models import AllocationRow, CustomerRow, InvoiceRow, OutboxEventRow
 from services.accounts.data.rows import Row
 from services.accounts.domain.legal import LegalState
 

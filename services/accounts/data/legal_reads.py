@@ -8,12 +8,8 @@ from typing import NamedTuple
 
 from sqlalchemy import BindParameter, Integer, bindparam, or_, select
 
-from services.accounts.data.models import (
-    CustomerRow,
-    LegalCaseRow,
-    LegalEventRow,
-    LegalSnapshotLineRow,
-)
+from services.accounts.data.dunning_models import LegalCaseRow, LegalEventRow, LegalSnapshotLineRow
+from services.accounts.data.models import CustomerRow
 from services.accounts.data.repository import missing
 from services.accounts.domain.legal import LegalState
 

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.accounts.data.dunning_models import NoticeRow
 from services.accounts.data.dunning_rows import FAILED, QUEUED, SENT
-from services.accounts.data.models import NoticeRow
 from services.accounts.data.repository import missing
 
 _n = NoticeRow.__table__

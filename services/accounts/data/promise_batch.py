@@ -11,13 +11,8 @@ from typing import NamedTuple
 from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.accounts.data.models import (
-    CustomerRow,
-    OutboxEventRow,
-    PromiseEventRow,
-    PromiseInvoiceRow,
-    PromiseRow,
-)
+from services.accounts.data.collections_models import PromiseEventRow, PromiseInvoiceRow, PromiseRow
+from services.accounts.data.models import CustomerRow, OutboxEventRow
 from services.accounts.data.promise_payments import PAID_LINES
 from services.accounts.domain.promises import PromiseState
 

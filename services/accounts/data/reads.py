@@ -22,14 +22,14 @@ from sqlalchemy import Integer, Select, bindparam, case, exists, select
 
 from common.db.query import apply_filter, apply_order_and_page
 from common.listing import Page, Term
+from services.accounts.data.collections_models import PromiseRow
+from services.accounts.data.dunning_models import LegalCaseRow
 from services.accounts.data.models import (
     ContactRow,
     CustomerRow,
     HoldRow,
     InvoiceLineRow,
     InvoiceRow,
-    LegalCaseRow,
-    PromiseRow,
 )
 from services.accounts.data.repository import missing
 from services.accounts.domain.legal import LegalState

@@ -18,13 +18,8 @@ from typing import NamedTuple
 from sqlalchemy import BigInteger, Date, Integer, String, bindparam, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.accounts.data.models import (
-    AllocationRow,
-    AssignmentRow,
-    CustomerRow,
-    HoldMovementRow,
-    InvoiceRow,
-)
+from services.accounts.data.collections_models import AssignmentRow
+from services.accounts.data.models import AllocationRow, CustomerRow, HoldMovementRow, InvoiceRow
 
 
 @asynccontextmanager

@@ -11,17 +11,14 @@ from typing import NamedTuple
 from sqlalchemy import BigInteger, Date, Integer, bindparam, case, cast, exists, func, or_, select
 
 from common.db.types import UtcDateTime
-from services.accounts.data.models import (
-    AllocationRow,
-    AssignmentRow,
-    CustomerRow,
+from services.accounts.data.collections_models import AssignmentRow, PromiseRow
+from services.accounts.data.dunning_models import (
     DunningDecisionRow,
-    InvoiceRow,
     LegalCaseRow,
     NoticeRow,
-    PromiseRow,
     WriteOffReasonRow,
 )
+from services.accounts.data.models import AllocationRow, CustomerRow, InvoiceRow
 from services.accounts.data.report_reads import aging_bucket, aging_parameters, scoped, visible
 from services.accounts.domain.legal import LegalState
 from services.accounts.domain.promises import JUDGED, PromiseState

@@ -10,7 +10,8 @@ from typing import NamedTuple
 
 from sqlalchemy import Integer, String, bindparam, func, select
 
-from services.accounts.data.models import AssignmentRow, CustomerRow, InvoiceRow
+from services.accounts.data.collections_models import AssignmentRow
+from services.accounts.data.models import CustomerRow, InvoiceRow
 from services.accounts.data.report_reads import scoped, visible
 
 PAGE_ROWS = 5_000

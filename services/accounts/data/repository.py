@@ -9,20 +9,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from common.errors import NotFound
-from services.accounts.data.models import (
-    AllocationRow,
+from services.accounts.data.collections_models import (
     AssignmentRow,
-    BillingAccountRow,
-    CreditNoteRow,
-    CustomerRow,
     InteractionRow,
-    InvoiceRow,
     OutcomeCodeRow,
-    PaymentRow,
     PromiseInvoiceRow,
     PromisePolicyRow,
     PromiseRow,
     WorklistStrategyRow,
+)
+from services.accounts.data.models import (
+    AllocationRow,
+    BillingAccountRow,
+    CreditNoteRow,
+    CustomerRow,
+    InvoiceRow,
+    PaymentRow,
 )
 from services.accounts.data.promise_payments import PAID_LINES
 from services.accounts.domain.promises import JUDGED, PromisePolicy, PromiseState

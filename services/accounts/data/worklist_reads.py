@@ -10,17 +10,15 @@ from typing import NamedTuple
 
 from sqlalchemy import Select, and_, bindparam, case, func, select
 
-from services.accounts.data.models import (
+from services.accounts.data.collections_models import (
     AssignmentRow,
-    CustomerRow,
-    HoldRow,
     InteractionRow,
-    InvoiceRow,
-    NoticeRow,
     PromiseRow,
     WorklistRuleRow,
     WorklistStrategyRow,
 )
+from services.accounts.data.dunning_models import NoticeRow
+from services.accounts.data.models import CustomerRow, HoldRow, InvoiceRow
 from services.accounts.data.repository import missing
 from services.accounts.domain.ladder import Channel
 from services.accounts.domain.promises import PromiseState

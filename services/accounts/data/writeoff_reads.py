@@ -9,14 +9,13 @@ from typing import NamedTuple
 
 from sqlalchemy import BindParameter, Integer, bindparam, literal, null, or_, select, union_all
 
-from services.accounts.data.models import (
-    AllocationRow,
-    InvoiceRow,
+from services.accounts.data.dunning_models import (
     WriteOffApprovalRow,
     WriteOffLineRow,
     WriteOffReasonRow,
     WriteOffRow,
 )
+from services.accounts.data.models import AllocationRow, InvoiceRow
 from services.accounts.data.repository import missing
 from services.accounts.domain.records import SourceKind
 

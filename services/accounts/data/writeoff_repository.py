@@ -13,15 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.errors import AlreadyExists
 from services.accounts.data import dunning_rows, rows
-from services.accounts.data.models import (
-    AllocationRow,
+from services.accounts.data.dunning_models import (
     ApprovalLimitRow,
-    InvoiceRow,
     WriteOffApprovalRow,
     WriteOffLineRow,
     WriteOffReasonRow,
     WriteOffRow,
 )
+from services.accounts.data.models import AllocationRow, InvoiceRow
 from services.accounts.data.repository import missing
 from services.accounts.domain.records import SourceKind
 from services.accounts.domain.writeoff import (

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from common.actor import Actor
 from common.errors import PermissionDenied
-from services.accounts.data.models import AssignmentRow
+from services.accounts.data.collections_models import AssignmentRow
 
 COLLECTOR, TEAM_LEAD = "collector", "team_lead"
 

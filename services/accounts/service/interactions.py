@@ -10,7 +10,11 @@ from common.listing import Page
 from services.accounts.data import collections_reads as reads
 from services.accounts.data import repository as repo
 from services.accounts.data import rows
-from services.accounts.data.models import InteractionInvoiceRow, InteractionRow, OutcomeCodeRow
+from services.accounts.data.collections_models import (
+    InteractionInvoiceRow,
+    InteractionRow,
+    OutcomeCodeRow,
+)
 from services.accounts.domain.interactions import InteractionData, Requirement, check_requirement
 from services.accounts.domain.promises import PromisePlan
 from services.accounts.service import legal_scope

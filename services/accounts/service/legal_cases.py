@@ -9,14 +9,9 @@ from common.etag import check_etag
 from common.listing import Page
 from services.accounts.data import dunning_batch, dunning_rows, legal_batch
 from services.accounts.data import legal_reads as reads
+from services.accounts.data.dunning_models import LegalCaseRow, LegalEventRow, LegalSnapshotLineRow
 from services.accounts.data.legal_reads import LegalCaseRead
-from services.accounts.data.models import (
-    CustomerRow,
-    LegalCaseRow,
-    LegalEventRow,
-    LegalSnapshotLineRow,
-    OutboxEventRow,
-)
+from services.accounts.data.models import CustomerRow, OutboxEventRow
 from services.accounts.data.repository import get_customer
 from services.accounts.domain import legal
 from services.accounts.domain.dunning import CustomerFlags

@@ -18,12 +18,8 @@ from common.listing import Page
 from services.accounts.data import collections_reads as reads
 from services.accounts.data import repository as repo
 from services.accounts.data import rows
-from services.accounts.data.models import (
-    CustomerRow,
-    PromiseEventRow,
-    PromiseInvoiceRow,
-    PromiseRow,
-)
+from services.accounts.data.collections_models import PromiseEventRow, PromiseInvoiceRow, PromiseRow
+from services.accounts.data.models import CustomerRow
 from services.accounts.domain import promises as rules
 from services.accounts.domain.promises import PromisePlan, PromiseState
 from services.accounts.service import legal_scope

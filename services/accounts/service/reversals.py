@@ -13,13 +13,8 @@ from common.errors import FailedPrecondition
 from common.idempotency import RequestKey, run_once
 from services.accounts.data import repository as repo
 from services.accounts.data import rows
-from services.accounts.data.models import (
-    AllocationRow,
-    CreditNoteRow,
-    InvoiceRow,
-    PaymentRow,
-    PromiseEventRow,
-)
+from services.accounts.data.collections_models import PromiseEventRow
+from services.accounts.data.models import AllocationRow, CreditNoteRow, InvoiceRow, PaymentRow
 from services.accounts.domain import promises as rules
 from services.accounts.domain.promises import PromiseState
 from services.accounts.domain.records import SourceKind

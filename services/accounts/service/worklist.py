@@ -9,7 +9,11 @@ from common.actor import current_actor
 from common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from services.accounts.data import repository as repo
 from services.accounts.data import rows, worklist_reads
-from services.accounts.data.models import AssignmentRow, WorklistRuleRow, WorklistStrategyRow
+from services.accounts.data.collections_models import (
+    AssignmentRow,
+    WorklistRuleRow,
+    WorklistStrategyRow,
+)
 from services.accounts.domain import worklist
 from services.accounts.domain.worklist import CustomerFacts, Rule, Strategy, WorklistItem
 from services.accounts.service.collector_scope import TEAM_LEAD, worklist_scope

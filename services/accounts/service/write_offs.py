@@ -15,7 +15,7 @@ from common.ids import new_id
 from common.listing import Page
 from services.accounts.data import writeoff_reads as reads
 from services.accounts.data import writeoff_repository as repo
-from services.accounts.data.models import WriteOffRow
+from services.accounts.data.dunning_models import WriteOffRow
 from services.accounts.data.repository import get_customer
 from services.accounts.data.writeoff_reads import WriteOffRead
 from services.accounts.domain import writeoff

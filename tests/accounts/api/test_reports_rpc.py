@@ -286,6 +286,8 @@ async def _collections_ledger(database_url: str) -> None:
     from sqlalchemy import insert
     from sqlalchemy.ext.asyncio import create_async_engine
 
+    from services.accounts.data import collections_models as cm
+    from services.accounts.data import dunning_models as dm
     from services.accounts.data import models as m
 
     def customer(cid, dunning_block=False):  # an executemany takes the first row's keys
@@ -317,7 +319,7 @@ async def _collections_ledger(database_url: str) -> None:
     async with engine.begin() as conn:
         await conn.execute(insert(m.CustomerRow.__table__), [
             customer("A"), customer("B"), customer("C", dunning_block=True)])  # fmt: skip
-        await conn.execute(insert(m.AssignmentRow.__table__), [
+        await conn.execute(insert(cm.AssignmentRow.__table__), [
             dict(customer_id=c, collector=ANA, team="T1", updated_at=_T0, updated_by="admin")
             for c in "ABC"])  # fmt: skip
         await conn.execute(insert(m.InvoiceRow.__table__), [
@@ -325,7 +327,7 @@ async def _collections_ledger(database_url: str) -> None:
             invoice("B1", "B", date(2026, 2, 20), 40000),  # 10 days: 1–30
             invoice("C1", "C", date(2026, 4, 1), 25000),  # not yet due
         ])  # fmt: skip
-        await conn.execute(insert(m.LegalCaseRow.__table__), [dict(
+        await conn.execute(insert(dm.LegalCaseRow.__table__), [dict(
             id="L1", customer_id="B", trigger="MANUAL", state="HANDED_OVER", created_at=_T0,
             updated_at=_T0)])  # fmt: skip
         await conn.execute(insert(m.AllocationRow.__table__), [
@@ -339,17 +341,17 @@ async def _collections_ledger(database_url: str) -> None:
             allocation("W2", "B1", "WRITE_OFF", "wo-2", 3000, date(2026, 2, 16), "SMALL_BALANCE"),
         ])  # fmt: skip
         after_payments = datetime(2026, 3, 2, tzinfo=UTC)  # paid_toward counts nothing yet
-        await conn.execute(insert(m.PromiseRow.__table__), [
+        await conn.execute(insert(cm.PromiseRow.__table__), [
             promise("OPEN-A1", "OPEN", 50000, date(2026, 3, 1), created=after_payments),
             promise("OPEN-2", "OPEN", 1000, date(2026, 3, 5)),
             promise("OPEN-3", "OPEN", 2000, date(2026, 3, 10)),
             promise("OPEN-4", "OPEN", 3000, date(2026, 4, 1)),
             *judged,
         ])  # fmt: skip
-        await conn.execute(insert(m.PromiseInvoiceRow.__table__),
+        await conn.execute(insert(cm.PromiseInvoiceRow.__table__),
                            [dict(promise_id="OPEN-A1", invoice_id="A1")])  # fmt: skip
         decided = datetime(2026, 2, 10, 6, tzinfo=UTC)
-        await conn.execute(insert(m.DunningDecisionRow.__table__), [
+        await conn.execute(insert(dm.DunningDecisionRow.__table__), [
             dict(business_date=day, customer_id=c, currency="EUR", outcome=outcome,
                  decided_at=decided)
             for day, c, outcome in ((date(2026, 2, 10), "A", "NOTICE"),
@@ -357,7 +359,7 @@ async def _collections_ledger(database_url: str) -> None:
                                     (date(2026, 2, 10), "C", "CUSTOMER_FLAGGED"),
                                     (date(2026, 2, 11), "A", "TOO_SOON"))
         ])  # fmt: skip
-        await conn.execute(insert(m.NoticeRow.__table__), [dict(
+        await conn.execute(insert(dm.NoticeRow.__table__), [dict(
             id="N1", key="A-EUR-1", customer_id="A", currency="EUR", level=1,
             level_code="REMINDER", business_date=date(2026, 2, 10), ladder_id="default",
             ladder_version=1, channel="EMAIL", template_id="reminder", total_minor=20000,

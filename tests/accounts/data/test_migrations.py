@@ -9,6 +9,7 @@ from sqlalchemy import inspect
 
 from common.db.database import create_engine
 from common.db.migrate import downgrade, upgrade
+from services.accounts.data import collections_models, dunning_models, report_models  # noqa: F401
 from services.accounts.data.models import Base
 
 

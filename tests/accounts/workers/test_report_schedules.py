@@ -31,7 +31,7 @@ from common.reports.schedule_store import ScheduleStore
 from common.reports.schedule_worker import ReportScheduleWorker, ScheduleConfig
 from common.reports.webhook import Deliveries, WebhookSender
 from common.webhooks import EndpointPolicy, verify
-from services.accounts.data.models import ReportRunRow, ReportScheduleRow
+from services.accounts.data.report_models import ReportRunRow, ReportScheduleRow
 from services.accounts.service.reports import AccountsReports
 from settle.accounts.v1 import accounts_pb2 as pb
 from settle.accounts.v1 import reports_pb2_grpc
