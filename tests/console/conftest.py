@@ -47,3 +47,22 @@ async def browser():
         chromium = await playwright.chromium.launch(executable_path=executable, args=ARGS)
         yield chromium
         await chromium.close()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def one_second_sla(system: System) -> None:
+    """A policy of 1 calendar second on the acknowledge clock of WRONG_ITEM cases (no other test
+    opens one): such a case breaches within seconds."""
+    await system.call(
+        "POST",
+        "/v1/slaPolicies",
+        token("admin", "ada"),
+        json={
+            "displayName": "console test: breach at once",
+            "clock": "ACKNOWLEDGE",
+            "target": {"value": 1, "unit": "CALENDAR_SECONDS"},
+            "reasonCodes": ["WRONG_ITEM"],
+            "precedence": 1000,
+            "active": True,
+        },
+    )
