@@ -1,6 +1,6 @@
-"""deploy/k8s: a Deployment (2 replicas), Services and a migration Job per service; the gateway;
-probes on the standard gRPC health service at the port the process really listens on; the
-configuration each container gets is accepted by the code that reads it."""
+"""deploy/k8s: a Deployment (2 replicas; disputes 3, for SLA bursts), Services and a migration
+Job per service; the gateway; probes on the standard gRPC health service at the port the process
+really listens on; the configuration each container gets is accepted by the code that reads it."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from tests.deploy.manifests import (
 @pytest.mark.parametrize("process", PROCESSES)
 def test_each_process_is_a_replicated_deployment_with_grpc_health_probes(process):
     (deployment,) = k8s("Deployment", process)
-    assert deployment["spec"]["replicas"] == 2
+    assert deployment["spec"]["replicas"] == (3 if process == "disputes" else 2)
     container = only_container(deployment)
     assert container["command"] == ["python", "-m", module_of(process)]
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}

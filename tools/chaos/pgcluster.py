@@ -51,6 +51,7 @@ class PgCluster:
         self.data = root / "data"
         self.log = root / "postgres.log"
         self._as_user = pwd.getpwnam(SERVER_USER) if os.geteuid() == 0 else None
+        self._options = self._server_options()
 
     @classmethod
     def create(cls, port: int | None = None) -> PgCluster:
@@ -74,12 +75,22 @@ class PgCluster:
         """SQLAlchemy URL of one database of the cluster, as the services take it."""
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
 
-    def start(self) -> None:
-        self._ctl("start", "-l", str(self.log), "-o", self._server_options())
+    def start(self, config_file: Path | None = None) -> None:
+        """With `config_file`, the server reads its settings from a copy of that file (the server
+        user must reach it), only the port and the loopback address given here on top."""
+        options = self._server_options()
+        if config_file is not None:
+            copy = self.root / "postgresql.conf"
+            shutil.copyfile(config_file, copy)
+            if self._as_user:
+                os.chown(copy, self._as_user.pw_uid, self._as_user.pw_gid)
+            options = f"-p {self.port} -c config_file={copy} {self._loopback_only()}"
+        self._options = options  # a restart keeps them
+        self._ctl("start", "-l", str(self.log), "-o", options)
 
     def restart(self, mode: str = "immediate") -> None:
         """`immediate` is a crash as clients see it: every connection cut, then crash recovery."""
-        self._ctl("restart", "-m", mode, "-l", str(self.log), "-o", self._server_options())
+        self._ctl("restart", "-m", mode, "-l", str(self.log), "-o", self._options)
 
     def stop(self, mode: str = "fast") -> None:
         self._ctl("stop", "-m", mode)
@@ -95,10 +106,11 @@ class PgCluster:
     def _server_options(self) -> str:
         # Loopback only, no Unix socket; fsync off: a crash of PostgreSQL itself (what the tests
         # cause) loses nothing without it, only a crash of the machine would.
-        return (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' "
-            "-c fsync=off -c max_connections=300"
-        )
+        return f"-p {self.port} {self._loopback_only()} -c fsync=off -c max_connections=300"
+
+    @staticmethod
+    def _loopback_only() -> str:
+        return "-c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
 
     def _ctl(self, action: str, *args: str) -> None:
         self._run("pg_ctl", action, "-D", str(self.data), "-w", "-t", str(START_TIMEOUT_S), *args)
