@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from functools import partial
 
 import grpc
 import httpx
@@ -70,6 +71,7 @@ def assemble(
     config = config or EscalationConfig.from_env()
     clock = clock or SystemClock()
     db = Database.from_url(settings.database_url)
+    cursors = WatchCursors(settings.internal_secret)
     if telemetry is not None:
         telemetry.instrument_engine(db.engine)
     metrics = telemetry.metrics if telemetry is not None else SettleMetrics.noop()
@@ -78,7 +80,7 @@ def assemble(
         clock=clock,
         idempotency=IdempotencyStore(IdempotencyKeyRow, clock),
         outbox=Outbox(OutboxEventRow, clock),
-        render_event=convert.event_body,
+        render_event=partial(convert.event_body, cursors),
         metrics=metrics,
     )
     feed = Feed(poll_s=config.watch_poll_s)
@@ -117,7 +119,7 @@ def assemble(
 
     pages = PageTokens(settings.internal_secret, settings.service)
     servicer = EscalationServicer(
-        ctx, feed, WatchCursors(settings.internal_secret), pages, endpoints
+        ctx, feed, cursors, pages, endpoints
     )
     workers: list[Worker] = [end_streams]
     if settings.workers_enabled:

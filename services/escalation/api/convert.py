@@ -12,6 +12,7 @@ from common.errors import DomainError
 from common.etag import etag_of
 from common.protoconv import minor_pb, timestamp
 from common.rpc.status import to_status
+from services.escalation.api.cursors import WatchCursors
 from services.escalation.data.reads import (
     DeliveryRecord,
     HistoryRecord,
@@ -87,15 +88,18 @@ def error_status(error: DomainError) -> status_pb2.Status:
     return status_pb2.Status.FromString(metadata[STATUS_DETAILS])
 
 
-def event(event_type: str, sequence: int, at: datetime, view: EscalationView) -> pb.EscalationEvent:
-    return pb.EscalationEvent(
-        cursor=str(sequence), type=event_type, time=timestamp(at), escalation=escalation(view)
+def event_body(
+    cursors: WatchCursors, event_type: str, sequence: int, at: datetime, view: EscalationView
+) -> bytes:
+    """What webhooks POST and watch streams replay, stored once per event. Its cursor is sealed
+    for the escalation's team, the team of every subscription that receives it: never the feed's
+    global sequence, which would tell one team how much the others did."""
+    message = pb.EscalationEvent(
+        cursor=cursors.seal_for_team(sequence, view.row.team),
+        type=event_type,
+        time=timestamp(at),
+        escalation=escalation(view),
     )
-
-
-def event_body(event_type: str, sequence: int, at: datetime, view: EscalationView) -> bytes:
-    """What webhooks POST and watch streams replay, stored once per event."""
-    message = event(event_type, sequence, at, view)
     return json_format.MessageToJson(message, indent=None, sort_keys=True).encode()
 
 
@@ -149,11 +153,11 @@ def subscription(row: SubscriptionRecord) -> pb.Subscription:
     )
 
 
-def delivery(row: DeliveryRecord) -> pb.Delivery:
+def delivery(row: DeliveryRecord, event_cursor: str) -> pb.Delivery:
     return pb.Delivery(
         name=f"subscriptions/{row.subscription_id}/deliveries/{row.id}",
         event_type=row.event_type,
-        event_cursor=str(row.event_sequence),
+        event_cursor=event_cursor,
         escalation=f"escalations/{row.escalation_id}",
         state=pb.DeliveryState.Value(row.state),
         attempts=row.attempts,

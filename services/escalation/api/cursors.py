@@ -33,8 +33,16 @@ class WatchCursors:
 
     def seal(self, sequence: int) -> str:
         """The caller's cursor for feed position `sequence`."""
+        return self._seal(sequence, _scope())
+
+    def seal_for_team(self, sequence: int, team: str) -> str:
+        """A cursor for members of `team`: what a webhook body carries to that team's
+        subscription, so the subscriber can resume a watch from it."""
+        return self._seal(sequence, _team_scope(team))
+
+    def _seal(self, sequence: int, scope: bytes) -> str:
         nonce = os.urandom(_NONCE)
-        sealed = self._aead.encrypt(nonce, sequence.to_bytes(_SEQUENCE, "big"), _scope())
+        sealed = self._aead.encrypt(nonce, sequence.to_bytes(_SEQUENCE, "big"), scope)
         return base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
 
     def open(self, token: str) -> int | None:
@@ -58,4 +66,8 @@ class WatchCursors:
 def _scope() -> bytes:
     """What a cursor is bound to: the team the caller sees, or every team."""
     team = access.own_team()
-    return b"*" if team is None else f"team:{team}".encode()
+    return b"*" if team is None else _team_scope(team)
+
+
+def _team_scope(team: str) -> bytes:
+    return f"team:{team}".encode()

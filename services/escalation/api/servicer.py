@@ -107,7 +107,7 @@ class EscalationServicer(escalation_pb2_grpc.EscalationServiceServicer):
         cursor = self.cursors.open(request.cursor)
         async for row in self.feed.follow(self.ctx, team.value if team else None, cursor):
             event = convert.event_from_body(row.body)
-            event.cursor = self.cursors.seal(row.sequence)  # the stored body's is the sequence
+            event.cursor = self.cursors.seal(row.sequence)  # the stored one is for the team
             yield event
 
     async def ListRoutingRules(self, request, context):
@@ -162,11 +162,11 @@ class EscalationServicer(escalation_pb2_grpc.EscalationServiceServicer):
         page = self.pages.page(request.page_size, request.page_token, key)
         rows = await subscriptions.list_deliveries(self.ctx, subscription_id, terms, page)
         return pb.ListDeliveriesResponse(
-            deliveries=[convert.delivery(r) for r in rows],
+            deliveries=[convert.delivery(r, self.cursors.seal(r.event_sequence)) for r in rows],
             next_page_token=self.pages.next_token(page, len(rows), key),
         )
 
     async def RetryDelivery(self, request, context):
         subscription_id, delivery_id = req.delivery_name(request.name)
         row = await subscriptions.retry_delivery(self.ctx, subscription_id, delivery_id)
-        return convert.delivery(row)
+        return convert.delivery(row, self.cursors.seal(row.event_sequence))

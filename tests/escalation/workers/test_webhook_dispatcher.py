@@ -10,14 +10,17 @@ import time
 from dataclasses import replace
 
 import grpc
+import pytest
 
 from common.clock import SystemClock
+from common.errors import InvalidArgument
 from common.webhooks import verify
+from services.escalation.api.cursors import WatchCursors
 from services.escalation.outbound.webhooks import CONNECTION_ERROR
 from settle.escalation.v1 import escalation_pb2 as pb
 from tests.escalation.receiver import receiving
 from tests.escalation.support import FAST, raise_request, start_escalation
-from tests.support.rpc import as_actor, expect_error
+from tests.support.rpc import TEST_SECRET, as_actor, expect_error
 
 SECRET = "s3cret-for-the-gbs-hook"
 
@@ -93,7 +96,18 @@ async def test_flaky_receiver_gets_every_event_signed_and_the_healthy_one_is_not
             assert payload["type"] == hit.event
             assert payload["escalation"]["team"] == "GBS"
         accepted = [json.loads(h.body) for h in rx.accepted("/flaky")]
-        assert sorted(int(p["cursor"]) for p in accepted) == [1, 2, 3, 4]
+        # No feed sequence leaves the service: the body's cursor is a watch cursor sealed for the
+        # subscription's team (a GBS member resumes a watch from it, a Sales member cannot), and
+        # a delivery's event_cursor is sealed for whoever lists it.
+        cursors = WatchCursors(TEST_SECRET)
+        as_actor("user:gina", "gbs", team="GBS")
+        assert sorted(cursors.open(p["cursor"]) for p in accepted) == [1, 2, 3, 4]
+        as_actor("user:sam", "sales", team="SALES")
+        with pytest.raises(InvalidArgument):
+            cursors.open(accepted[0]["cursor"])
+        as_actor("user:ada", "admin")
+        listed = await deliveries(esc, flaky)
+        assert sorted(cursors.open(d.event_cursor) for d in listed) == [1, 2, 3, 4]
         assert sorted(p["type"] for p in accepted) == [
             "escalation.claimed",
             "escalation.raised",
