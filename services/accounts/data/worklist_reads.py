@@ -1,6 +1,7 @@
-"""The worklist's facts: one set-based statement for every customer in scope (a collector's, a
-team's, or one customer's), each source grouped by customer and joined to the assignments.
-Built once per scope at import; every value a bound parameter."""
+"""The worklist's facts: one statement for every customer in scope (a collector's, a team's, or
+one customer's), reading each customer's summary (data/customer_facts.py keeps it with every write)
+and deriving what depends on the day from its dated rows. Built once per scope at import; every
+value a bound parameter."""
 
 from __future__ import annotations
 
@@ -12,22 +13,18 @@ from sqlalchemy import Select, and_, bindparam, case, func, select
 
 from services.accounts.data.collections_models import (
     AssignmentRow,
-    InteractionRow,
-    PromiseRow,
+    CustomerFactsAheadRow,
+    CustomerFactsRow,
     WorklistRuleRow,
     WorklistStrategyRow,
 )
-from services.accounts.data.dunning_models import NoticeRow
-from services.accounts.data.models import CustomerRow, HoldRow, InvoiceRow
+from services.accounts.data.models import CustomerRow
 from services.accounts.data.repository import missing
-from services.accounts.domain.ladder import Channel
-from services.accounts.domain.promises import PromiseState
 from services.accounts.domain.worklist import CustomerFacts, Rule, Strategy
 
-_a, _c, _inv = AssignmentRow.__table__, CustomerRow.__table__, InvoiceRow.__table__
-_p, _i = PromiseRow.__table__, InteractionRow.__table__
-_n, _h = NoticeRow.__table__, HoldRow.__table__
-_today = bindparam("today", type_=_inv.c.due_date.type)
+_a, _c = AssignmentRow.__table__, CustomerRow.__table__
+_f, _ahead = CustomerFactsRow.__table__, CustomerFactsAheadRow.__table__
+_today = bindparam("today", type_=_ahead.c.day.type)
 _zero = 0
 
 SCOPES = {
@@ -39,99 +36,46 @@ SCOPES = {
 
 
 def _facts(scope) -> Select:
-    in_scope = select(_a.c.customer_id).where(scope)
-    overdue = and_(_inv.c.due_date < _today, _inv.c.open_minor > _inv.c.held_minor)
-    # amounts in the customer's currency (others are never added to it); all when it has none
-    same_currency = _inv.c.currency == func.coalesce(
-        func.nullif(_c.c.currency_code, ""), _inv.c.currency
-    )
-    invoices = (
+    # from today on: what is not overdue yet, and whether an open promise falls due today
+    ahead = (
         select(
-            _inv.c.customer_id,
-            func.max(_inv.c.currency).label("currency"),
-            func.sum(_inv.c.open_minor).label("open_minor"),
-            func.sum(_inv.c.held_minor).label("held_minor"),
-            func.sum(case((overdue, _inv.c.open_minor - _inv.c.held_minor), else_=0)).label(
-                "overdue_minor"
-            ),
-            func.min(case((overdue, _inv.c.due_date))).label("oldest_due"),
+            _ahead.c.customer_id,
+            func.sum(_ahead.c.due_minor).label("not_due_minor"),
+            func.max(
+                case((and_(_ahead.c.day == _today, _ahead.c.open_promises > 0), 1), else_=0)
+            ).label("due_today"),
         )
-        .join(_c, _c.c.id == _inv.c.customer_id)
-        .where(_inv.c.customer_id.in_(in_scope), _inv.c.open_minor > 0, same_currency)
-        .group_by(_inv.c.customer_id)
-        .subquery("inv")
-    )
-    # a dispute counts once however many of the customer's invoices it holds
-    disputes = (
-        select(_inv.c.customer_id, func.count(_h.c.dispute.distinct()).label("open_disputes"))
-        .join(_inv, _inv.c.id == _h.c.invoice_id)
-        .where(_inv.c.customer_id.in_(in_scope), _h.c.amount_minor > 0)
-        .group_by(_inv.c.customer_id)
-        .subquery("disputes")
-    )
-    open_ = _p.c.state == PromiseState.OPEN.value
-    promises = (
-        select(
-            _p.c.customer_id,
-            func.sum(case((open_, _p.c.amount_minor), else_=0)).label("promised_minor"),
-            func.sum(case((_p.c.state == PromiseState.BROKEN.value, 1), else_=0)).label("broken"),
-            func.max(case((and_(open_, _p.c.promised_date == _today), 1), else_=0)).label(
-                "due_today"
-            ),
-        )
-        .where(_p.c.customer_id.in_(in_scope))
-        .group_by(_p.c.customer_id)
-        .subquery("prom")
-    )
-    contacts = (
-        select(_i.c.customer_id, func.max(_i.c.occurred_at).label("last_contact_at"))
-        .where(_i.c.customer_id.in_(in_scope))
-        .group_by(_i.c.customer_id)
-        .subquery("contacts")
-    )
-    latest = _i.alias("latest")
-    call_back = (
-        select(latest.c.call_back_at)
-        .where(latest.c.customer_id == _a.c.customer_id)
-        .order_by(latest.c.occurred_at.desc(), latest.c.created_at.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    # the dunning ladder's latest phone task (issue 14): open until the next contact
-    phone_task = (
-        select(func.max(_n.c.created_at))
-        .where(_n.c.customer_id == _a.c.customer_id, _n.c.channel == Channel.PHONE_TASK.value)
-        .scalar_subquery()
+        .where(_ahead.c.customer_id.in_(select(_a.c.customer_id).where(scope)))
+        .where(_ahead.c.day >= _today)
+        .group_by(_ahead.c.customer_id)
+        .subquery("ahead")
     )
     return (
         select(
             _a.c.customer_id,
             _c.c.display_name,
             _a.c.collector,
-            func.coalesce(func.nullif(_c.c.currency_code, ""), invoices.c.currency, "").label(
-                "currency"
-            ),
-            func.coalesce(invoices.c.open_minor, _zero),
-            func.coalesce(invoices.c.held_minor, _zero),
-            func.coalesce(promises.c.promised_minor, _zero),
-            func.coalesce(invoices.c.overdue_minor, _zero),
-            invoices.c.oldest_due,
-            func.coalesce(promises.c.broken, _zero),
-            func.coalesce(promises.c.due_today, _zero),
-            contacts.c.last_contact_at,
-            call_back.label("call_back_at"),
-            func.coalesce(disputes.c.open_disputes, _zero),
+            func.coalesce(func.nullif(_c.c.currency_code, ""), func.nullif(_f.c.currency, ""), ""),
+            func.coalesce(_f.c.open_minor, _zero),
+            func.coalesce(_f.c.held_minor, _zero),
+            func.coalesce(_f.c.promised_minor, _zero),
+            func.coalesce(_f.c.collectible_minor, _zero)
+            - func.coalesce(ahead.c.not_due_minor, _zero),
+            case((_f.c.oldest_due < _today, _f.c.oldest_due)),
+            func.coalesce(_f.c.broken_promises, _zero),
+            func.coalesce(ahead.c.due_today, _zero),
+            _f.c.last_contact_at,
+            _f.c.call_back_at,
+            func.coalesce(_f.c.open_disputes, _zero),
             _c.c.credit_hold,
             _c.c.bankruptcy,
             _c.c.in_litigation,
             _c.c.risk_class,
-            phone_task.label("phone_task_at"),
+            _f.c.phone_task_at,
         )
         .join(_c, _c.c.id == _a.c.customer_id)
-        .outerjoin(invoices, invoices.c.customer_id == _a.c.customer_id)
-        .outerjoin(promises, promises.c.customer_id == _a.c.customer_id)
-        .outerjoin(contacts, contacts.c.customer_id == _a.c.customer_id)
-        .outerjoin(disputes, disputes.c.customer_id == _a.c.customer_id)
+        .outerjoin(_f, _f.c.customer_id == _a.c.customer_id)
+        .outerjoin(ahead, ahead.c.customer_id == _a.c.customer_id)
         .where(scope)
         .order_by(_a.c.customer_id)
     )
