@@ -54,7 +54,8 @@ _ADD_HELD = (
 async def lock_invoice(
     session: AsyncSession, invoice_id: str, dispute: str
 ) -> tuple[Any, HoldRecord | None]:
-    """(the locked invoice's customer_id, currency, open_minor and held_minor; this dispute's hold or None)."""
+    """(the locked invoice's customer_id, currency, open_minor and held_minor; this dispute's
+    hold or None)."""
     invoice = (
         await session.execute(_LOCK, {"invoice": invoice_id, "dispute": dispute})
     ).one_or_none()

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import Select, and_, bindparam, case, func, select
+from sqlalchemy import BigInteger, Select, and_, bindparam, case, cast, func, select
 
 from services.accounts.data.collections_models import (
     AssignmentRow,
@@ -40,7 +40,7 @@ def _facts(scope) -> Select:
     ahead = (
         select(
             _ahead.c.customer_id,
-            func.sum(_ahead.c.due_minor).label("not_due_minor"),
+            cast(func.sum(_ahead.c.due_minor), BigInteger).label("not_due_minor"),
             func.max(
                 case((and_(_ahead.c.day == _today, _ahead.c.open_promises > 0), 1), else_=0)
             ).label("due_today"),
@@ -51,22 +51,26 @@ def _facts(scope) -> Select:
         .subquery("ahead")
     )
     return (
-        select(
+        select(  # CustomerFacts' fields, in order (`facts` builds it positionally)
             _a.c.customer_id,
             _c.c.display_name,
             _a.c.collector,
-            func.coalesce(func.nullif(_c.c.currency_code, ""), func.nullif(_f.c.currency, ""), ""),
-            func.coalesce(_f.c.open_minor, _zero),
-            func.coalesce(_f.c.held_minor, _zero),
-            func.coalesce(_f.c.promised_minor, _zero),
-            func.coalesce(_f.c.collectible_minor, _zero)
-            - func.coalesce(ahead.c.not_due_minor, _zero),
-            case((_f.c.oldest_due < _today, _f.c.oldest_due)),
-            func.coalesce(_f.c.broken_promises, _zero),
-            func.coalesce(ahead.c.due_today, _zero),
+            func.coalesce(
+                func.nullif(_c.c.currency_code, ""), func.nullif(_f.c.currency, ""), ""
+            ).label("currency"),
+            func.coalesce(_f.c.open_minor, _zero).label("open_minor"),
+            func.coalesce(_f.c.held_minor, _zero).label("held_minor"),
+            func.coalesce(_f.c.promised_minor, _zero).label("promised_minor"),
+            (
+                func.coalesce(_f.c.collectible_minor, _zero)
+                - func.coalesce(ahead.c.not_due_minor, _zero)
+            ).label("overdue_minor"),
+            case((_f.c.oldest_due < _today, _f.c.oldest_due)).label("oldest_due"),
+            func.coalesce(_f.c.broken_promises, _zero).label("broken_promises"),
+            func.coalesce(ahead.c.due_today, _zero).label("promise_due_today"),
             _f.c.last_contact_at,
             _f.c.call_back_at,
-            func.coalesce(_f.c.open_disputes, _zero),
+            func.coalesce(_f.c.open_disputes, _zero).label("open_disputes"),
             _c.c.credit_hold,
             _c.c.bankruptcy,
             _c.c.in_litigation,
@@ -85,56 +89,16 @@ FACTS = {name: _facts(scope) for name, scope in SCOPES.items()}
 ASSIGNED_TO = select(_a.c.collector).where(_a.c.customer_id == bindparam("customer"))
 
 
-class FactsRecord(NamedTuple):
-    customer_id: str
-    display_name: str
-    collector: str
-    currency: str
-    open_minor: int
-    held_minor: int
-    promised_minor: int  # open promises' full amounts: service/worklist places them per invoice
-    overdue_minor: int
-    oldest_due: date | None
-    broken_promises: int
-    promise_due_today: int
-    last_contact_at: datetime | None
-    call_back_at: datetime | None
-    open_disputes: int
-    credit_hold: bool
-    bankruptcy: bool
-    in_litigation: bool
-    risk_class: str
-    phone_task_at: datetime | None
-
-
-def _facts_of(r: FactsRecord) -> CustomerFacts:
-    return CustomerFacts(
-        customer_id=r.customer_id,
-        display_name=r.display_name,
-        collector=r.collector,
-        currency=r.currency,
-        open_minor=int(r.open_minor),
-        held_minor=int(r.held_minor),
-        promised_minor=int(r.promised_minor),
-        overdue_minor=int(r.overdue_minor),
-        oldest_due=r.oldest_due,
-        broken_promises=int(r.broken_promises),
-        promise_due_today=bool(r.promise_due_today),
-        last_contact_at=r.last_contact_at,
-        call_back_at=r.call_back_at,
-        open_disputes=int(r.open_disputes),
-        credit_hold=bool(r.credit_hold),
-        bankruptcy=bool(r.bankruptcy),
-        in_litigation=bool(r.in_litigation),
-        risk_class=r.risk_class,
-        phone_task_at=r.phone_task_at,
-    )
-
-
 async def facts(conn, scope: str, value: str, today: date) -> list[CustomerFacts]:
-    """`scope`: collector, team, all or customer; `value`: the collector, team or customer id."""
+    """`scope`: collector, team, all or customer; `value`: the collector, team or customer id.
+    The record is the domain's CustomerFacts, built positionally (a ranking reads ~500 rows; the
+    columns are its fields, in order). `promised_minor` is the open promises' full amounts:
+    service/worklist.py places them per invoice."""
     params = {"today": today, scope: value}
-    return [_facts_of(FactsRecord._make(r)) for r in await conn.execute(FACTS[scope], params)]
+    return [
+        CustomerFacts(*r[:10], bool(r[10]), *r[11:])
+        for r in await conn.execute(FACTS[scope], params)
+    ]
 
 
 async def assigned_to(conn, customer_id: str) -> str | None:

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from common.ids import new_id
-from services.accounts.data import customer_facts
+from services.accounts.data import customer_facts, dunning_rows
 from services.accounts.data import dunning_batch as sql
-from services.accounts.data import dunning_rows
 from services.accounts.data.dunning_batch import Books, ClaimedCustomer
 from services.accounts.domain import dunning
 from services.accounts.domain.dunning import (

@@ -9,9 +9,8 @@ from common.errors import FailedPrecondition, InvalidArgument
 from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.money import Money
-from services.accounts.data import customer_facts
+from services.accounts.data import customer_facts, reads, rows
 from services.accounts.data import holds as hold_sql
-from services.accounts.data import reads, rows
 from services.accounts.data import repository as repo
 from services.accounts.data.models import CreditNoteRow, InvoiceRow
 from services.accounts.data.reads import HoldRecord

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.accounts.data import customer_facts
+from services.accounts.data import customer_facts, rows
 from services.accounts.data import promise_batch as batch
 from services.accounts.data import repository as repo
-from services.accounts.data import rows
 from services.accounts.domain import promises as rules
 from services.accounts.domain.promises import PromiseState
 from services.accounts.service import broken_promises

@@ -16,9 +16,8 @@ from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page
 from services.accounts.data import collections_reads as reads
-from services.accounts.data import customer_facts
+from services.accounts.data import customer_facts, rows
 from services.accounts.data import repository as repo
-from services.accounts.data import rows
 from services.accounts.data.collections_models import PromiseEventRow, PromiseInvoiceRow, PromiseRow
 from services.accounts.data.models import CustomerRow
 from services.accounts.domain import promises as rules

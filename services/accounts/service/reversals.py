@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from common.actor import current_actor
 from common.errors import FailedPrecondition
 from common.idempotency import RequestKey, run_once
-from services.accounts.data import customer_facts
+from services.accounts.data import customer_facts, rows
 from services.accounts.data import repository as repo
-from services.accounts.data import rows
 from services.accounts.data.collections_models import PromiseEventRow
 from services.accounts.data.models import AllocationRow, CreditNoteRow, InvoiceRow, PaymentRow
 from services.accounts.domain import promises as rules
