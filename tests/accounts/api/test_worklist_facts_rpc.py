@@ -28,7 +28,12 @@ from tests.accounts.api.collections_support import State, _log, _ts, eur
 
 # --- the facts from their sources: the worklist's definition, aggregated anew on every read ---
 _a, _c, _inv = AssignmentRow.__table__, CustomerRow.__table__, InvoiceRow.__table__
-_p, _i, _n, _h = PromiseRow.__table__, InteractionRow.__table__, NoticeRow.__table__, HoldRow.__table__
+_p, _i, _n, _h = (
+    PromiseRow.__table__,
+    InteractionRow.__table__,
+    NoticeRow.__table__,
+    HoldRow.__table__,
+)
 _today = bindparam("today", type_=_inv.c.due_date.type)
 
 
@@ -154,7 +159,7 @@ REFUSALS = (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.INVALID_ARGUMEN
 
 
 class Writer:
-    """Random writes through the RPCs (a refused one is part of the game: it must change nothing)."""
+    """Random writes through the RPCs (a refused one is part of the game: it changes nothing)."""
 
     def __init__(self, desk, rnd: random.Random):
         self.desk, self.rnd, self.stub = desk, rnd, desk.stub
@@ -299,9 +304,7 @@ class Writer:
         if now.state != State.OPEN:
             return False
         if self.rnd.random() < 0.5:
-            await self.stub.WithdrawPromise(
-                pb.WithdrawPromiseRequest(name=now.name, etag=now.etag)
-            )
+            await self.stub.WithdrawPromise(pb.WithdrawPromiseRequest(name=now.name, etag=now.etag))
         else:
             await self.stub.CancelPromise(pb.CancelPromiseRequest(name=now.name, etag=now.etag))
 
@@ -326,9 +329,11 @@ class Writer:
         await self.desk.evaluate()
 
     async def step(self) -> None:
-        weighted = [(self.new_invoice, 4), (self.pay, 3), (self.hold, 2), (self.promise, 3),
-                    (self.contact, 2), (self.time_passes, 3), (self.release, 1),
-                    (self.credit_dispute, 1), (self.end_promise, 1), (self.switch_currency, 1)]  # fmt: skip
+        weighted = [
+            (self.new_invoice, 4), (self.pay, 3), (self.hold, 2), (self.promise, 3),
+            (self.contact, 2), (self.time_passes, 3), (self.release, 1), (self.credit_dispute, 1),
+            (self.end_promise, 1), (self.switch_currency, 1),
+        ]  # fmt: skip
         if self.payments:
             weighted.append((self.reverse, 2))
         if not self.promises:
