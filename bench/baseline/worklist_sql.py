@@ -1,9 +1,10 @@
 """The worklist's statements written by hand for asyncpg: what services/accounts/data/
-worklist_reads.py builds for one collector (every assigned customer's facts summary, with what
-depends on the day derived from its dated rows), and the active strategy with its rules. Run
-without a transaction, as the service's display reads are; ranked by the same pure domain
-function. It reads what Settle reads: the summary that data/customer_facts.py keeps with every
-write (the bench builds it once after loading the portfolio, as migration 0008's backfill does)."""
+worklist_reads.py builds for one collector on PostgreSQL (each assigned customer's row and facts
+summary looked up by key, what depends on the day derived from its dated rows), and the active
+strategy with its rules. Run without a transaction, as the service's display reads are; ranked by
+the same pure domain function. It reads what Settle reads: the summary data/customer_facts.py
+keeps with every write (the bench builds it once after loading the portfolio, as migration 0008's
+backfill does)."""
 
 from __future__ import annotations
 
@@ -30,8 +31,10 @@ SELECT a.customer_id, c.display_name, a.collector,
        coalesce(f.broken_promises, 0) AS broken, coalesce(ahead.due_today, 0) AS due_today,
        f.last_contact_at, f.call_back_at, coalesce(f.open_disputes, 0) AS open_disputes,
        c.credit_hold, c.bankruptcy, c.in_litigation, c.risk_class, f.phone_task_at
-FROM assignments a JOIN customers c ON c.id = a.customer_id
-LEFT JOIN customer_facts f ON f.customer_id = a.customer_id
+FROM assignments a
+JOIN LATERAL (SELECT * FROM customers WHERE id = a.customer_id OFFSET 0) c ON true
+LEFT JOIN LATERAL (SELECT * FROM customer_facts WHERE customer_id = a.customer_id OFFSET 0) f
+  ON true
 LEFT JOIN ahead ON ahead.customer_id = a.customer_id
 WHERE a.collector = $1
 ORDER BY a.customer_id

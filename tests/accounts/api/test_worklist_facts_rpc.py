@@ -24,7 +24,7 @@ from services.accounts.data.dunning_models import NoticeRow
 from services.accounts.data.models import CustomerRow, HoldRow, InvoiceRow
 from services.accounts.domain.worklist import CustomerFacts
 from settle.accounts.v1 import accounts_pb2 as pb
-from tests.accounts.api.collections_support import State, _log, _ts, eur
+from tests.accounts.api.collections_support import CARL, State, _log, _ts, eur
 
 # --- the facts from their sources: the worklist's definition, aggregated anew on every read ---
 _a, _c, _inv = AssignmentRow.__table__, CustomerRow.__table__, InvoiceRow.__table__
@@ -132,7 +132,11 @@ async def assert_facts_agree(desk, days=(0, 1, 3, 10, 40)) -> None:
         for later in days:
             day = desk.clock.today() + timedelta(days=later)
             summarised = await worklist_reads.facts(conn, "all", "", day)
-            assert summarised == await _facts_from_sources(conn, day), f"{later} days later"
+            from_sources = await _facts_from_sources(conn, day)
+            assert summarised == from_sources, f"{later} days later"
+            # a collector's book: on PostgreSQL the statement that looks rows up by key
+            book = await worklist_reads.facts(conn, "collector", CARL, day)
+            assert book == [f for f in from_sources if f.collector == CARL]
 
 
 async def assert_summary_is_a_recomputation(desk) -> None:
