@@ -1,7 +1,10 @@
 """The worklist's statements written by hand for asyncpg: what services/accounts/data/
-worklist_reads.py builds for one collector (the facts of every assigned customer in one
-statement, each source grouped by customer), and the active strategy with its rules. Run without
-a transaction, as the service's display reads are; ranked by the same pure domain function."""
+worklist_reads.py builds for one collector on PostgreSQL (each assigned customer's row and facts
+summary looked up by key, what depends on the day derived from its dated rows), and the active
+strategy with its rules. Run without a transaction, as the service's display reads are; ranked by
+the same pure domain function. It reads what Settle reads: the summary data/customer_facts.py
+keeps with every write (the bench builds it once after loading the portfolio, as migration 0008's
+backfill does)."""
 
 from __future__ import annotations
 
@@ -13,48 +16,26 @@ import asyncpg
 from services.accounts.domain.worklist import CustomerFacts, Rule, Strategy
 
 FACTS = """
-WITH in_scope AS (SELECT customer_id FROM assignments WHERE collector = $1),
-inv AS (
-  SELECT i.customer_id, max(i.currency) AS currency, sum(i.open_minor) AS open_minor,
-         sum(i.held_minor) AS held_minor,
-         sum(CASE WHEN i.due_date < $2 AND i.open_minor > i.held_minor
-                  THEN i.open_minor - i.held_minor ELSE 0 END) AS overdue_minor,
-         min(CASE WHEN i.due_date < $2 AND i.open_minor > i.held_minor THEN i.due_date END)
-           AS oldest_due
-  FROM invoices i JOIN customers c ON c.id = i.customer_id
-  WHERE i.customer_id IN (SELECT customer_id FROM in_scope) AND i.open_minor > 0
-    AND i.currency = coalesce(nullif(c.currency_code, ''), i.currency)
-  GROUP BY i.customer_id),
-prom AS (
-  SELECT customer_id,
-         sum(CASE WHEN state = 'OPEN' THEN amount_minor ELSE 0 END) AS promised_minor,
-         sum(CASE WHEN state = 'BROKEN' THEN 1 ELSE 0 END) AS broken,
-         max(CASE WHEN state = 'OPEN' AND promised_date = $2 THEN 1 ELSE 0 END) AS due_today
-  FROM promises WHERE customer_id IN (SELECT customer_id FROM in_scope) GROUP BY customer_id),
-disputes AS (
-  SELECT i.customer_id, count(DISTINCT h.dispute) AS open_disputes
-  FROM holds h JOIN invoices i ON i.id = h.invoice_id
-  WHERE i.customer_id IN (SELECT customer_id FROM in_scope) AND h.amount_minor > 0
-  GROUP BY i.customer_id),
-contacted AS (
-  SELECT customer_id, max(occurred_at) AS last_contact_at
-  FROM interactions WHERE customer_id IN (SELECT customer_id FROM in_scope) GROUP BY customer_id)
+WITH ahead AS (
+  SELECT customer_id, sum(due_minor) AS not_due_minor,
+         max(CASE WHEN day = $2 AND open_promises > 0 THEN 1 ELSE 0 END) AS due_today
+  FROM customer_facts_ahead
+  WHERE customer_id IN (SELECT customer_id FROM assignments WHERE collector = $1) AND day >= $2
+  GROUP BY customer_id)
 SELECT a.customer_id, c.display_name, a.collector,
-       coalesce(nullif(c.currency_code, ''), inv.currency, '') AS currency,
-       coalesce(inv.open_minor, 0) AS open_minor, coalesce(inv.held_minor, 0) AS held_minor,
-       coalesce(prom.promised_minor, 0) AS promised_minor,
-       coalesce(inv.overdue_minor, 0) AS overdue_minor, inv.oldest_due,
-       coalesce(prom.broken, 0) AS broken, coalesce(prom.due_today, 0) AS due_today,
-       contacted.last_contact_at,
-       (SELECT l.call_back_at FROM interactions l WHERE l.customer_id = a.customer_id
-        ORDER BY l.occurred_at DESC, l.created_at DESC LIMIT 1) AS call_back_at,
-       coalesce(disputes.open_disputes, 0) AS open_disputes,
-       c.credit_hold, c.bankruptcy, c.in_litigation, c.risk_class
-FROM assignments a JOIN customers c ON c.id = a.customer_id
-LEFT JOIN inv ON inv.customer_id = a.customer_id
-LEFT JOIN prom ON prom.customer_id = a.customer_id
-LEFT JOIN contacted ON contacted.customer_id = a.customer_id
-LEFT JOIN disputes ON disputes.customer_id = a.customer_id
+       coalesce(nullif(c.currency_code, ''), nullif(f.currency, ''), '') AS currency,
+       coalesce(f.open_minor, 0) AS open_minor, coalesce(f.held_minor, 0) AS held_minor,
+       coalesce(f.promised_minor, 0) AS promised_minor,
+       coalesce(f.collectible_minor, 0) - coalesce(ahead.not_due_minor, 0) AS overdue_minor,
+       CASE WHEN f.oldest_due < $2 THEN f.oldest_due END AS oldest_due,
+       coalesce(f.broken_promises, 0) AS broken, coalesce(ahead.due_today, 0) AS due_today,
+       f.last_contact_at, f.call_back_at, coalesce(f.open_disputes, 0) AS open_disputes,
+       c.credit_hold, c.bankruptcy, c.in_litigation, c.risk_class, f.phone_task_at
+FROM assignments a
+JOIN LATERAL (SELECT * FROM customers WHERE id = a.customer_id OFFSET 0) c ON true
+LEFT JOIN LATERAL (SELECT * FROM customer_facts WHERE customer_id = a.customer_id OFFSET 0) f
+  ON true
+LEFT JOIN ahead ON ahead.customer_id = a.customer_id
 WHERE a.collector = $1
 ORDER BY a.customer_id
 """
@@ -86,6 +67,7 @@ async def facts(conn: asyncpg.Connection, collector: str, today: date) -> list[C
             bankruptcy=r["bankruptcy"],
             in_litigation=r["in_litigation"],
             risk_class=r["risk_class"],
+            phone_task_at=r["phone_task_at"],
         )
         for r in await conn.fetch(FACTS, collector, today)
     ]

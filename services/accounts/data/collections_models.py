@@ -185,3 +185,42 @@ class WorklistRuleRow(Base):
 
 
 # --- dunning, write-off and Legal (migration 0006) ---------------------------------------------
+
+
+# --- the worklist's per-customer facts (migration 0008) ----------------------------------------
+class CustomerFactsRow(Base):
+    """What the worklist reads of a customer's books instead of its invoices, promises,
+    interactions, holds and notices. Written only by data/customer_facts.py, recomputed (never
+    incremented) in the transaction of every write that changes one of its sources. Nothing here
+    depends on the day: what is overdue and what falls due today come, at read time, from these
+    figures and the dated rows of customer_facts_ahead."""
+
+    __tablename__ = "customer_facts"
+
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    # Of the open invoices counted (the customer's currency; all when it has none).
+    currency: Mapped[str] = mapped_column(String(3))  # the largest code, as the worklist shows it
+    open_minor: Mapped[int] = mapped_column(BigInteger)
+    held_minor: Mapped[int] = mapped_column(BigInteger)
+    collectible_minor: Mapped[int] = mapped_column(BigInteger)  # open − held where open > held
+    oldest_due: Mapped[date | None] = mapped_column(Date, nullable=True)  # of those collectible
+    promised_minor: Mapped[int] = mapped_column(BigInteger)  # OPEN promises' amounts
+    broken_promises: Mapped[int] = mapped_column(Integer)
+    open_disputes: Mapped[int] = mapped_column(Integer)  # disputes holding something
+    last_contact_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    call_back_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    phone_task_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class CustomerFactsAheadRow(Base):
+    """A customer's dated facts from the day of its last recomputation on: per day, what of
+    `collectible_minor` falls due that day, and how many OPEN promises are promised for it. A read
+    on day D takes the rows of days ≥ D (still not overdue; promised today), all of which exist
+    because D is not before the recomputation; rows of past days are left until the next one."""
+
+    __tablename__ = "customer_facts_ahead"
+
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    due_minor: Mapped[int] = mapped_column(BigInteger)
+    open_promises: Mapped[int] = mapped_column(Integer)

@@ -22,6 +22,7 @@ _holds, _movements, _invoices = HoldRow.__table__, HoldMovementRow.__table__, In
 # on it, in one statement.
 _LOCK = (
     select(
+        _invoices.c.customer_id,
         _invoices.c.currency,
         _invoices.c.open_minor,
         _invoices.c.held_minor,
@@ -53,7 +54,8 @@ _ADD_HELD = (
 async def lock_invoice(
     session: AsyncSession, invoice_id: str, dispute: str
 ) -> tuple[Any, HoldRecord | None]:
-    """(the locked invoice's currency, open_minor and held_minor; this dispute's hold or None)."""
+    """(the locked invoice's customer_id, currency, open_minor and held_minor; this dispute's
+    hold or None)."""
     invoice = (
         await session.execute(_LOCK, {"invoice": invoice_id, "dispute": dispute})
     ).one_or_none()

@@ -8,7 +8,7 @@ from common.etag import check_etag
 from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page, Term
-from services.accounts.data import billing_reads, reads, rows
+from services.accounts.data import billing_reads, customer_facts, reads, rows
 from services.accounts.data import repository as repo
 from services.accounts.data.billing_reads import BillingAccountRecord
 from services.accounts.data.models import BillingAccountRow, ContactRow, CustomerRow
@@ -65,7 +65,7 @@ async def create_customer(
             ],
         )
         session.add(row)
-        await session.flush()
+        await customer_facts.refresh(session, [customer_id], ctx.clock.today())
         return row.id, row
 
     return await run_once(
@@ -104,6 +104,8 @@ async def update_customer(
         await legal_cases.hand_over_if_flagged(ctx, session, row)
         row.version += 1
         row.updated_at = ctx.clock.now()
+        # its currency decides which invoices its figures count
+        await customer_facts.refresh(session, [row.id], ctx.clock.today())
         return row
 
 

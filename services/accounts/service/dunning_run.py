@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from common.ids import new_id
+from services.accounts.data import customer_facts, dunning_rows
 from services.accounts.data import dunning_batch as sql
-from services.accounts.data import dunning_rows
 from services.accounts.data.dunning_batch import Books, ClaimedCustomer
 from services.accounts.domain import dunning
 from services.accounts.domain.dunning import (
@@ -24,7 +24,7 @@ from services.accounts.domain.dunning import (
     PreviousNotice,
     Skip,
 )
-from services.accounts.domain.ladder import Action, Ladder
+from services.accounts.domain.ladder import Action, Channel, Ladder
 from services.accounts.domain.legal import LegalTrigger
 from services.accounts.outbound.dunning_escalations import stop_credit_row
 from services.accounts.service.context import AccountsContext
@@ -197,6 +197,8 @@ async def _evaluate(
         outbox=outbox,
         legal=legal,
     )
+    tasked = [n["customer_id"] for n in notices if n["channel"] == Channel.PHONE_TASK.value]
+    await customer_facts.refresh(session, tasked, ctx.clock.today())  # a worklist fact
 
 
 def _actions(

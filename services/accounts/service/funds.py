@@ -6,7 +6,7 @@ from common.errors import FailedPrecondition
 from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page
-from services.accounts.data import billing_reads, rows
+from services.accounts.data import billing_reads, customer_facts, rows
 from services.accounts.data import repository as repo
 from services.accounts.data.billing_reads import CreditNoteRecord, PaymentRecord
 from services.accounts.data.models import CreditNoteRow, InvoiceRow, PaymentRow
@@ -92,6 +92,7 @@ async def allocate_funds(
             invoices.append(invoice)
         source.unallocated_minor -= total
         await keep_paid_promises(session, [i.id for i in invoices], now)
+        await customer_facts.refresh(session, [source.customer_id], ctx.clock.today())
         return source.id, (invoices, source)
 
     async def replay(session, source_id):

@@ -9,8 +9,8 @@ from common.errors import FailedPrecondition, InvalidArgument
 from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.money import Money
+from services.accounts.data import customer_facts, reads, rows
 from services.accounts.data import holds as hold_sql
-from services.accounts.data import reads, rows
 from services.accounts.data import repository as repo
 from services.accounts.data.models import CreditNoteRow, InvoiceRow
 from services.accounts.data.reads import HoldRecord
@@ -55,6 +55,7 @@ async def place_hold(
             hold = await hold_sql.open_hold(session, change.invoice_id, change.dispute, amount, now)
         else:
             hold = await hold_sql.move_hold(session, hold, amount, now)
+        await customer_facts.refresh(session, [invoice.customer_id], ctx.clock.today())
         return hold.id, (hold, invoice.currency)
 
     return await run_once(ctx.db, ctx.idempotency, "PlaceHold", request, create, reads.hold)
@@ -73,6 +74,7 @@ async def release_hold(
         if amount:
             ledger.check_release(hold.amount_minor, amount)
             hold = await hold_sql.move_hold(session, hold, -amount, ctx.clock.now())
+        await customer_facts.refresh(session, [invoice.customer_id], ctx.clock.today())
         return hold.id, (hold, invoice.currency)
 
     return await run_once(ctx.db, ctx.idempotency, "ReleaseHold", request, create, reads.hold)
@@ -113,6 +115,7 @@ async def post_dispute_adjustment(
                 )
             )
         post_to_invoice(session, now, invoice, kind, source_id, amount, today, reason_code)
+        await customer_facts.refresh(session, [invoice.customer_id], today)
         return f"{invoice.id}|{source_id}", (invoice, source_id)
 
     async def replay(session, key: str):

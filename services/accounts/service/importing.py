@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from common.ids import new_id
-from services.accounts.data import import_batch, rows
+from services.accounts.data import customer_facts, import_batch, rows
 from services.accounts.domain.csv_import import ColumnMapping, ParsedRow, RejectedRow
 from services.accounts.domain.import_plan import plan_rows, survey
 from services.accounts.domain.records import CustomerData, FundsData, InvoiceData, SourceKind
@@ -112,6 +112,8 @@ async def _write_chunk(ctx: AccountsContext, chunk: list[ParsedRow], result: Imp
                 )
             existing[row.invoice_number] = fingerprint
         await import_batch.insert_chunk(session, new_customers, invoices, payments, allocations)
+        touched = {invoice["customer_id"] for invoice in invoices}
+        await customer_facts.refresh(session, touched, ctx.clock.today())
     result.customers_created += len(new_customers)
     result.imported += len(invoices)
     result.payments_recorded += len(payments)

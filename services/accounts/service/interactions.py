@@ -8,8 +8,8 @@ from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page
 from services.accounts.data import collections_reads as reads
+from services.accounts.data import customer_facts, rows
 from services.accounts.data import repository as repo
-from services.accounts.data import rows
 from services.accounts.data.collections_models import (
     InteractionInvoiceRow,
     InteractionRow,
@@ -78,6 +78,7 @@ async def log_interaction(
             if plan is not None
             else []
         )
+        await customer_facts.refresh(session, [customer.id], ctx.clock.today())
         return interaction_id, (row, made)
 
     async def replay(session, interaction_id: str):

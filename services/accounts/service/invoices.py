@@ -7,7 +7,7 @@ from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page, Term
 from common.money import sum_money
-from services.accounts.data import reads, rows
+from services.accounts.data import customer_facts, reads, rows
 from services.accounts.data import repository as repo
 from services.accounts.data.models import InvoiceLineRow, InvoiceRow
 from services.accounts.domain.records import InvoiceData
@@ -50,6 +50,7 @@ async def create_invoice(
             raise AlreadyExists(f"invoice number {data.external_number!r} exists")
         row = new_invoice_row(data, ctx.clock.now())
         session.add(row)
+        await customer_facts.refresh(session, [data.customer_id], ctx.clock.today())
         return row.id, row
 
     return await run_once(

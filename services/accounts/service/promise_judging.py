@@ -1,17 +1,18 @@
 """One pass of the promise evaluator: judge every OPEN promise whose deadline has passed, once,
-in the transaction that claimed it (data/promise_batch.py), and raise an escalation to the team
-lead for each broken promise whose invoices reached the policy's level."""
+in the transaction that claimed it (data/promise_batch.py), raise an escalation to the team
+lead for each broken promise whose invoices reached the policy's level (broken_promises.py), and
+recompute the judged customers' worklist facts."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.accounts.data import customer_facts, rows
 from services.accounts.data import promise_batch as batch
 from services.accounts.data import repository as repo
-from services.accounts.data import rows
 from services.accounts.domain import promises as rules
 from services.accounts.domain.promises import PromiseState
-from services.accounts.outbound import escalations
+from services.accounts.service import broken_promises
 from services.accounts.service.context import AccountsContext
 
 JUDGE = "rule:promise-evaluator"
@@ -47,31 +48,11 @@ async def evaluate_once(ctx: AccountsContext, limit: int) -> Evaluation:
             if state is PromiseState.BROKEN:
                 broken.append(p)
         await batch.write(session, judgements, events, [])
-        outbox = []
-        if broken:
-            invoices = await batch.invoices_of(session, [p.id for p in broken])
-            levels = await batch.broken_levels(session, [i for p in broken for i in invoices[p.id]])
-            flags = await batch.customer_flags(session, [p.customer_id for p in broken])
-            for p in broken:
-                level = max((levels.get(i, 0) for i in invoices[p.id]), default=0)
-                if rules.escalates([level], policy):
-                    customer = flags[p.customer_id]
-                    outbox.append(
-                        escalations.broken_promise_row(
-                            ctx.outbox,
-                            customer_id=p.customer_id,
-                            promise_id=p.id,
-                            amount_minor=p.amount_minor,
-                            currency=p.currency,
-                            level=level,
-                            bankruptcy=customer.bankruptcy,
-                            in_litigation=customer.in_litigation,
-                        )
-                    )
-            await batch.write(session, [], [], outbox)
-    if outbox:
+        escalated = await broken_promises.escalate(ctx, session, broken, policy)
+        await customer_facts.refresh(session, {p.customer_id for p in due}, ctx.clock.today())
+    if escalated:
         ctx.after_commit.changed()
-    return Evaluation(judged, len(outbox))
+    return Evaluation(judged, escalated)
 
 
 async def next_pass_in(ctx: AccountsContext, max_sleep_s: float) -> float:

@@ -16,8 +16,8 @@ from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page
 from services.accounts.data import collections_reads as reads
+from services.accounts.data import customer_facts, rows
 from services.accounts.data import repository as repo
-from services.accounts.data import rows
 from services.accounts.data.collections_models import PromiseEventRow, PromiseInvoiceRow, PromiseRow
 from services.accounts.data.models import CustomerRow
 from services.accounts.domain import promises as rules
@@ -93,6 +93,7 @@ async def create_promise(
         customer = await repo.get_customer(session, customer_id)
         check_may_work(actor, await repo.assignment(session, customer_id))
         made = await take_plan(ctx, session, customer, plan, actor.subject, None)
+        await customer_facts.refresh(session, [customer.id], ctx.clock.today())
         return made[0].plan_id, made
 
     async def replay(session, plan_id: str):
@@ -131,6 +132,7 @@ async def end_promise(
         row.version += 1
         now = ctx.clock.now()
         session.add(_event(row, row.state, row.amount_minor, actor.subject, now))
+        await customer_facts.refresh(session, [row.customer_id], ctx.clock.today())
         return row
 
 

@@ -2,7 +2,8 @@
 payment, an allocation in error). Each standing allocation gets one reversing posting (kind
 REVERSAL, its source the allocation, keyed `reversal:<allocation id>` so it is posted once); the
 amount goes back on the invoice and on the source; the judged promises on the invoice that no
-longer hold are re-opened (before their deadline) or judged anew (after it)."""
+longer hold are re-opened (before their deadline) or judged anew (after it), a promise judged
+BROKEN so escalating to the team lead as the evaluator's judgement does (broken_promises.py)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from dataclasses import dataclass
 from common.actor import current_actor
 from common.errors import FailedPrecondition
 from common.idempotency import RequestKey, run_once
+from services.accounts.data import customer_facts, rows
 from services.accounts.data import repository as repo
-from services.accounts.data import rows
 from services.accounts.data.collections_models import PromiseEventRow
 from services.accounts.data.models import AllocationRow, CreditNoteRow, InvoiceRow, PaymentRow
 from services.accounts.domain import promises as rules
 from services.accounts.domain.promises import PromiseState
 from services.accounts.domain.records import SourceKind
+from services.accounts.service import broken_promises
 from services.accounts.service.context import AccountsContext
 
 
@@ -35,9 +37,11 @@ async def _source(session, kind: SourceKind, source_id: str) -> PaymentRow | Cre
 
 
 async def _rejudge(ctx: AccountsContext, session, invoice_id: str, actor: str) -> None:
-    """The invoice's judged promises, against what still counts as paid toward them."""
+    """The invoice's judged promises, against what still counts as paid toward them; those now
+    BROKEN escalate as at their first judgement."""
     await session.flush()  # the reversing postings count
     policy, now = await repo.promise_policy(session), ctx.clock.now()
+    broken = []
     for promise in await repo.judged_promises_covering(session, invoice_id):
         covered = [link.invoice_id for link in promise.invoices]
         total = await repo.paid_on(session, covered, promise.created_at, promise.deadline_at)
@@ -56,6 +60,9 @@ async def _rejudge(ctx: AccountsContext, session, invoice_id: str, actor: str) -
             promise.id, promise.customer_id, after.value, paid, promise.currency, actor, now
         )
         session.add(PromiseEventRow(**event))
+        if after is PromiseState.BROKEN:
+            broken.append(promise)
+    await broken_promises.escalate(ctx, session, broken, policy)
 
 
 async def reverse_allocation(
@@ -95,6 +102,7 @@ async def reverse_allocation(
         invoice.closed_date = None
         source.unallocated_minor += total
         await _rejudge(ctx, session, invoice.id, actor.subject)
+        await customer_facts.refresh(session, [invoice.customer_id], today)
         return invoice.id, Reversal(invoice, source, total)
 
     async def replay(session, _invoice_id: str):

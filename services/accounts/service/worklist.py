@@ -3,7 +3,7 @@ explain a customer's absence, store strategy versions, and (re)assign customers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from common.actor import current_actor
 from common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
@@ -35,7 +35,7 @@ async def _facts(conn, scope: str, value: str, today) -> list[CustomerFacts]:
     promising = [f.customer_id for f in facts if f.promised_minor]
     placed = (await promised_on(conn, promising)).by_customer()
     return [
-        replace(f, promised_minor=placed.get((f.customer_id, f.currency), 0))
+        f._replace(promised_minor=placed.get((f.customer_id, f.currency), 0))
         if f.promised_minor
         else f
         for f in facts

@@ -13,6 +13,7 @@ from common.etag import check_etag
 from common.idempotency import RequestKey, run_once
 from common.ids import new_id
 from common.listing import Page
+from services.accounts.data import customer_facts
 from services.accounts.data import writeoff_reads as reads
 from services.accounts.data import writeoff_repository as repo
 from services.accounts.data.dunning_models import WriteOffRow
@@ -109,7 +110,7 @@ async def post(ctx: AccountsContext, write_off_id: str, etag: str) -> WriteOffRo
     async def decide(session, request):
         found = await _locked_invoices(session, request)
         posted, entries = writeoff.post(request, repo.balances(found), ctx.clock.now())
-        await repo.post_entries(session, found, entries, ctx.clock.today(), ctx.clock.now())
+        await _post_entries(ctx, session, request, found, entries)
         return posted
 
     row = await _step(ctx, write_off_id, etag, decide)
@@ -121,12 +122,18 @@ async def reverse(ctx: AccountsContext, write_off_id: str, etag: str, note: str)
     async def decide(session, request):
         found = await _locked_invoices(session, request)
         reversed_, entries = writeoff.reverse(request, current_actor().subject, ctx.clock.now())
-        await repo.post_entries(session, found, entries, ctx.clock.today(), ctx.clock.now())
+        await _post_entries(ctx, session, request, found, entries)
         return replace(reversed_, decision_note=note) if note else reversed_
 
     row = await _step(ctx, write_off_id, etag, decide)
     ctx.after_commit.changed(LEDGER_CHANGED)
     return row
+
+
+async def _post_entries(ctx: AccountsContext, session, request: WriteOff, found, entries) -> None:
+    """The entries on the invoices, and the customer's worklist facts after them."""
+    await repo.post_entries(session, found, entries, ctx.clock.today(), ctx.clock.now())
+    await customer_facts.refresh(session, [request.customer_id], ctx.clock.today())
 
 
 async def _locked_invoices(session, request: WriteOff):

@@ -6,12 +6,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import grpc
+from sqlalchemy import select
 
 from common.actor import reset_actor
 from common.clock import ManualClock
+from services.accounts.data.models import OutboxEventRow
+from services.accounts.outbound import escalations
 from services.accounts.server import assemble
 from settle.accounts.v1 import accounts_pb2 as pb
 from settle.accounts.v1 import accounts_pb2_grpc
+from settle.escalation.v1 import escalation_pb2
 from tests.accounts.api.collections_support import (
     CARL,
     Desk,
@@ -19,6 +23,7 @@ from tests.accounts.api.collections_support import (
     _log,
     _paid,
     _reversal,
+    eur,
 )
 from tests.accounts.conftest import accounts_settings
 from tests.support.rpc import as_actor, channel, expect_error, running
@@ -185,6 +190,35 @@ async def test_a_reversal_after_the_deadline_judges_a_kept_promise_anew(desk):
     assert (judged.state, judged.paid_amount.amount) == (State.PARTIALLY_KEPT, "100.00")
     await desk.stub.ReverseAllocation(_reversal(small, invoice, "bank-return-small"))
     assert await desk.state(promise) == State.BROKEN
+
+
+async def test_a_promise_rejudged_broken_after_a_reversal_escalates_as_at_its_deadline(desk):
+    """The invoice's first promise, broken at its deadline, is level 1 (the policy escalates from
+    2); the second, kept by a payment the bank returns after its deadline, is judged BROKEN anew:
+    level 2, so the team lead is told through the outbox, once, as the evaluator would."""
+    customer = await desk.customer()
+    invoice = await desk.invoice(customer)
+    first = await desk.promise(customer, invoice, on=desk.clock.today().isoformat())
+    desk.clock.set(first.deadline_time.ToDatetime(tzinfo=UTC))
+    assert (await desk.evaluate()).escalated == 0
+    second = await desk.promise(customer, invoice, amount="400.00", on="2026-03-09")
+    payment = await _paid(desk, customer, invoice, "400.00")
+    assert await desk.state(second) == State.KEPT
+    desk.clock.set(second.deadline_time.ToDatetime(tzinfo=UTC) + timedelta(days=1))
+    await desk.stub.ReverseAllocation(_reversal(payment, invoice, "bank-return-late"))
+    await desk.stub.ReverseAllocation(_reversal(payment, invoice, "bank-return-late"))  # a retry
+    assert await desk.state(second) == State.BROKEN
+    async with desk.parts.ctx.db.reading_connection() as conn:
+        (payload,) = (
+            await conn.execute(select(OutboxEventRow.payload).where(
+                OutboxEventRow.method == escalations.METHOD))
+        ).scalars().all()  # fmt: skip
+    raised = escalation_pb2.RaiseEscalationRequest.FromString(payload)
+    assert (raised.subject, raised.team) == (customer.name, escalation_pb2.TEAM_LEAD)
+    assert raised.reason_code == "BROKEN_PROMISE" and raised.attributes["promise_level"] == "2"
+    assert raised.trigger_event_id == second.name and raised.amount_at_stake == eur("400.00")
+    record = await desk.stub.GetPromiseRecord(pb.GetPromiseRecordRequest(customer=customer.name))
+    assert [(lv.invoice, lv.level) for lv in record.invoice_levels] == [(invoice.name, 2)]
 
 
 async def test_gauges_count_promises_by_state_and_each_collectors_day(desk):

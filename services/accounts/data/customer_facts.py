@@ -1,0 +1,193 @@
+"""The worklist's per-customer facts (customer_facts, customer_facts_ahead): recomputed from their
+sources, set-based, for the customers a write touched, in that write's transaction. Every write
+path calls `refresh` with the customers it changed; nothing increments a figure, so a summary is
+always what a recomputation from scratch gives (tests/accounts/api/test_worklist_facts_rpc.py).
+
+Concurrent writers on PostgreSQL: `refresh` first locks the customers' summary rows (in id order),
+so the second waits for the first to commit and then recomputes from what both wrote (READ
+COMMITTED: each later statement sees the first's commit). SQLite runs one writer at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import (
+    BindParameter,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.accounts.data.collections_models import (
+    CustomerFactsAheadRow,
+    CustomerFactsRow,
+    InteractionRow,
+    PromiseRow,
+)
+from services.accounts.data.dunning_models import NoticeRow
+from services.accounts.data.models import CustomerRow, HoldRow, InvoiceRow
+from services.accounts.domain.ladder import Channel
+from services.accounts.domain.promises import PromiseState
+
+_f, _ahead = CustomerFactsRow.__table__, CustomerFactsAheadRow.__table__
+_c, _inv, _h = CustomerRow.__table__, InvoiceRow.__table__, HoldRow.__table__
+_p, _i, _n = PromiseRow.__table__, InteractionRow.__table__, NoticeRow.__table__
+_ids: BindParameter[list[str]] = bindparam("ids", expanding=True)
+_since = bindparam("since", type_=_inv.c.due_date.type)
+CHUNK = 1_000  # customers per statement (SQLite's bound-parameter limit)
+
+# An open invoice counts in the customer's currency (others are never added to it); every
+# currency when the customer has none.
+_counted = and_(
+    _inv.c.open_minor > 0,
+    _inv.c.currency == func.coalesce(func.nullif(_c.c.currency_code, ""), _inv.c.currency),
+)
+_collectible = _inv.c.open_minor > _inv.c.held_minor
+_open = _p.c.state == PromiseState.OPEN.value
+
+
+def _computed():
+    """Every column of customer_facts for the customers `ids`, from the sources."""
+    invoices = (
+        select(
+            _inv.c.customer_id,
+            func.max(_inv.c.currency).label("currency"),
+            func.sum(_inv.c.open_minor).label("open_minor"),
+            func.sum(_inv.c.held_minor).label("held_minor"),
+            func.sum(case((_collectible, _inv.c.open_minor - _inv.c.held_minor), else_=0)).label(
+                "collectible_minor"
+            ),
+            func.min(case((_collectible, _inv.c.due_date))).label("oldest_due"),
+        )
+        .join(_c, _c.c.id == _inv.c.customer_id)
+        .where(_inv.c.customer_id.in_(_ids), _counted)
+        .group_by(_inv.c.customer_id)
+        .subquery("inv")
+    )
+    promises = (
+        select(
+            _p.c.customer_id,
+            func.sum(case((_open, _p.c.amount_minor), else_=0)).label("promised_minor"),
+            func.sum(case((_p.c.state == PromiseState.BROKEN.value, 1), else_=0)).label("broken"),
+        )
+        .where(_p.c.customer_id.in_(_ids))
+        .group_by(_p.c.customer_id)
+        .subquery("prom")
+    )
+    # a dispute counts once however many of the customer's invoices it holds
+    disputes = (
+        select(_inv.c.customer_id, func.count(_h.c.dispute.distinct()).label("open_disputes"))
+        .join(_inv, _inv.c.id == _h.c.invoice_id)
+        .where(_inv.c.customer_id.in_(_ids), _h.c.amount_minor > 0)
+        .group_by(_inv.c.customer_id)
+        .subquery("disputes")
+    )
+    last_contact = (
+        select(func.max(_i.c.occurred_at)).where(_i.c.customer_id == _c.c.id).scalar_subquery()
+    )
+    call_back = (  # of the latest interaction
+        select(_i.c.call_back_at)
+        .where(_i.c.customer_id == _c.c.id)
+        .order_by(_i.c.occurred_at.desc(), _i.c.created_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    phone_task = (  # the dunning ladder's latest (issue 14): open until the next contact
+        select(func.max(_n.c.created_at))
+        .where(_n.c.customer_id == _c.c.id, _n.c.channel == Channel.PHONE_TASK.value)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            _c.c.id.label("customer_id"),
+            func.coalesce(invoices.c.currency, "").label("currency"),
+            func.coalesce(invoices.c.open_minor, 0).label("open_minor"),
+            func.coalesce(invoices.c.held_minor, 0).label("held_minor"),
+            func.coalesce(invoices.c.collectible_minor, 0).label("collectible_minor"),
+            invoices.c.oldest_due,
+            func.coalesce(promises.c.promised_minor, 0).label("promised_minor"),
+            func.coalesce(promises.c.broken, 0).label("broken_promises"),
+            func.coalesce(disputes.c.open_disputes, 0).label("open_disputes"),
+            last_contact.label("last_contact_at"),
+            call_back.label("call_back_at"),
+            phone_task.label("phone_task_at"),
+        )
+        .outerjoin(invoices, invoices.c.customer_id == _c.c.id)
+        .outerjoin(promises, promises.c.customer_id == _c.c.id)
+        .outerjoin(disputes, disputes.c.customer_id == _c.c.id)
+        .where(_c.c.id.in_(_ids))
+    )
+
+
+def _ahead_rows():
+    """customer_facts_ahead's rows of the customers `ids`, for the days from `since` on."""
+    dated = union_all(
+        select(
+            _inv.c.customer_id,
+            _inv.c.due_date.label("day"),
+            (_inv.c.open_minor - _inv.c.held_minor).label("due_minor"),
+            literal_column("0").label("open_promises"),
+        )
+        .join(_c, _c.c.id == _inv.c.customer_id)
+        .where(_inv.c.customer_id.in_(_ids), _counted, _collectible, _inv.c.due_date >= _since),
+        select(
+            _p.c.customer_id,
+            _p.c.promised_date,
+            literal_column("0"),
+            literal_column("1"),
+        ).where(_p.c.customer_id.in_(_ids), _open, _p.c.promised_date >= _since),
+    ).subquery("dated")
+    return select(
+        dated.c.customer_id,
+        dated.c.day,
+        func.sum(dated.c.due_minor),
+        func.sum(dated.c.open_promises),
+    ).group_by(dated.c.customer_id, dated.c.day)
+
+
+_COLUMNS = [c.name for c in _f.columns]
+_LOCK = (
+    select(_f.c.customer_id)
+    .where(_f.c.customer_id.in_(_ids))
+    .order_by(_f.c.customer_id)
+    .with_for_update()
+)
+_INSERT = insert(_f).from_select(_COLUMNS, _computed())
+_new = _computed().subquery("new")
+_UPDATE = (
+    update(_f)
+    .where(_f.c.customer_id == _new.c.customer_id)
+    .values({name: _new.c[name] for name in _COLUMNS if name != "customer_id"})
+)
+_CLEAR_AHEAD = delete(_ahead).where(_ahead.c.customer_id.in_(_ids))
+_INSERT_AHEAD = insert(_ahead).from_select(
+    ["customer_id", "day", "due_minor", "open_promises"], _ahead_rows()
+)
+
+
+async def refresh(session: AsyncSession, customer_ids: Iterable[str], today: date) -> None:
+    """Recompute these customers' facts from their sources, as this transaction sees them (its
+    pending ORM changes flushed first). Call it last in the unit of work: it locks the summary
+    rows until the commit."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return
+    await session.flush()
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        found = set((await session.execute(_LOCK, {"ids": chunk})).scalars())
+        if found:
+            await session.execute(_UPDATE, {"ids": sorted(found)})
+        if new := [i for i in chunk if i not in found]:
+            await session.execute(_INSERT, {"ids": new})
+        await session.execute(_CLEAR_AHEAD, {"ids": chunk})
+        await session.execute(_INSERT_AHEAD, {"ids": chunk, "since": today})
