@@ -14,6 +14,7 @@ import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from common import contract
 from common.rpc.server_interceptor import ServerInterceptor
 
 log = structlog.get_logger("settle.server")
@@ -77,6 +78,7 @@ class RunningServer:
 
     async def start(self) -> int:
         p = self.process
+        contract.build_for_services(p.service_names)  # an unreadable rule stops here, not a call
         self._server = grpc.aio.server(
             # spans too (server_spans.py); health probes and reflection pass untouched
             interceptors=[ServerInterceptor(p.name, p.internal_secret, p.require_identity)],

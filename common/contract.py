@@ -1,0 +1,278 @@
+"""The request contract, declared once in the protos with protovalidate's field rules
+(`(buf.validate.field)`, protos/buf/validate/validate.proto) and read from the descriptors here,
+once per message type. Three readers share it: every service's server interceptor checks each
+request before a servicer sees it (common/rpc/server_interceptor.py), the gateway checks it
+before a backend does (over HTTP and gRPC), and the OpenAPI generator declares it
+(gateway/openapi/schemas.py: maxLength, pattern, minimum, maxItems, enum, ...).
+
+protovalidate's own Python runtime reads the same annotations; docs/gateway.md ("The contract")
+says why the services check them with this reader instead (its cost per call). The rules read
+here are the subset the protos use; a rule outside it makes `rules_of` raise when the contract
+is built, so no annotation is ever silently ignored.
+
+A field with no rule of its own keeps a ceiling: DEFAULT_MAX_ITEMS entries for a repeated field
+or map, DEFAULT_MAX_CHARS characters for a string (a filter: common/listing.py's). No field a
+caller sets is unbounded (issue 17: 10,000 reason codes were stored on one SLA policy).
+Output-only fields are not checked: callers never set them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import re2
+from buf.validate import validate_pb2
+from google.api import field_behavior_pb2
+from google.protobuf import descriptor_pool
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import Message
+
+from common.errors import FieldViolation, InvalidArgument
+from common.listing import MAX_FILTER_CHARS
+
+# Above the largest legitimate value of any field without its own rule (a note of 10,000
+# characters); fields that need more or less say so in the protos.
+DEFAULT_MAX_ITEMS = 1000
+DEFAULT_MAX_CHARS = 10_000
+# The rules of validate.proto this reader knows, per kind; anything else is refused at build.
+_STRING_RULES = frozenset({"min_len", "max_len", "pattern", "in"})
+_NUMBER_RULES = frozenset({"gte", "lte", "gt", "lt"})
+_ENUM_RULES = frozenset({"defined_only"})
+_REPEATED_RULES = frozenset({"min_items", "max_items", "items"})
+_MAP_RULES = frozenset({"max_pairs", "keys", "values"})
+_FIELD_RULES = frozenset(
+    {"ignore", "string", "int32", "int64", "uint32", "enum", "repeated", "map"}
+)
+_SIZES = ("characters", "entries")  # how a size bound's description ends (OUT_OF_BOUNDS)
+
+
+@dataclass(frozen=True)
+class ValueRules:
+    """What one value (a scalar, or one element of a repeated field or map) must be."""
+
+    max_chars: int | None = None
+    min_chars: int | None = None
+    pattern: str | None = None
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    defined_only: bool = False
+    ignore_zero: bool = False
+
+    @functools.cached_property
+    def _regex(self):
+        return re2.compile(self.pattern) if self.pattern is not None else None
+
+    def problems(self, field: FieldDescriptor, value) -> list[str]:
+        if self.ignore_zero and not value:
+            return []
+        found = []
+        if isinstance(value, str):
+            if self.max_chars is not None and len(value) > self.max_chars:
+                found.append(f"must be at most {self.max_chars} characters")
+            if self.min_chars is not None and len(value) < self.min_chars:
+                found.append(f"must be at least {self.min_chars} characters")
+            if self._regex is not None and not self._regex.search(value):
+                found.append(f"must match {self.pattern}")
+            if self.choices and value not in self.choices:
+                found.append(f"must be one of {', '.join(self.choices)}")
+        elif field.enum_type is not None:
+            if self.defined_only and field.enum_type.values_by_number.get(value) is None:
+                found.append("is not a known value")
+        elif isinstance(value, int):
+            if self.minimum is not None and value < self.minimum:
+                found.append(f"must be at least {self.minimum}")
+            if self.maximum is not None and value > self.maximum:
+                found.append(f"must be at most {self.maximum}")
+        return found
+
+
+@dataclass(frozen=True)
+class FieldRules:
+    """A field's rules: its entries' count (repeated fields and maps) and its values'."""
+
+    field: FieldDescriptor
+    value: ValueRules
+    key: ValueRules | None = None  # maps
+    max_items: int | None = None
+    min_items: int | None = None
+
+
+def output_only(f: FieldDescriptor) -> bool:
+    behaviours = f.GetOptions().Extensions[field_behavior_pb2.field_behavior]
+    return field_behavior_pb2.OUTPUT_ONLY in behaviours
+
+
+def is_map(f: FieldDescriptor) -> bool:
+    return bool(f.message_type and f.message_type.GetOptions().map_entry)
+
+
+def _declared(f: FieldDescriptor) -> validate_pb2.FieldRules:
+    return f.GetOptions().Extensions[validate_pb2.field]
+
+
+def _only(rules: Message, known: frozenset[str], where: str) -> None:
+    unknown = {d.name for d, _ in rules.ListFields()} - known
+    if unknown:
+        raise ValueError(f"{where}: rules {sorted(unknown)} are not read by common/contract.py")
+
+
+def _value_rules(f: FieldDescriptor, declared: validate_pb2.FieldRules, where: str) -> ValueRules:
+    _only(declared, _FIELD_RULES - {"repeated", "map"}, where)
+    ignore_zero = declared.ignore == validate_pb2.IGNORE_IF_ZERO_VALUE
+    if f.type == FieldDescriptor.TYPE_STRING:
+        s = declared.string
+        _only(s, _STRING_RULES, where)
+        default = MAX_FILTER_CHARS if f.name == "filter" else DEFAULT_MAX_CHARS
+        return ValueRules(
+            max_chars=s.max_len if s.HasField("max_len") else default,
+            min_chars=s.min_len if s.HasField("min_len") else None,
+            pattern=s.pattern if s.HasField("pattern") else None,
+            choices=tuple(getattr(s, "in")),
+            ignore_zero=ignore_zero,
+        )
+    if f.enum_type is not None:
+        _only(declared.enum, _ENUM_RULES, where)
+        return ValueRules(defined_only=declared.enum.defined_only, ignore_zero=ignore_zero)
+    kind = declared.WhichOneof("type")
+    if kind in ("int32", "int64", "uint32"):
+        n = getattr(declared, kind)
+        _only(n, _NUMBER_RULES, where)
+        lower = n.gte if n.HasField("gte") else (n.gt + 1 if n.HasField("gt") else None)
+        upper = n.lte if n.HasField("lte") else (n.lt - 1 if n.HasField("lt") else None)
+        return ValueRules(minimum=lower, maximum=upper, ignore_zero=ignore_zero)
+    if kind is not None:
+        raise ValueError(f"{where}: {kind} rules are not read by common/contract.py")
+    return ValueRules(ignore_zero=ignore_zero)
+
+
+def rules_of(f: FieldDescriptor) -> FieldRules:
+    """The field's rules as declared, with the default ceilings where it declares none."""
+    return _rules_of(f)
+
+
+@functools.cache
+def _rules_of(f: FieldDescriptor) -> FieldRules:
+    declared, where = _declared(f), f.full_name
+    if is_map(f):
+        _only(declared, frozenset({"map"}), where)
+        m = declared.map
+        _only(m, _MAP_RULES, where)
+        key_field, value_field = (f.message_type.fields_by_name[n] for n in ("key", "value"))
+        return FieldRules(
+            f,
+            value=_value_rules(value_field, m.values, f"{where} values"),
+            key=_value_rules(key_field, m.keys, f"{where} keys"),
+            max_items=m.max_pairs if m.HasField("max_pairs") else DEFAULT_MAX_ITEMS,
+        )
+    if f.is_repeated:
+        _only(declared, frozenset({"repeated"}), where)
+        r = declared.repeated
+        _only(r, _REPEATED_RULES, where)
+        return FieldRules(
+            f,
+            value=_value_rules(f, r.items, f"{where} items"),
+            max_items=r.max_items if r.HasField("max_items") else DEFAULT_MAX_ITEMS,
+            min_items=r.min_items if r.HasField("min_items") else None,
+        )
+    return FieldRules(f, value=_value_rules(f, declared, where))
+
+
+@dataclass
+class MessageContract:
+    """The checked fields of one message type; nested messages are checked by their own."""
+
+    descriptor: Descriptor
+    fields: list[FieldRules] = field(default_factory=list)
+
+    def check_into(self, message: Message, prefix: str, found: list[FieldViolation]) -> None:
+        for rules in self.fields:
+            f = rules.field
+            if f.message_type is not None and not f.is_repeated and not message.HasField(f.name):
+                continue
+            _check_field(rules, getattr(message, f.name), f"{prefix}{f.name}", found)
+
+
+def _check_field(rules: FieldRules, value, path: str, found: list[FieldViolation]) -> None:
+    f = rules.field
+    if f.is_repeated:
+        if rules.max_items is not None and len(value) > rules.max_items:
+            found.append(FieldViolation(path, f"must have at most {rules.max_items} entries"))
+            return
+        if rules.min_items is not None and len(value) < rules.min_items:
+            found.append(FieldViolation(path, f"must have at least {rules.min_items} entries"))
+        if rules.key is not None:
+            value_field = f.message_type.fields_by_name["value"]
+            key_field = f.message_type.fields_by_name["key"]
+            for key, item in value.items():
+                where = f"{path}[{key!r}]"
+                _check_value(key_field, rules.key, key, where, found)
+                _check_value(value_field, rules.value, item, where, found)
+            return
+        for i, item in enumerate(value):
+            _check_value(f, rules.value, item, f"{path}[{i}]", found)
+        return
+    _check_value(f, rules.value, value, path, found)
+
+
+def _check_value(f: FieldDescriptor, rules: ValueRules, value, path: str, found) -> None:
+    if f.message_type is not None:
+        contract_of(f.message_type).check_into(value, f"{path}.", found)
+        return
+    found.extend(FieldViolation(path, problem) for problem in rules.problems(f, value))
+
+
+@functools.cache
+def contract_of(descriptor: Descriptor) -> MessageContract:
+    """Built once per message type; its sub-messages' contracts are their own."""
+    return MessageContract(
+        descriptor, [rules_of(f) for f in descriptor.fields if not output_only(f)]
+    )
+
+
+def violations(message: Message) -> list[FieldViolation]:
+    """Every field of the message (and its sub-messages) outside its rules, by proto path."""
+    found: list[FieldViolation] = []
+    contract_of(message.DESCRIPTOR).check_into(message, "", found)
+    return found
+
+
+def check(message: Message) -> None:
+    """INVALID_ARGUMENT naming every field outside its rules: reason OUT_OF_BOUNDS when each is
+    a size (too long, too many), INVALID_FIELD when a value's form is wrong."""
+    found = violations(message)
+    if found:
+        sizes = all(v.description.endswith(_SIZES) for v in found)
+        raise InvalidArgument(
+            f"{found[0].field}: {found[0].description}",
+            violations=found,
+            reason="OUT_OF_BOUNDS" if sizes else "INVALID_FIELD",
+        )
+
+
+def build(descriptors: Iterable[Descriptor]) -> None:
+    """Builds the contracts of the given request types and of every message inside them now (at
+    start-up), so that a rule this reader does not know stops the process, not a call."""
+    pending, seen = list(descriptors), set()
+    while pending:
+        descriptor = pending.pop()
+        if descriptor.full_name in seen:
+            continue
+        seen.add(descriptor.full_name)
+        for rules in contract_of(descriptor).fields:
+            f = rules.field
+            if f.message_type is not None:
+                value = f.message_type.fields_by_name["value"] if is_map(f) else f
+                pending.extend([value.message_type] if value.message_type else [])
+
+
+def build_for_services(service_names: Iterable[str]) -> None:
+    """`build` for the requests of every method of the named gRPC services."""
+    pool = descriptor_pool.Default()
+    build(
+        method.input_type
+        for name in service_names
+        for method in pool.FindServiceByName(name).methods
+    )
