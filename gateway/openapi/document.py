@@ -10,6 +10,7 @@ from google.api import httpbody_pb2
 
 from gateway.access import ACCESS
 from gateway.openapi.comments import load_comments
+from gateway.openapi.links import links
 from gateway.openapi.paths import path_and_parameters, query_parameters
 from gateway.openapi.schemas import Schemas
 from gateway.routing import Route, RouteTable
@@ -195,8 +196,14 @@ def build_document(routes: RouteTable, comments: dict[str, str]) -> dict:
     schemas = Schemas(comments)
     paths: dict[str, dict] = {}
     tags: dict[str, str] = {}
-    for route in sorted(routes.routes, key=lambda r: (r.template.text, r.method)):
-        path, operation = _operation(route, schemas, comments)
+    ordered = sorted(routes.routes, key=lambda r: (r.template.text, r.method))
+    built = {route: _operation(route, schemas, comments) for route in ordered}
+    follow = links(
+        ordered, {r: (op["operationId"], op["parameters"]) for r, (_, op) in built.items()}
+    )
+    for route, (path, operation) in built.items():
+        if operation["operationId"] in follow:
+            operation["responses"]["200"]["links"] = follow[operation["operationId"]]
         paths.setdefault(path, {})[route.method.lower()] = operation
         service = route.rpc.descriptor.containing_service
         tags[service.name] = comments.get(service.full_name, "")
