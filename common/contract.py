@@ -98,6 +98,8 @@ class ValueRules:
         if field.enum_type is not None:
             known = frozenset(field.enum_type.values_by_number) if self.defined_only else None
             return lambda value: known is None or value in known or (skip_zero and not value)
+        if self.minimum is None and self.maximum is None:
+            return lambda value: True  # bytes, bools, floats, integers without a range
         low = -math.inf if self.minimum is None else self.minimum
         high = math.inf if self.maximum is None else self.maximum
         return lambda value: (skip_zero and not value) or low <= value <= high
@@ -307,7 +309,9 @@ def contract_of(descriptor: Descriptor) -> MessageContract:
 
 
 def _unset(f: FieldDescriptor):
-    return [] if f.is_repeated else f.default_value
+    if f.is_repeated:
+        return {} if is_map(f) else []
+    return f.default_value
 
 
 def violations(message: Message) -> list[FieldViolation]:
