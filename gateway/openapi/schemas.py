@@ -142,6 +142,8 @@ class Schemas:
         # The contract the services and the gateway check (common/contract.py), except where
         # callers never write.
         rules = None if field_behavior_pb2.OUTPUT_ONLY in behaviours else contract.rules_of(field)
+        # a required value is never the unset one, whatever its rules let through
+        zero = field_behavior_pb2.REQUIRED not in behaviours
         if fieldpath.is_map(field):
             value = self.single(field.message_type.fields_by_name["value"])
             schema = {"type": "object", "additionalProperties": value}
@@ -159,7 +161,7 @@ class Schemas:
         else:
             schema = self.single(field)
             if rules is not None:
-                schema = _constrained(schema, rules.value)
+                schema = _constrained(schema, rules.value, zero)
             if field.containing_type.name.endswith("Request"):
                 schema.update(LIST_REQUEST_FIELDS.get(field.name, {}))
         if field_behavior_pb2.OUTPUT_ONLY in behaviours:
@@ -175,22 +177,24 @@ class Schemas:
         return self._described(schema, field.full_name)
 
 
-def _constrained(schema: dict, rules: contract.ValueRules) -> dict:
+def _constrained(schema: dict, rules: contract.ValueRules, zero: bool = True) -> dict:
     """The schema with the value's rules as JSON Schema says them. A rule that lets the zero
-    value through (`IGNORE_IF_ZERO_VALUE`: "" or 0 means unset) lets it through here too."""
+    value through (`IGNORE_IF_ZERO_VALUE`: "" or 0 means unset) lets it through here too, unless
+    the field is required (`zero` False)."""
     if "$ref" in schema:
         return schema  # a message or an enum: its own schema holds its rules
     schema = dict(schema)
+    skip_zero = rules.ignore_zero and zero
     if rules.max_chars is not None:
         schema["maxLength"] = rules.max_chars
-    if rules.min_chars is not None and not rules.ignore_zero:
+    if rules.min_chars is not None and not skip_zero:
         schema["minLength"] = rules.min_chars
     if rules.pattern is not None:
-        schema["pattern"] = f"^$|{rules.pattern}" if rules.ignore_zero else rules.pattern
+        schema["pattern"] = f"^$|{rules.pattern}" if skip_zero else rules.pattern
     if rules.choices:
-        schema["enum"] = ["", *rules.choices] if rules.ignore_zero else list(rules.choices)
-    if rules.minimum is not None and not (rules.ignore_zero and rules.minimum > 0):
+        schema["enum"] = ["", *rules.choices] if skip_zero else list(rules.choices)
+    if rules.minimum is not None and not (skip_zero and rules.minimum > 0):
         schema["minimum"] = rules.minimum
-    if rules.maximum is not None and not (rules.ignore_zero and rules.maximum < 0):
+    if rules.maximum is not None and not (skip_zero and rules.maximum < 0):
         schema["maximum"] = rules.maximum
     return schema
