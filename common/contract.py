@@ -351,10 +351,14 @@ def build(descriptors: Iterable[Descriptor]) -> None:
 
 
 def build_for_services(service_names: Iterable[str]) -> None:
-    """`build` for the requests of every method of the named gRPC services."""
+    """`build` for the requests of every method of the named gRPC services that the default
+    pool knows (a service served by a generic handler, e.g. the outbox administration built on
+    settle.common.v1's messages, has its requests' contracts built at their first call)."""
     pool = descriptor_pool.Default()
-    build(
-        method.input_type
-        for name in service_names
-        for method in pool.FindServiceByName(name).methods
-    )
+    services = []
+    for name in service_names:
+        try:
+            services.append(pool.FindServiceByName(name))
+        except KeyError:
+            continue
+    build(method.input_type for service in services for method in service.methods)

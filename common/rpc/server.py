@@ -78,13 +78,13 @@ class RunningServer:
 
     async def start(self) -> int:
         p = self.process
-        contract.build_for_services(p.service_names)  # an unreadable rule stops here, not a call
         self._server = grpc.aio.server(
             # spans too (server_spans.py); health probes and reflection pass untouched
             interceptors=[ServerInterceptor(p.name, p.internal_secret, p.require_identity)],
             options=SERVER_OPTIONS,
         )
         p.register(self._server)
+        contract.build_for_services(p.service_names)  # an unreadable rule stops here, not a call
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         reflection.enable_server_reflection(
             (
