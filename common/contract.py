@@ -81,8 +81,7 @@ class ValueRules:
         """True when a value keeps every rule: the per-call path, without building messages
         (`problems` says what is wrong, only for a value that fails)."""
         if field.message_type is not None:
-            nested = field.message_type
-            return lambda value: contract_of(nested).accepts(value)
+            return lambda value: True  # its fields are its own contract's (MessageContract)
         skip_zero = self.ignore_zero
         if field.type == FieldDescriptor.TYPE_STRING:
             most, least = self.max_chars or 0, self.min_chars or 0
@@ -91,6 +90,7 @@ class ValueRules:
                 (skip_zero and not value)
                 or (
                     least <= len(value) <= most
+                    and "\x00" not in value
                     and (matches is None or matches(value))
                     and (not choices or value in choices)
                 )
@@ -113,6 +113,8 @@ class ValueRules:
                 found.append(f"must be at most {self.max_chars} characters")
             if self.min_chars is not None and len(value) < self.min_chars:
                 found.append(f"must be at least {self.min_chars} characters")
+            if "\x00" in value:  # PostgreSQL cannot store one: refused in every string
+                found.append("must not contain NUL characters")
             if self._regex is not None and not self._regex(value):
                 found.append(f"must match {self.pattern}")
             if self.choices and value not in self.choices:
@@ -241,33 +243,75 @@ def _rules_of(f: FieldDescriptor) -> FieldRules:
 
 @dataclass
 class MessageContract:
-    """The checked fields of one message type; nested messages are checked by their own. Only
-    the fields a message sets are visited (ListFields), and the fields whose unset value breaks
-    a rule (a minimum count, a pattern without IGNORE_IF_ZERO_VALUE)."""
+    """The checked fields of one message type. Only the fields a message sets are visited
+    (ListFields), then the required ones (google.api.field_behavior) and those whose unset value
+    breaks a rule (a minimum count, a pattern without IGNORE_IF_ZERO_VALUE). Sub-messages are
+    checked by their own contracts; `lenient` ones do not require their required fields (the
+    resource of an update request: AIP-134, only the fields in its mask must be set)."""
 
     descriptor: Descriptor
+    lenient: bool
     rules: dict[str, FieldRules] = field(default_factory=dict)
     unset_fails: tuple[FieldRules, ...] = ()
+    required: tuple[FieldDescriptor, ...] = ()
+    nested: dict[str, tuple[Descriptor, bool]] = field(default_factory=dict)
 
     def accepts(self, message: Message) -> bool:
-        rules = self.rules
+        rules, nested = self.rules, self.nested
         for f, value in message.ListFields():
             checked = rules.get(f.name)
-            if checked is not None and not checked.accepts(value):
+            if checked is None:
+                continue
+            if not checked.accepts(value):
                 return False
-        return not self.unset_fails or all(
+            inner = nested.get(f.name)
+            if inner is not None and not all(map(contract_of(*inner).accepts, _messages(f, value))):
+                return False
+        return all(_present(message, f) for f in self.required) and all(
             r.accepts(getattr(message, r.field.name)) for r in self.unset_fails
         )
 
     def check_into(self, message: Message, prefix: str, found: list[FieldViolation]) -> None:
         for f, value in message.ListFields():
             checked = self.rules.get(f.name)
-            if checked is not None and not checked.accepts(value):
+            if checked is None:
+                continue
+            if not checked.accepts(value):
                 _check_field(checked, value, f"{prefix}{f.name}", found)
+            inner = self.nested.get(f.name)
+            if inner is not None:
+                contract = contract_of(*inner)
+                for where, item in _entries(f, value, f"{prefix}{f.name}"):
+                    if not contract.accepts(item):
+                        contract.check_into(item, f"{where}.", found)
+        for f in self.required:
+            if not _present(message, f):
+                found.append(FieldViolation(f"{prefix}{f.name}", "is required"))
         for checked in self.unset_fails:
             value = getattr(message, checked.field.name)
             if not checked.accepts(value):
                 _check_field(checked, value, f"{prefix}{checked.field.name}", found)
+
+
+def _present(message: Message, f: FieldDescriptor) -> bool:
+    if f.message_type is not None and not f.is_repeated:
+        return message.HasField(f.name)
+    return bool(getattr(message, f.name))
+
+
+def _messages(f: FieldDescriptor, value) -> list:
+    """The sub-messages a set field holds: itself, its elements, or its map's values."""
+    if not f.is_repeated:
+        return [value]
+    return list(value.values()) if is_map(f) else list(value)
+
+
+def _entries(f: FieldDescriptor, value, path: str) -> list[tuple[str, Message]]:
+    if not f.is_repeated:
+        return [(path, value)]
+    if is_map(f):
+        return [(f"{path}[{key!r}]", item) for key, item in value.items()]
+    return [(f"{path}[{i}]", item) for i, item in enumerate(value)]
 
 
 def _check_field(rules: FieldRules, value, path: str, found: list[FieldViolation]) -> None:
@@ -279,12 +323,11 @@ def _check_field(rules: FieldRules, value, path: str, found: list[FieldViolation
         if rules.min_items is not None and len(value) < rules.min_items:
             found.append(FieldViolation(path, f"must have at least {rules.min_items} entries"))
         if rules.key is not None:
-            value_field = f.message_type.fields_by_name["value"]
-            key_field = f.message_type.fields_by_name["key"]
+            entry = f.message_type.fields_by_name
             for key, item in value.items():
                 where = f"{path}[{key!r}]"
-                _check_value(key_field, rules.key, key, where, found)
-                _check_value(value_field, rules.value, item, where, found)
+                _check_value(entry["key"], rules.key, key, where, found)
+                _check_value(entry["value"], rules.value, item, where, found)
             return
         for i, item in enumerate(value):
             _check_value(f, rules.value, item, f"{path}[{i}]", found)
@@ -293,19 +336,39 @@ def _check_field(rules: FieldRules, value, path: str, found: list[FieldViolation
 
 
 def _check_value(f: FieldDescriptor, rules: ValueRules, value, path: str, found) -> None:
-    if f.message_type is not None:
-        contract_of(f.message_type).check_into(value, f"{path}.", found)
-        return
-    found.extend(FieldViolation(path, problem) for problem in rules.problems(f, value))
+    if f.message_type is None:
+        found.extend(FieldViolation(path, problem) for problem in rules.problems(f, value))
+
+
+def _behaviours(f: FieldDescriptor):
+    return f.GetOptions().Extensions[field_behavior_pb2.field_behavior]
 
 
 @functools.cache
-def contract_of(descriptor: Descriptor) -> MessageContract:
-    """Built once per message type; its sub-messages' contracts are their own."""
-    rules = {f.name: rules_of(f) for f in descriptor.fields if not output_only(f)}
+def contract_of(descriptor: Descriptor, lenient: bool = False) -> MessageContract:
+    """Built once per message type (and leniency); its sub-messages' contracts are their own."""
+    checked = [f for f in descriptor.fields if not output_only(f) and not _ignored(f)]
+    rules = {f.name: rules_of(f) for f in checked}
     scalars = [r for r in rules.values() if r.field.message_type is None or r.field.is_repeated]
     unset = tuple(r for r in scalars if not r.accepts(_unset(r.field)))
-    return MessageContract(descriptor, rules, unset)
+    required = (
+        ()
+        if lenient
+        else tuple(f for f in checked if field_behavior_pb2.REQUIRED in _behaviours(f))
+    )
+    updating = "update_mask" in descriptor.fields_by_name
+    nested = {}
+    for f in checked:
+        value = f.message_type.fields_by_name["value"] if is_map(f) else f
+        if value.message_type is not None:
+            nested[f.name] = (value.message_type, lenient or (updating and not f.is_repeated))
+    return MessageContract(descriptor, lenient, rules, unset, required, nested)
+
+
+def _ignored(f: FieldDescriptor) -> bool:
+    """`ignore: IGNORE_ALWAYS`: the field is validated by its service, on its own (a batch's
+    items, each answered alone)."""
+    return _declared(f).ignore == validate_pb2.IGNORE_ALWAYS
 
 
 def _unset(f: FieldDescriptor):
@@ -337,17 +400,14 @@ def check(message: Message) -> None:
 def build(descriptors: Iterable[Descriptor]) -> None:
     """Builds the contracts of the given request types and of every message inside them now (at
     start-up), so that a rule this reader does not know stops the process, not a call."""
-    pending, seen = list(descriptors), set()
+    pending: list[tuple[Descriptor, bool]] = [(d, False) for d in descriptors]
+    seen = set()
     while pending:
-        descriptor = pending.pop()
-        if descriptor.full_name in seen:
+        key = pending.pop()
+        if (key[0].full_name, key[1]) in seen:
             continue
-        seen.add(descriptor.full_name)
-        for rules in contract_of(descriptor).rules.values():
-            f = rules.field
-            if f.message_type is not None:
-                value = f.message_type.fields_by_name["value"] if is_map(f) else f
-                pending.extend([value.message_type] if value.message_type else [])
+        seen.add((key[0].full_name, key[1]))
+        pending.extend(contract_of(*key).nested.values())
 
 
 def build_for_services(service_names: Iterable[str]) -> None:

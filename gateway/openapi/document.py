@@ -20,7 +20,8 @@ HTTP_BODY = httpbody_pb2.HttpBody.DESCRIPTOR.full_name  # a file, not JSON
 ERROR_REF = {"$ref": "#/components/responses/Error"}
 # What any operation may answer besides 200 (docs/gateway.md, "Errors"), each with the error body.
 ERROR_STATUSES = {
-    400: "Invalid argument: a field violation names the field (google.rpc.BadRequest).",
+    400: "Invalid argument: a field violation names the field (google.rpc.BadRequest). A request "
+    "the HTTP server cannot parse at all (e.g. a request line too long) is refused in plain text.",
     401: "Not authenticated: the credentials are missing, malformed, expired or invalid.",
     403: "Not allowed: the caller's roles or team do not permit this.",
     404: "Not found (also another team's resource, and an unknown route).",
@@ -38,6 +39,8 @@ def _error_response(status: int) -> dict:
         "description": ERROR_STATUSES[status],
         "content": _json({"$ref": "#/components/schemas/Error"}),
     }
+    if status == 400:  # the HTTP server's own refusal of a malformed request line or header
+        response["content"]["text/plain"] = {"schema": {"type": "string"}}
     if status in (429, 503):
         response["headers"] = {
             "Retry-After": {

@@ -1,8 +1,9 @@
-"""OpenAPI links: from every operation that answers a resource to every operation that takes that
-resource's id in its path, so that a client (or Schemathesis' stateful phase) can follow create →
-get → update → actions. A resource name (`customers/{id}`) cannot fill a path parameter `{id}`
-(a link cannot cut a string), so the resources that are linked carry their id on its own, in the
-output-only field `uid` (AIP-148), and the links read `$response.body#/uid`.
+"""OpenAPI links: from every operation that makes a resource (answers it without taking its id:
+a create, a raise) to every operation that takes that resource's id in its path, so that a
+client (or Schemathesis' stateful phase) can follow create → get, update and the actions. A
+resource name (`customers/{id}`) cannot fill a path parameter `{id}` (a link cannot cut a
+string), so the linked resources carry their id on its own, in the output-only field `uid`
+(AIP-148), and the links read `$response.body#/uid`.
 
 Which collection a message is the resource of comes from the routes: the GET of `{name=C/*}`
 answers the resource of collection C."""
@@ -50,6 +51,7 @@ def links(routes: list[Route], operations: dict[Route, tuple[str, list[dict]]]) 
     and path parameters."""
     resources = _resources(routes)
     takers: dict[str, list[tuple[str, str]]] = defaultdict(list)  # message → (operation, param)
+    taking = set()
     for route in routes:
         collection = _collection(route)
         operation_id, parameters = operations[route]
@@ -57,12 +59,15 @@ def links(routes: list[Route], operations: dict[Route, tuple[str, list[dict]]]) 
         if collection in resources and len(path_parameters) == 1:
             message = resources[collection].full_name
             takers[message].append((operation_id, path_parameters[0]))
+            taking.add(operation_id)
     result: dict[str, dict] = {}
     for route in routes:
         rpc = route.rpc
         if rpc.server_streaming or rpc.descriptor.output_type.full_name not in takers:
             continue
         operation_id = operations[route][0]
+        if operation_id in taking:
+            continue  # it takes the id it answers: nothing new to follow
         result[operation_id] = {
             f"{target}": {
                 "operationId": target,
@@ -70,6 +75,5 @@ def links(routes: list[Route], operations: dict[Route, tuple[str, list[dict]]]) 
                 "description": f"`{UID}` of the answer is the `{{{parameter}}}` of {target}.",
             }
             for target, parameter in takers[rpc.descriptor.output_type.full_name]
-            if target != operation_id
         }
     return result

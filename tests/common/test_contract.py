@@ -70,13 +70,45 @@ def test_sizes_alone_are_out_of_bounds_and_unannotated_fields_keep_the_default_c
     assert [v.field for v in contract.violations(unannotated)] == ["raised_by"]
 
 
-def test_an_empty_optional_value_is_unset_but_an_empty_secret_is_too_short():
-    assert contract.violations(_dispute(customer="", reason_code="")) == []
-    subscription = escalation_pb2.Subscription(endpoint_uri="https://hooks.example/settle")
+def test_an_empty_optional_value_is_unset_but_a_required_one_is_missing():
+    assert contract.violations(_dispute(external_ref="", coordinator="")) == []
+    assert [(v.field, v.description) for v in contract.violations(_dispute(customer=""))] == [
+        ("dispute.customer", "is required")
+    ]
+    subscription = escalation_pb2.Subscription(
+        endpoint_uri="https://hooks.example/settle", team=escalation_pb2.GBS, secret="short"
+    )
     request = escalation_pb2.CreateSubscriptionRequest(subscription=subscription)
     assert [(v.field, v.description) for v in contract.violations(request)] == [
         ("subscription.secret", "must be at least 16 characters")
     ]
+
+
+def test_an_update_requires_only_what_its_mask_names():
+    """AIP-134: the resource of an update request need not carry its required fields."""
+    patch = accounts_pb2.UpdateCustomerRequest(
+        customer=accounts_pb2.Customer(name=f"customers/{ID}", external_ref="C-1"),
+        update_mask="external_ref",
+    )
+    assert contract.violations(patch) == []
+    create = accounts_pb2.CreateCustomerRequest(customer=accounts_pb2.Customer(external_ref="C-1"))
+    assert [v.field for v in contract.violations(create)] == ["customer.display_name"]
+
+
+def test_no_string_may_hold_a_nul_character():
+    found = contract.violations(_dispute(external_ref="ref\x00"))
+    assert [(v.field, v.description) for v in found] == [
+        ("dispute.external_ref", "must not contain NUL characters")
+    ]
+
+
+def test_a_batch_item_is_left_to_its_service_to_answer_alone():
+    bad = escalation_pb2.RaiseEscalationRequest(subject="nothing", reason_code="lower")
+    batch = escalation_pb2.RaiseEscalationsRequest(
+        items=[escalation_pb2.RaiseEscalationsRequest.Item(request=bad)]
+    )
+    assert contract.violations(batch) == []
+    assert [v.field for v in contract.violations(bad)] == ["subject", "reason_code"]
 
 
 def test_maps_ranges_and_choices():
@@ -89,7 +121,9 @@ def test_maps_ranges_and_choices():
         "attributes['Bad Key']",
         "attributes['clock']",
     ]
-    rule = escalation_pb2.RoutingRule(priority=10_001, customer_flag="vip")
+    rule = escalation_pb2.RoutingRule(
+        priority=10_001, customer_flag="vip", team=escalation_pb2.GBS, severity=escalation_pb2.HIGH
+    )
     found = contract.violations(escalation_pb2.CreateRoutingRuleRequest(routing_rule=rule))
     assert [(v.field, v.description) for v in found] == [
         ("routing_rule.priority", "must be at most 10000"),

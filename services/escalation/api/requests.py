@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from common import validation
+from common import contract, validation
 from common.errors import InvalidArgument, Violations
 from common.ids import parse_child_name, parse_name
 from common.money import MINOR_UNITS, Money
@@ -105,6 +105,7 @@ def raise_items(r: pb.RaiseEscalationsRequest) -> list[RaiseItem | InvalidArgume
     items: list[RaiseItem | InvalidArgument] = []
     for item in r.items:
         try:
+            contract.check(item.request)  # the batch leaves each item's rules to its answer
             items.append(
                 RaiseItem(
                     raise_command(item.request),
