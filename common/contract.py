@@ -289,7 +289,7 @@ class MessageContract:
                 found.append(FieldViolation(f"{prefix}{f.name}", "is required"))
         for checked in self.unset_fails:
             value = getattr(message, checked.field.name)
-            if not checked.accepts(value):
+            if not value and not checked.accepts(value):  # a set one was seen above
                 _check_field(checked, value, f"{prefix}{checked.field.name}", found)
 
 
@@ -310,7 +310,7 @@ def _entries(f: FieldDescriptor, value, path: str) -> list[tuple[str, Message]]:
     if not f.is_repeated:
         return [(path, value)]
     if is_map(f):
-        return [(f"{path}[{key!r}]", item) for key, item in value.items()]
+        return [(f"{path}[{key}]", item) for key, item in value.items()]
     return [(f"{path}[{i}]", item) for i, item in enumerate(value)]
 
 
@@ -325,7 +325,7 @@ def _check_field(rules: FieldRules, value, path: str, found: list[FieldViolation
         if rules.key is not None:
             entry = f.message_type.fields_by_name
             for key, item in value.items():
-                where = f"{path}[{key!r}]"
+                where = f"{path}[{key}]"
                 _check_value(entry["key"], rules.key, key, where, found)
                 _check_value(entry["value"], rules.value, item, where, found)
             return

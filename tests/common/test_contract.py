@@ -64,10 +64,13 @@ def test_sizes_alone_are_out_of_bounds_and_unannotated_fields_keep_the_default_c
         contract.check(request)
     assert refused.value.reason == "OUT_OF_BOUNDS"
     assert [v.field for v in refused.value.violations] == ["dispute.items", "dispute.first_note"]
-    unannotated = escalation_pb2.RaiseEscalationRequest(
-        subject=f"disputes/{ID}", reason_code="X", raised_by="u" * (contract.DEFAULT_MAX_CHARS + 1)
+    unannotated = disputes_pb2.AddEvidenceRequest(
+        parent=f"disputes/{ID}",
+        evidence=disputes_pb2.Evidence(
+            uri="https://files.example/pod.pdf", description="d" * (contract.DEFAULT_MAX_CHARS + 1)
+        ),
     )
-    assert [v.field for v in contract.violations(unannotated)] == ["raised_by"]
+    assert [v.field for v in contract.violations(unannotated)] == ["evidence.description"]
 
 
 def test_an_empty_optional_value_is_unset_but_a_required_one_is_missing():
@@ -118,8 +121,8 @@ def test_maps_ranges_and_choices():
         attributes={"Bad Key": "v", "clock": "c" * 501},
     )
     assert sorted(v.field for v in contract.violations(request)) == [
-        "attributes['Bad Key']",
-        "attributes['clock']",
+        "attributes[Bad Key]",
+        "attributes[clock]",
     ]
     rule = escalation_pb2.RoutingRule(
         priority=10_001, customer_flag="vip", team=escalation_pb2.GBS, severity=escalation_pb2.HIGH
