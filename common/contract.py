@@ -27,7 +27,7 @@ from typing import Any
 
 import re2
 from buf.validate import validate_pb2
-from google.api import field_behavior_pb2
+from google.api import field_behavior_pb2  # type: ignore[import-untyped]
 from google.protobuf import descriptor_pool
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
@@ -152,13 +152,10 @@ class FieldRules:
             value_ok = self.value.predicate(entry["value"])
             return lambda value: (
                 least <= len(value) <= most
-                and all(  # type: ignore[arg-type]
-                    key_ok(k) and value_ok(v)
-                    for k, v in value.items()  # type: ignore[attr-defined]
-                )
+                and all(key_ok(k) and value_ok(v) for k, v in value.items())
             )
         item_ok = self.value.predicate(f)
-        return lambda value: least <= len(value) <= most and all(map(item_ok, value))  # type: ignore[arg-type]
+        return lambda value: least <= len(value) <= most and all(map(item_ok, value))
 
 
 def output_only(f: FieldDescriptor) -> bool:
