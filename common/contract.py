@@ -238,7 +238,7 @@ def _rules_of(f: FieldDescriptor) -> FieldRules:
     return FieldRules(f, value=_value_rules(f, declared, where))
 
 
-@dataclass
+@dataclass(eq=False)
 class MessageContract:
     """The checked fields of one message type. Only the fields a message sets are visited
     (ListFields), then the required ones (google.api.field_behavior) and those whose unset value
@@ -253,20 +253,42 @@ class MessageContract:
     required: tuple[FieldDescriptor, ...] = ()
     nested: dict[str, tuple[Descriptor, bool]] = field(default_factory=dict)
 
+    @functools.cached_property
+    def inner(self) -> dict[str, MessageContract]:
+        """The sub-messages' contracts, found at first use (a type may contain itself)."""
+        return {name: contract_of(*key) for name, key in self.nested.items()}
+
+    @functools.cached_property
+    def field_checks(self) -> dict[str, Callable[[Any], bool]]:
+        """Per field name, one predicate for a set value: its own rules and its sub-messages'."""
+        checks: dict[str, Callable[[Any], bool]] = {}
+        for name, rules in self.rules.items():
+            contract = self.inner.get(name)
+            checks[name] = (
+                rules.accepts if contract is None else _with_messages(rules, contract.accepts)
+            )
+        return checks
+
     def accepts(self, message: Message) -> bool:
-        rules, nested = self.rules, self.nested
+        checks = self.field_checks
         for f, value in message.ListFields():
-            checked = rules.get(f.name)
-            if checked is None:
-                continue
-            if not checked.accepts(value):
+            check = checks.get(f.name)
+            if check is not None and not check(value):
                 return False
-            inner = nested.get(f.name)
-            if inner is not None and not all(map(contract_of(*inner).accepts, _messages(f, value))):
+        for name, singular_message in self.presence:
+            if not (message.HasField(name) if singular_message else getattr(message, name)):
                 return False
-        return all(_present(message, f) for f in self.required) and all(
-            r.accepts(getattr(message, r.field.name)) for r in self.unset_fails
+        return all(check(getattr(message, name)) for name, check in self.when_unset)
+
+    @functools.cached_property
+    def presence(self) -> tuple[tuple[str, bool], ...]:
+        return tuple(
+            (f.name, f.message_type is not None and not f.is_repeated) for f in self.required
         )
+
+    @functools.cached_property
+    def when_unset(self) -> tuple[tuple[str, Callable[[Any], bool]], ...]:
+        return tuple((r.field.name, r.accepts) for r in self.unset_fails)
 
     def check_into(self, message: Message, prefix: str, found: list[FieldViolation]) -> None:
         for f, value in message.ListFields():
@@ -275,9 +297,8 @@ class MessageContract:
                 continue
             if not checked.accepts(value):
                 _check_field(checked, value, f"{prefix}{f.name}", found)
-            inner = self.nested.get(f.name)
-            if inner is not None:
-                contract = contract_of(*inner)
+            contract = self.inner.get(f.name)
+            if contract is not None:
                 for where, item in _entries(f, value, f"{prefix}{f.name}"):
                     if not contract.accepts(item):
                         contract.check_into(item, f"{where}.", found)
@@ -290,17 +311,23 @@ class MessageContract:
                 _check_field(checked, value, f"{prefix}{checked.field.name}", found)
 
 
+def _with_messages(rules: FieldRules, message_ok: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """The field's own rules and its sub-messages' contract, as one predicate."""
+    own, f = rules.accepts, rules.field
+
+    def single(value: Any) -> bool:
+        return own(value) and message_ok(value)
+
+    def entries(value: Any) -> bool:
+        return own(value) and all(map(message_ok, value.values() if is_map(f) else value))
+
+    return entries if f.is_repeated else single
+
+
 def _present(message: Message, f: FieldDescriptor) -> bool:
     if f.message_type is not None and not f.is_repeated:
         return message.HasField(f.name)
     return bool(getattr(message, f.name))
-
-
-def _messages(f: FieldDescriptor, value) -> list:
-    """The sub-messages a set field holds: itself, its elements, or its map's values."""
-    if not f.is_repeated:
-        return [value]
-    return list(value.values()) if is_map(f) else list(value)
 
 
 def _entries(f: FieldDescriptor, value, path: str) -> list[tuple[str, Message]]:
