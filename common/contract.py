@@ -6,7 +6,7 @@ before a backend does (over HTTP and gRPC), and the OpenAPI generator declares i
 (gateway/openapi/schemas.py: maxLength, pattern, minimum, maxItems, enum, ...).
 
 protovalidate's own Python runtime reads the same annotations; docs/gateway.md ("The contract")
-says why the services check them with this reader instead (its cost per call). The rules read
+says why this reader checks them (with the figures of both). The rules read
 here are the subset the protos use; a rule outside it makes `rules_of` raise when the contract
 is built, so no annotation is ever silently ignored.
 
@@ -206,13 +206,9 @@ def _value_rules(f: FieldDescriptor, declared: validate_pb2.FieldRules, where: s
     return ValueRules(ignore_zero=ignore_zero)
 
 
+@functools.cache
 def rules_of(f: FieldDescriptor) -> FieldRules:
     """The field's rules as declared, with the default ceilings where it declares none."""
-    return _rules_of(f)
-
-
-@functools.cache
-def _rules_of(f: FieldDescriptor) -> FieldRules:
     declared, where = _declared(f), f.full_name
     if is_map(f):
         _only(declared, frozenset({"map"}), where)
@@ -243,11 +239,11 @@ class MessageContract:
     """The checked fields of one message type. Only the fields a message sets are visited
     (ListFields), then the required ones (google.api.field_behavior) and those whose unset value
     breaks a rule (a minimum count, a pattern without IGNORE_IF_ZERO_VALUE). Sub-messages are
-    checked by their own contracts; `lenient` ones do not require their required fields (the
-    resource of an update request: AIP-134, only the fields in its mask must be set)."""
+    checked by their own contracts; a lenient one (`contract_of(..., lenient=True)`) does not
+    require its required fields (the resource of an update request: AIP-134, only the fields in
+    its mask must be set)."""
 
     descriptor: Descriptor
-    lenient: bool
     rules: dict[str, FieldRules] = field(default_factory=dict)
     unset_fails: tuple[FieldRules, ...] = ()
     required: tuple[FieldDescriptor, ...] = ()
@@ -386,7 +382,7 @@ def contract_of(descriptor: Descriptor, lenient: bool = False) -> MessageContrac
         value = f.message_type.fields_by_name["value"] if is_map(f) else f
         if value.message_type is not None:
             nested[f.name] = (value.message_type, lenient or (updating and not f.is_repeated))
-    return MessageContract(descriptor, lenient, rules, unset, required, nested)
+    return MessageContract(descriptor, rules, unset, required, nested)
 
 
 def _ignored(f: FieldDescriptor) -> bool:

@@ -193,6 +193,8 @@ def _constrained(schema: dict, rules: contract.ValueRules, zero: bool = True) ->
         schema["pattern"] = f"^$|{rules.pattern}" if skip_zero else rules.pattern
     if rules.choices:
         schema["enum"] = ["", *rules.choices] if skip_zero else list(rules.choices)
+    if schema.get("type") != "integer":  # 64-bit integers are strings in JSON: no range there
+        return schema
     if rules.minimum is not None and not (skip_zero and rules.minimum > 0):
         schema["minimum"] = rules.minimum
     if rules.maximum is not None and not (skip_zero and rules.maximum < 0):
