@@ -9,11 +9,11 @@ import time
 import grpc
 from google.protobuf.message import DecodeError
 
+from common import contract
 from common.actor import Actor
 from common.errors import DomainError, InvalidArgument
 from common.metrics import RpcMetrics
 from common.rpc.replay import replay_markers
-from gateway import bounds
 from gateway.backends import Backends
 from gateway.calls import Gate, calling_as, request_id_from
 from gateway.catalog import Rpc
@@ -39,13 +39,14 @@ async def _refuse(context, error: DomainError, request_id: str = "") -> None:
     await _abort(context, gateway_status(error), request_id, wait)
 
 
-def _check_bounds(rpc: Rpc, request: bytes) -> None:
-    """The request within gateway/bounds.py's table, as over HTTP; it is decoded for that only."""
+def _check_contract(rpc: Rpc, request: bytes) -> None:
+    """The request within its declared rules (common/contract.py), as over HTTP; it is decoded
+    for that only."""
     try:
         message = rpc.request_class.FromString(request)
     except DecodeError:
         raise InvalidArgument.of("request", f"is not a {rpc.request_class.__name__}") from None
-    bounds.check(message)
+    contract.check(message)
 
 
 def _client(context) -> str:
@@ -77,7 +78,7 @@ class Proxy(grpc.GenericRpcHandler):
 
     def _call(self, rpc: Rpc, request, context, actor: Actor, request_id: str):
         if not rpc.client_streaming:  # a stream's messages are import chunks, bounded by size
-            _check_bounds(rpc, request)
+            _check_contract(rpc, request)
         with calling_as(actor, request_id):
             return self.backends.call(rpc)(
                 request, timeout=self.gate.timeout_for(rpc, context.time_remaining())

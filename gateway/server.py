@@ -21,6 +21,7 @@ from opentelemetry import trace
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 from opentelemetry.instrumentation.grpc.filters import health_check, negate
 
+from common import contract
 from common.metrics import HttpMetrics, RpcMetrics
 from common.rpc.server import GRACE_S, SERVER_OPTIONS
 from gateway.auth.authenticator import Authenticator
@@ -72,6 +73,7 @@ class Gateway:
         catalog = catalog or load_catalog()
         policy = Policy()
         rpcs = policy.public_rpcs(catalog)
+        contract.build(rpc.descriptor.input_type for rpc in rpcs)  # checked on every call
         routes = RouteTable.from_rpcs(rpcs)
         base = settings.base
         self.backends = Backends(

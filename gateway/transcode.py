@@ -14,8 +14,9 @@ from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
+from common import contract
 from common.errors import FieldViolation, InvalidArgument
-from gateway import bounds, fieldpath
+from gateway import fieldpath
 
 # Messages that JSON writes as a string, so a query parameter can carry them.
 SCALAR_MESSAGES = {
@@ -165,7 +166,7 @@ def build_message(
             reason="INVALID_FIELD",
         ) from None
     _mask_to_proto_names(message)
-    bounds.check(message)
+    contract.check(message)
     return message
 
 

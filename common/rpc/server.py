@@ -14,6 +14,7 @@ import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from common import contract
 from common.rpc.server_interceptor import ServerInterceptor
 
 log = structlog.get_logger("settle.server")
@@ -83,6 +84,7 @@ class RunningServer:
             options=SERVER_OPTIONS,
         )
         p.register(self._server)
+        contract.build_for_services(p.service_names)  # an unreadable rule stops here, not a call
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         reflection.enable_server_reflection(
             (

@@ -9,9 +9,11 @@ import time
 
 import grpc
 import structlog
+from google.protobuf.message import Message
 from opentelemetry import metrics as otel_metrics
 
 from common import actor as actors
+from common import contract
 from common.errors import DomainError, Unauthenticated, Unavailable
 from common.idempotency import stop_watching, watch_replays
 from common.ids import new_id
@@ -81,6 +83,21 @@ def _status_code(context, default: grpc.StatusCode) -> int:
     return code if isinstance(code, int) else default.value[0]
 
 
+def _checked(request):
+    """The request within its declared rules (common/contract.py) before a servicer reads it;
+    a client stream's messages each as they arrive."""
+    if isinstance(request, Message):
+        contract.check(request)
+        return request
+    return _checked_stream(request)
+
+
+async def _checked_stream(requests):
+    async for request in requests:
+        contract.check(request)
+        yield request
+
+
 class _Call:
     def __init__(self, owner: ServerInterceptor, method: str, metadata: dict[str, str]):
         self.owner = owner
@@ -122,7 +139,7 @@ class _Call:
             with server_span(self.method, self.metadata) as span:
                 try:
                     token = self._enter(context)
-                    reply = await behavior(request, context)
+                    reply = await behavior(_checked(request), context)
                     tell_replayed(context, replays)
                     return reply
                 except asyncio.CancelledError:
@@ -144,7 +161,7 @@ class _Call:
             with server_span(self.method, self.metadata) as span:
                 try:
                     token = self._enter(context)
-                    async for item in behavior(request, context):
+                    async for item in behavior(_checked(request), context):
                         yield item
                 except (asyncio.CancelledError, GeneratorExit):
                     ok = grpc.StatusCode.CANCELLED

@@ -10,6 +10,7 @@ from google.api import httpbody_pb2
 
 from gateway.access import ACCESS
 from gateway.openapi.comments import load_comments
+from gateway.openapi.links import links
 from gateway.openapi.paths import path_and_parameters, query_parameters
 from gateway.openapi.schemas import Schemas
 from gateway.routing import Route, RouteTable
@@ -19,7 +20,8 @@ HTTP_BODY = httpbody_pb2.HttpBody.DESCRIPTOR.full_name  # a file, not JSON
 ERROR_REF = {"$ref": "#/components/responses/Error"}
 # What any operation may answer besides 200 (docs/gateway.md, "Errors"), each with the error body.
 ERROR_STATUSES = {
-    400: "Invalid argument: a field violation names the field (google.rpc.BadRequest).",
+    400: "Invalid argument: a field violation names the field (google.rpc.BadRequest). A request "
+    "the HTTP server cannot parse at all (e.g. a request line too long) is refused in plain text.",
     401: "Not authenticated: the credentials are missing, malformed, expired or invalid.",
     403: "Not allowed: the caller's roles or team do not permit this.",
     404: "Not found (also another team's resource, and an unknown route).",
@@ -37,6 +39,8 @@ def _error_response(status: int) -> dict:
         "description": ERROR_STATUSES[status],
         "content": _json({"$ref": "#/components/schemas/Error"}),
     }
+    if status == 400:  # the HTTP server's own refusal of a malformed request line or header
+        response["content"]["text/plain"] = {"schema": {"type": "string"}}
     if status in (429, 503):
         response["headers"] = {
             "Retry-After": {
@@ -195,8 +199,14 @@ def build_document(routes: RouteTable, comments: dict[str, str]) -> dict:
     schemas = Schemas(comments)
     paths: dict[str, dict] = {}
     tags: dict[str, str] = {}
-    for route in sorted(routes.routes, key=lambda r: (r.template.text, r.method)):
-        path, operation = _operation(route, schemas, comments)
+    ordered = sorted(routes.routes, key=lambda r: (r.template.text, r.method))
+    built = {route: _operation(route, schemas, comments) for route in ordered}
+    follow = links(
+        ordered, {r: (op["operationId"], op["parameters"]) for r, (_, op) in built.items()}
+    )
+    for route, (path, operation) in built.items():
+        if operation["operationId"] in follow:
+            operation["responses"]["200"]["links"] = follow[operation["operationId"]]
         paths.setdefault(path, {})[route.method.lower()] = operation
         service = route.rpc.descriptor.containing_service
         tags[service.name] = comments.get(service.full_name, "")

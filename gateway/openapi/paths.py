@@ -18,14 +18,17 @@ MAX_QUERY_DEPTH = 3  # a.b.c: deeper (or recursive) messages go in a body, not a
 # strategies take other keys, so their parameters stay plain strings.
 ID_COLLECTIONS = frozenset(
     {
+        "artefacts",
         "billingAccounts",
         "customers",
         "deliveries",
         "disputes",
         "escalations",
+        "events",
         "invoices",
         "notices",
         "promises",
+        "reportSchedules",
         "routingRules",
         "subscriptions",
     }

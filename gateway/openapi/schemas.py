@@ -6,8 +6,9 @@ from __future__ import annotations
 from google.api import field_behavior_pb2
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 
+from common import contract
 from common.listing import ORDER_BY_PATTERN, PAGE_TOKEN_PATTERN
-from gateway import bounds, fieldpath
+from gateway import fieldpath
 
 REF = "#/components/schemas/"
 _T = FieldDescriptor
@@ -136,30 +137,31 @@ class Schemas:
             return self.enum(field.enum_type)
         return dict(_SCALARS[field.type])
 
-    def bounded_single(self, field: FieldDescriptor) -> dict:
-        """`single`, with the string's length bound of gateway/bounds.py."""
-        schema = self.single(field)
-        limit = bounds.max_chars(field)
-        return schema if limit is None else {**schema, "maxLength": limit}
-
     def field(self, field: FieldDescriptor) -> dict:
         behaviours = _behaviours(field)
-        # The bounds the gateway enforces (gateway/bounds.py), except where callers never write.
-        single = self.bounded_single if bounds.bounded(field) else self.single
+        # The contract the services and the gateway check (common/contract.py), except where
+        # callers never write.
+        rules = None if field_behavior_pb2.OUTPUT_ONLY in behaviours else contract.rules_of(field)
+        # a required value is never the unset one, whatever its rules let through
+        zero = field_behavior_pb2.REQUIRED not in behaviours
         if fieldpath.is_map(field):
-            value = single(field.message_type.fields_by_name["value"])
+            value = self.single(field.message_type.fields_by_name["value"])
             schema = {"type": "object", "additionalProperties": value}
-            if bounds.bounded(field):
-                schema["maxProperties"] = bounds.max_items(field)
-                key_chars = bounds.max_chars(field.message_type.fields_by_name["key"])
-                if key_chars is not None:
-                    schema["propertyNames"] = {"maxLength": key_chars}
+            if rules is not None:
+                schema["additionalProperties"] = _constrained(value, rules.value)
+                schema["maxProperties"] = rules.max_items
+                schema["propertyNames"] = _constrained({}, rules.key)
         elif field.is_repeated:
-            schema = {"type": "array", "items": single(field)}
-            if bounds.bounded(field):
-                schema["maxItems"] = bounds.max_items(field)
+            schema = {"type": "array", "items": self.single(field)}
+            if rules is not None:
+                schema["items"] = _constrained(schema["items"], rules.value)
+                schema["maxItems"] = rules.max_items
+                if rules.min_items:
+                    schema["minItems"] = rules.min_items
         else:
-            schema = single(field)
+            schema = self.single(field)
+            if rules is not None:
+                schema = _constrained(schema, rules.value, zero)
             if field.containing_type.name.endswith("Request"):
                 schema.update(LIST_REQUEST_FIELDS.get(field.name, {}))
         if field_behavior_pb2.OUTPUT_ONLY in behaviours:
@@ -167,9 +169,34 @@ class Schemas:
         if field_behavior_pb2.REQUIRED in behaviours:
             # In proto3 an empty value is an absent one: a required field is a non-empty one.
             if schema.get("type") == "array":
-                schema["minItems"] = 1
+                schema["minItems"] = max(1, schema.get("minItems", 1))
             elif schema.get("type") == "string" and "format" not in schema:
-                schema["minLength"] = 1
+                schema["minLength"] = max(1, schema.get("minLength", 1))
         if field_behavior_pb2.INPUT_ONLY in behaviours:
             schema["writeOnly"] = True
         return self._described(schema, field.full_name)
+
+
+def _constrained(schema: dict, rules: contract.ValueRules, zero: bool = True) -> dict:
+    """The schema with the value's rules as JSON Schema says them. A rule that lets the zero
+    value through (`IGNORE_IF_ZERO_VALUE`: "" or 0 means unset) lets it through here too, unless
+    the field is required (`zero` False)."""
+    if "$ref" in schema:
+        return schema  # a message or an enum: its own schema holds its rules
+    schema = dict(schema)
+    skip_zero = rules.ignore_zero and zero
+    if rules.max_chars is not None:
+        schema["maxLength"] = rules.max_chars
+    if rules.min_chars is not None and not skip_zero:
+        schema["minLength"] = rules.min_chars
+    if rules.pattern is not None:
+        schema["pattern"] = f"^$|{rules.pattern}" if skip_zero else rules.pattern
+    if rules.choices:
+        schema["enum"] = ["", *rules.choices] if skip_zero else list(rules.choices)
+    if schema.get("type") != "integer":  # 64-bit integers are strings in JSON: no range there
+        return schema
+    if rules.minimum is not None and not (skip_zero and rules.minimum > 0):
+        schema["minimum"] = rules.minimum
+    if rules.maximum is not None and not (skip_zero and rules.maximum < 0):
+        schema["maximum"] = rules.maximum
+    return schema

@@ -1,14 +1,14 @@
-"""Every request field has a ceiling (gateway/bounds.py): repeated fields and maps a number of
-entries, strings a length. Over HTTP and over gRPC a request past one is INVALID_ARGUMENT naming
-the field before any backend sees it, and the OpenAPI document declares each bound (issue 17:
-10,000 reason codes on one SLA policy were stored)."""
+"""Every request field has a ceiling (common/contract.py: declared in the protos, else a default):
+repeated fields and maps a number of entries, strings a length. Over HTTP and over gRPC a request
+past one is INVALID_ARGUMENT naming the field before any backend sees it, and the OpenAPI document
+declares each bound (issue 17: 10,000 reason codes on one SLA policy were stored)."""
 
 from __future__ import annotations
 
 import grpc
 import pytest
 
-from gateway import bounds
+from common import contract
 from gateway.auth.policy import Policy
 from gateway.catalog import load_catalog
 from settle.accounts.v1 import accounts_pb2, accounts_pb2_grpc
@@ -42,7 +42,7 @@ def test_a_thousand_reason_codes_on_one_sla_policy_are_refused(stack):
 
 
 def test_a_string_past_its_bound_is_refused_over_http_and_grpc(stack):
-    long_name = "x" * (bounds.MAX_CHARS + 1)
+    long_name = "x" * (contract.DEFAULT_MAX_CHARS + 1)
     response = stack.http.post("/v1/customers", headers=ADMIN, json={"displayName": long_name})
     assert response.status_code == 400 and _fields(response) == ["customer.display_name"]
     stub = accounts_pb2_grpc.AccountsServiceStub(stack.channel)
@@ -64,7 +64,7 @@ def test_the_openapi_document_declares_every_bound(stack):
     schemas = document["components"]["schemas"]
     policy = schemas["settle.disputes.v1.SlaPolicy"]["properties"]
     assert policy["reasonCodes"]["maxItems"] == 100
-    assert policy["reasonCodes"]["items"]["maxLength"] == bounds.MAX_CHARS
+    assert policy["reasonCodes"]["items"]["maxLength"] == contract.DEFAULT_MAX_CHARS
     assert "maxItems" not in schemas["settle.disputes.v1.Dispute"]["properties"]["notes"]
     unbounded = []
     for field in _request_fields():
@@ -88,7 +88,7 @@ def _request_fields():
             continue
         seen.add(message.full_name)
         for field in message.fields:
-            if bounds.bounded(field) and not message.GetOptions().map_entry:
+            if not contract.output_only(field) and not message.GetOptions().map_entry:
                 yield field
             if field.message_type is not None:
                 pending.append(field.message_type)

@@ -161,3 +161,55 @@ def test_required_fields_are_non_empty_and_64_bit_integers_are_digits(document):
     report = schemas["settle.accounts.v1.ImportReport"]["properties"]["rowsRead"]
     assert re.fullmatch(report["pattern"].strip("^$"), "42")
     assert not re.search(report["pattern"], "")
+
+
+def test_the_protos_rules_are_declared_as_the_services_check_them(document):
+    """The formats issue 17 found undeclared, now declared once in the protos (buf.validate)."""
+    schemas = document["components"]["schemas"]
+    dispute = schemas["settle.disputes.v1.Dispute"]["properties"]
+    assert dispute["customer"]["pattern"] == "^customers/[0-9a-f]{32}$"  # required: no ""
+    assert dispute["title"]["maxLength"] == 200
+    assert dispute["items"]["maxItems"] == 100
+    assert dispute["externalRef"]["maxLength"] == 100
+    item = schemas["settle.disputes.v1.DisputedItem"]["properties"]
+    assert item["lineNumbers"]["items"]["minimum"] == 1
+    invoice = schemas["settle.accounts.v1.Invoice"]["properties"]
+    assert re.search(invoice["dueDate"]["pattern"], "2026-02-04")
+    assert not re.search(invoice["dueDate"]["pattern"], "2026-13-04")
+    assert re.search(invoice["billingAccount"]["pattern"], "")  # optional: empty is unset
+    secret = schemas["settle.escalation.v1.Subscription"]["properties"]["secret"]
+    assert (secret["minLength"], secret["maxLength"]) == (16, 256)
+    plan = schemas["settle.accounts.v1.PromisePlan"]["properties"]
+    assert plan["instalments"]["maxItems"] == 36
+    strategy = schemas["settle.accounts.v1.WorklistStrategy"]["properties"]
+    assert strategy["rules"]["maxItems"] == 100
+    query = document["paths"]["/v1/calendars"]["post"]["parameters"]
+    calendar = next(p["schema"] for p in query if p["name"] == "calendarId")
+    assert re.search(calendar["pattern"], "de-nrw") and not re.search(calendar["pattern"], "DE")
+    rule = schemas["settle.escalation.v1.RoutingRule"]["properties"]
+    assert (rule["priority"]["minimum"], rule["priority"]["maximum"]) == (0, 10_000)
+    assert rule["customerFlag"]["enum"] == ["", "bankruptcy", "in_litigation"]
+
+
+def test_a_created_resource_links_to_the_operations_that_take_its_id(stack, document):
+    create = document["paths"]["/v1/customers"]["post"]["responses"]["200"]["links"]
+    get = create["AccountsService_GetCustomer"]
+    assert get == {
+        "operationId": "AccountsService_GetCustomer",
+        "parameters": {"path.customer": "$response.body#/uid"},
+        "description": "`uid` of the answer is the `{customer}` of AccountsService_GetCustomer.",
+    }
+    assert "AccountsService_UpdateCustomer" in create
+    dispute = document["paths"]["/v1/disputes"]["post"]["responses"]["200"]["links"]
+    assert {"DisputesService_GetDispute", "DisputesService_ResolveDispute"} <= set(dispute)
+    read = document["paths"]["/v1/customers/{customer}"]["get"]["responses"]["200"]
+    assert "links" not in read  # it takes the id it answers
+    # the link tells the truth: the uid it reads is the {customer} the GET takes
+    lead = bearer("team_lead", subject="links-lead")
+    made = ok(
+        stack.http.post(
+            "/v1/customers", headers=lead, json={"displayName": "Link GmbH", "countryCode": "DE"}
+        )
+    )
+    assert made["name"] == f"customers/{made['uid']}"
+    assert ok(stack.http.get(f"/v1/customers/{made['uid']}", headers=lead))["name"] == made["name"]

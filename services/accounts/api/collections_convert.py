@@ -57,6 +57,7 @@ def interaction(row: InteractionRow, promises: list[PromiseRow]) -> pb.Interacti
 def promise(row: PromiseRow | PromiseRecord, invoice_ids: list[str]) -> pb.PromiseToPay:
     msg = pb.PromiseToPay(
         name=f"promises/{row.id}",
+        uid=row.id,
         customer=f"customers/{row.customer_id}",
         amount=minor_pb(row.amount_minor, row.currency),
         promised_date=row.promised_date.isoformat(),

@@ -35,6 +35,7 @@ def customer(
 ) -> pb.Customer:
     msg = pb.Customer(
         name=f"customers/{row.id}",
+        uid=row.id,
         display_name=row.display_name,
         external_ref=row.external_ref or "",
         country_code=row.country_code,
@@ -88,6 +89,7 @@ def invoice(
     cur = row.currency
     return pb.Invoice(
         name=f"invoices/{row.id}",
+        uid=row.id,
         customer=f"customers/{row.customer_id}",
         billing_account=(
             f"customers/{row.customer_id}/billingAccounts/{row.billing_account_id}"

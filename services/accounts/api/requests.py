@@ -26,19 +26,13 @@ from services.accounts.service.holds import HoldChange
 from settle.accounts.v1 import accounts_pb2 as pb
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 MAX_TEXT = 200  # the width of the text columns
 T = TypeVar("T")
 
 
 def customer_data(msg: pb.Customer, v: Violations, prefix: str = "customer") -> CustomerData:
     f = lambda name: f"{prefix}.{name}"  # noqa: E731
-    country = msg.country_code.strip().upper()
-    v.require(
-        not country or bool(_COUNTRY.match(country)),
-        f("country_code"),
-        "must be ISO 3166-1 alpha-2",
-    )
+    country = msg.country_code.upper()  # its form: the protos' rule (common/contract.py)
     tz = msg.time_zone or "UTC"
     try:
         zoneinfo.ZoneInfo(tz)

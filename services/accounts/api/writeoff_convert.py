@@ -23,6 +23,7 @@ def write_off(read: WriteOffRead) -> pb.WriteOff:
 
     return pb.WriteOff(
         name=f"writeOffs/{r.id}" if request else r.id,
+        uid=r.id,
         customer=f"customers/{r.customer_id}",
         currency_code=r.currency,
         lines=[

@@ -129,6 +129,7 @@ def dispute(view: DisputeView) -> pb.Dispute:
     case, cur = view.case, view.case.currency
     msg = pb.Dispute(
         name=f"disputes/{case.id}",
+        uid=case.id,
         customer=f"customers/{case.customer_id}",
         title=case.title,
         reason_code=case.reason_code,

@@ -41,6 +41,7 @@ def escalation(view: EscalationView) -> pb.Escalation:
     row, clock = view.row, view.clock
     msg = pb.Escalation(
         name=f"escalations/{row.id}",
+        uid=row.id,
         subject=row.subject,
         team=pb.Team.Value(row.team),
         reason_code=row.reason_code,

@@ -87,6 +87,7 @@ async def test_malformed_and_inconsistent_intake_names_the_fields(system):
             pb.DisputedItem(invoice=inv.name, amount=s.eur("1.234"), line_numbers=[0]),
         ],
     )
+    # the rules the protos declare first (common/contract.py), every one at once ...
     await expect_error(
         system.disputes.CreateDispute(pb.CreateDisputeRequest(dispute=bad)),
         C.INVALID_ARGUMENT,
@@ -96,9 +97,17 @@ async def test_malformed_and_inconsistent_intake_names_the_fields(system):
             "dispute.reason_code",
             "dispute.priority",
             "dispute.items[0].invoice",
-            "dispute.items[1].amount.amount",
-            "dispute.items[1].line_numbers",
+            "dispute.items[1].line_numbers[0]",
         ],
+    )
+    # ... then the service's own: EUR has two decimals
+    well_formed = s.new_case(
+        c.name, pb.DisputedItem(invoice=inv.name, amount=s.eur("1.234"), line_numbers=[1])
+    )
+    await expect_error(
+        system.disputes.CreateDispute(pb.CreateDisputeRequest(dispute=well_formed)),
+        C.INVALID_ARGUMENT,
+        fields=["dispute.items[0].amount.amount"],
     )
     await expect_error(
         system.disputes.CreateDispute(pb.CreateDisputeRequest(dispute=s.new_case(c.name))),

@@ -1,0 +1,444 @@
+"""The request contract, declared once in the protos with protovalidate's field rules
+(`(buf.validate.field)`, protos/buf/validate/validate.proto) and read from the descriptors here,
+once per message type. Three readers share it: every service's server interceptor checks each
+request before a servicer sees it (common/rpc/server_interceptor.py), the gateway checks it
+before a backend does (over HTTP and gRPC), and the OpenAPI generator declares it
+(gateway/openapi/schemas.py: maxLength, pattern, minimum, maxItems, enum, ...).
+
+protovalidate's own Python runtime reads the same annotations; docs/gateway.md ("The contract")
+says why this reader checks them (with the figures of both). The rules read
+here are the subset the protos use; a rule outside it makes `rules_of` raise when the contract
+is built, so no annotation is ever silently ignored.
+
+A field with no rule of its own keeps a ceiling: DEFAULT_MAX_ITEMS entries for a repeated field
+or map, DEFAULT_MAX_CHARS characters for a string (a filter: common/listing.py's). No field a
+caller sets is unbounded (issue 17: 10,000 reason codes were stored on one SLA policy).
+Output-only fields are not checked: callers never set them.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import re2
+from buf.validate import validate_pb2
+from google.api import field_behavior_pb2  # type: ignore[import-untyped]
+from google.protobuf import descriptor_pool
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import Message
+
+from common.errors import FieldViolation, InvalidArgument
+from common.listing import MAX_FILTER_CHARS
+
+# Above the largest legitimate value of any field without its own rule (a note of 10,000
+# characters); fields that need more or less say so in the protos.
+DEFAULT_MAX_ITEMS = 1000
+DEFAULT_MAX_CHARS = 10_000
+# The rules of validate.proto this reader knows, per kind; anything else is refused at build.
+_STRING_RULES = frozenset({"min_len", "max_len", "pattern", "in"})
+_NUMBER_RULES = frozenset({"gte", "lte", "gt", "lt"})
+_ENUM_RULES = frozenset({"defined_only"})
+_REPEATED_RULES = frozenset({"min_items", "max_items", "items"})
+_MAP_RULES = frozenset({"max_pairs", "keys", "values"})
+_FIELD_RULES = frozenset(
+    {"ignore", "string", "int32", "int64", "uint32", "enum", "repeated", "map"}
+)
+_SIZES = ("characters", "entries")  # how a size bound's description ends (OUT_OF_BOUNDS)
+
+
+@dataclass(frozen=True)
+class ValueRules:
+    """What one value (a scalar, or one element of a repeated field or map) must be."""
+
+    max_chars: int | None = None
+    min_chars: int | None = None
+    pattern: str | None = None
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    defined_only: bool = False
+    ignore_zero: bool = False
+
+    @functools.cached_property
+    def _regex(self) -> Callable[[str], bool] | None:
+        """protovalidate's pattern semantics (RE2, found anywhere in the value) at the speed of
+        Python's engine: the two agree on these patterns in ASCII mode, except that Python's `$`
+        also matches before a final newline, so such a value is asked of RE2 itself."""
+        if self.pattern is None:
+            return None
+        exact, quick = re2.compile(self.pattern), re.compile(self.pattern, re.ASCII)
+        return lambda value: (
+            quick.search(value) is not None
+            and (not value.endswith("\n") or exact.search(value) is not None)
+        )
+
+    def predicate(self, field: FieldDescriptor) -> Callable[[Any], bool]:
+        """True when a value keeps every rule: the per-call path, without building messages
+        (`problems` says what is wrong, only for a value that fails)."""
+        if field.message_type is not None:
+            return lambda value: True  # its fields are its own contract's (MessageContract)
+        skip_zero = self.ignore_zero
+        if field.type == FieldDescriptor.TYPE_STRING:
+            most, least = self.max_chars or 0, self.min_chars or 0
+            matches, choices = self._regex, frozenset(self.choices)
+            return lambda value: (
+                (skip_zero and not value)
+                or (
+                    least <= len(value) <= most
+                    and "\x00" not in value
+                    and (matches is None or matches(value))
+                    and (not choices or value in choices)
+                )
+            )
+        if field.enum_type is not None:
+            known = frozenset(field.enum_type.values_by_number) if self.defined_only else None
+            return lambda value: known is None or value in known or (skip_zero and not value)
+        if self.minimum is None and self.maximum is None:
+            return lambda value: True  # bytes, bools, floats, integers without a range
+        low = -math.inf if self.minimum is None else self.minimum
+        high = math.inf if self.maximum is None else self.maximum
+        return lambda value: (skip_zero and not value) or low <= value <= high
+
+    def problems(self, field: FieldDescriptor, value) -> list[str]:
+        if self.ignore_zero and not value:
+            return []
+        found = []
+        if isinstance(value, str):
+            if self.max_chars is not None and len(value) > self.max_chars:
+                found.append(f"must be at most {self.max_chars} characters")
+            if self.min_chars is not None and len(value) < self.min_chars:
+                found.append(f"must be at least {self.min_chars} characters")
+            if "\x00" in value:  # PostgreSQL cannot store one: refused in every string
+                found.append("must not contain NUL characters")
+            if self._regex is not None and not self._regex(value):
+                found.append(f"must match {self.pattern}")
+            if self.choices and value not in self.choices:
+                found.append(f"must be one of {', '.join(self.choices)}")
+        elif field.enum_type is not None:
+            if self.defined_only and field.enum_type.values_by_number.get(value) is None:
+                found.append("is not a known value")
+        elif isinstance(value, int):
+            if self.minimum is not None and value < self.minimum:
+                found.append(f"must be at least {self.minimum}")
+            if self.maximum is not None and value > self.maximum:
+                found.append(f"must be at most {self.maximum}")
+        return found
+
+
+@dataclass(frozen=True)
+class FieldRules:
+    """A field's rules: its entries' count (repeated fields and maps) and its values'."""
+
+    field: FieldDescriptor
+    value: ValueRules
+    key: ValueRules | None = None  # maps
+    max_items: int | None = None
+    min_items: int | None = None
+
+    @functools.cached_property
+    def accepts(self) -> Callable[[Any], bool]:
+        f = self.field
+        if not f.is_repeated:
+            return self.value.predicate(f)
+        most, least = self.max_items or 0, self.min_items or 0
+        if self.key is not None:
+            entry = f.message_type.fields_by_name
+            key_ok = self.key.predicate(entry["key"])
+            value_ok = self.value.predicate(entry["value"])
+            return lambda value: (
+                least <= len(value) <= most
+                and all(key_ok(k) and value_ok(v) for k, v in value.items())
+            )
+        item_ok = self.value.predicate(f)
+        return lambda value: least <= len(value) <= most and all(map(item_ok, value))
+
+
+def output_only(f: FieldDescriptor) -> bool:
+    behaviours = f.GetOptions().Extensions[field_behavior_pb2.field_behavior]
+    return field_behavior_pb2.OUTPUT_ONLY in behaviours
+
+
+def is_map(f: FieldDescriptor) -> bool:
+    return bool(f.message_type and f.message_type.GetOptions().map_entry)
+
+
+def _declared(f: FieldDescriptor) -> validate_pb2.FieldRules:
+    return f.GetOptions().Extensions[validate_pb2.field]
+
+
+def _only(rules: Message, known: frozenset[str], where: str) -> None:
+    unknown = {d.name for d, _ in rules.ListFields()} - known
+    if unknown:
+        raise ValueError(f"{where}: rules {sorted(unknown)} are not read by common/contract.py")
+
+
+def _value_rules(f: FieldDescriptor, declared: validate_pb2.FieldRules, where: str) -> ValueRules:
+    _only(declared, _FIELD_RULES - {"repeated", "map"}, where)
+    ignore_zero = declared.ignore == validate_pb2.IGNORE_IF_ZERO_VALUE
+    if f.type == FieldDescriptor.TYPE_STRING:
+        s = declared.string
+        _only(s, _STRING_RULES, where)
+        default = MAX_FILTER_CHARS if f.name == "filter" else DEFAULT_MAX_CHARS
+        return ValueRules(
+            max_chars=s.max_len if s.HasField("max_len") else default,
+            min_chars=s.min_len if s.HasField("min_len") else None,
+            pattern=s.pattern if s.HasField("pattern") else None,
+            choices=tuple(getattr(s, "in")),
+            ignore_zero=ignore_zero,
+        )
+    if f.enum_type is not None:
+        _only(declared.enum, _ENUM_RULES, where)
+        return ValueRules(defined_only=declared.enum.defined_only, ignore_zero=ignore_zero)
+    kind = declared.WhichOneof("type")
+    if kind in ("int32", "int64", "uint32"):
+        n = getattr(declared, kind)
+        _only(n, _NUMBER_RULES, where)
+        lower = n.gte if n.HasField("gte") else (n.gt + 1 if n.HasField("gt") else None)
+        upper = n.lte if n.HasField("lte") else (n.lt - 1 if n.HasField("lt") else None)
+        return ValueRules(minimum=lower, maximum=upper, ignore_zero=ignore_zero)
+    if kind is not None:
+        raise ValueError(f"{where}: {kind} rules are not read by common/contract.py")
+    return ValueRules(ignore_zero=ignore_zero)
+
+
+@functools.cache
+def rules_of(f: FieldDescriptor) -> FieldRules:
+    """The field's rules as declared, with the default ceilings where it declares none."""
+    declared, where = _declared(f), f.full_name
+    if is_map(f):
+        _only(declared, frozenset({"map"}), where)
+        m = declared.map
+        _only(m, _MAP_RULES, where)
+        key_field, value_field = (f.message_type.fields_by_name[n] for n in ("key", "value"))
+        return FieldRules(
+            f,
+            value=_value_rules(value_field, m.values, f"{where} values"),
+            key=_value_rules(key_field, m.keys, f"{where} keys"),
+            max_items=m.max_pairs if m.HasField("max_pairs") else DEFAULT_MAX_ITEMS,
+        )
+    if f.is_repeated:
+        _only(declared, frozenset({"repeated"}), where)
+        r = declared.repeated
+        _only(r, _REPEATED_RULES, where)
+        return FieldRules(
+            f,
+            value=_value_rules(f, r.items, f"{where} items"),
+            max_items=r.max_items if r.HasField("max_items") else DEFAULT_MAX_ITEMS,
+            min_items=r.min_items if r.HasField("min_items") else None,
+        )
+    return FieldRules(f, value=_value_rules(f, declared, where))
+
+
+@dataclass(eq=False)
+class MessageContract:
+    """The checked fields of one message type. Only the fields a message sets are visited
+    (ListFields), then the required ones (google.api.field_behavior) and those whose unset value
+    breaks a rule (a minimum count, a pattern without IGNORE_IF_ZERO_VALUE). Sub-messages are
+    checked by their own contracts; a lenient one (`contract_of(..., lenient=True)`) does not
+    require its required fields (the resource of an update request: AIP-134, only the fields in
+    its mask must be set)."""
+
+    descriptor: Descriptor
+    rules: dict[str, FieldRules] = field(default_factory=dict)
+    unset_fails: tuple[FieldRules, ...] = ()
+    required: tuple[FieldDescriptor, ...] = ()
+    nested: dict[str, tuple[Descriptor, bool]] = field(default_factory=dict)
+
+    @functools.cached_property
+    def inner(self) -> dict[str, MessageContract]:
+        """The sub-messages' contracts, found at first use (a type may contain itself)."""
+        return {name: contract_of(*key) for name, key in self.nested.items()}
+
+    @functools.cached_property
+    def field_checks(self) -> dict[str, Callable[[Any], bool]]:
+        """Per field name, one predicate for a set value: its own rules and its sub-messages'."""
+        checks: dict[str, Callable[[Any], bool]] = {}
+        for name, rules in self.rules.items():
+            contract = self.inner.get(name)
+            checks[name] = (
+                rules.accepts if contract is None else _with_messages(rules, contract.accepts)
+            )
+        return checks
+
+    def accepts(self, message: Message) -> bool:
+        checks = self.field_checks
+        for f, value in message.ListFields():
+            check = checks.get(f.name)
+            if check is not None and not check(value):
+                return False
+        for name, singular_message in self.presence:
+            if not (message.HasField(name) if singular_message else getattr(message, name)):
+                return False
+        return all(check(getattr(message, name)) for name, check in self.when_unset)
+
+    @functools.cached_property
+    def presence(self) -> tuple[tuple[str, bool], ...]:
+        return tuple(
+            (f.name, f.message_type is not None and not f.is_repeated) for f in self.required
+        )
+
+    @functools.cached_property
+    def when_unset(self) -> tuple[tuple[str, Callable[[Any], bool]], ...]:
+        return tuple((r.field.name, r.accepts) for r in self.unset_fails)
+
+    def check_into(self, message: Message, prefix: str, found: list[FieldViolation]) -> None:
+        for f, value in message.ListFields():
+            checked = self.rules.get(f.name)
+            if checked is None:
+                continue
+            if not checked.accepts(value):
+                _check_field(checked, value, f"{prefix}{f.name}", found)
+            contract = self.inner.get(f.name)
+            if contract is not None:
+                for where, item in _entries(f, value, f"{prefix}{f.name}"):
+                    if not contract.accepts(item):
+                        contract.check_into(item, f"{where}.", found)
+        for f in self.required:
+            if not _present(message, f):
+                found.append(FieldViolation(f"{prefix}{f.name}", "is required"))
+        for checked in self.unset_fails:
+            value = getattr(message, checked.field.name)
+            if not value and not checked.accepts(value):  # a set one was seen above
+                _check_field(checked, value, f"{prefix}{checked.field.name}", found)
+
+
+def _with_messages(rules: FieldRules, message_ok: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """The field's own rules and its sub-messages' contract, as one predicate."""
+    own, f = rules.accepts, rules.field
+
+    def single(value: Any) -> bool:
+        return own(value) and message_ok(value)
+
+    def entries(value: Any) -> bool:
+        return own(value) and all(map(message_ok, value.values() if is_map(f) else value))
+
+    return entries if f.is_repeated else single
+
+
+def _present(message: Message, f: FieldDescriptor) -> bool:
+    if f.message_type is not None and not f.is_repeated:
+        return message.HasField(f.name)
+    return bool(getattr(message, f.name))
+
+
+def _entries(f: FieldDescriptor, value, path: str) -> list[tuple[str, Message]]:
+    if not f.is_repeated:
+        return [(path, value)]
+    if is_map(f):
+        return [(f"{path}[{key}]", item) for key, item in value.items()]
+    return [(f"{path}[{i}]", item) for i, item in enumerate(value)]
+
+
+def _check_field(rules: FieldRules, value, path: str, found: list[FieldViolation]) -> None:
+    f = rules.field
+    if f.is_repeated:
+        if rules.max_items is not None and len(value) > rules.max_items:
+            found.append(FieldViolation(path, f"must have at most {rules.max_items} entries"))
+            return
+        if rules.min_items is not None and len(value) < rules.min_items:
+            found.append(FieldViolation(path, f"must have at least {rules.min_items} entries"))
+        if rules.key is not None:
+            entry = f.message_type.fields_by_name
+            for key, item in value.items():
+                where = f"{path}[{key}]"
+                _check_value(entry["key"], rules.key, key, where, found)
+                _check_value(entry["value"], rules.value, item, where, found)
+            return
+        for i, item in enumerate(value):
+            _check_value(f, rules.value, item, f"{path}[{i}]", found)
+        return
+    _check_value(f, rules.value, value, path, found)
+
+
+def _check_value(f: FieldDescriptor, rules: ValueRules, value, path: str, found) -> None:
+    if f.message_type is None:
+        found.extend(FieldViolation(path, problem) for problem in rules.problems(f, value))
+
+
+def _behaviours(f: FieldDescriptor):
+    return f.GetOptions().Extensions[field_behavior_pb2.field_behavior]
+
+
+@functools.cache
+def contract_of(descriptor: Descriptor, lenient: bool = False) -> MessageContract:
+    """Built once per message type (and leniency); its sub-messages' contracts are their own."""
+    checked = [f for f in descriptor.fields if not output_only(f) and not _ignored(f)]
+    rules = {f.name: rules_of(f) for f in checked}
+    scalars = [r for r in rules.values() if r.field.message_type is None or r.field.is_repeated]
+    unset = tuple(r for r in scalars if not r.accepts(_unset(r.field)))
+    required = (
+        ()
+        if lenient
+        else tuple(f for f in checked if field_behavior_pb2.REQUIRED in _behaviours(f))
+    )
+    updating = "update_mask" in descriptor.fields_by_name
+    nested = {}
+    for f in checked:
+        value = f.message_type.fields_by_name["value"] if is_map(f) else f
+        if value.message_type is not None:
+            nested[f.name] = (value.message_type, lenient or (updating and not f.is_repeated))
+    return MessageContract(descriptor, rules, unset, required, nested)
+
+
+def _ignored(f: FieldDescriptor) -> bool:
+    """`ignore: IGNORE_ALWAYS`: the field is validated by its service, on its own (a batch's
+    items, each answered alone)."""
+    return _declared(f).ignore == validate_pb2.IGNORE_ALWAYS
+
+
+def _unset(f: FieldDescriptor):
+    if f.is_repeated:
+        return {} if is_map(f) else []
+    return f.default_value
+
+
+def violations(message: Message) -> list[FieldViolation]:
+    """Every field of the message (and its sub-messages) outside its rules, by proto path."""
+    found: list[FieldViolation] = []
+    contract_of(message.DESCRIPTOR).check_into(message, "", found)
+    return found
+
+
+def check(message: Message) -> None:
+    """INVALID_ARGUMENT naming every field outside its rules: reason OUT_OF_BOUNDS when each is
+    a size (too long, too many), INVALID_FIELD when a value's form is wrong."""
+    found = violations(message)
+    if found:
+        sizes = all(v.description.endswith(_SIZES) for v in found)
+        raise InvalidArgument(
+            f"{found[0].field}: {found[0].description}",
+            violations=found,
+            reason="OUT_OF_BOUNDS" if sizes else "INVALID_FIELD",
+        )
+
+
+def build(descriptors: Iterable[Descriptor]) -> None:
+    """Builds the contracts of the given request types and of every message inside them now (at
+    start-up), so that a rule this reader does not know stops the process, not a call."""
+    pending: list[tuple[Descriptor, bool]] = [(d, False) for d in descriptors]
+    seen = set()
+    while pending:
+        key = pending.pop()
+        if (key[0].full_name, key[1]) in seen:
+            continue
+        seen.add((key[0].full_name, key[1]))
+        pending.extend(contract_of(*key).nested.values())
+
+
+def build_for_services(service_names: Iterable[str]) -> None:
+    """`build` for the requests of every method of the named gRPC services that the default
+    pool knows (a service served by a generic handler, e.g. the outbox administration built on
+    settle.common.v1's messages, has its requests' contracts built at their first call)."""
+    pool = descriptor_pool.Default()
+    services = []
+    for name in service_names:
+        try:
+            services.append(pool.FindServiceByName(name))
+        except KeyError:
+            continue
+    build(method.input_type for service in services for method in service.methods)
