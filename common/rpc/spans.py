@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import grpc
 from opentelemetry import context as otel_context
-from opentelemetry.context import Context
 from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 STATUS_CODE = "rpc.grpc.status_code"
@@ -54,7 +54,7 @@ class ServerSpan:
     hand rather than through `start_as_current_span`'s context-manager layers (a call's span
     costs ~40 % less so, which matters most when it is sampled out)."""
 
-    __slots__ = ("span", "_token")
+    __slots__ = ("_token", "span")
 
     def __init__(self, method: str, metadata: dict[str, str]):
         remote = "traceparent" in metadata or "baggage" in metadata
