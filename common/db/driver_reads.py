@@ -115,6 +115,11 @@ async def fetch_rows(
         return list(await conn.execute(statement, dict(params)))
     prepared = _prepared_for(statement, conn.dialect)
     sql, args = prepared.arguments(params)
+    sync = conn.sync_connection
+    if sync is not None and sync.dispatch.before_cursor_execute:
+        # Listeners still see every statement run (tests count them); there is no cursor or
+        # execution context here, and the database spans' listener skips it (not recording).
+        sync.dispatch.before_cursor_execute(sync, None, sql, args, None, False)
     try:
         if prepared.results is None:
             on_server = await driver.prepare(sql)
