@@ -97,6 +97,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 # holds one for its transaction: with the 16 clients of the benchmarks, a pool of 10 kept opening
 # and closing overflow connections (connect, SSL probe, cold statement cache: ~1 ms of CPU each).
 POOL_SIZE, MAX_OVERFLOW = 20, 10
+# asyncpg keeps prepared statements up to 15 KiB by default; a case read for display
+# (services/disputes/data/reads.py: one UNION ALL of five padded branches) is ~17 KiB, and
+# preparing it again on every read cost PostgreSQL ~3 ms of planning (common/db/driver_reads.py
+# runs display reads on asyncpg's own statement cache).
+MAX_CACHED_STATEMENT_BYTES = 64 * 1024
 
 
 def create_engine(url: str, *, echo: bool = False, pool_size: int = POOL_SIZE) -> AsyncEngine:
@@ -108,7 +113,12 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = POOL_SIZE) -
         _configure_sqlite(engine)
         return engine
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=MAX_OVERFLOW, pool_pre_ping=False
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=MAX_OVERFLOW,
+        pool_pre_ping=False,
+        connect_args={"max_cacheable_statement_size": MAX_CACHED_STATEMENT_BYTES},
     )
 
 
