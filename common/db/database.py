@@ -8,7 +8,7 @@ upgrade; WAL lets readers carry on meanwhile.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import TypeVar
 
@@ -157,13 +157,14 @@ class Database:
 
     def reading_connection(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """`reading()` for Core statements: a connection without the Session's bookkeeping
-        (about 0.3 ms less CPU per read)."""
-        return self._unit(self._reading_engine.connect)
+        (about 0.3 ms less CPU per read), nor SQLAlchemy's begin and commit around it (nothing
+        to commit in autocommit; ~80 µs per read)."""
+        return self._unit(self._reading_engine.connect, begin=False)
 
     @asynccontextmanager
-    async def _unit(self, open_unit: Callable[[], Unit]) -> AsyncIterator[Unit]:
+    async def _unit(self, open_unit: Callable[[], Unit], begin: bool = True) -> AsyncIterator[Unit]:
         try:
-            async with open_unit() as unit, unit.begin():
+            async with open_unit() as unit, unit.begin() if begin else nullcontext():
                 yield unit
         except Exception as exc:
             down = database_down(exc)
