@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
-from functools import partial
+from functools import lru_cache, partial
+from types import MappingProxyType
 from typing import Any
 
 import structlog
@@ -106,15 +107,20 @@ class RpcMetrics:
         )
 
     def record(self, full_method: str, status_code: int, seconds: float) -> None:
+        self._duration.record(seconds * 1000.0, self._attributes(full_method, status_code))
+
+    @staticmethod
+    @lru_cache(maxsize=1024)
+    def _attributes(full_method: str, status_code: int) -> Mapping[str, str | int]:
+        """Built once per method and code (the SDK copies them; nothing writes to this one)."""
         service, _, method = full_method.lstrip("/").partition("/")
-        self._duration.record(
-            seconds * 1000.0,
+        return MappingProxyType(
             {
                 "rpc.system": "grpc",
                 "rpc.service": service,
                 "rpc.method": method,
                 "rpc.grpc.status_code": status_code,
-            },
+            }
         )
 
 

@@ -1,6 +1,7 @@
-"""Open a dispute through the gateway over gRPC and HTTP (issue 7: ≥ 0.6 × the bare chain at the
-same tracing setting; p99 < 100 ms at 16 clients with every request traced) and the cost of
-tracing on that path (sampled-out ≤ 15 % of throughput against off; fully sampled reported).
+"""Open a dispute through the gateway over gRPC and HTTP (issue 18: ≥ 0.6 × the bare chain at the
+same tracing setting; p99 ≤ 1.5 × the bare chain's p99 at the same setting and concurrency) and
+the cost of tracing on that path (sampled-out ≤ 10 % of throughput against off, judged over
+paired repetitions; fully sampled reported).
 All three read one shared, interleaved run (dispute_path.py)."""
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from bench.harness.registry import scenario
 from bench.harness.results import INCONCLUSIVE, ScenarioResult
 from bench.scenarios import dispute_path
 
-RATIO, P99_MS, SAMPLED_OUT_COST = 0.6, 100.0, 0.15
+RATIO, P99_RATIO, SAMPLED_OUT_COST = 0.6, 1.5, 0.10
+SPREAD = 0.15  # paired ratios spread wider than this say more about the machine than tracing
 PATH = ("gateway", "services.disputes", "services.accounts")
 
 
@@ -43,14 +45,18 @@ def _open(transport: str):
             if ratio is not None:
                 verdicts.append(f"{ratio:.2f} × bare at tracing {setting}")
                 met &= ratio >= RATIO
+            mine = run.variants.get(f"settle-{transport}-{setting}")
+            bare = run.variants.get(f"bare-{transport}-{setting}")
+            if mine and bare and mine.p99_ms and bare.p99_ms:
+                verdicts.append(f"p99 {mine.p99_ms / bare.p99_ms:.2f} × bare's at {setting}")
+                met &= mine.p99_ms <= P99_RATIO * bare.p99_ms
         full = run.variants.get(f"settle-{transport}-full")
         if full is None or not full.ok or not verdicts:
             first = full.first_error if full else "not measured"
             result.fail(f"settle-{transport}-full: {first}")
             return
         verdicts.append(f"p99 {full.p99_ms:,.0f} ms fully traced")
-        met &= full.p99_ms < P99_MS
-        result.judge(met, "; ".join(verdicts) + f" (targets ≥ {RATIO} ×, p99 < 100 ms)")
+        result.judge(met, "; ".join(verdicts) + f" (targets ≥ {RATIO} ×, p99 ≤ {P99_RATIO} × bare)")
 
     return run_scenario
 
@@ -59,14 +65,14 @@ scenario(
     "open_dispute_grpc",
     order=110,
     title="Open a dispute through the gateway, gRPC, 16 clients (CreateDispute)",
-    target=f"≥ {RATIO} × bare chain at the same tracing setting; p99 < 100 ms fully traced",
+    target=f"≥ {RATIO} × bare chain at the same tracing setting; p99 ≤ {P99_RATIO} × bare's",
     entry_points=PATH,
 )(_open("grpc"))
 scenario(
     "open_dispute_http",
     order=120,
     title="Open a dispute through the gateway, HTTP/JSON, 16 clients (POST /v1/disputes)",
-    target=f"≥ {RATIO} × bare chain at the same tracing setting; p99 < 100 ms fully traced",
+    target=f"≥ {RATIO} × bare chain at the same tracing setting; p99 ≤ {P99_RATIO} × bare's",
     entry_points=PATH,
 )(_open("http"))
 
@@ -75,7 +81,7 @@ scenario(
     "tracing_cost",
     order=130,
     title="Tracing cost on the open-dispute path (gRPC): off / sampled-out / full",
-    target="sampled-out costs ≤ 15 % of throughput against off; full reported",
+    target=f"sampled-out costs ≤ {SAMPLED_OUT_COST:.0%} of throughput against off; full reported",
     entry_points=PATH,
 )
 async def tracing_cost(env: BenchEnv, result: ScenarioResult) -> None:
@@ -94,12 +100,12 @@ async def tracing_cost(env: BenchEnv, result: ScenarioResult) -> None:
     out_cost = 1 - statistics.median(out)
     verdict = (
         f"sampled-out costs {out_cost:.0%} of throughput against off (median of "
-        f"{len(out)} paired repetitions; target ≤ 15 %), fully traced "
+        f"{len(out)} paired repetitions; target ≤ {SAMPLED_OUT_COST:.0%}), fully traced "
         f"{1 - statistics.median(full):.0%}; Settle CPU per case: sampled-out "
         f"{extra('sampled-out')}, full {extra('full')}"
     )
     noise = max(out) - min(out) if len(out) > 1 else 0.0
-    if noise > SAMPLED_OUT_COST:
+    if noise > SPREAD:
         result.status = INCONCLUSIVE
         result.verdict = f"{verdict}; but the paired ratios spread over {noise:.0%}"
         return

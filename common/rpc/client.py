@@ -8,14 +8,14 @@ import asyncio
 
 import grpc
 import structlog
-from opentelemetry import propagate
 from opentelemetry.instrumentation.grpc import aio_client_interceptors
 from opentelemetry.instrumentation.grpc._aio_client import UnaryUnaryAioClientInterceptor
+from opentelemetry.trace import Span
 
 from common import actor as actors
 from common.rpc.server import CHANNEL_OPTIONS, HEALTH_PREFIX, not_health_check
 from common.rpc.server_interceptor import REQUEST_ID
-from common.rpc.spans import client_span, end_with
+from common.rpc.spans import client_span, end_with, inject_into
 
 
 class _CallContext:
@@ -27,11 +27,11 @@ class _CallContext:
         self.default_deadline_s = default_deadline_s
 
     def _details(
-        self, details: grpc.aio.ClientCallDetails, *, traced: bool = False
+        self, details: grpc.aio.ClientCallDetails, *, span: Span | None = None
     ) -> grpc.aio.ClientCallDetails:
         metadata = grpc.aio.Metadata(*(details.metadata or ()))
-        if traced:
-            propagate.inject(metadata)
+        if span is not None:
+            inject_into(metadata, span)
         caller = actors.current_actor()
         if caller is actors.SYSTEM:
             caller = actors.Actor(f"service:{self.service}", ("service",))
@@ -57,20 +57,21 @@ class _UnaryUnary(_CallContext, grpc.aio.UnaryUnaryClientInterceptor):
             method = method.decode()
         if method.startswith(HEALTH_PREFIX):  # probes are not traced (see common/rpc/server.py)
             return await continuation(self._details(details), request)
-        with client_span(method) as span:
-            code = grpc.StatusCode.UNKNOWN  # until the call says otherwise
-            try:
-                call = await continuation(self._details(details, traced=True), request)
-                code = await call.code()
-                return call
-            except grpc.aio.AioRpcError as exc:
-                code = exc.code()
-                raise
-            except asyncio.CancelledError:
-                code = grpc.StatusCode.CANCELLED
-                raise
-            finally:
-                end_with(span, code.value[0], client=True)
+        span = client_span(method)
+        code = grpc.StatusCode.UNKNOWN  # until the call says otherwise
+        try:
+            call = await continuation(self._details(details, span=span), request)
+            code = await call.code()
+            return call
+        except grpc.aio.AioRpcError as exc:
+            code = exc.code()
+            raise
+        except asyncio.CancelledError:
+            code = grpc.StatusCode.CANCELLED
+            raise
+        finally:
+            end_with(span, code.value[0], client=True)
+            span.end()
 
 
 class _UnaryStream(_CallContext, grpc.aio.UnaryStreamClientInterceptor):

@@ -19,7 +19,7 @@ from common.idempotency import stop_watching, watch_replays
 from common.ids import new_id
 from common.metrics import RpcMetrics
 from common.rpc.replay import tell_replayed
-from common.rpc.spans import end_with, server_span
+from common.rpc.spans import ServerSpan, end_with
 from common.rpc.status import internal_status, to_status
 
 log = structlog.get_logger("settle.rpc")
@@ -124,53 +124,54 @@ class _Call:
             status = internal_status()
         await context.abort(status.code, status.details, status.trailing_metadata)
 
-    def _end(self, span, context, started: float, ok: grpc.StatusCode, token) -> None:
+    def _end(self, span: ServerSpan, context, started: float, ok: grpc.StatusCode, token) -> None:
         code = _status_code(context, ok)
-        end_with(span, code)
+        end_with(span.span, code)
         self.owner.metrics.record(self.method, code, time.perf_counter() - started)
         if token is not None:
             actors.reset_actor(token)
         structlog.contextvars.clear_contextvars()
+        span.end()
 
     def wrap_unary(self, behavior):
         async def handle(request, context):
             token, started, ok = None, time.perf_counter(), grpc.StatusCode.OK
             replays, watching = watch_replays()
-            with server_span(self.method, self.metadata) as span:
-                try:
-                    token = self._enter(context)
-                    reply = await behavior(_checked(request), context)
-                    tell_replayed(context, replays)
-                    return reply
-                except asyncio.CancelledError:
-                    ok = grpc.StatusCode.CANCELLED
-                    raise
-                except grpc.aio.AbortError:
-                    raise
-                except Exception as exc:
-                    await self._fail(context, exc)
-                finally:
-                    stop_watching(watching)
-                    self._end(span, context, started, ok, token)
+            span = ServerSpan(self.method, self.metadata)
+            try:
+                token = self._enter(context)
+                reply = await behavior(_checked(request), context)
+                tell_replayed(context, replays)
+                return reply
+            except asyncio.CancelledError:
+                ok = grpc.StatusCode.CANCELLED
+                raise
+            except grpc.aio.AbortError:
+                raise
+            except Exception as exc:
+                await self._fail(context, exc)
+            finally:
+                stop_watching(watching)
+                self._end(span, context, started, ok, token)
 
         return handle
 
     def wrap_stream(self, behavior):
         async def handle(request, context):
             token, started, ok = None, time.perf_counter(), grpc.StatusCode.OK
-            with server_span(self.method, self.metadata) as span:
-                try:
-                    token = self._enter(context)
-                    async for item in behavior(_checked(request), context):
-                        yield item
-                except (asyncio.CancelledError, GeneratorExit):
-                    ok = grpc.StatusCode.CANCELLED
-                    raise
-                except grpc.aio.AbortError:
-                    raise
-                except Exception as exc:
-                    await self._fail(context, exc)
-                finally:
-                    self._end(span, context, started, ok, token)
+            span = ServerSpan(self.method, self.metadata)
+            try:
+                token = self._enter(context)
+                async for item in behavior(_checked(request), context):
+                    yield item
+            except (asyncio.CancelledError, GeneratorExit):
+                ok = grpc.StatusCode.CANCELLED
+                raise
+            except grpc.aio.AbortError:
+                raise
+            except Exception as exc:
+                await self._fail(context, exc)
+            finally:
+                self._end(span, context, started, ok, token)
 
         return handle

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
 from typing import TypeVar
@@ -60,6 +60,13 @@ DEFAULT_THRESHOLDS: tuple[Threshold, ...] = (
     Threshold("BREACH", Fraction(1)),
 )
 _STOPPED = (ClockStatus.MET, ClockStatus.CANCELLED)
+_INSTANTS = ("started_at", "running_since", "paused_since", "stopped_at")
+# Which of running_since, paused_since, pause_reason and stopped_at a clock has, by status.
+_SHAPES = {
+    ClockStatus.RUNNING: (True, False, False, False),
+    ClockStatus.PAUSED: (False, True, True, False),
+}
+_STOPPED_SHAPE = (False, False, False, True)
 
 
 @dataclass(frozen=True)
@@ -78,20 +85,25 @@ class Clock:
 
     def __post_init__(self) -> None:
         # Clocks are rebuilt from stored rows: normalise enums and instants (to UTC), and refuse
-        # a shape the functions below never produce.
-        object.__setattr__(self, "kind", ClockKind(self.kind))
-        object.__setattr__(self, "status", ClockStatus(self.status))
-        if self.pause_reason is not None:
+        # a shape the functions below never produce. Values already normalised (what rows and
+        # the functions below give) are left alone: a listed page builds ~150 clocks.
+        if type(self.kind) is not ClockKind:
+            object.__setattr__(self, "kind", ClockKind(self.kind))
+        if type(self.status) is not ClockStatus:
+            object.__setattr__(self, "status", ClockStatus(self.status))
+        if self.pause_reason is not None and type(self.pause_reason) is not PauseReason:
             object.__setattr__(self, "pause_reason", PauseReason(self.pause_reason))
-        for name in ("started_at", "running_since", "paused_since", "stopped_at"):
-            if getattr(self, name) is not None:
-                object.__setattr__(self, name, as_utc(getattr(self, name), name))
-        parts = (self.running_since, self.paused_since, self.pause_reason, self.stopped_at)
-        shape = tuple(part is not None for part in parts)
-        expected = {
-            ClockStatus.RUNNING: (True, False, False, False),
-            ClockStatus.PAUSED: (False, True, True, False),
-        }.get(self.status, (False, False, False, True))
+        for name in _INSTANTS:
+            value = getattr(self, name)
+            if value is not None and (type(value) is not datetime or value.tzinfo is not UTC):
+                object.__setattr__(self, name, as_utc(value, name))
+        shape = (
+            self.running_since is not None,
+            self.paused_since is not None,
+            self.pause_reason is not None,
+            self.stopped_at is not None,
+        )
+        expected = _SHAPES.get(self.status, _STOPPED_SHAPE)
         negative = min(self.spent_before, self.paused_total) < ZERO or self.target <= ZERO
         acknowledge_pausable = self.pausable and self.kind is ClockKind.ACKNOWLEDGE
         if shape != expected or negative or acknowledge_pausable:

@@ -198,3 +198,17 @@ def test_a_token_minted_for_another_gateway_is_refused():
     other = replace(JWT, audience="another-gateway")
     with pytest.raises(Unauthenticated):
         Authenticator(JWT, ()).authenticate(f"Bearer {token('admin', jwt=other)}", None)
+
+
+def test_a_token_verified_once_is_refused_once_it_expires():
+    """Verified tokens are kept (a JWT check per call was most of the gateway's work), but only
+    until they expire, whatever was verified before."""
+    auth = Authenticator(replace(JWT, leeway_s=0), ())
+    expires = int(time.time()) + 2
+    bearer = f"Bearer {pyjwt.encode(_claims(exp=expires), JWT.keys[0])}"
+    assert auth.authenticate(bearer, None).subject == "user:alice"
+    assert auth.authenticate(bearer, None).subject == "user:alice"  # from the kept ones
+    time.sleep(max(0.0, expires - time.time()) + 0.1)
+    with pytest.raises(Unauthenticated) as refused:
+        auth.authenticate(bearer, None)
+    assert refused.value.reason == "TOKEN_EXPIRED"

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, Select, bindparam, case, exists, select
 
+from common.db.driver_reads import fetch_rows
 from common.db.query import apply_filter, apply_order_and_page
 from common.listing import Page, Term
 from services.accounts.data.collections_models import PromiseRow
@@ -249,7 +250,7 @@ async def hold(conn, hold_id: str) -> tuple[HoldRecord, str]:
 
 
 async def _read(conn, stmt, params: dict[str, Any], record: type) -> list:
-    return list(map(record._make, await conn.execute(stmt, params)))
+    return list(map(record._make, await fetch_rows(conn, stmt, params)))
 
 
 def _customer(rows: list[CustomerRecord]) -> CustomerRead:

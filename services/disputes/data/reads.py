@@ -14,8 +14,9 @@ The answer is plain rows (`Record`), not ORM objects: nothing is tracked, nothin
 from __future__ import annotations
 
 from sqlalchemy import Integer, Select, cast, literal_column, null, select, union_all
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from common.db.driver_reads import fetch_rows
 from services.disputes.data.models import (
     CalendarRow,
     ClockRow,
@@ -103,11 +104,11 @@ def read_statement(page: Select, order: list) -> Select:
     return union.order_by(*keys)
 
 
-async def read_cases(session: AsyncSession, stmt, params: dict) -> list[Record]:
+async def read_cases(conn: AsyncConnection, stmt, params: dict) -> list[Record]:
     """Runs a `read_statement` and returns its cases, in page order, with their collections."""
     cases: list[Record] = []
     grouped: dict[str, dict[str, list[Record]]] = {p: {} for p in COLLECTIONS}
-    for row in await session.execute(stmt, params):
+    for row in await fetch_rows(conn, stmt, params):
         part = PARTS[row[0]]
         record = Record(_NAMES[part], row[_SPANS[part]])
         if part == "case":

@@ -346,9 +346,11 @@ async def calendar_index(session: AsyncSession) -> list[Row]:
     return list((await session.execute(_CALENDAR_INDEX)).all())
 
 
-async def calendars_by_id(session: AsyncSession, ids: set[str]) -> list[CalendarRow]:
-    found = await session.execute(select(CalendarRow).where(CalendarRow.id.in_(ids)))
-    return list(found.scalars())
+async def calendars_by_id(conn: AsyncSession | AsyncConnection, ids: set[str]) -> list[Row]:
+    """Calendar rows (their columns as attributes, nothing tracked), from a session or a display
+    read's connection."""
+    calendars = CalendarRow.__table__
+    return list(await conn.execute(select(calendars).where(calendars.c.id.in_(ids))))
 
 
 async def list_rows(session, model, columns, terms: list[Term], order, page: Page, tiebreak):

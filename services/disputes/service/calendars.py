@@ -18,7 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from common.reference import ReferenceData
 from common.sla.calendar import BusinessCalendar
@@ -36,7 +37,7 @@ class CalendarIndex:
     by_customer: dict[str, str]  # customer id -> their calendar's id
 
 
-def spec_of(row: CalendarRow | CalendarRecord) -> CalendarSpec:
+def spec_of(row: CalendarRow | CalendarRecord | Row) -> CalendarSpec:
     hours = json.loads(row.hours) if row.hours else None
     return CalendarSpec(
         id=row.id,
@@ -103,7 +104,7 @@ class CalendarBook:
             return self.build(row), row.version
         return built, version
 
-    def build(self, row: CalendarRow) -> BusinessCalendar:
+    def build(self, row: CalendarRow | Row) -> BusinessCalendar:
         key = (row.id, row.version)
         if key not in self._built:
             if len(self._built) >= MAX_CACHED:
@@ -123,7 +124,10 @@ class CalendarBook:
         return found
 
     async def load(
-        self, session: AsyncSession, ids: set[str], versions: Mapping[str, int] | None = None
+        self,
+        session: AsyncSession | AsyncConnection,
+        ids: set[str],
+        versions: Mapping[str, int] | None = None,
     ) -> dict[str, BusinessCalendar]:
         """The calendars `ids`; `versions` (calendar id -> version, read in this transaction with
         the clocks that use them) lets the book answer without reading their rows."""

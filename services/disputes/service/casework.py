@@ -30,17 +30,17 @@ UPDATABLE = ("title", "priority", "external_ref", "coordinator")
 
 
 async def get_dispute(ctx: DisputesContext, dispute_id: str) -> DisputeView:
-    async with ctx.db.reading() as session:
-        case = await read_case(session, dispute_id)
-        return await view_of(session, ctx.calendars, case, ctx.clock.now())
+    async with ctx.db.reading_connection() as conn:
+        case = await read_case(conn, dispute_id)
+        return await view_of(conn, ctx.calendars, case, ctx.clock.now())
 
 
 async def list_disputes(
     ctx: DisputesContext, terms: list[Term], order, page: Page
 ) -> list[DisputeView]:
-    async with ctx.db.reading() as session:
-        cases = await repo.list_disputes(session, terms, order, page, team=visible_cases())
-        return await views_of(session, ctx.calendars, cases, ctx.clock.now())
+    async with ctx.db.reading_connection() as conn:
+        cases = await repo.list_disputes(conn, terms, order, page, team=visible_cases())
+        return await views_of(conn, ctx.calendars, cases, ctx.clock.now())
 
 
 async def list_history(ctx: DisputesContext, dispute_id: str, page: Page) -> list[HistoryRow]:

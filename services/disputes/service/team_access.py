@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from common.actor import current_actor
 from common.errors import PermissionDenied
@@ -49,10 +49,10 @@ def visible_cases() -> str | None:
     return team_scope(current_actor())
 
 
-async def read_case(session: AsyncSession, dispute_id: str) -> Record:
+async def read_case(conn: AsyncConnection, dispute_id: str) -> Record:
     """A case for display, if the caller may see it; otherwise the NotFound of a missing case
     (the team is a condition of the case's own read: nothing tells the two apart)."""
-    return await repo.read_dispute(session, dispute_id, team=visible_cases())
+    return await repo.read_dispute(conn, dispute_id, team=visible_cases())
 
 
 async def grant(

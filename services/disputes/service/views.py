@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from common.sla.clock import Clock
 from services.disputes.data.models import ClockRow, DisputeRow
@@ -29,13 +29,16 @@ class DisputeView:
 
 
 async def view_of(
-    session: AsyncSession, book: CalendarBook, case: DisputeRow, now: datetime
+    session: AsyncSession | AsyncConnection, book: CalendarBook, case: DisputeRow, now: datetime
 ) -> DisputeView:
     return (await views_of(session, book, [case], now))[0]
 
 
 async def views_of(
-    session: AsyncSession, book: CalendarBook, cases: list[DisputeRow], now: datetime
+    session: AsyncSession | AsyncConnection,
+    book: CalendarBook,
+    cases: list[DisputeRow],
+    now: datetime,
 ):
     rows = {c.id: clock_rows.current(c.clocks) for c in cases}
     clocks = [r for rs in rows.values() for r in rs]
