@@ -10,7 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from common.errors import InvalidArgument, Violations
 from common.idempotency import RequestKey
-from common.money import Money, format_minor
+from common.money import MINOR_UNITS, Money, format_minor
 from settle.common.v1 import common_pb2
 
 
@@ -46,8 +46,12 @@ def parse_money(
         # value a client assembled wrongly. (Money.parse trims: CSV cells come padded.)
         v.add(f"{field}.amount", "not a plain decimal amount: remove the surrounding spaces")
         return None
+    currency = pb.currency_code.upper()
+    if currency not in MINOR_UNITS:  # named here: Money.parse would name a bare "currency"
+        v.add(f"{field}.currency_code", f"unknown ISO-4217 currency code {currency[:8]!r}")
+        return None
     try:
-        money = Money.parse(pb.amount, pb.currency_code.upper(), field=f"{field}.amount")
+        money = Money.parse(pb.amount, currency, field=f"{field}.amount")
     except InvalidArgument as exc:
         v.items.extend(exc.violations or [])
         return None

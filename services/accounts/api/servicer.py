@@ -116,9 +116,7 @@ class AccountsServicer(
         v = Violations()
         fields = validation.update_mask(request.update_mask, CUSTOMER_FIELDS, v)
         data = req.customer_data(request.customer, v)
-        v.items = [
-            x for x in v.items if x.field == "update_mask" or x.field.split(".")[1] in fields
-        ]
+        v.items = [x for x in v.items if _judged(x.field, fields)]
         v.raise_if_any()
         row = await customers.update_customer(
             self.ctx, customer_id, request.customer.etag, data, fields
@@ -349,3 +347,10 @@ def report_pb(result: importing.ImportResult) -> pb.ImportReport:
             for r in result.rejected
         ],
     )
+
+
+def _judged(violation_field: str, masked: tuple[str, ...]) -> bool:
+    """Only the customer fields the mask names are updated, so only theirs are judged; any other
+    violation (the mask itself) always is."""
+    parts = violation_field.split(".")
+    return parts[0] != "customer" or len(parts) < 2 or parts[1] in masked

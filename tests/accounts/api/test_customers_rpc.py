@@ -106,6 +106,36 @@ async def test_update_with_stale_etag_is_aborted_and_changes_nothing(accounts):
     assert fetched.display_name == "Acme GmbH"
 
 
+async def test_an_unknown_currency_in_an_update_is_named_and_judged_only_when_masked(accounts):
+    """Found by Schemathesis: an unknown credit-limit currency was a violation named "currency"
+    (no "customer." prefix) and the mask filter indexed it: a 500. Now it is
+    customer.credit_limit.currency_code, refused when credit_limit is in the mask, ignored when
+    it is not, and a bad mask is refused either way."""
+    created = await accounts.stub.CreateCustomer(pb.CreateCustomerRequest(customer=new_customer()))
+    update = pb.Customer(
+        name=created.name,
+        etag=created.etag,
+        display_name="Renamed",
+        credit_limit=Money(currency_code="edY", amount="10.00"),
+    )
+    await expect_error(
+        accounts.stub.UpdateCustomer(
+            pb.UpdateCustomerRequest(customer=update, update_mask="credit_limit")
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        fields=["customer.credit_limit.currency_code"],
+    )
+    await expect_error(
+        accounts.stub.UpdateCustomer(pb.UpdateCustomerRequest(customer=update, update_mask="nope")),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        fields=["update_mask"],
+    )
+    renamed = await accounts.stub.UpdateCustomer(
+        pb.UpdateCustomerRequest(customer=update, update_mask="display_name")
+    )
+    assert renamed.display_name == "Renamed" and renamed.credit_limit == created.credit_limit
+
+
 async def test_list_filters_orders_and_pages(accounts):
     for i in range(5):
         await accounts.stub.CreateCustomer(
