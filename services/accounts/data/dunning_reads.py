@@ -135,3 +135,13 @@ ACTIVE_LEGAL_CASE = select(_lc.c.id).where(
 
 async def has_active_legal_case(conn, customer_id: str) -> bool:
     return (await conn.execute(ACTIVE_LEGAL_CASE, {"customer": customer_id})).first() is not None
+
+
+WITH_ACTIVE_LEGAL_CASE = (
+    select(_lc.c.customer_id).where(_lc.c.state != LegalState.CLOSED.value).distinct()
+)
+
+
+async def customers_with_legal_case(conn) -> list[str]:
+    """The customers with an active legal case (what a Legal-only caller's figures cover)."""
+    return list((await conn.execute(WITH_ACTIVE_LEGAL_CASE)).scalars())

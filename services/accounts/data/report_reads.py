@@ -19,7 +19,9 @@ from sqlalchemy import BigInteger, Date, Integer, String, bindparam, case, cast,
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.accounts.data.collections_models import AssignmentRow
+from services.accounts.data.dunning_models import LegalCaseRow
 from services.accounts.data.models import AllocationRow, CustomerRow, HoldMovementRow, InvoiceRow
+from services.accounts.domain.legal import LegalState
 
 
 @asynccontextmanager
@@ -43,7 +45,7 @@ async def connection(db) -> AsyncIterator[AsyncConnection]:
 
 MAX_BOUNDS = 23  # AgingBuckets allows 24 buckets: 23 upper bounds
 NEVER = date(1, 1, 1)  # a cut-off no due date is before
-SCOPE_ALL, SCOPE_COLLECTOR, SCOPE_TEAM = "all", "collector", "team"
+SCOPE_ALL, SCOPE_COLLECTOR, SCOPE_TEAM, SCOPE_LEGAL = "all", "collector", "team", "legal"
 
 _invoices, _allocations, _holds = (
     InvoiceRow.__table__,
@@ -90,18 +92,26 @@ def _open_items():
             _invoices.c.invoice_date <= _on,
             or_(_invoices.c.closed_date.is_(None), _invoices.c.closed_date > _on),
             open_minor > 0,
-            visible(_assignments),
+            visible(_assignments, _invoices.c.customer_id),
         )
         .subquery("items")
     )
 
 
-def visible(assignments):
-    """The caller's scope: everything, one collector's customers or one team's."""
+_legal_cases = LegalCaseRow.__table__
+_WITH_LEGAL = select(_legal_cases.c.customer_id).where(
+    _legal_cases.c.state != LegalState.CLOSED.value
+)
+
+
+def visible(assignments, customer):
+    """The caller's scope: everything, one collector's customers, one team's, or (Legal) the
+    customers with an active legal case; `customer` is the column the assignments join on."""
     return or_(
         _scope == SCOPE_ALL,
         (_scope == SCOPE_COLLECTOR) & (assignments.c.collector == _scope_value),
         (_scope == SCOPE_TEAM) & (assignments.c.team == _scope_value),
+        (_scope == SCOPE_LEGAL) & customer.in_(_WITH_LEGAL),
     )
 
 
@@ -265,7 +275,7 @@ _DAILY_SALES = (
     .where(
         _invoices.c.invoice_date >= _first,
         _invoices.c.invoice_date <= _last,
-        visible(_assignments),
+        visible(_assignments, _invoices.c.customer_id),
     )
     .group_by(_invoices.c.currency, _invoices.c.invoice_date)
     .order_by(_invoices.c.currency, _invoices.c.invoice_date)

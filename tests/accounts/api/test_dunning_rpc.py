@@ -69,7 +69,7 @@ async def dunning(backend, database_factory, monkeypatch):
     token = as_actor(CARL, "collector")
     try:
         async with running(parts.process) as address, channel(address) as ch:
-            yield Desk(accounts_pb2_grpc.AccountsServiceStub(ch), clock, parts, inbox)
+            yield Desk(accounts_pb2_grpc.AccountsServiceStub(ch), clock, parts, inbox, ch)
     finally:
         reset_actor(token)
         smtp.close()
@@ -77,8 +77,9 @@ async def dunning(backend, database_factory, monkeypatch):
 
 
 class Desk:
-    def __init__(self, stub, clock, parts, inbox):
+    def __init__(self, stub, clock, parts, inbox, ch):
         self.stub, self.clock, self.parts, self.inbox = stub, clock, parts, inbox
+        self.channel = ch  # the same server's other services (reports)
 
     async def customer(self):
         customer = await self.stub.CreateCustomer(
