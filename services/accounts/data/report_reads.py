@@ -59,7 +59,7 @@ _scope_value = bindparam("scope_value", type_=String)
 _cutoffs = [bindparam(f"cutoff_{i}", type_=Date) for i in range(MAX_BOUNDS)]
 
 
-def _after(invoice_id, amount, dated):
+def after_on(invoice_id, amount, dated):
     """Per invoice, the ledger's amounts dated after D (bigint: keep the arithmetic integer)."""
     return (
         select(invoice_id, cast(func.sum(amount), BigInteger).label("minor"))
@@ -70,10 +70,10 @@ def _after(invoice_id, amount, dated):
 
 
 def _open_items():
-    allocated = _after(
+    allocated = after_on(
         _allocations.c.invoice_id, _allocations.c.amount_minor, _allocations.c.applied_date
     )
-    held = _after(_holds.c.invoice_id, _holds.c.delta_minor, _holds.c.occurred_on)
+    held = after_on(_holds.c.invoice_id, _holds.c.delta_minor, _holds.c.occurred_on)
     open_minor = _invoices.c.open_minor + func.coalesce(allocated.c.minor, 0)
     return (
         select(

@@ -115,7 +115,9 @@ async def collectible_cells(
 _PROMISING_CUSTOMERS = (
     select(_promises.c.customer_id)
     .outerjoin(_assignments, _assignments.c.customer_id == _promises.c.customer_id)
-    .where(_promises.c.state == PromiseState.OPEN.value, visible(_assignments, _promises.c.customer_id))
+    .where(
+        _promises.c.state == PromiseState.OPEN.value, visible(_assignments, _promises.c.customer_id)
+    )
     .distinct()
 )
 
@@ -229,7 +231,9 @@ _OPEN_PROMISES = (
         _promises.c.paid_minor,
     )
     .outerjoin(_assignments, _assignments.c.customer_id == _promises.c.customer_id)
-    .where(_promises.c.state == PromiseState.OPEN.value, visible(_assignments, _promises.c.customer_id))
+    .where(
+        _promises.c.state == PromiseState.OPEN.value, visible(_assignments, _promises.c.customer_id)
+    )
 )
 
 
