@@ -11,9 +11,9 @@ import grpc
 from sqlalchemy import select
 
 from common.actor import reset_actor
+from common.protoconv import timestamp
 from services.accounts.data.models import OutboxEventRow
 from services.accounts.outbound.escalations import METHOD
-from common.protoconv import timestamp
 from settle.accounts.v1 import accounts_pb2 as pb
 from settle.accounts.v1 import reports_pb2_grpc
 from settle.common.v1 import reports_pb2 as rpb
