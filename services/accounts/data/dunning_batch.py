@@ -32,9 +32,6 @@ from sqlalchemy.sql.dml import Insert
 from services.accounts.data.collections_models import PromiseRow
 from services.accounts.data.dunning_models import (
     DunningDecisionRow,
-    DunningLadderRow,
-    DunningLevelRow,
-    DunningToleranceRow,
     LegalCaseRow,
     LegalEventRow,
     LegalSnapshotLineRow,
@@ -51,7 +48,7 @@ from services.accounts.data.models import (
 )
 from services.accounts.data.rows import Row
 from services.accounts.domain.dunning import ChaseCounts
-from services.accounts.domain.ladder import Action, Channel, Ladder, Level
+from services.accounts.domain.ladder import Ladder
 from services.accounts.domain.legal import LegalState
 from services.accounts.domain.promises import PromiseState
 
@@ -107,49 +104,6 @@ async def claim(
         params["named"] = list(named)
     rows = await session.execute(_CLAIM_NAMED if named is not None else _CLAIM, params)
     return [ClaimedCustomer._make(r) for r in rows]
-
-
-_LADDER = (
-    select(DunningLadderRow.id, DunningLadderRow.version, DunningLadderRow.effective_from)
-    .where(DunningLadderRow.active.is_(True))
-    .order_by(DunningLadderRow.effective_from.desc(), DunningLadderRow.version.desc())
-    .limit(1)
-)
-_LEVELS = (
-    select(DunningLevelRow)
-    .where(
-        DunningLevelRow.ladder_id == bindparam("ladder"),
-        DunningLevelRow.ladder_version == bindparam("version"),
-    )
-    .order_by(DunningLevelRow.number)
-)
-_TOLERANCES = select(DunningToleranceRow.level, DunningToleranceRow.currency,
-                     DunningToleranceRow.minor).where(
-    DunningToleranceRow.ladder_id == bindparam("ladder"),
-    DunningToleranceRow.ladder_version == bindparam("version"),
-)  # fmt: skip
-
-
-async def active_ladder(session: AsyncSession) -> Ladder:
-    ladder_id, version, effective_from = (await session.execute(_LADDER)).one()
-    params = {"ladder": ladder_id, "version": version}
-    tolerance: dict[int, dict[str, int]] = defaultdict(dict)
-    for level, currency, minor in await session.execute(_TOLERANCES, params):
-        tolerance[level][currency] = int(minor)
-    levels = [
-        Level(
-            number=row.number,
-            code=row.code,
-            offset_days=row.offset_days,
-            channel=Channel(row.channel),
-            template_id=row.template_id,
-            min_days_between=row.min_days_between,
-            actions=tuple(Action(a) for a in row.actions),
-            tolerance=tolerance[row.number],
-        )
-        for row in (await session.execute(_LEVELS, params)).scalars()
-    ]
-    return Ladder(ladder_id, version, effective_from, tuple(levels))
 
 
 def _chase_counts(levels: int) -> Select:

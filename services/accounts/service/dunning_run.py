@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from common.ids import new_id
 from services.accounts.data import dunning_batch as sql
-from services.accounts.data import dunning_rows
+from services.accounts.data import dunning_rows, ladder_reads
 from services.accounts.data.dunning_batch import Books, ClaimedCustomer
 from services.accounts.domain import dunning
 from services.accounts.domain.dunning import (
@@ -110,7 +110,7 @@ async def _evaluate(
 ) -> None:
     now = ctx.clock.now()
     ids = [c.id for c in claimed]
-    ladder: Ladder = await sql.active_ladder(session)
+    ladder: Ladder = await ladder_reads.in_effect(session, business_date)
     with_legal = await sql.with_active_legal_case(session, ids)
     flags = {
         c.id: CustomerFlags(c.bankruptcy, c.in_litigation, c.dunning_block or c.id in with_legal)
