@@ -62,9 +62,10 @@ class NoticeTemplates:
 
     def has(self, template_id: str) -> bool:
         """Whether a ladder level may name `template_id` (a plain name, its file present)."""
-        return bool(_TEMPLATE_ID.match(template_id)) and (
-            self._folder / "dunning" / f"{template_id}.jinja"
-        ).is_file()
+        return (
+            bool(_TEMPLATE_ID.match(template_id))
+            and (self._folder / "dunning" / f"{template_id}.jinja").is_file()
+        )
 
     def render(
         self, notice: Notice, recipient: Recipient, business_date: date, sender_name: str
