@@ -177,6 +177,9 @@ _INVOICES = (
     .where(_inv.c.customer_id.in_(_ids), _inv.c.open_minor > 0)
     .order_by(_inv.c.customer_id, _inv.c.currency, _inv.c.due_date, _inv.c.id)
 )  # fmt: skip
+# Only those that reached the ladder's first level: a decision looks at no other (in a real
+# book most open invoices are not yet due).
+_REACHED = _INVOICES.where(_inv.c.due_date <= bindparam("reach_by"))
 _CASH = [
     select(t.c.customer_id, t.c.currency, func.sum(t.c.unallocated_minor))
     .where(t.c.customer_id.in_(_ids), t.c.unallocated_minor > 0)
@@ -200,12 +203,29 @@ class Books(NamedTuple):
     previous: dict[tuple[str, str], list[tuple[int, date, frozenset[str]]]]
 
 
-async def books(session: AsyncSession | AsyncConnection, customer_ids: Sequence[str]) -> Books:
+async def open_invoices(
+    session: AsyncSession | AsyncConnection, customer_ids: Sequence[str], reach_by: date | None
+) -> list[OpenInvoice]:
+    """The customers' open invoices (with `reach_by`, only those due on or before it)."""
+    if not customer_ids:
+        return []
+    params: dict = {"ids": list(customer_ids)}
+    if reach_by is not None:
+        params["reach_by"] = reach_by
+    # fetched whole (`all()`): iterating a result fetches row by row through the driver adapter
+    rows = (await session.execute(_INVOICES if reach_by is None else _REACHED, params)).all()
+    return [OpenInvoice._make(r) for r in rows]
+
+
+async def books(
+    session: AsyncSession | AsyncConnection, customer_ids: Sequence[str], reach_by: date | None
+) -> Books:
+    """The customers' open invoices (those due by `reach_by`, or all with None), unallocated
+    cash and earlier notices."""
     params = {"ids": list(customer_ids)}
     if not params["ids"]:
         return Books([], {}, {})
-    # fetched whole (`all()`): iterating a result fetches row by row through the driver adapter
-    invoices = [OpenInvoice._make(r) for r in (await session.execute(_INVOICES, params)).all()]
+    invoices = await open_invoices(session, customer_ids, reach_by)
     cash: dict[tuple[str, str], int] = defaultdict(int)
     for stmt in _CASH:
         for customer_id, currency, minor in (await session.execute(stmt, params)).all():
