@@ -1,6 +1,7 @@
 """The least a first dunning run must do, with asyncpg and no framework: per batch of 500
 customers one transaction that claims them (FOR UPDATE SKIP LOCKED), reads their open invoices,
-picks per customer × currency the highest level of the seed ladder an invoice reached, and
+picks per customer × currency the highest level of the seed ladder an invoice (of those due
+by the first level's date) reached, and
 writes the notices, their lines (the invoices at or past the first level) and one decision per
 customer × currency, each table in one INSERT … SELECT unnest. No promises, pacing, previous
 notices, unallocated cash, flags, credit holds, escalations or Legal: a floor, not a rival."""
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from services.accounts.domain.ladder import DEFAULT_LADDER
 
@@ -19,7 +20,7 @@ ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED
 """
 OPEN = """
 SELECT id, customer_id, currency, external_number, due_date, open_minor, held_minor
-FROM invoices WHERE customer_id = ANY($1::varchar[]) AND open_minor > 0
+FROM invoices WHERE customer_id = ANY($1::varchar[]) AND open_minor > 0 AND due_date <= $2
 ORDER BY customer_id, currency, due_date, id
 """
 NOTICES = """
@@ -59,6 +60,7 @@ async def run(conn, day: date, batch: int = 500) -> int:
     """Evaluates every customer not yet evaluated on `day`; returns how many."""
     levels = DEFAULT_LADDER.levels
     now, after, evaluated = datetime.now(UTC), "", 0
+    reach_by = day - timedelta(days=levels[0].offset_days)
     while True:
         async with conn.transaction():
             ids = [r[0] for r in await conn.fetch(CLAIM, after, day, batch)]
@@ -66,14 +68,13 @@ async def run(conn, day: date, batch: int = 500) -> int:
                 return evaluated
             after, evaluated = ids[-1], evaluated + len(ids)
             books = defaultdict(list)
-            for row in await conn.fetch(OPEN, ids):
+            for row in await conn.fetch(OPEN, ids, reach_by):
                 books[(row[1], row[2])].append(row)
-            notices = [[] for _ in range(7)]
-            lines = [[] for _ in range(7)]
-            decisions = [[] for _ in range(4)]
+            notices: list[list] = [[] for _ in range(7)]
+            lines: list[list] = [[] for _ in range(7)]
+            decisions: list[list] = [[] for _ in range(4)]
             for (customer, currency), invoices in books.items():
-                chased = [r for r in invoices if r[5] > r[6] and (day - r[4]).days
-                          >= levels[0].offset_days]  # fmt: skip
+                chased = [r for r in invoices if r[5] > r[6]]
                 level = max(
                     (lv for r in chased for lv in levels if (day - r[4]).days >= lv.offset_days),
                     key=lambda lv: lv.number,
@@ -84,18 +85,20 @@ async def run(conn, day: date, batch: int = 500) -> int:
                 if level is not None and total >= level.tolerance_for(currency):
                     notice_id = uuid.uuid4().hex
                     key = f"dun.{customer}.{currency}.{level.number}.{day:%Y%m%d}"
-                    for column, value in zip(notices, (notice_id, key, customer, currency,
-                                                       level.number, level.code, total)):  # fmt: skip
-                        column.append(value)
+                    _append(notices, notice_id, key, customer, currency, level.number,
+                            level.code, total)  # fmt: skip
                     for position, r in enumerate(chased):
-                        for column, value in zip(lines, (notice_id, r[0], position, r[3], r[4],
-                                                         r[5], r[6])):  # fmt: skip
-                            column.append(value)
+                        _append(lines, notice_id, r[0], position, r[3], r[4], r[5], r[6])
                 outcome = "NOTICE" if notice_id else "NOTHING_DUNNABLE"
-                for column, value in zip(decisions, (customer, currency, outcome, notice_id)):
-                    column.append(value)
+                _append(decisions, customer, currency, outcome, notice_id)
             if notices[0]:
                 await conn.execute(NOTICES, *notices[:4], day, now, *notices[4:])
                 await conn.execute(LINES, *lines)
             await conn.execute(DECISIONS, day, now, *decisions)
             await conn.execute(DUNNED, day, ids)
+
+
+def _append(columns: list[list], *values) -> None:
+    """One row onto column arrays (what unnest takes)."""
+    for column, value in zip(columns, values, strict=True):
+        column.append(value)
