@@ -179,6 +179,7 @@ _INVOICES = (
 # Only those that reached the ladder's first level: a decision looks at no other (in a real
 # book most open invoices are not yet due).
 _REACHED = _INVOICES.where(_inv.c.due_date <= bindparam("reach_by"))
+_NOT_REACHED = _INVOICES.where(_inv.c.due_date > bindparam("reach_by"))
 _CASH = [
     select(t.c.customer_id, t.c.currency, func.sum(t.c.unallocated_minor))
     .where(in_ids(t.c.customer_id), t.c.unallocated_minor > 0)
@@ -203,17 +204,19 @@ class Books(NamedTuple):
 
 
 async def open_invoices(
-    session: AsyncSession | AsyncConnection, customer_ids: Sequence[str], reach_by: date | None
+    session: AsyncSession | AsyncConnection,
+    customer_ids: Sequence[str],
+    reach_by: date | None,
+    reached: bool = True,
 ) -> list[OpenInvoice]:
-    """The customers' open invoices (with `reach_by`, only those due on or before it)."""
+    """The customers' open invoices: all (`reach_by` None), those due on or before `reach_by`
+    or (not `reached`) those due after it; by customer, currency and due date."""
     if not customer_ids:
         return []
-    params: dict = {"ids": list(customer_ids)}
-    if reach_by is not None:
-        params["reach_by"] = reach_by
+    params: dict = {"ids": list(customer_ids), "reach_by": reach_by}
+    stmt = _INVOICES if reach_by is None else _REACHED if reached else _NOT_REACHED
     # fetched whole (`all()`): iterating a result fetches row by row through the driver adapter
-    rows = (await session.execute(_INVOICES if reach_by is None else _REACHED, params)).all()
-    return [OpenInvoice._make(r) for r in rows]
+    return [OpenInvoice._make(r) for r in (await session.execute(stmt, params)).all()]
 
 
 async def books(

@@ -176,9 +176,11 @@ async def _evaluate(
         if legal_reached and customer.id not in with_legal:
             to_legal.append(customer)
     legal: list = []
-    if to_legal:  # the hand-over's snapshot lists every open invoice, due or not
-        everything = await sql.open_invoices(session, [c.id for c in to_legal], None)
-        whole = positions(everything, promised)
+    if to_legal:  # the hand-over's snapshot lists every open invoice: add those not yet due
+        later = await sql.open_invoices(session, [c.id for c in to_legal], reach_by, False)
+        whole = defaultdict(list, {key: list(found) for key, found in owed.items()})
+        for key, found in positions(later, promised).items():
+            whole[key] += found  # due later than every invoice read: due-date order kept
         for customer in to_legal:
             handed = hand_over(
                 ctx.outbox,

@@ -110,6 +110,40 @@ async def test_bankruptcy_hands_the_account_to_legal_and_stops_dunning(dunning):
                      (case.name, "HANDED_OVER")]  # fmt: skip
 
 
+async def test_reaching_the_ladders_legal_level_hands_over_with_every_open_invoice(
+    dunning,  # noqa: F811
+):
+    """An invoice 100 days overdue reaches LEGAL (+90): the run sends the Legal notice, blocks
+    dunning and opens a case whose snapshot lists every open invoice, the one not yet due too."""
+    customer = await dunning.customer()
+    for number, due, amount in (("INV-OLD", "2025-11-22", "400.00"),
+                                ("INV-NEW", "2026-03-20", "60.00")):  # fmt: skip
+        await dunning.stub.CreateInvoice(
+            pb.CreateInvoiceRequest(
+                invoice=pb.Invoice(customer=customer.name, external_number=number,
+                                   invoice_date="2025-11-01", due_date=due, amount=eur(amount))
+            )
+        )  # fmt: skip
+    run = await dunning.run(customer)
+    (decision,) = run.decisions
+    assert decision.outcome == "NOTICE" and decision.level == 7 and decision.total == eur("400.00")
+    (case,) = (
+        await dunning.stub.ListLegalCases(pb.ListLegalCasesRequest(customer=customer.name))
+    ).legal_cases
+    assert case.trigger == "LADDER_LEGAL_LEVEL"
+    (snapshot,) = case.snapshots
+    assert [(line.number, line.to_collect) for line in snapshot.lines] == [
+        ("INV-OLD", eur("400.00")), ("INV-NEW", eur("60.00")),
+    ]  # fmt: skip
+    got = await dunning.stub.GetCustomer(pb.GetCustomerRequest(name=customer.name))
+    assert got.dunning_block
+    (raised,) = await _raised(dunning)
+    assert raised.team == escalation_pb2.LEGAL and raised.subject == customer.name
+    again = await dunning.run(customer, reevaluate=True)
+    assert again.decisions[0].outcome == "CUSTOMER_FLAGGED"
+    assert len(await _raised(dunning)) == 1
+
+
 async def test_legal_sees_only_the_accounts_handed_over_to_it(dunning):  # noqa: F811
     """A Legal user reads customers, invoices, timelines and legal cases only of customers with an
     active case; any other answers NOT_FOUND, as another team's work does. A closed case takes
