@@ -102,6 +102,10 @@ ACCESS: dict[str, tuple[str, ...] | str] = {
     _ACCOUNTS + "GetLegalCase": (LEGAL, TEAM_LEAD, COLLECTOR, SPECIALIST),
     _ACCOUNTS + "ListLegalCases": (LEGAL, TEAM_LEAD, COLLECTOR, SPECIALIST),
     _ACCOUNTS + "RecordLegalAnswer": (LEGAL,),
+    # The dunning ladder is versioned data: team leads and admins store a new version.
+    _ACCOUNTS + "CreateDunningLadderVersion": (TEAM_LEAD, ADMIN),
+    _ACCOUNTS + "GetDunningLadderVersion": EVERYONE,
+    _ACCOUNTS + "ListDunningLadderVersions": EVERYONE,
     _DISPUTES + "CreateDispute": CASE_WORKERS,
     _DISPUTES + "GetDispute": EVERYONE,
     _DISPUTES + "ListDisputes": EVERYONE,

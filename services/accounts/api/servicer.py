@@ -21,6 +21,7 @@ from services.accounts.api import convert
 from services.accounts.api import requests as req
 from services.accounts.api.servicer_collections import CollectionsMethods
 from services.accounts.api.servicer_dunning import DunningMethods
+from services.accounts.api.servicer_ladders import LadderMethods
 from services.accounts.api.servicer_ledger_views import LedgerViewMethods
 from services.accounts.api.servicer_legal import LegalMethods
 from services.accounts.api.servicer_writeoffs import WriteOffMethods
@@ -65,6 +66,7 @@ def _listing(pages: PageTokens, request, filters, orderable, default_order):
 class AccountsServicer(
     CollectionsMethods,
     DunningMethods,
+    LadderMethods,
     LedgerViewMethods,
     WriteOffMethods,
     LegalMethods,

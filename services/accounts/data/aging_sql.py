@@ -61,9 +61,12 @@ async def bucket_sums(
     ]
 
 
-async def customer_page(conn: AsyncConnection, as_of: date, page: Page) -> list[str]:
-    """One page of the customers, by id, with something open on `as_of`."""
-    items = open_items_as_of(as_of, ("customer_id",))
+async def customer_page(
+    conn: AsyncConnection, as_of: date, page: Page, customer_ids: list[str] | None = None
+) -> list[str]:
+    """One page of the customers (of all, or of `customer_ids`), by id, with something open on
+    `as_of`."""
+    items = open_items_as_of(as_of, ("customer_id",), customer_ids=customer_ids)
     stmt = (
         select(items.c.customer_id)
         .where(items.c.open_minor > 0)

@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import (
-    BindParameter,
     Table,
     and_,
     bindparam,
@@ -32,9 +31,6 @@ from sqlalchemy.sql.dml import Insert
 from services.accounts.data.collections_models import PromiseRow
 from services.accounts.data.dunning_models import (
     DunningDecisionRow,
-    DunningLadderRow,
-    DunningLevelRow,
-    DunningToleranceRow,
     LegalCaseRow,
     LegalEventRow,
     LegalSnapshotLineRow,
@@ -42,6 +38,7 @@ from services.accounts.data.dunning_models import (
     NoticeRow,
 )
 from services.accounts.data.dunning_rows import table
+from services.accounts.data.id_set import in_ids
 from services.accounts.data.models import (
     CreditNoteRow,
     CustomerRow,
@@ -51,7 +48,7 @@ from services.accounts.data.models import (
 )
 from services.accounts.data.rows import Row
 from services.accounts.domain.dunning import ChaseCounts
-from services.accounts.domain.ladder import Action, Channel, Ladder, Level
+from services.accounts.domain.ladder import Ladder
 from services.accounts.domain.legal import LegalState
 from services.accounts.domain.promises import PromiseState
 
@@ -63,7 +60,6 @@ _pay, _cn, _n, _nl = (
     NoticeLineRow.__table__,
 )
 _p = PromiseRow.__table__
-_ids: BindParameter[list[str]] = bindparam("ids", expanding=True)
 
 
 class ClaimedCustomer(NamedTuple):
@@ -109,49 +105,6 @@ async def claim(
     return [ClaimedCustomer._make(r) for r in rows]
 
 
-_LADDER = (
-    select(DunningLadderRow.id, DunningLadderRow.version, DunningLadderRow.effective_from)
-    .where(DunningLadderRow.active.is_(True))
-    .order_by(DunningLadderRow.effective_from.desc(), DunningLadderRow.version.desc())
-    .limit(1)
-)
-_LEVELS = (
-    select(DunningLevelRow)
-    .where(
-        DunningLevelRow.ladder_id == bindparam("ladder"),
-        DunningLevelRow.ladder_version == bindparam("version"),
-    )
-    .order_by(DunningLevelRow.number)
-)
-_TOLERANCES = select(DunningToleranceRow.level, DunningToleranceRow.currency,
-                     DunningToleranceRow.minor).where(
-    DunningToleranceRow.ladder_id == bindparam("ladder"),
-    DunningToleranceRow.ladder_version == bindparam("version"),
-)  # fmt: skip
-
-
-async def active_ladder(session: AsyncSession) -> Ladder:
-    ladder_id, version, effective_from = (await session.execute(_LADDER)).one()
-    params = {"ladder": ladder_id, "version": version}
-    tolerance: dict[int, dict[str, int]] = defaultdict(dict)
-    for level, currency, minor in await session.execute(_TOLERANCES, params):
-        tolerance[level][currency] = int(minor)
-    levels = [
-        Level(
-            number=row.number,
-            code=row.code,
-            offset_days=row.offset_days,
-            channel=Channel(row.channel),
-            template_id=row.template_id,
-            min_days_between=row.min_days_between,
-            actions=tuple(Action(a) for a in row.actions),
-            tolerance=tolerance[row.number],
-        )
-        for row in (await session.execute(_LEVELS, params)).scalars()
-    ]
-    return Ladder(ladder_id, version, effective_from, tuple(levels))
-
-
 def _chase_counts(levels: int) -> Select:
     """Per customer × currency of a batch, over its open invoices with more open than held: how
     many reached the ladder (due on or before `reach_by`), and how many reached a level above
@@ -160,7 +113,7 @@ def _chase_counts(levels: int) -> Select:
     chased_at = (
         select(_nl.c.invoice_id, func.max(_n.c.level).label("level"))
         .select_from(_nl.join(_n, _n.c.id == _nl.c.notice_id))
-        .where(_n.c.customer_id.in_(_ids), _nl.c.due_now_minor > 0)
+        .where(in_ids(_n.c.customer_id), _nl.c.due_now_minor > 0)
         .group_by(_nl.c.invoice_id)
         .subquery("chased_at")
     )
@@ -177,7 +130,7 @@ def _chase_counts(levels: int) -> Select:
     return (
         select(_inv.c.customer_id, _inv.c.currency, *counted)
         .outerjoin(chased_at, chased_at.c.invoice_id == _inv.c.id)
-        .where(_inv.c.customer_id.in_(_ids), _inv.c.open_minor > 0)
+        .where(in_ids(_inv.c.customer_id), _inv.c.open_minor > 0)
         .group_by(_inv.c.customer_id, _inv.c.currency)
     )
 
@@ -185,7 +138,7 @@ def _chase_counts(levels: int) -> Select:
 _CHASE_COUNTS = {n: _chase_counts(n) for n in range(1, 16)}  # a ladder has a handful of levels
 _PROMISING = (
     select(_p.c.customer_id)
-    .where(_p.c.customer_id.in_(_ids), _p.c.state == PromiseState.OPEN.value)
+    .where(in_ids(_p.c.customer_id), _p.c.state == PromiseState.OPEN.value)
     .distinct()
 )
 
@@ -220,12 +173,16 @@ class OpenInvoice(NamedTuple):
 _INVOICES = (
     select(_inv.c.id, _inv.c.customer_id, _inv.c.external_number, _inv.c.invoice_date,
            _inv.c.due_date, _inv.c.currency, _inv.c.open_minor, _inv.c.held_minor)
-    .where(_inv.c.customer_id.in_(_ids), _inv.c.open_minor > 0)
+    .where(in_ids(_inv.c.customer_id), _inv.c.open_minor > 0)
     .order_by(_inv.c.customer_id, _inv.c.currency, _inv.c.due_date, _inv.c.id)
 )  # fmt: skip
+# Only those that reached the ladder's first level: a decision looks at no other (in a real
+# book most open invoices are not yet due).
+_REACHED = _INVOICES.where(_inv.c.due_date <= bindparam("reach_by"))
+_NOT_REACHED = _INVOICES.where(_inv.c.due_date > bindparam("reach_by"))
 _CASH = [
     select(t.c.customer_id, t.c.currency, func.sum(t.c.unallocated_minor))
-    .where(t.c.customer_id.in_(_ids), t.c.unallocated_minor > 0)
+    .where(in_ids(t.c.customer_id), t.c.unallocated_minor > 0)
     .group_by(t.c.customer_id, t.c.currency)
     for t in (_pay, _cn)
 ]
@@ -234,7 +191,7 @@ _PREVIOUS = (
     select(_n.c.id, _n.c.customer_id, _n.c.currency, _n.c.level, _n.c.business_date,
            _nl.c.invoice_id)
     .outerjoin(_nl, and_(_nl.c.notice_id == _n.c.id, _nl.c.due_now_minor > 0))
-    .where(_n.c.customer_id.in_(_ids))
+    .where(in_ids(_n.c.customer_id))
 )  # fmt: skip
 
 
@@ -246,12 +203,31 @@ class Books(NamedTuple):
     previous: dict[tuple[str, str], list[tuple[int, date, frozenset[str]]]]
 
 
-async def books(session: AsyncSession | AsyncConnection, customer_ids: Sequence[str]) -> Books:
+async def open_invoices(
+    session: AsyncSession | AsyncConnection,
+    customer_ids: Sequence[str],
+    reach_by: date | None,
+    reached: bool = True,
+) -> list[OpenInvoice]:
+    """The customers' open invoices: all (`reach_by` None), those due on or before `reach_by`
+    or (not `reached`) those due after it; by customer, currency and due date."""
+    if not customer_ids:
+        return []
+    params: dict = {"ids": list(customer_ids), "reach_by": reach_by}
+    stmt = _INVOICES if reach_by is None else _REACHED if reached else _NOT_REACHED
+    # fetched whole (`all()`): iterating a result fetches row by row through the driver adapter
+    return [OpenInvoice._make(r) for r in (await session.execute(stmt, params)).all()]
+
+
+async def books(
+    session: AsyncSession | AsyncConnection, customer_ids: Sequence[str], reach_by: date | None
+) -> Books:
+    """The customers' open invoices (those due by `reach_by`, or all with None), unallocated
+    cash and earlier notices."""
     params = {"ids": list(customer_ids)}
     if not params["ids"]:
         return Books([], {}, {})
-    # fetched whole (`all()`): iterating a result fetches row by row through the driver adapter
-    invoices = [OpenInvoice._make(r) for r in (await session.execute(_INVOICES, params)).all()]
+    invoices = await open_invoices(session, customer_ids, reach_by)
     cash: dict[tuple[str, str], int] = defaultdict(int)
     for stmt in _CASH:
         for customer_id, currency, minor in (await session.execute(stmt, params)).all():
@@ -287,36 +263,33 @@ async def record(
     the date they were evaluated on."""
     ids = list(customer_ids)
     if notices:
-        await session.execute(insert(table(NoticeRow)), list(notices))
-        await _insert_lines(session, table(NoticeLineRow), notice_lines)
-    await session.execute(
-        delete(DunningDecisionRow).where(
-            DunningDecisionRow.business_date == business_date,
-            DunningDecisionRow.customer_id.in_(ids),
-        )
-    )
+        await _insert_set(session, table(NoticeRow), notices)
+        await _insert_set(session, table(NoticeLineRow), notice_lines)
+    await session.execute(_FORGET_DECISIONS, {"day": business_date, "ids": ids})
     if decisions:
-        await session.execute(insert(table(DunningDecisionRow)), list(decisions))
+        await _insert_set(session, table(DunningDecisionRow), decisions)
     if outbox:
         await session.execute(insert(table(OutboxEventRow)), list(outbox))
     if legal:
         await session.execute(insert(table(LegalCaseRow)), [case for case, _, _ in legal])
         lines = [line for _, snapshot, _ in legal for line in snapshot]
         if lines:
-            await _insert_lines(session, table(LegalSnapshotLineRow), lines)
+            await _insert_set(session, table(LegalSnapshotLineRow), lines)
         await session.execute(insert(table(LegalEventRow)), [event for _, _, event in legal])
-    await session.execute(update(CustomerRow).where(CustomerRow.id.in_(ids)).values(
-        dunned_on=business_date))  # fmt: skip
+    await session.execute(_DUNNED, {"day": business_date, "ids": ids})
     if credit_holds:
-        await session.execute(
-            update(CustomerRow).where(CustomerRow.id.in_(list(credit_holds))).values(
-                credit_hold=True)
-        )  # fmt: skip
+        await session.execute(_CREDIT_HOLD, {"ids": list(credit_holds)})
     if blocked:
-        await session.execute(
-            update(CustomerRow).where(CustomerRow.id.in_(list(blocked))).values(
-                dunning_block=True)
-        )  # fmt: skip
+        await session.execute(_DUNNING_BLOCK, {"ids": list(blocked)})
+
+
+_d = DunningDecisionRow.__table__
+_FORGET_DECISIONS = delete(_d).where(
+    _d.c.business_date == bindparam("day"), in_ids(_d.c.customer_id)
+)
+_DUNNED = update(_c).where(in_ids(_c.c.id)).values(dunned_on=bindparam("day"))
+_CREDIT_HOLD = update(_c).where(in_ids(_c.c.id)).values(credit_hold=True)
+_DUNNING_BLOCK = update(_c).where(in_ids(_c.c.id)).values(dunning_block=True)
 
 
 def _unnest_insert(t: Table) -> Insert:
@@ -327,12 +300,17 @@ def _unnest_insert(t: Table) -> Insert:
     return insert(t).from_select(names, select(*arrays))
 
 
-_UNNEST = {t.name: _unnest_insert(t) for t in (table(NoticeLineRow), table(LegalSnapshotLineRow))}
+_UNNEST = {
+    t.name: _unnest_insert(t)
+    for t in (table(NoticeRow), table(NoticeLineRow), table(DunningDecisionRow),
+              table(LegalSnapshotLineRow))
+}  # fmt: skip
 
 
-async def _insert_lines(session: AsyncSession, t: Table, rows: Sequence[Row]) -> None:
-    """A notice's or a snapshot's lines (tens per customer, the bulk of a run's writes): one
-    unnest statement on PostgreSQL, executemany elsewhere; the rows are the row builder's."""
+async def _insert_set(session: AsyncSession, t: Table, rows: Sequence[Row]) -> None:
+    """A batch's notices, their lines, decisions or snapshot lines (the bulk of a run's writes):
+    one unnest statement on PostgreSQL (a multi-row VALUES would bind every value of every row
+    separately), executemany elsewhere; the rows are the row builder's."""
     if (await session.connection()).dialect.name != "postgresql":
         await session.execute(insert(t), list(rows))
         return
@@ -341,7 +319,7 @@ async def _insert_lines(session: AsyncSession, t: Table, rows: Sequence[Row]) ->
 
 
 _ACTIVE_CASES = select(LegalCaseRow.customer_id).where(
-    LegalCaseRow.customer_id.in_(_ids), LegalCaseRow.state != LegalState.CLOSED.value
+    in_ids(LegalCaseRow.customer_id), LegalCaseRow.state != LegalState.CLOSED.value
 )
 
 

@@ -7,10 +7,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import Integer, bindparam, select
+from sqlalchemy import Integer, bindparam, func, or_, select
 
 from services.accounts.data.dunning_models import LegalCaseRow, NoticeLineRow, NoticeRow
-from services.accounts.data.models import ContactRow, CustomerRow, InvoiceRow
+from services.accounts.data.models import (
+    AllocationRow,
+    ContactRow,
+    CustomerRow,
+    HoldMovementRow,
+    InvoiceRow,
+)
+from services.accounts.data.report_reads import after_on
 from services.accounts.data.repository import missing
 from services.accounts.domain.legal import LegalState
 
@@ -135,3 +142,54 @@ ACTIVE_LEGAL_CASE = select(_lc.c.id).where(
 
 async def has_active_legal_case(conn, customer_id: str) -> bool:
     return (await conn.execute(ACTIVE_LEGAL_CASE, {"customer": customer_id})).first() is not None
+
+
+WITH_ACTIVE_LEGAL_CASE = (
+    select(_lc.c.customer_id).where(_lc.c.state != LegalState.CLOSED.value).distinct()
+)
+
+
+async def customers_with_legal_case(conn) -> list[str]:
+    """The customers with an active legal case (what a Legal-only caller's figures cover)."""
+    return list((await conn.execute(WITH_ACTIVE_LEGAL_CASE)).scalars())
+
+
+class StatementItem(NamedTuple):
+    """An invoice open on the statement's date, its amounts as they stood at the end of it."""
+
+    id: str
+    number: str
+    currency: str
+    due_date: date
+    open_minor: int
+    held_minor: int
+
+
+_alloc, _moves = AllocationRow.__table__, HoldMovementRow.__table__
+# Issued by D, not closed by D; today's open and held amounts rolled back by the allocations
+# (payments, credits, write-offs, reversals) and the hold movements dated after D.
+_allocated_after = after_on(_alloc.c.invoice_id, _alloc.c.amount_minor, _alloc.c.applied_date)
+_held_after = after_on(_moves.c.invoice_id, _moves.c.delta_minor, _moves.c.occurred_on)
+_open_then = _inv.c.open_minor + func.coalesce(_allocated_after.c.minor, 0)
+STATEMENT_ITEMS = (
+    select(
+        _inv.c.id, _inv.c.external_number, _inv.c.currency, _inv.c.due_date, _open_then,
+        _inv.c.held_minor - func.coalesce(_held_after.c.minor, 0),
+    )
+    .outerjoin(_allocated_after, _allocated_after.c.invoice_id == _inv.c.id)
+    .outerjoin(_held_after, _held_after.c.invoice_id == _inv.c.id)
+    .where(
+        _inv.c.customer_id == bindparam("customer"),
+        _inv.c.invoice_date <= bindparam("on"),
+        or_(_inv.c.closed_date.is_(None), _inv.c.closed_date > bindparam("on")),
+        _open_then > 0,
+    )
+    .order_by(_inv.c.currency, _inv.c.due_date, _inv.c.id)
+)  # fmt: skip
+
+
+async def statement_items(conn, customer_id: str, on: date) -> list[StatementItem]:
+    """The customer's invoices open at the end of `on` with their amounts then (a past date
+    shows the ledger as it was: a payment after it is not taken off)."""
+    rows = await conn.execute(STATEMENT_ITEMS, {"customer": customer_id, "on": on})
+    return [StatementItem._make(r) for r in rows.all()]

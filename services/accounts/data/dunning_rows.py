@@ -11,7 +11,7 @@ from sqlalchemy import Table
 from common.ids import new_id
 from services.accounts.data.rows import Row
 from services.accounts.domain.dunning import Notice
-from services.accounts.domain.ladder import Channel
+from services.accounts.domain.ladder import Channel, Ladder
 from services.accounts.domain.legal import LegalCase, LegalEvent
 from services.accounts.domain.writeoff import Approval, WriteOff
 
@@ -21,6 +21,26 @@ QUEUED, SENT, FAILED = "QUEUED", "SENT", "FAILED"
 def table(model: type) -> Table:
     """A model's table, for the Core batch inserts (typed: `__table__` is a FromClause)."""
     return cast(Table, model.__table__)  # type: ignore[attr-defined]
+
+
+def ladder_version(ladder: Ladder, now: datetime) -> tuple[Row, list[Row], list[Row]]:
+    """A ladder version's rows: the version (usable from its effective date), its levels and
+    their tolerances per currency."""
+    key = dict(ladder_id=ladder.ladder_id, ladder_version=ladder.version)
+    version = dict(id=ladder.ladder_id, version=ladder.version,
+                   effective_from=ladder.effective_from, active=True, created_at=now)  # fmt: skip
+    levels = [
+        dict(**key, number=level.number, code=level.code, offset_days=level.offset_days,
+             channel=level.channel.value, template_id=level.template_id,
+             min_days_between=level.min_days_between, actions=[a.value for a in level.actions])
+        for level in ladder.levels
+    ]  # fmt: skip
+    tolerances = [
+        dict(**key, level=level.number, currency=currency, minor=minor)
+        for level in ladder.levels
+        for currency, minor in sorted(level.tolerance.items())
+    ]
+    return version, levels, tolerances
 
 
 def notice(notice_id: str, n: Notice, now: datetime) -> Row:

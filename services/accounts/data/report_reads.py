@@ -19,7 +19,9 @@ from sqlalchemy import BigInteger, Date, Integer, String, bindparam, case, cast,
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.accounts.data.collections_models import AssignmentRow
+from services.accounts.data.dunning_models import LegalCaseRow
 from services.accounts.data.models import AllocationRow, CustomerRow, HoldMovementRow, InvoiceRow
+from services.accounts.domain.legal import LegalState
 
 
 @asynccontextmanager
@@ -43,7 +45,7 @@ async def connection(db) -> AsyncIterator[AsyncConnection]:
 
 MAX_BOUNDS = 23  # AgingBuckets allows 24 buckets: 23 upper bounds
 NEVER = date(1, 1, 1)  # a cut-off no due date is before
-SCOPE_ALL, SCOPE_COLLECTOR, SCOPE_TEAM = "all", "collector", "team"
+SCOPE_ALL, SCOPE_COLLECTOR, SCOPE_TEAM, SCOPE_LEGAL = "all", "collector", "team", "legal"
 
 _invoices, _allocations, _holds = (
     InvoiceRow.__table__,
@@ -57,7 +59,7 @@ _scope_value = bindparam("scope_value", type_=String)
 _cutoffs = [bindparam(f"cutoff_{i}", type_=Date) for i in range(MAX_BOUNDS)]
 
 
-def _after(invoice_id, amount, dated):
+def after_on(invoice_id, amount, dated):
     """Per invoice, the ledger's amounts dated after D (bigint: keep the arithmetic integer)."""
     return (
         select(invoice_id, cast(func.sum(amount), BigInteger).label("minor"))
@@ -68,10 +70,10 @@ def _after(invoice_id, amount, dated):
 
 
 def _open_items():
-    allocated = _after(
+    allocated = after_on(
         _allocations.c.invoice_id, _allocations.c.amount_minor, _allocations.c.applied_date
     )
-    held = _after(_holds.c.invoice_id, _holds.c.delta_minor, _holds.c.occurred_on)
+    held = after_on(_holds.c.invoice_id, _holds.c.delta_minor, _holds.c.occurred_on)
     open_minor = _invoices.c.open_minor + func.coalesce(allocated.c.minor, 0)
     return (
         select(
@@ -90,18 +92,26 @@ def _open_items():
             _invoices.c.invoice_date <= _on,
             or_(_invoices.c.closed_date.is_(None), _invoices.c.closed_date > _on),
             open_minor > 0,
-            visible(_assignments),
+            visible(_assignments, _invoices.c.customer_id),
         )
         .subquery("items")
     )
 
 
-def visible(assignments):
-    """The caller's scope: everything, one collector's customers or one team's."""
+_legal_cases = LegalCaseRow.__table__
+_WITH_LEGAL = select(_legal_cases.c.customer_id).where(
+    _legal_cases.c.state != LegalState.CLOSED.value
+)
+
+
+def visible(assignments, customer):
+    """The caller's scope: everything, one collector's customers, one team's, or (Legal) the
+    customers with an active legal case; `customer` is the column the assignments join on."""
     return or_(
         _scope == SCOPE_ALL,
         (_scope == SCOPE_COLLECTOR) & (assignments.c.collector == _scope_value),
         (_scope == SCOPE_TEAM) & (assignments.c.team == _scope_value),
+        (_scope == SCOPE_LEGAL) & customer.in_(_WITH_LEGAL),
     )
 
 
@@ -265,7 +275,7 @@ _DAILY_SALES = (
     .where(
         _invoices.c.invoice_date >= _first,
         _invoices.c.invoice_date <= _last,
-        visible(_assignments),
+        visible(_assignments, _invoices.c.customer_id),
     )
     .group_by(_invoices.c.currency, _invoices.c.invoice_date)
     .order_by(_invoices.c.currency, _invoices.c.invoice_date)

@@ -100,7 +100,7 @@ _COLLECTIBLE = (
     )
     .join(_customers, _customers.c.id == _invoices.c.customer_id)
     .outerjoin(_assignments, _assignments.c.customer_id == _invoices.c.customer_id)
-    .where(_invoices.c.open_minor > 0, visible(_assignments))
+    .where(_invoices.c.open_minor > 0, visible(_assignments, _invoices.c.customer_id))
     .group_by(_collector, _team, _invoices.c.currency, _bucket, _in_legal, _blocked)
 )
 
@@ -115,7 +115,9 @@ async def collectible_cells(
 _PROMISING_CUSTOMERS = (
     select(_promises.c.customer_id)
     .outerjoin(_assignments, _assignments.c.customer_id == _promises.c.customer_id)
-    .where(_promises.c.state == PromiseState.OPEN.value, visible(_assignments))
+    .where(
+        _promises.c.state == PromiseState.OPEN.value, visible(_assignments, _promises.c.customer_id)
+    )
     .distinct()
 )
 
@@ -185,7 +187,7 @@ _PAYMENT_MOVES = (
             (_allocations.c.source_kind == SourceKind.REVERSAL.value)
             & (_taken_back.c.source_kind == SourceKind.PAYMENT.value),
         ),
-        visible(_assignments),
+        visible(_assignments, _invoices.c.customer_id),
     )
     .subquery("moves")
 )
@@ -229,7 +231,9 @@ _OPEN_PROMISES = (
         _promises.c.paid_minor,
     )
     .outerjoin(_assignments, _assignments.c.customer_id == _promises.c.customer_id)
-    .where(_promises.c.state == PromiseState.OPEN.value, visible(_assignments))
+    .where(
+        _promises.c.state == PromiseState.OPEN.value, visible(_assignments, _promises.c.customer_id)
+    )
 )
 
 
@@ -260,7 +264,7 @@ _JUDGED = (
         _promises.c.state.in_(sorted(s.value for s in JUDGED)),
         _promises.c.judged_at >= _start_at,
         _promises.c.judged_at < _end_at,
-        visible(_assignments),
+        visible(_assignments, _promises.c.customer_id),
     )
     .group_by(_collector, _promises.c.state, _promises.c.currency)
 )
@@ -288,7 +292,7 @@ _DECISIONS = (
     .where(
         _decisions.c.business_date >= _first,
         _decisions.c.business_date <= _last,
-        visible(_assignments),
+        visible(_assignments, _decisions.c.customer_id),
     )
     .group_by(_decisions.c.outcome, _decisions.c.currency)
     .order_by(_decisions.c.outcome, _decisions.c.currency)
@@ -326,7 +330,7 @@ _NOTICES = (
     .where(
         _notices.c.business_date >= _first,
         _notices.c.business_date <= _last,
-        visible(_assignments),
+        visible(_assignments, _notices.c.customer_id),
     )
     .group_by(
         _notices.c.level,
@@ -381,7 +385,7 @@ _WRITE_OFFS = (
         _entries,
         _allocations.c.applied_date >= _first,
         _allocations.c.applied_date <= _last,
-        visible(_assignments),
+        visible(_assignments, _invoices.c.customer_id),
     )
     .group_by(_allocations.c.reason_code, _reasons.c.display_name, _invoices.c.currency)
     .order_by(_allocations.c.reason_code, _invoices.c.currency)

@@ -55,7 +55,7 @@ _OPEN_ITEMS = (
     .where(
         _invoices.c.open_minor > 0,
         _invoices.c.id > bindparam("after", type_=String),
-        visible(_assignments),
+        visible(_assignments, _invoices.c.customer_id),
     )
     .order_by(_invoices.c.id)
     .limit(bindparam("limit", type_=Integer))

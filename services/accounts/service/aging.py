@@ -10,9 +10,10 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from common.listing import Page
-from services.accounts.data import aging_sql
+from services.accounts.data import aging_sql, dunning_reads
 from services.accounts.data.worklist_reads import customer_exists
 from services.accounts.domain.aging import AgingBuckets, AgingRow, BucketAmounts
+from services.accounts.service import legal_scope
 from services.accounts.service.context import AccountsContext
 
 
@@ -58,9 +59,14 @@ async def aging_report(ctx: AccountsContext, query: AgingQuery, page: Page) -> A
     async with ctx.db.reading_connection() as conn:
         if query.customer_id:
             await customer_exists(conn, query.customer_id)
-        totals = await _aggregate(conn, query, per_customer=False)
+            await legal_scope.check_visible(conn, query.customer_id)
+        # a Legal-only caller's totals and pages cover the accounts handed over to Legal
+        scope = None
+        if legal_scope.legal_only() and not query.customer_id:
+            scope = await dunning_reads.customers_with_legal_case(conn)
+        totals = await _aggregate(conn, query, False, scope)
         customers: list[AgingRow] = []
         if query.by_customer and not query.customer_id:
-            page_ids = await aging_sql.customer_page(conn, query.as_of, page)
+            page_ids = await aging_sql.customer_page(conn, query.as_of, page, scope)
             customers = await _aggregate(conn, query, True, page_ids) if page_ids else []
         return AgingResult(totals, customers)

@@ -136,6 +136,7 @@ async def list_billing_accounts(
     ctx: AccountsContext, customer_id: str, page: Page
 ) -> list[BillingAccountRecord]:
     async with ctx.db.reading_connection() as conn:
+        await legal_scope.check_visible(conn, customer_id)
         return await billing_reads.billing_accounts(conn, customer_id, page)
 
 

@@ -9,13 +9,13 @@ from datetime import date
 
 from common.errors import InvalidArgument
 from common.listing import Page
-from services.accounts.data import dunning_batch, dunning_reads
+from services.accounts.data import dunning_reads
 from services.accounts.data.dunning_reads import NoticeRead
+from services.accounts.domain.dunning import InvoicePosition
 from services.accounts.domain.ladder import Channel
 from services.accounts.outbound.notices import statement as statements
 from services.accounts.outbound.notices.mail import compose
 from services.accounts.service.context import AccountsContext
-from services.accounts.service.dunning_run import positions
 from services.accounts.service.legal_scope import check_visible
 from services.accounts.service.notice_delivery import (
     NoticeDelivery,
@@ -24,7 +24,7 @@ from services.accounts.service.notice_delivery import (
     recipient_of,
     render,
 )
-from services.accounts.service.promised import promised_on
+from services.accounts.service.promised import NOTHING_PROMISED, promised_on
 
 
 async def list_notices(ctx: AccountsContext, customer_id: str, page: Page) -> list[NoticeRead]:
@@ -54,22 +54,26 @@ async def notice_document(
 async def statement(
     ctx: AccountsContext, customer_id: str, as_of: date | None, currency: str, fmt: str
 ) -> tuple[str, str, bytes]:
-    """Each open invoice issued by `as_of` with open / in dispute / promised / to collect, on the
-    dunning arithmetic (the amounts are today's; days past due count to `as_of`)."""
-    day = as_of or ctx.clock.today()
+    """Each invoice open at the end of `as_of` (default today) with open / in dispute / promised
+    / to collect as they stood then, on the dunning arithmetic. Promises are today's
+    commitments: they cover a statement of today or later, not one of a past date."""
+    today = ctx.clock.today()
+    day = as_of or today
     async with ctx.db.reading_connection() as conn:
         who = await dunning_reads.recipient(conn, customer_id)
         await check_visible(conn, customer_id)
-        books = await dunning_batch.books(conn, [customer_id])
-        promised = await promised_on(conn, [customer_id])
+        items = await dunning_reads.statement_items(conn, customer_id, day)
+        promised = await promised_on(conn, [customer_id]) if day >= today else NOTHING_PROMISED
     currency = currency or who.currency_code
     if not currency:
         raise InvalidArgument.of("currency_code", "the customer has no default currency")
-    owed = positions(books, promised).get((customer_id, currency), [])
-    issued = {i.id for i in books.invoices if i.invoice_date <= day}
-    built = statements.build(
-        customer_id, currency, day, [p for p in owed if p.invoice_id in issued]
-    )
+    owed = [
+        InvoicePosition(i.id, i.number, i.due_date, i.open_minor, i.held_minor,
+                        promised_minor=promised.on(i.id))
+        for i in items
+        if i.currency == currency
+    ]  # fmt: skip
+    built = statements.build(customer_id, currency, day, owed)
     name = f"statement-{customer_id}-{currency}-{day:%Y%m%d}"
     if fmt == "CSV":
         out = io.BytesIO()

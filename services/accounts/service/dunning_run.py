@@ -8,14 +8,14 @@ NO_NEW_LEVEL (or TOO_SOON), so running again sends nothing twice."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from common.ids import new_id
-from services.accounts.data import customer_facts, dunning_rows
+from services.accounts.data import customer_facts, dunning_rows, ladder_reads
 from services.accounts.data import dunning_batch as sql
-from services.accounts.data.dunning_batch import Books, ClaimedCustomer
+from services.accounts.data.dunning_batch import ClaimedCustomer, OpenInvoice
 from services.accounts.domain import dunning
 from services.accounts.domain.dunning import (
     CustomerFlags,
@@ -55,11 +55,13 @@ class RunSummary:
     decisions: list[Decision] = field(default_factory=list)
 
 
-def positions(books: Books, promised: Promised) -> dict[tuple[str, str], list[InvoicePosition]]:
+def positions(
+    invoices: Iterable[OpenInvoice], promised: Promised
+) -> dict[tuple[str, str], list[InvoicePosition]]:
     """Each open invoice's amounts per (customer, currency): held by disputes, covered by open
     promises (placed by domain/collectible.py's one rule, as every collectible figure)."""
     found: dict[tuple[str, str], list[InvoicePosition]] = defaultdict(list)
-    for i in books.invoices:
+    for i in invoices:
         found[(i.customer_id, i.currency)].append(
             InvoicePosition(
                 invoice_id=i.id,
@@ -110,7 +112,7 @@ async def _evaluate(
 ) -> None:
     now = ctx.clock.now()
     ids = [c.id for c in claimed]
-    ladder: Ladder = await sql.active_ladder(session)
+    ladder: Ladder = await ladder_reads.in_effect(session, business_date)
     with_legal = await sql.with_active_legal_case(session, ids)
     flags = {
         c.id: CustomerFlags(c.bankruptcy, c.in_litigation, c.dunning_block or c.id in with_legal)
@@ -127,15 +129,16 @@ async def _evaluate(
         if skip is not None:
             settled[(customer_id, currency)] = skip
     to_read = [c for c in ids if any((c, k) not in settled for k in currencies[c])]
-    books = await sql.books(session, to_read)
-    owed = positions(books, await promised_on(session, to_read))
+    reach_by = business_date - timedelta(days=ladder.levels[0].offset_days)
+    books = await sql.books(session, to_read, reach_by)
+    promised = await promised_on(session, to_read)
+    owed = positions(books.invoices, promised)
     notices: list[dict] = []
     lines: list[dict] = []
     decisions: list[dict] = []
     outbox: list[dict] = []
     holds: list[str] = []
-    legal: list = []
-    blocked: list[str] = []
+    to_legal: list[ClaimedCustomer] = []
     for customer in claimed:
         legal_reached = False
         for currency in sorted(currencies[customer.id]):
@@ -171,19 +174,26 @@ async def _evaluate(
             if keep_decisions:
                 summary.decisions.append(made)
         if legal_reached and customer.id not in with_legal:
+            to_legal.append(customer)
+    legal: list = []
+    if to_legal:  # the hand-over's snapshot lists every open invoice: add those not yet due
+        later = await sql.open_invoices(session, [c.id for c in to_legal], reach_by, False)
+        whole = defaultdict(list, {key: list(found) for key, found in owed.items()})
+        for key, found in positions(later, promised).items():
+            whole[key] += found  # due later than every invoice read: due-date order kept
+        for customer in to_legal:
             handed = hand_over(
                 ctx.outbox,
                 customer_id=customer.id,
                 customer_name=customer.display_name,
                 reason=LegalTrigger.LADDER_LEGAL_LEVEL,
-                positions={c: owed[(customer.id, c)] for c in currencies[customer.id]},
+                positions={c: whole[(customer.id, c)] for c in currencies[customer.id]},
                 as_of=business_date,
                 now=now,
                 by="rule:dunning",
             )
             legal.append((handed.case, handed.snapshot, handed.event))
             outbox.append(handed.escalation)
-            blocked.append(customer.id)
     summary.evaluated += len(claimed)
     await sql.record(
         session,
@@ -193,7 +203,7 @@ async def _evaluate(
         notice_lines=lines,
         decisions=decisions,
         credit_holds=holds,
-        blocked=blocked,
+        blocked=[c.id for c in to_legal],
         outbox=outbox,
         legal=legal,
     )

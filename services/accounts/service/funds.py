@@ -12,6 +12,7 @@ from services.accounts.data.billing_reads import CreditNoteRecord, PaymentRecord
 from services.accounts.data.models import CreditNoteRow, InvoiceRow, PaymentRow
 from services.accounts.domain import ledger
 from services.accounts.domain.records import AllocationRequest, FundsData, SourceKind
+from services.accounts.service import legal_scope
 from services.accounts.service.context import AccountsContext
 from services.accounts.service.ledger_ops import post_to_invoice
 from services.accounts.service.promises import keep_paid_promises
@@ -49,6 +50,7 @@ async def create_credit_note(
 
 async def list_payments(ctx: AccountsContext, customer_id: str, page: Page) -> list[PaymentRecord]:
     async with ctx.db.reading_connection() as conn:
+        await legal_scope.check_visible(conn, customer_id)
         return await billing_reads.payments(conn, customer_id, page)
 
 
@@ -56,6 +58,7 @@ async def list_credit_notes(
     ctx: AccountsContext, customer_id: str, page: Page
 ) -> list[CreditNoteRecord]:
     async with ctx.db.reading_connection() as conn:
+        await legal_scope.check_visible(conn, customer_id)
         return await billing_reads.credit_notes(conn, customer_id, page)
 
 

@@ -44,9 +44,9 @@ async def hand_over_if_flagged(ctx: AccountsContext, session, customer: Customer
     )
     if reason is None:
         return
-    books = await dunning_batch.books(session, [customer.id])
+    invoices = await dunning_batch.open_invoices(session, [customer.id], None)
     promised = await promised_on(session, [customer.id])
-    owed = {currency: ps for (_, currency), ps in positions(books, promised).items()}
+    owed = {currency: ps for (_, currency), ps in positions(invoices, promised).items()}
     handed = hand_over(
         ctx.outbox,
         customer_id=customer.id,

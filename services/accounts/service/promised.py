@@ -28,13 +28,16 @@ class Promised:
         return dict(sums)
 
 
+NOTHING_PROMISED = Promised({}, {})
+
+
 async def promised_on(conn, customer_ids: list[str]) -> Promised:
     """The placement over every invoice of these customers (invoices not covered are absent)."""
     if not customer_ids:
-        return Promised({}, {})
+        return NOTHING_PROMISED
     promises = await reads.open_promises(conn, customer_ids)
     if not promises:
-        return Promised({}, {})
+        return NOTHING_PROMISED
     covered = await reads.covered_invoices(conn, customer_ids)
     items, links, owners = {}, defaultdict(list), {}
     for c in covered:

@@ -7,13 +7,17 @@ from decimal import Decimal
 
 from common.actor import Actor
 from common.money import format_minor
+from services.accounts.service.legal_scope import legal_only
 
 COLLECTOR, TEAM_LEAD = "collector", "team_lead"
 
 
 def report_scope(actor: Actor) -> tuple[str, str]:
     """What a run may read: a collector their own customers, a team lead their team's (every
-    team's without a team in the identity), other roles and services everything."""
+    team's without a team in the identity), a Legal-only caller the customers with an active
+    legal case, other roles and services everything."""
+    if legal_only(actor):
+        return "legal", ""
     if actor.has_role(TEAM_LEAD):
         return ("team", actor.team) if actor.team else ("all", "")
     if actor.has_role(COLLECTOR):

@@ -11,9 +11,12 @@ import grpc
 from sqlalchemy import select
 
 from common.actor import reset_actor
+from common.protoconv import timestamp
 from services.accounts.data.models import OutboxEventRow
 from services.accounts.outbound.escalations import METHOD
 from settle.accounts.v1 import accounts_pb2 as pb
+from settle.accounts.v1 import reports_pb2_grpc
+from settle.common.v1 import reports_pb2 as rpb
 from settle.escalation.v1 import escalation_pb2
 from tests.accounts.api.test_dunning_rpc import dunning, eur  # noqa: F401 (the fixture)
 from tests.support.rpc import as_actor, expect_error
@@ -107,6 +110,40 @@ async def test_bankruptcy_hands_the_account_to_legal_and_stops_dunning(dunning):
                      (case.name, "HANDED_OVER")]  # fmt: skip
 
 
+async def test_reaching_the_ladders_legal_level_hands_over_with_every_open_invoice(
+    dunning,  # noqa: F811
+):
+    """An invoice 100 days overdue reaches LEGAL (+90): the run sends the Legal notice, blocks
+    dunning and opens a case whose snapshot lists every open invoice, the one not yet due too."""
+    customer = await dunning.customer()
+    for number, due, amount in (("INV-OLD", "2025-11-22", "400.00"),
+                                ("INV-NEW", "2026-03-20", "60.00")):  # fmt: skip
+        await dunning.stub.CreateInvoice(
+            pb.CreateInvoiceRequest(
+                invoice=pb.Invoice(customer=customer.name, external_number=number,
+                                   invoice_date="2025-11-01", due_date=due, amount=eur(amount))
+            )
+        )  # fmt: skip
+    run = await dunning.run(customer)
+    (decision,) = run.decisions
+    assert decision.outcome == "NOTICE" and decision.level == 7 and decision.total == eur("400.00")
+    (case,) = (
+        await dunning.stub.ListLegalCases(pb.ListLegalCasesRequest(customer=customer.name))
+    ).legal_cases
+    assert case.trigger == "LADDER_LEGAL_LEVEL"
+    (snapshot,) = case.snapshots
+    assert [(line.number, line.to_collect) for line in snapshot.lines] == [
+        ("INV-OLD", eur("400.00")), ("INV-NEW", eur("60.00")),
+    ]  # fmt: skip
+    got = await dunning.stub.GetCustomer(pb.GetCustomerRequest(name=customer.name))
+    assert got.dunning_block
+    (raised,) = await _raised(dunning)
+    assert raised.team == escalation_pb2.LEGAL and raised.subject == customer.name
+    again = await dunning.run(customer, reevaluate=True)
+    assert again.decisions[0].outcome == "CUSTOMER_FLAGGED"
+    assert len(await _raised(dunning)) == 1
+
+
 async def test_legal_sees_only_the_accounts_handed_over_to_it(dunning):  # noqa: F811
     """A Legal user reads customers, invoices, timelines and legal cases only of customers with an
     active case; any other answers NOT_FOUND, as another team's work does. A closed case takes
@@ -190,6 +227,83 @@ async def test_legal_sees_only_the_accounts_handed_over_to_it(dunning):  # noqa:
     # everyone else still sees all of them
     assert len((await dunning.stub.ListCustomers(pb.ListCustomersRequest())).customers) == 3
     assert len((await dunning.stub.ListLegalCases(pb.ListLegalCasesRequest())).legal_cases) == 2
+
+
+async def test_legal_reads_funds_billing_accounts_aging_and_reports_of_its_accounts_only(
+    dunning,  # noqa: F811
+):
+    """Payments, credit notes and billing accounts of an account without an active legal case
+    answer NOT_FOUND to a Legal user, like its customer; the aging and the reports cover only
+    the accounts handed over to Legal."""
+    handed, kept = await dunning.customer(), await _customer(dunning, "C-2")
+    for n, customer in enumerate((handed, kept)):
+        await dunning.stub.CreateInvoice(
+            pb.CreateInvoiceRequest(
+                invoice=pb.Invoice(
+                    customer=customer.name, external_number=f"INV-{n}",
+                    invoice_date="2026-01-01", due_date="2026-01-31",
+                    amount=eur("100.00" if customer is handed else "7000.00"),
+                )
+            )
+        )  # fmt: skip
+        await dunning.stub.CreatePayment(
+            pb.CreatePaymentRequest(
+                payment=pb.Payment(customer=customer.name, amount=eur("10.00"),
+                                   received_date="2026-02-01", reference=f"B{n}")
+            )
+        )  # fmt: skip
+        await dunning.stub.CreateCreditNote(
+            pb.CreateCreditNoteRequest(
+                credit_note=pb.CreditNote(customer=customer.name, amount=eur("5.00"),
+                                          issue_date="2026-02-01", external_number=f"CN{n}")
+            )
+        )  # fmt: skip
+        await dunning.stub.CreateBillingAccount(
+            pb.CreateBillingAccountRequest(
+                parent=customer.name,
+                billing_account=pb.BillingAccount(number=f"BA{n}", currency_code="EUR"),
+            )
+        )
+    await dunning.stub.UpdateCustomer(
+        pb.UpdateCustomerRequest(
+            customer=pb.Customer(name=handed.name, etag=handed.etag, bankruptcy=True),
+            update_mask="bankruptcy",
+        )
+    )
+    reports = reports_pb2_grpc.AccountsReportsServiceStub(dunning.channel)
+    as_of = timestamp(dunning.clock.now())
+
+    token = as_actor("user:lea", "legal", team="LEGAL")
+    try:
+        stub = dunning.stub
+        paid = await stub.ListPayments(pb.ListPaymentsRequest(customer=handed.name))
+        assert [p.reference for p in paid.payments] == ["B0"]
+        credits = await stub.ListCreditNotes(pb.ListCreditNotesRequest(customer=handed.name))
+        assert [c.external_number for c in credits.credit_notes] == ["CN0"]
+        accounts = await stub.ListBillingAccounts(pb.ListBillingAccountsRequest(parent=handed.name))
+        assert [a.number for a in accounts.billing_accounts] == ["BA0"]
+        for call in (
+            stub.ListPayments(pb.ListPaymentsRequest(customer=kept.name)),
+            stub.ListCreditNotes(pb.ListCreditNotesRequest(customer=kept.name)),
+            stub.ListBillingAccounts(pb.ListBillingAccountsRequest(parent=kept.name)),
+            stub.GetAgingReport(pb.GetAgingReportRequest(as_of="2026-03-02", customer=kept.name)),
+        ):
+            await expect_error(call, grpc.StatusCode.NOT_FOUND)
+        aging = await stub.GetAgingReport(
+            pb.GetAgingReportRequest(as_of="2026-03-02", by_customer=True)
+        )
+        assert [t.total_open for t in aging.totals] == [eur("100.00")]
+        assert [c.customer for c in aging.customers] == [handed.name]
+        result = await reports.RunReport(
+            rpb.RunReportRequest(report="aging-by-customer", as_of=as_of)
+        )
+        names = {row.values[1].string_value for row in result.tables[0].rows}
+        assert names == {"Acme GmbH"}
+    finally:
+        reset_actor(token)
+    # everyone else still sees both
+    aging = await dunning.stub.GetAgingReport(pb.GetAgingReportRequest(as_of="2026-03-02"))
+    assert [t.total_open for t in aging.totals] == [eur("7100.00")]
 
 
 async def _customer(desk, ref: str) -> pb.Customer:

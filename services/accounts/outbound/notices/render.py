@@ -24,6 +24,7 @@ from services.accounts.outbound.notices.formatting import day, locale_for, money
 
 _LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+_TEMPLATE_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")  # "_email" and paths are not templates
 
 
 @dataclass(frozen=True)
@@ -52,10 +53,18 @@ class NoticeTemplates:
     Built once by the composition root; templates are compiled on first use and cached."""
 
     def __init__(self, folder: Path = TEMPLATES):
+        self._folder = folder
         loader = FileSystemLoader(folder)
         self._html = SandboxedEnvironment(loader=loader, autoescape=True, undefined=StrictUndefined)
         self._text = SandboxedEnvironment(
             loader=loader, autoescape=False, undefined=StrictUndefined, keep_trailing_newline=True
+        )
+
+    def has(self, template_id: str) -> bool:
+        """Whether a ladder level may name `template_id` (a plain name, its file present)."""
+        return (
+            bool(_TEMPLATE_ID.match(template_id))
+            and (self._folder / "dunning" / f"{template_id}.jinja").is_file()
         )
 
     def render(
