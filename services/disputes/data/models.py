@@ -141,6 +141,15 @@ class MilestoneRow(Base):
             postgresql_where=text("fired_at IS NULL"),
             sqlite_where=text("fired_at IS NULL"),
         ),
+        # The sweeper claims due breaches first (data/sweep.py): found without walking the
+        # backlog of due warnings a burst leaves.
+        Index(
+            "ix_clock_milestones_breach_due",
+            "due_at",
+            "id",
+            postgresql_where=text("fired_at IS NULL AND name = 'BREACH'"),
+            sqlite_where=text("fired_at IS NULL AND name = 'BREACH'"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(Id, primary_key=True)
