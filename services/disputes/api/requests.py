@@ -36,6 +36,7 @@ _SLUG = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 MILESTONE = re.compile(r"BREACH|WARNING_[1-9][0-9]?")
 RISK_CLASSES = ("LOW", "MEDIUM", "HIGH")
 MAX_RECORDS = 500  # RecordEscalations items a call
+TRACEPARENT_MAX = 128  # dispute_history.traceparent
 OWNING_TEAMS = ("SALES", "GBS", "LOGISTICS", "OPERATIONS", "LEGAL", "CUSTOMER", "NONE")
 
 
@@ -268,12 +269,9 @@ def record_item(r: pb.RecordEscalationRequest, traceparent: str | None = None) -
     v.require(team in TEAMS, "team", f"must be one of {TEAMS}")
     v.require(bool(r.request_id), "request_id", "is required (the event id)")
     v.raise_if_any()
+    trace = (traceparent or "")[:TRACEPARENT_MAX]
     return RecordItem(
-        case_id,
-        r.escalation,
-        team,
-        request_key(r),
-        traceparent if context_from(traceparent) is not None else None,
+        case_id, r.escalation, team, request_key(r), trace if context_from(trace) else None
     )
 
 

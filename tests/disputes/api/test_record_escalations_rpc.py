@@ -67,7 +67,7 @@ async def test_each_item_is_recorded_and_answered_alone_in_order(system):
     items = [
         record(a.name, "SALES", "ev-1", esc(1), TRACEPARENT),
         record(a.name, "LEGAL", "ev-2", esc(2)),
-        record(b.name, "sales", "ev-3", esc(3)),  # teams in any case
+        record(b.name, "sales", "ev-3", esc(3), "00-bogus"),  # any case; no valid trace: the call's
         record(a.name, "SALES", "ev-4", esc(4)),  # a later escalation, same team: no new row
         record(MISSING, "SALES", "ev-5"),
         record(b.name, "MARKETING", "ev-6"),  # invalid: its own answer
@@ -95,6 +95,7 @@ async def test_each_item_is_recorded_and_answered_alone_in_order(system):
     (first,) = [r for r in recorded if esc(1) in r.details]
     assert first.traceparent == TRACEPARENT  # in the breach's trace, through its delivery span
     assert all(r.traceparent != TRACEPARENT for r in recorded if r is not first)
+    assert "00-bogus" not in {r.traceparent for r in recorded}
     # The cases' etags are untouched: a collector's pending action still applies.
     started = await system.disputes.StartDispute(pb.StartDisputeRequest(name=a.name, etag=a.etag))
     assert started.status == pb.Dispute.IN_PROGRESS
