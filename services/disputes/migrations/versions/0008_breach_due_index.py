@@ -20,7 +20,7 @@ def upgrade() -> None:
     with op.batch_alter_table('clock_milestones', schema=None) as batch_op:
         batch_op.create_index(
             'ix_clock_milestones_breach_due',
-            ['due_at', 'id'],
+            ['due_at'],
             unique=False,
             postgresql_where=sa.text("fired_at IS NULL AND name = 'BREACH'"),
             sqlite_where=sa.text("fired_at IS NULL AND name = 'BREACH'"),
