@@ -98,19 +98,19 @@ class _Batch:
         first: dict[str, int] = {}  # key -> the index of the item of this batch that used it
         for i, item in enumerate(self.items):
             key = item.request.key
-            if key in earlier:
+            if key in earlier or key in first:
+                # Used before (an earlier call, or an earlier item of this one): its answer, if
+                # this is the same request; a key reused for other content is refused.
+                used = earlier[key] if key in earlier else self.items[first[key]].request
+                if used.fingerprint != item.request.fingerprint:
+                    self.outcomes.append(key_reused())
+                    continue
                 self.replayed.append(i)
-                used = earlier[key]
                 self.outcomes.append(
-                    key_reused()
-                    if used.fingerprint != item.request.fingerprint
-                    else _case(used.resource_id, versions)
+                    _case(earlier[key].resource_id, versions)
+                    if key in earlier
+                    else self.outcomes[first[key]]
                 )
-            elif key in first:
-                self.replayed.append(i)
-                twin = self.items[first[key]]
-                same = twin.request.fingerprint == item.request.fingerprint
-                self.outcomes.append(self.outcomes[first[key]] if same else key_reused())
             else:
                 first[key] = i
                 self.outcomes.append(self._record(item, versions, held))

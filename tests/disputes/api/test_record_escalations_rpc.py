@@ -128,7 +128,9 @@ async def test_a_batch_sent_again_records_nothing_twice(system):
         record(b.name, "SALES", "ev-5", esc(6)),
         record(b.name, "SALES", "ev-1", esc(1)),  # ev-1 was a.name's
     ]
-    reply = await system.disputes.RecordEscalations(pb.RecordEscalationsRequest(items=twins))
+    call = system.disputes.RecordEscalations(pb.RecordEscalationsRequest(items=twins))
+    reply = await call
+    assert dict(await call.trailing_metadata())["settle-replayed-items"] == "1"  # not the refused
     assert _answers(reply) == [
         pb.Dispute(name=b.name, etag=b.etag),
         pb.Dispute(name=b.name, etag=b.etag),
