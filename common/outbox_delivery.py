@@ -1,6 +1,8 @@
 """Delivering leased outbox events to their consumers: one unary call per event, or one call per
 method and destination through a consumer's batch method (`BatchSender`). Every event gets its own
-`outbox deliver …` span, a child of the trace that wrote the event, whichever way it travels."""
+`outbox deliver …` span, a child of the trace that wrote the event, whichever way it travels.
+`items_sender` is the BatchSender of a batch method shaped like RaiseEscalations (items in,
+results out): the disputes relay's RaiseEscalations, the escalation relay's RecordEscalations."""
 
 from __future__ import annotations
 
@@ -9,8 +11,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import grpc
+from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Status, StatusCode
+
+from common.tracing import context_from
 
 tracer = trace.get_tracer("settle.outbox")
 
@@ -37,6 +42,7 @@ BatchSender = Callable[
     [grpc.aio.Channel, Sequence[LeasedEvent], float], Awaitable[list[BaseException | None]]
 ]
 Outcome = tuple[LeasedEvent, BaseException | None]
+_CODES = {code.value[0]: code for code in grpc.StatusCode}
 
 
 async def deliver(
@@ -70,6 +76,65 @@ async def deliver(
     for group, errors in zip(groups.values(), batch_errors, strict=True):
         outcomes += zip(group, errors, strict=True)
     return outcomes
+
+
+def items_sender(batch_method: str, request_type, item_request_type, response_type) -> BatchSender:
+    """The BatchSender of a consumer's batch method shaped like RaiseEscalations: its request holds
+    `items`, each the event's own request and its delivery span's `traceparent`; its response
+    holds `results`, one per item in order, each its resource or its `error` (a google.rpc.Status)
+    in a oneof named `result`. A consumer from before the batch method (UNIMPLEMENTED, a rolling
+    update) gets the events one call each, rather than every event parked as refused."""
+
+    async def send(
+        channel: grpc.aio.Channel, events: Sequence[LeasedEvent], deadline_s: float
+    ) -> list[BaseException | None]:
+        request = request_type(
+            items=[
+                request_type.Item(
+                    request=item_request_type.FromString(e.payload), traceparent=e.traceparent or ""
+                )
+                for e in events
+            ]
+        )
+        try:
+            body = await channel.unary_unary(batch_method)(
+                request.SerializeToString(), timeout=deadline_s
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() != grpc.StatusCode.UNIMPLEMENTED:
+                raise  # every event is retried
+            return list(await asyncio.gather(*(_one_of_batch(channel, e, deadline_s)
+                                               for e in events)))  # fmt: skip
+        return [
+            _item_error(r.error) if r.WhichOneof("result") == "error" else None
+            for r in response_type.FromString(body).results
+        ]
+
+    return send
+
+
+async def _one_of_batch(channel: grpc.aio.Channel, event: LeasedEvent, deadline_s: float):
+    """A batch's event sent on its own, under its delivery span (its `traceparent`)."""
+    token = otel_context.attach(context_from(event.traceparent) or otel_context.get_current())
+    try:
+        # The event's id travels once, as the request's request_id (common/outbox.py sets it).
+        await channel.unary_unary(event.method)(event.payload, timeout=deadline_s)
+        return None
+    except grpc.aio.AioRpcError as exc:
+        return exc
+    finally:
+        otel_context.detach(token)
+
+
+def _item_error(status) -> grpc.aio.AioRpcError:
+    """An item's status as the error its own call would have raised (the relay reads the code:
+    INVALID_ARGUMENT parks the event, others retry it)."""
+    return grpc.aio.AioRpcError(
+        _CODES.get(status.code, grpc.StatusCode.UNKNOWN),
+        grpc.aio.Metadata(),
+        grpc.aio.Metadata(),
+        details=status.message,
+    )
 
 
 async def _one(event: LeasedEvent, channels, deadline_s: float) -> BaseException | None:

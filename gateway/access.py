@@ -126,6 +126,7 @@ ACCESS: dict[str, tuple[str, ...] | str] = {
     _DISPUTES + "GetDisputeTrace": (TEAM_LEAD, SRE, ADMIN),  # clocks and trace ids: SRE's view
     _DISPUTES + "ApplyEscalationAnswer": INTERNAL,  # escalation's outbox
     _DISPUTES + "RecordEscalation": INTERNAL,  # escalation's outbox
+    _DISPUTES + "RecordEscalations": INTERNAL,  # escalation's outbox, many events per call
     _DISPUTES + "ListReasonCodes": EVERYONE,
     _DISPUTES + "CreateReasonCode": CONFIGURATION,
     _DISPUTES + "DeactivateReasonCode": CONFIGURATION,

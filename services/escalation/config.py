@@ -10,10 +10,12 @@ from common.outbox import RelayPolicy
 from services.escalation.domain.webhooks import RetryPolicy
 from services.escalation.workers.webhooks import DispatchPolicy
 
-# The relay sends a batch at once; the disputes service answers RecordEscalation with one of its
-# 20 pooled connections each. A batch of 100 queued there behind the SLA sweeper's own passes
-# (seconds of lateness in a burst of firings); 20 at a time is answered without queueing.
-RELAY_BATCH = 20
+# RecordEscalation events travel in one RecordEscalations call per pass
+# (outbound/disputes_sender.py): one transaction in disputes however many a pass leases, so a burst
+# of breaches is recorded up to 200 at a time. Unary events (ApplyEscalationAnswer) go 20 at a
+# time (RelayPolicy.in_flight): a burst of 100 once queued in disputes for its pooled connections
+# behind the SLA sweeper's own passes.
+RELAY_BATCH = 200
 
 
 def _float(environ, name: str, default: float) -> float:

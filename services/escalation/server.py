@@ -36,6 +36,7 @@ from services.escalation.data.models import (
     ReportRunRow,
     ReportScheduleRow,
 )
+from services.escalation.outbound import disputes_sender
 from services.escalation.outbound.disputes import DESTINATION
 from services.escalation.outbound.webhooks import USER_AGENT, WebhookClient
 from services.escalation.service.context import EscalationContext
@@ -96,7 +97,13 @@ def assemble(
     webhooks = WebhookClient(http, config.dispatch.timeout_s, endpoints)
     dispatcher = WebhookDispatcher(db, clock, webhooks, config.dispatch)
     relay = OutboxRelay(
-        db, OutboxEventRow, clock, {DESTINATION: disputes}, config.relay, metrics=metrics
+        db,
+        OutboxEventRow,
+        clock,
+        {DESTINATION: disputes},
+        config.relay,
+        metrics=metrics,
+        batch_senders=disputes_sender.SENDERS,
     )
     ctx.signals.listen(feed.wake)
     ctx.signals.listen(relay.wake)

@@ -12,7 +12,8 @@ from common import validation
 from common.errors import InvalidArgument, Violations
 from common.ids import is_id
 from common.money import Money
-from common.protoconv import parse_date, parse_money
+from common.protoconv import parse_date, parse_money, request_key
+from common.tracing import context_from
 from services.disputes.domain.intake import ItemRequest
 from services.disputes.domain.policies import (
     CalendarSpec,
@@ -23,7 +24,9 @@ from services.disputes.domain.policies import (
     escalating_after,
 )
 from services.disputes.domain.waterfall import Decision, Outcome
+from services.disputes.service.escalation_records import RecordItem
 from services.disputes.service.intake import NewDispute
+from services.disputes.service.workflow import TEAMS
 from settle.disputes.v1 import disputes_pb2 as pb
 
 MAX_TEXT = 200
@@ -31,6 +34,8 @@ MAX_NOTE = 10_000
 _SLUG = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 MILESTONE = re.compile(r"BREACH|WARNING_[1-9][0-9]?")
 RISK_CLASSES = ("LOW", "MEDIUM", "HIGH")
+MAX_RECORDS = 500  # RecordEscalations items a call
+TRACEPARENT_MAX = 128  # dispute_history.traceparent
 OWNING_TEAMS = ("SALES", "GBS", "LOGISTICS", "OPERATIONS", "LEGAL", "CUSTOMER", "NONE")
 
 
@@ -237,3 +242,35 @@ def calendar(msg: pb.Calendar, calendar_id: str) -> CalendarSpec:
             violations=[type(x)(f"calendar.{x.field}", x.description) for x in exc.violations],
         ) from None
     return spec
+
+
+def record_item(r: pb.RecordEscalationRequest, traceparent: str | None = None) -> RecordItem:
+    """RecordEscalation's request; `traceparent` is a batch item's (an invalid one: the call's)."""
+    v = Violations()
+    case_id = validation.resource_id(r.dispute, "disputes", "dispute", v)
+    v.require(
+        r.escalation.startswith("escalations/") and 12 < len(r.escalation) <= 64,
+        "escalation",
+        "must look like 'escalations/{id}'",
+    )
+    team = r.team.strip().upper()
+    v.require(team in TEAMS, "team", f"must be one of {TEAMS}")
+    v.require(bool(r.request_id), "request_id", "is required (the event id)")
+    v.raise_if_any()
+    trace = (traceparent or "")[:TRACEPARENT_MAX]
+    return RecordItem(
+        case_id, r.escalation, team, request_key(r), trace if context_from(trace) else None
+    )
+
+
+def record_items(r: pb.RecordEscalationsRequest) -> list[RecordItem | InvalidArgument]:
+    """Each item validated on its own: a bad one becomes its own answer, the others go on."""
+    if not 1 <= len(r.items) <= MAX_RECORDS:
+        raise InvalidArgument.of("items", f"1 to {MAX_RECORDS} items")
+    items: list[RecordItem | InvalidArgument] = []
+    for item in r.items:
+        try:
+            items.append(record_item(item.request, item.traceparent))
+        except InvalidArgument as error:
+            items.append(error)
+    return items

@@ -7,7 +7,6 @@ from typing import Any
 
 from common import tracing
 from common.errors import InvalidArgument, Violations
-from common.etag import etag_of
 from common.ids import parse_name
 from common.listing import PageTokens, Term, parse_filter, parse_order_by, query_key
 from common.protoconv import request_key
@@ -18,9 +17,9 @@ from services.disputes.domain.status import Action
 from services.disputes.service import (
     case_trace,
     casework,
+    escalation_records,
     intake,
     resolution,
-    team_access,
     workflow,
 )
 from services.disputes.service.context import DisputesContext
@@ -240,19 +239,17 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
         return convert.dispute(view)
 
     async def RecordEscalation(self, request, context):
-        case_id = _case(request.dispute, "dispute")
-        v = Violations()
-        v.require(
-            request.escalation.startswith("escalations/") and len(request.escalation) > 12,
-            "escalation",
-            "must look like 'escalations/{id}'",
+        item = req.record_item(request)
+        tracing.about(case_id=item.case_id)
+        return convert.recorded(await escalation_records.record_escalation(self.ctx, item))
+
+    async def RecordEscalations(self, request, context):
+        items = req.record_items(request)
+        valid = [item for item in items if not isinstance(item, InvalidArgument)]
+        recorded = iter(await escalation_records.record_escalations(self.ctx, valid))
+        return pb.RecordEscalationsResponse(
+            results=[
+                convert.record_result(item if isinstance(item, InvalidArgument) else next(recorded))
+                for item in items
+            ]
         )
-        v.require(len(request.escalation) <= 64, "escalation", "is too long")
-        team = request.team.strip().upper()
-        v.require(team in workflow.TEAMS, "team", f"must be one of {workflow.TEAMS}")
-        v.require(bool(request.request_id), "request_id", "is required (the event id)")
-        v.raise_if_any()
-        case_id, version = await team_access.record_escalation(
-            self.ctx, case_id, request.escalation, team, request_key(request)
-        )
-        return pb.Dispute(name=f"disputes/{case_id}", etag=etag_of(case_id, version))

@@ -1,11 +1,11 @@
 """Row builders shared by every path that writes a table, and the Core INSERTs of a brand-new case.
 
-A case, its items, notes, evidence, clocks, milestones and history rows are built here only, by
-intake, casework and the clock desk alike. A history row: the unit of work adds it as a
-HistoryRow, the sweeper's batch inserts its columns as they are. A brand-new case is written with
-Core: one INSERT per table (several rows in one statement), in foreign-key order, instead of the
-unit of work's bookkeeping per object; its rows are ORM objects never added to the session (the
-answer is built from them)."""
+A case, its items, notes, evidence, clocks, milestones, team grants and history rows are built here
+only, by intake, casework, the clock desk and the escalation records alike. A history row: the unit
+of work adds it as a HistoryRow, the sweeper's batch inserts its columns as they are. A brand-new
+case is written with Core: one INSERT per table (several rows in one statement), in foreign-key
+order, instead of the unit of work's bookkeeping per object; its rows are ORM objects never added to
+the session (the answer is built from them)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from services.disputes.data.models import (
     ClockRow,
     DisputeItemRow,
     DisputeRow,
+    DisputeTeamRow,
     EvidenceRow,
     HistoryRow,
     MilestoneRow,
@@ -138,6 +139,11 @@ def item_row(case_id: str, position: int, planned: PlannedItem) -> DisputeItemRo
         credited_minor=0,
         written_off_minor=0,
     )
+
+
+def team_row(case_id: str, team: str, escalation: str, at: datetime) -> DisputeTeamRow:
+    """A team granted the case; `escalation` "" until the escalation service reports it."""
+    return DisputeTeamRow(dispute_id=case_id, team=team, escalation=escalation, created_at=at)
 
 
 def note_row(case_id: str, text: str, author: str, at: datetime) -> NoteRow:

@@ -1,11 +1,11 @@
 """The SLA sweeper's statements, set-based: a batch of due milestones costs a fixed number of
 statements, whatever its size.
 
-Claims: the due, unfired milestones (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite runs one writer
-at a time), then their cases (SKIP LOCKED too: a user changing a case replaces its milestones, and
-the sweeper comes back after). Reads, for the cases locked by the pass: what their items still
-dispute (one grouped SELECT), their clocks with their calendars' versions (one SELECT; the
-calendar book then skips calendars it has built). Writes, one statement per table: the
+Claims: the due, unfired milestones, breaches first (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite
+runs one writer at a time), then their cases (SKIP LOCKED too: a user changing a case replaces its
+milestones, and the sweeper comes back after). Reads, for the cases locked by the pass: what their
+items still dispute (one grouped SELECT), their clocks with their calendars' versions (one SELECT;
+the calendar book then skips calendars it has built). Writes, one statement per table: the
 milestones' fired time (one UPDATE … IN), the clocks' fired flags and the cases' SLA state (one
 executemany UPDATE each), the history rows and the escalation events of the firings their policy
 escalates (one executemany INSERT each). Core statements built once, plain rows in and out: no ORM
@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Row, bindparam, func, insert, select, update
+from sqlalchemy import Row, bindparam, func, insert, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.disputes.data.models import (
@@ -55,14 +55,24 @@ _STATE = (
 )
 _HISTORY = insert(HistoryRow.__table__)
 _NEXT_DUE = select(func.min(_MILESTONES.c.due_at)).where(_MILESTONES.c.fired_at.is_(None))
-_CLAIM_DUE = (
-    select(_MILESTONES.c.id, _MILESTONES.c.clock_id, _MILESTONES.c.dispute_id,
-           _MILESTONES.c.name, _MILESTONES.c.due_at)
-    .where(_MILESTONES.c.fired_at.is_(None), _MILESTONES.c.due_at <= bindparam("now"))
-    .order_by(_MILESTONES.c.due_at, _MILESTONES.c.id)
+_DUE = select(
+    _MILESTONES.c.id, _MILESTONES.c.clock_id, _MILESTONES.c.dispute_id, _MILESTONES.c.name,
+    _MILESTONES.c.due_at,
+).where(_MILESTONES.c.fired_at.is_(None), _MILESTONES.c.due_at <= bindparam("now"))  # fmt: skip
+_FIRST = (_MILESTONES.c.due_at, _MILESTONES.c.id)
+_CLAIM_DUE = _DUE.order_by(*_FIRST).limit(bindparam("limit")).with_for_update(skip_locked=True)
+# The name is a literal, not a parameter: only then can PostgreSQL's generic plan of the prepared
+# statement use the partial index on due breaches (ix_clock_milestones_breach_due, migration 0008).
+_CLAIM_BREACHES = (
+    _DUE.where(_MILESTONES.c.name == literal_column("'BREACH'"))
+    .order_by(*_FIRST)
     .limit(bindparam("limit"))
     .with_for_update(skip_locked=True)
-)  # fmt: skip
+)
+# What is due on the breaches' clocks before them (their warnings, when the sweeper is behind).
+_CLAIM_OF_CLOCKS = _DUE.where(
+    _MILESTONES.c.clock_id.in_(bindparam("clocks", expanding=True))
+).with_for_update(skip_locked=True)
 # What the sweeper reads of a case it fires on (plain rows: routing, the escalation, SLA state).
 _SWEPT_CASE = [
     _CASES.c[name]
@@ -86,9 +96,26 @@ async def next_due(session: AsyncSession) -> datetime | None:
 
 
 async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Row]:
-    """Due, unfired milestones (plain rows), locked; rows another sweeper holds are skipped, not
-    waited for."""
-    return list(await session.execute(_CLAIM_DUE, {"now": now, "limit": limit}))
+    """Up to `limit` due, unfired milestones (plain rows), locked, in due order; rows another
+    sweeper holds are skipped, not waited for. Breaches first: a sweeper behind its schedule (a
+    burst) fires the due breaches, with whatever is due before them on their clocks, ahead of
+    older warnings, so a breach reaches its team's queue in seconds however long the backlog
+    of warnings. The rest of the batch is the oldest due. (A breach's warnings fire at their own
+    due times, before it; only a sweeper hours behind, after an outage, finds them still due
+    with it, and then a batch holds them too, beyond `limit`.)"""
+    params = {"now": now, "limit": limit}
+    claimed = {r.id: r for r in await session.execute(_CLAIM_BREACHES, params)}
+    if claimed:
+        clocks = sorted({r.clock_id for r in claimed.values()})
+        for row in await session.execute(_CLAIM_OF_CLOCKS, {"now": now, "clocks": clocks}):
+            claimed.setdefault(row.id, row)
+    if len(claimed) < limit:
+        # Rows this transaction holds come back too (SKIP LOCKED skips others' locks only): a
+        # batch with breaches may be a little short, never over `limit`.
+        params["limit"] = limit - len(claimed)
+        for row in await session.execute(_CLAIM_DUE, params):
+            claimed.setdefault(row.id, row)
+    return sorted(claimed.values(), key=lambda r: (r.due_at, r.id))
 
 
 async def try_lock_disputes(session: AsyncSession, ids: set[str]) -> dict[str, Row]:

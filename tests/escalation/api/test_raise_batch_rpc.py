@@ -165,7 +165,8 @@ async def test_the_disputes_relay_sends_its_raises_together_each_answered_alone(
         for request in (breach(DISPUTE, "ev-1"), breach(DISPUTE, "ev-2", reason_code="bad"))
     ]
     async with channel(esc.address, service="disputes") as ch:
-        delivered, refused = await escalation_sender.send_raises(ch, events, 5.0)
+        send = escalation_sender.SENDERS[escalation_messages.METHOD]
+        delivered, refused = await send(ch, events, 5.0)
     assert delivered is None
     assert isinstance(refused, grpc.aio.AioRpcError)
     assert refused.code() == grpc.StatusCode.INVALID_ARGUMENT  # the relay parks it alone

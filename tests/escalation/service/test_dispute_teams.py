@@ -1,9 +1,12 @@
 """Creating an escalation on a dispute tells the disputes service which team has the case
 (RecordEscalation through the outbox, docs/contracts.md): once per new escalation, so a re-raise
-to the same open escalation says nothing and one routed to another team says it again."""
+to the same open escalation says nothing and one routed to another team says it again. A relay pass
+sends its events in one RecordEscalations call; a disputes service from before that method gets
+them one call each."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from common.clock import ManualClock
@@ -17,6 +20,8 @@ DISPUTE = "disputes/" + "d" * 32
 
 
 class RecordingDisputes(disputes_pb2_grpc.DisputesServiceServicer):
+    """A disputes service from before RecordEscalations (the relay falls back to single calls)."""
+
     def __init__(self):
         self.calls: list[tuple[disputes_pb2.RecordEscalationRequest, dict]] = []
 
@@ -25,8 +30,28 @@ class RecordingDisputes(disputes_pb2_grpc.DisputesServiceServicer):
         return disputes_pb2.Dispute(name=request.dispute)
 
 
-async def test_a_new_escalation_on_a_dispute_is_recorded_there_once(escalation_url):
-    fake = RecordingDisputes()
+class BatchRecordingDisputes(RecordingDisputes):
+    def __init__(self):
+        super().__init__()
+        self.batches: list[disputes_pb2.RecordEscalationsRequest] = []
+
+    async def RecordEscalations(self, request, context):
+        self.batches.append(request)
+        for item in request.items:
+            self.calls.append((item.request, dict(context.invocation_metadata())))
+        return disputes_pb2.RecordEscalationsResponse(
+            results=[
+                disputes_pb2.RecordEscalationsResponse.Result(
+                    dispute=disputes_pb2.Dispute(name=item.request.dispute)
+                )
+                for item in request.items
+            ]
+        )
+
+
+@pytest.mark.parametrize("fake_type", [BatchRecordingDisputes, RecordingDisputes])
+async def test_a_new_escalation_on_a_dispute_is_recorded_there_once(escalation_url, fake_type):
+    fake = fake_type()
     server, address = await serve(fake)
     try:
         async with start_escalation(escalation_url, ManualClock(START), disputes=address) as esc:
@@ -55,3 +80,6 @@ async def test_a_new_escalation_on_a_dispute_is_recorded_there_once(escalation_u
     assert {r.request_id for r, _ in fake.calls} == event_ids
     assert metadata["x-settle-subject"] == "service:escalation"
     assert got["LEGAL"][0].escalation == legal.name
+    if isinstance(fake, BatchRecordingDisputes):  # one call for the relay pass
+        (batch,) = fake.batches
+        assert [i.request.team for i in batch.items] == ["SALES", "LEGAL"]

@@ -1,29 +1,34 @@
 """End to end with the real accounts and disputes services: a case escalated from the disputes
 API lands in the right team's queue, that team (and only it) then sees the case, its answer
 resumes the case; an SLA breach in disputes becomes exactly one escalation, however often its
-event is delivered."""
+event is delivered; a relay that dies after its RecordEscalations batch committed leaves each
+escalation recorded once."""
 
 from __future__ import annotations
 
 import socket
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import grpc
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from common import outbox_delivery
 from common.clock import ManualClock
 from common.settings import Settings
 from services.accounts.server import assemble as assemble_accounts
+from services.disputes.data.models import DisputeTeamRow, HistoryRow
 from services.disputes.data.models import OutboxEventRow as DisputesOutbox
 from services.disputes.server import DisputesParts, assemble
+from services.escalation.data.models import OutboxEventRow as EscalationOutbox
 from settle.accounts.v1 import accounts_pb2_grpc
 from settle.disputes.v1 import disputes_pb2 as dpb
 from settle.disputes.v1 import disputes_pb2_grpc
 from settle.escalation.v1 import escalation_pb2 as pb
 from tests.accounts.conftest import accounts_settings
 from tests.disputes import support as ds
-from tests.escalation.support import START, EscalationHarness, start_escalation
+from tests.escalation.support import START, EscalationHarness, raise_request, start_escalation
 from tests.support.rpc import TEST_SECRET, as_actor, channel, expect_error, running
 
 
@@ -190,3 +195,35 @@ async def test_an_sla_breach_in_disputes_makes_one_escalation_even_delivered_twi
         # per distinct event and none for the redeliveries.
         assert actions.count("RAISED") == 1 and actions.count("SEVERITY_RAISED") <= 1
         assert len(actions) == delivered == 2
+
+
+async def test_a_relay_killed_mid_batch_leaves_each_escalation_recorded_once(
+    backend, database_factory, escalation_url
+):
+    async with trio(backend, database_factory, escalation_url) as t:
+        cases = [await new_case(t, "PRICING", f"C-{n}") for n in range(3)]
+        for case in cases:
+            await t.esc.stub.RaiseEscalation(
+                raise_request(case.name, team=pb.SALES, request_id=f"r-{case.name}")
+            )
+        as_actor("service:tests", "service")
+        relay = t.esc.parts.relay
+        # A relay leases the three RecordEscalation events and sends them (one RecordEscalations,
+        # committed in disputes), then its process dies before it marks them delivered.
+        leased = await relay._lease()
+        assert len(leased) == 3
+        outcomes = await outbox_delivery.deliver(leased, relay.channels, relay.batch_senders, 5.0)
+        assert [error for _, error in outcomes] == [None] * 3
+        assert await t.escalation_relay() == 0  # still leased
+        # Once the lease runs out another pass sends them again: disputes answers from its store.
+        t.clock.advance(timedelta(seconds=31))
+        assert await t.escalation_relay() == 3
+        async with t.esc.parts.ctx.db.transaction() as session:
+            events = (await session.execute(select(EscalationOutbox))).scalars().all()
+        assert [(e.delivered_at is not None, e.attempts) for e in events] == [(True, 2)] * 3
+        async with t.assembly.ctx.db.transaction() as session:
+            teams = (await session.execute(select(DisputeTeamRow))).scalars().all()
+            history = (await session.execute(select(HistoryRow))).scalars().all()
+        assert sorted(f"disputes/{r.dispute_id}" for r in teams) == sorted(c.name for c in cases)
+        recorded = [h.dispute_id for h in history if h.kind == "ESCALATION_RECORDED"]
+        assert sorted(f"disputes/{r}" for r in recorded) == sorted(c.name for c in cases)
