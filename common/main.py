@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Protocol
@@ -34,10 +35,21 @@ async def _migrate(settings: Settings) -> None:
         await engine.dispose()
 
 
+def freeze_start_up() -> None:
+    """What start-up built (modules, protobuf descriptors, prebuilt statements, the assembled
+    process) lives as long as the process: moved out of the collector's generations, so the full
+    collections that a request's garbage triggers stop walking it again and again (in the bench's
+    dunning run, which runs this service code in its own process: 1.0 → 0.6 ms of CPU a
+    customer)."""
+    gc.collect()
+    gc.freeze()
+
+
 async def _serve(settings: Settings, assemble: Assemble) -> None:
     telemetry = setup_telemetry(settings.service, settings.metrics_port)
     process = assemble(settings, telemetry).process
     process.on_close.append(telemetry.shutdown)
+    freeze_start_up()
     await RunningServer(process).run_until_signalled()
 
 

@@ -6,6 +6,7 @@ import asyncio
 import sys
 
 from common.logs import setup_logging
+from common.main import freeze_start_up
 from common.settings import ConfigurationError
 from common.telemetry import setup_telemetry
 from gateway.server import Gateway
@@ -31,6 +32,7 @@ def main() -> int:
         print(f"gateway: refusing to start: {exc}", file=sys.stderr)
         return 2
     setup_logging("gateway", settings.base.log_level)
+    freeze_start_up()
     asyncio.run(_serve(settings))
     return 0
 

@@ -101,3 +101,10 @@ def details_of(rpc_error: grpc.aio.AioRpcError) -> tuple[list[errors.FieldViolat
                 detail.Unpack(info)
                 reason = info.reason
     return violations, reason
+
+
+def error_status(error: errors.DomainError, service: str) -> status_pb2.Status:
+    """The google.rpc.Status a call failing with `error` carries (the one error table): what a
+    batch answers for an item that failed alone."""
+    metadata = dict(to_status(error, service).trailing_metadata)
+    return status_pb2.Status.FromString(metadata[rpc_status.GRPC_DETAILS_METADATA_KEY])

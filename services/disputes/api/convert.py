@@ -7,13 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
-from google.rpc import status_pb2
 
 from common.errors import DomainError
 from common.etag import etag_of
 from common.money import format_minor
 from common.protoconv import minor_pb, timestamp
-from common.rpc.status import to_status
+from common.rpc.status import error_status
 from services.disputes.data.admin_reads import CalendarRecord, SlaPolicyRecord
 from services.disputes.data.models import (
     DisputeItemRow,
@@ -32,7 +31,6 @@ from services.disputes.service.views import ClockView, DisputeView
 from settle.disputes.v1 import disputes_pb2 as pb
 
 SERVICE = "disputes"  # the ErrorInfo domain's prefix, as the server interceptor's
-STATUS_DETAILS = "grpc-status-details-bin"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 US = timedelta(microseconds=1)
 # Enum numbers by name: EnumTypeWrapper.Value() is a Python call per lookup.
@@ -303,11 +301,5 @@ def recorded(case: Recorded) -> pb.Dispute:
 
 def record_result(outcome: Recorded | DomainError) -> pb.RecordEscalationsResponse.Result:
     if isinstance(outcome, DomainError):
-        return pb.RecordEscalationsResponse.Result(error=error_status(outcome))
+        return pb.RecordEscalationsResponse.Result(error=error_status(outcome, SERVICE))
     return pb.RecordEscalationsResponse.Result(dispute=recorded(outcome))
-
-
-def error_status(error: DomainError) -> status_pb2.Status:
-    """The google.rpc.Status a call failing with `error` carries (the one error table)."""
-    metadata = dict(to_status(error, SERVICE).trailing_metadata)
-    return status_pb2.Status.FromString(metadata[STATUS_DETAILS])

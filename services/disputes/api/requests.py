@@ -13,6 +13,7 @@ from common.errors import InvalidArgument, Violations
 from common.ids import is_id
 from common.money import Money
 from common.protoconv import parse_date, parse_money, request_key
+from common.rpc import batch
 from common.tracing import context_from
 from services.disputes.domain.intake import ItemRequest
 from services.disputes.domain.policies import (
@@ -34,7 +35,6 @@ MAX_NOTE = 10_000
 _SLUG = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 MILESTONE = re.compile(r"BREACH|WARNING_[1-9][0-9]?")
 RISK_CLASSES = ("LOW", "MEDIUM", "HIGH")
-MAX_RECORDS = 500  # RecordEscalations items a call
 TRACEPARENT_MAX = 128  # dispute_history.traceparent
 OWNING_TEAMS = ("SALES", "GBS", "LOGISTICS", "OPERATIONS", "LEGAL", "CUSTOMER", "NONE")
 
@@ -265,12 +265,4 @@ def record_item(r: pb.RecordEscalationRequest, traceparent: str | None = None) -
 
 def record_items(r: pb.RecordEscalationsRequest) -> list[RecordItem | InvalidArgument]:
     """Each item validated on its own: a bad one becomes its own answer, the others go on."""
-    if not 1 <= len(r.items) <= MAX_RECORDS:
-        raise InvalidArgument.of("items", f"1 to {MAX_RECORDS} items")
-    items: list[RecordItem | InvalidArgument] = []
-    for item in r.items:
-        try:
-            items.append(record_item(item.request, item.traceparent))
-        except InvalidArgument as error:
-            items.append(error)
-    return items
+    return batch.each_checked(r.items, lambda item: record_item(item.request, item.traceparent))

@@ -10,6 +10,7 @@ from common.errors import InvalidArgument, Violations
 from common.ids import parse_name
 from common.listing import PageTokens, Term, parse_filter, parse_order_by, query_key
 from common.protoconv import request_key
+from common.rpc import batch
 from services.disputes.api import convert
 from services.disputes.api import requests as req
 from services.disputes.api.servicer_admin import AdminMethods
@@ -245,11 +246,9 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
 
     async def RecordEscalations(self, request, context):
         items = req.record_items(request)
-        valid = [item for item in items if not isinstance(item, InvalidArgument)]
-        recorded = iter(await escalation_records.record_escalations(self.ctx, valid))
-        return pb.RecordEscalationsResponse(
-            results=[
-                convert.record_result(item if isinstance(item, InvalidArgument) else next(recorded))
-                for item in items
-            ]
+        results = await batch.answered_in_order(
+            items,
+            lambda valid: escalation_records.record_escalations(self.ctx, valid),
+            convert.record_result,
         )
+        return pb.RecordEscalationsResponse(results=results)

@@ -6,12 +6,11 @@ import json
 from datetime import datetime
 
 from google.protobuf import json_format
-from google.rpc import status_pb2
 
 from common.errors import DomainError
 from common.etag import etag_of
 from common.protoconv import minor_pb, timestamp
-from common.rpc.status import to_status
+from common.rpc.status import error_status
 from services.escalation.api.cursors import WatchCursors
 from services.escalation.data.reads import (
     DeliveryRecord,
@@ -24,7 +23,6 @@ from services.escalation.service.journal import EscalationView
 from settle.escalation.v1 import escalation_pb2 as pb
 
 SERVICE = "escalation"  # the ErrorInfo domain's prefix, as the server interceptor's
-STATUS_DETAILS = "grpc-status-details-bin"
 _CLOCK_STATUS = {
     "RUNNING": pb.RUNNING,
     "PAUSED": pb.PAUSED,
@@ -79,14 +77,8 @@ def escalation(view: EscalationView) -> pb.Escalation:
 
 def raise_result(outcome: EscalationView | DomainError) -> pb.RaiseEscalationsResponse.Result:
     if isinstance(outcome, DomainError):
-        return pb.RaiseEscalationsResponse.Result(error=error_status(outcome))
+        return pb.RaiseEscalationsResponse.Result(error=error_status(outcome, SERVICE))
     return pb.RaiseEscalationsResponse.Result(escalation=escalation(outcome))
-
-
-def error_status(error: DomainError) -> status_pb2.Status:
-    """The google.rpc.Status a call failing with `error` carries (the one error table)."""
-    metadata = dict(to_status(error, SERVICE).trailing_metadata)
-    return status_pb2.Status.FromString(metadata[STATUS_DETAILS])
 
 
 def event_body(

@@ -7,11 +7,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from common import contract, validation
+from common import validation
 from common.errors import InvalidArgument, Violations
 from common.ids import parse_child_name, parse_name
 from common.money import MINOR_UNITS, Money
 from common.protoconv import parse_money, request_key
+from common.rpc import batch
 from common.webhooks import EndpointPolicy, check_endpoint
 from services.escalation.domain.commands import RULE_FIELDS, Act, NewSubscription, Raise, RuleData
 from services.escalation.domain.routing import CUSTOMER_FLAGS
@@ -94,27 +95,17 @@ def raise_command(r: pb.RaiseEscalationRequest) -> Raise:
     return cmd
 
 
-MAX_BATCH = 500
-
-
 def raise_items(r: pb.RaiseEscalationsRequest) -> list[RaiseItem | InvalidArgument]:
     """Each item validated on its own: a bad one becomes its own answer, the others go on."""
-    if not 1 <= len(r.items) <= MAX_BATCH:
-        raise InvalidArgument.of("items", f"1 to {MAX_BATCH} items")
-    items: list[RaiseItem | InvalidArgument] = []
-    for item in r.items:
-        try:
-            contract.check(item.request)  # the batch leaves each item's rules to its answer
-            items.append(
-                RaiseItem(
-                    raise_command(item.request),
-                    request_key(item.request),
-                    item.traceparent[:TRACEPARENT_MAX],  # an invalid one: the call's span
-                )
-            )
-        except InvalidArgument as error:
-            items.append(error)
-    return items
+    return batch.each_checked(r.items, _raise_item)
+
+
+def _raise_item(item: pb.RaiseEscalationsRequest.Item) -> RaiseItem:
+    return RaiseItem(
+        raise_command(item.request),
+        request_key(item.request),
+        item.traceparent[:TRACEPARENT_MAX],  # an invalid one: the call's span
+    )
 
 
 def _attributes(given, v: Violations) -> dict[str, str]:

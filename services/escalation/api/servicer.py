@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from common.errors import InvalidArgument, Violations
+from common.errors import Violations
 from common.listing import PageTokens, parse_filter, parse_order_by, query_key
 from common.protoconv import request_key
+from common.rpc import batch
 from common.webhooks import EndpointPolicy
 from services.escalation.api import convert
 from services.escalation.api import requests as req
@@ -40,14 +41,10 @@ class EscalationServicer(escalation_pb2_grpc.EscalationServiceServicer):
 
     async def RaiseEscalations(self, request, context):
         items = req.raise_items(request)
-        valid = [item for item in items if not isinstance(item, InvalidArgument)]
-        raised = iter(await raising.raise_escalations(self.ctx, valid))
-        return pb.RaiseEscalationsResponse(
-            results=[
-                convert.raise_result(item if isinstance(item, InvalidArgument) else next(raised))
-                for item in items
-            ]
+        results = await batch.answered_in_order(
+            items, lambda valid: raising.raise_escalations(self.ctx, valid), convert.raise_result
         )
+        return pb.RaiseEscalationsResponse(results=results)
 
     async def GetEscalation(self, request, context):
         view = await queries.get_escalation(self.ctx, req.escalation_id(request.name))
