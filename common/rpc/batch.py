@@ -13,10 +13,6 @@ from google.protobuf.message import Message
 from common import contract
 from common.errors import InvalidArgument
 
-Item = TypeVar("Item")
-Done = TypeVar("Done")
-Answer = TypeVar("Answer")
-
 
 class BatchItem(Protocol):
     """A batch's item message: the single method's request, and what travels beside it."""
@@ -25,8 +21,14 @@ class BatchItem(Protocol):
     def request(self) -> Message: ...
 
 
+Given = TypeVar("Given", bound=BatchItem)
+Item = TypeVar("Item")
+Done = TypeVar("Done")
+Answer = TypeVar("Answer")
+
+
 def each_checked(
-    items: Iterable[BatchItem], parse: Callable[[BatchItem], Item]
+    items: Iterable[Given], parse: Callable[[Given], Item]
 ) -> list[Item | InvalidArgument]:
     """Each item's request within its declared rules (the batch leaves them to the item's
     answer: its field is IGNORE_ALWAYS in the proto), then parsed; a refusal takes its place."""
