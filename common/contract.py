@@ -49,6 +49,40 @@ _FIELD_RULES = frozenset(
     {"ignore", "string", "int32", "int64", "uint32", "enum", "repeated", "map"}
 )
 _SIZES = ("characters", "entries")  # how a size bound's description ends (OUT_OF_BOUNDS)
+# What a declared pattern asks for, in the words a person reads next to the field (the console
+# shows them under the input); a resource name's pattern reads as its shape; any other pattern
+# is quoted as it is.
+_PATTERN_WORDS = {
+    "^-?[0-9]+([.][0-9]+)?$": "not a plain decimal amount (digits and a decimal point: 1234.50)",
+    "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$": "must be a date YYYY-MM-DD",
+    "^[A-Z][A-Z0-9_]{0,63}$": "must be an UPPER_SNAKE code of at most 64 characters",
+    "^[A-Za-z][A-Za-z0-9_]{0,63}$": "must be a code of letters, digits and _ (at most 64)",
+    "^https?://[^ ]+$": "must be an http:// or https:// URL",
+    "^[A-Za-z]{3}$": "must be a three-letter ISO 4217 currency code",
+    "^[A-Z]{3}$": "must be a three-letter ISO 4217 currency code",
+    "^[A-Za-z]{2}$": "must be a two-letter ISO 3166 country code",
+    "^([a-z][a-z0-9-]{0,62}|[0-9a-f]{32})$": "must be a lower-case id (a letter, then letters,"
+    " digits and -, at most 63)",
+    "^calendars/([a-z][a-z0-9-]{0,62}|[0-9a-f]{32})$": "must look like calendars/{id}",
+    "^customers/[0-9a-f]{32}/billingAccounts/[0-9a-f]{32}$": "must look like"
+    " customers/{id}/billingAccounts/{id}",
+    "^[a-z][A-Za-z0-9]{0,40}/[A-Za-z0-9_.-]{1,100}$": "must be a resource name such as"
+    " disputes/{id}",
+    "^(user|rule|service):[^\\s\\x00]{1,190}$": "must be user:<name>, rule:<name> or"
+    " service:<name>",
+}
+_RESOURCE_NAME = re.compile(r"^\^\(?([a-zA-Z|()]+?)\)?/\[0-9a-f\]\{32\}\$$")
+
+
+def pattern_words(pattern: str) -> str:
+    """ "must match ^customers/[0-9a-f]{32}$" as "must look like customers/{id}", and so on."""
+    if pattern in _PATTERN_WORDS:
+        return _PATTERN_WORDS[pattern]
+    named = _RESOURCE_NAME.match(pattern)
+    if named:
+        collections = " or ".join(f"{c}/{{id}}" for c in named.group(1).split("|"))
+        return f"must look like {collections}"
+    return f"must match {pattern}"
 
 
 @dataclass(frozen=True)
@@ -116,7 +150,7 @@ class ValueRules:
             if "\x00" in value:  # PostgreSQL cannot store one: refused in every string
                 found.append("must not contain NUL characters")
             if self._regex is not None and not self._regex(value):
-                found.append(f"must match {self.pattern}")
+                found.append(pattern_words(self.pattern))
             if self.choices and value not in self.choices:
                 found.append(f"must be one of {', '.join(self.choices)}")
         elif field.enum_type is not None:

@@ -50,9 +50,9 @@ def test_every_broken_rule_is_named_by_its_path():
         contract.check(request)
     assert refused.value.reason == "INVALID_FIELD"
     assert [(v.field, v.description) for v in refused.value.violations] == [
-        ("dispute.customer", "must match ^customers/[0-9a-f]{32}$"),
+        ("dispute.customer", "must look like customers/{id}"),
         ("dispute.title", "must be at most 200 characters"),
-        ("dispute.items[0].invoice", "must match ^invoices/[0-9a-f]{32}$"),
+        ("dispute.items[0].invoice", "must look like invoices/{id}"),
         ("dispute.items[0].line_numbers[0]", "must be at least 1"),
     ]
 
@@ -168,3 +168,39 @@ def test_a_rule_the_reader_does_not_know_stops_the_build():
     signup = message_factory.GetMessageClass(pool.FindMessageTypeByName("contract_test.Signup"))
     with pytest.raises(ValueError, match="email"):
         contract.build([signup.DESCRIPTOR])
+
+
+@pytest.mark.parametrize(
+    ("pattern", "words"),
+    [
+        (
+            "^-?[0-9]+([.][0-9]+)?$",
+            "not a plain decimal amount (digits and a decimal point: 1234.50)",
+        ),
+        ("^customers/[0-9a-f]{32}$", "must look like customers/{id}"),
+        (
+            "^(payments|creditNotes)/[0-9a-f]{32}$",
+            "must look like payments/{id} or creditNotes/{id}",
+        ),
+        ("^[a-z]+-only$", "must match ^[a-z]+-only$"),
+    ],
+)
+def test_a_pattern_reads_as_words_a_person_understands(pattern, words):
+    """A form shows these under the field: a person is told what to type, not a regex."""
+    assert contract.pattern_words(pattern) == words
+
+
+def test_every_declared_pattern_reads_as_words():
+    """A pattern added to the protos without words is caught here: give it words in
+    common/contract.py."""
+    quoted = set()
+    for module in (accounts_pb2, disputes_pb2, escalation_pb2):
+        pending = list(module.DESCRIPTOR.message_types_by_name.values())
+        while pending:
+            message = pending.pop()
+            pending.extend(message.nested_types)
+            for f in message.fields:
+                pattern = contract.rules_of(f).value.pattern
+                if pattern and contract.pattern_words(pattern).startswith("must match"):
+                    quoted.add(pattern)
+    assert not quoted, sorted(quoted)

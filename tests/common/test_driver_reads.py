@@ -39,6 +39,10 @@ ITEMS = Table(
     Column("at", UtcDateTime()),
 )
 AT = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+# The driver path is asyncpg's: these run on PostgreSQL only (never skipped on SQLite).
+ON_POSTGRES = pytest.mark.parametrize(
+    "backend", [pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 BY_ID = select(ITEMS).where(ITEMS.c.id == bindparam("id"))
 # a constant bound at build time, an IN list, an order and a limit, and a union of two branches
 STATEMENTS = {
@@ -97,9 +101,8 @@ async def test_the_rows_are_those_sqlalchemy_reads(db, name):
     assert expected  # every statement finds something
 
 
+@ON_POSTGRES
 async def test_on_postgres_a_reading_connection_reads_on_the_driver(db):
-    if not db.is_postgres:
-        pytest.skip("the driver path is asyncpg's")
     driver_reads._prepared.clear()
     async with db.reading_connection() as conn:
         await fetch_rows(conn, BY_ID, {"id": "a"})
@@ -118,9 +121,8 @@ async def test_a_transaction_or_a_recorded_trace_reads_through_sqlalchemy(db):
     assert not driver_reads._prepared
 
 
+@ON_POSTGRES
 async def test_a_connection_the_server_closed_is_unavailable(db):
-    if not db.is_postgres:
-        pytest.skip("the driver path is asyncpg's")
     with pytest.raises(Unavailable):
         async with db.reading_connection() as conn:
             pid = conn.sync_connection.connection.driver_connection.get_server_pid()

@@ -45,7 +45,7 @@ def token(
     team: str | None = None,
     subject: str = "alice",
     jwt: JwtSettings = JWT,
-    ttl_s: float = 600,
+    ttl_s: float = 6 * 3600,  # outlives a slow full run: some are made when a module is imported
     now: float | None = None,
 ) -> str:
     roles = (roles,) if isinstance(roles, str) else roles

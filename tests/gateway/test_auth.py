@@ -50,7 +50,10 @@ BAD_TOKENS = {
     ),
     "no expiry": (pyjwt.encode(_claims(exp=None), JWT.keys[0]), "TOKEN_INVALID"),
     "alg none": (pyjwt.encode(_claims(), None, algorithm="none"), "TOKEN_INVALID"),
-    "not yet valid": (pyjwt.encode(_claims(nbf=int(NOW) + 600), JWT.keys[0]), "TOKEN_INVALID"),
+    "not yet valid": (
+        pyjwt.encode(_claims(nbf=int(NOW) + VALID_FOR_S), JWT.keys[0]),
+        "TOKEN_INVALID",
+    ),
     "odd subject": (pyjwt.encode(_claims(sub="alice\nbob"), JWT.keys[0]), "TOKEN_INVALID"),
 }
 
