@@ -47,7 +47,7 @@ SCOPES = {
 }
 
 
-def _by_key(table: Table, key) -> Lateral:
+def assigned_row(table: Table, key) -> Lateral:
     """`table`'s row of the assigned customer, looked up by its key for each assignment: a
     LATERAL subquery the PostgreSQL planner keeps as written (OFFSET 0), so a book of ~500 costs
     ~500 index probes whatever the number of customers, where a plain join hashed the whole
@@ -55,10 +55,18 @@ def _by_key(table: Table, key) -> Lateral:
     return select(table).where(key == _a.c.customer_id).offset(0).lateral(table.name)
 
 
-def _facts(scope, by_key: bool) -> Select:
-    """`by_key`: PostgreSQL, and a scope of one collector's book or one customer."""
-    c = _by_key(_c, _c.c.id) if by_key else _c
-    f = _by_key(_f, _f.c.customer_id) if by_key else _f
+def currency(c, f):
+    """The customer's currency, else its invoices' (as the summary keeps it), else none."""
+    return func.coalesce(func.nullif(c.c.currency_code, ""), func.nullif(f.c.currency, ""), "")
+
+
+def book(scope: str, by_key: bool) -> Select:
+    """CustomerFacts' columns, by name, of every customer in `scope` (unordered): what `facts`
+    reads and data/worklist_rank.py ranks. `by_key`: PostgreSQL, and a scope of one collector's
+    book or one customer."""
+    scope_is = SCOPES[scope]
+    c = assigned_row(_c, _c.c.id) if by_key else _c
+    f = assigned_row(_f, _f.c.customer_id) if by_key else _f
     # from today on: what is not overdue yet, and whether an open promise falls due today
     ahead = (
         select(
@@ -68,7 +76,7 @@ def _facts(scope, by_key: bool) -> Select:
                 case((and_(_ahead.c.day == _today, _ahead.c.open_promises > 0), 1), else_=0)
             ).label("due_today"),
         )
-        .where(_ahead.c.customer_id.in_(select(_a.c.customer_id).where(scope)))
+        .where(_ahead.c.customer_id.in_(select(_a.c.customer_id).where(scope_is)))
         .where(_ahead.c.day >= _today)
         .group_by(_ahead.c.customer_id)
         .subquery("ahead")
@@ -78,9 +86,7 @@ def _facts(scope, by_key: bool) -> Select:
             _a.c.customer_id,
             c.c.display_name,
             _a.c.collector,
-            func.coalesce(
-                func.nullif(c.c.currency_code, ""), func.nullif(f.c.currency, ""), ""
-            ).label("currency"),
+            currency(c, f).label("currency"),
             func.coalesce(f.c.open_minor, _zero).label("open_minor"),
             func.coalesce(f.c.held_minor, _zero).label("held_minor"),
             func.coalesce(f.c.promised_minor, _zero).label("promised_minor"),
@@ -104,13 +110,17 @@ def _facts(scope, by_key: bool) -> Select:
         .join(c, true() if by_key else c.c.id == _a.c.customer_id)
         .outerjoin(f, true() if by_key else f.c.customer_id == _a.c.customer_id)
         .outerjoin(ahead, ahead.c.customer_id == _a.c.customer_id)
-        .where(scope)
-        .order_by(_a.c.customer_id)
+        .where(scope_is)
     )
 
 
-FACTS = {name: _facts(scope, False) for name, scope in SCOPES.items()}
-FACTS_BY_KEY = {name: _facts(SCOPES[name], True) for name in ("collector", "customer")}
+BY_KEY = ("collector", "customer")
+def looks_up_by_key(dialect: str, scope: str) -> bool:
+    return dialect == "postgresql" and scope in BY_KEY
+
+
+FACTS = {name: book(name, False).order_by(_a.c.customer_id) for name in SCOPES}
+FACTS_BY_KEY = {name: book(name, True).order_by(_a.c.customer_id) for name in BY_KEY}
 ASSIGNED_TO = select(_a.c.collector).where(_a.c.customer_id == bindparam("customer"))
 
 
@@ -120,7 +130,7 @@ async def facts(conn, scope: str, value: str, today: date) -> list[CustomerFacts
     columns are its fields, in order). `promised_minor` is the open promises' full amounts:
     service/worklist.py places them per invoice."""
     params = {"today": today, scope: value}
-    by_key = conn.dialect.name == "postgresql" and scope in FACTS_BY_KEY
+    by_key = looks_up_by_key(conn.dialect.name, scope)
     return [
         CustomerFacts(*r[:10], bool(r[10]), *r[11:])
         for r in await conn.execute((FACTS_BY_KEY if by_key else FACTS)[scope], params)
