@@ -134,7 +134,13 @@ def _call_back_due(b) -> ColumnElement[bool]:
 
 def _exponent(currency) -> ColumnElement[int]:
     """currency_exponent of the row's currency (0 for none, as domain/worklist._major)."""
-    return case(*((currency.in_(codes), e) for e, codes in _EXPONENTS.items()), else_=2)
+    return case(
+        *(
+            (currency.in_([literal(c, String()) for c in codes]), e)
+            for e, codes in _EXPONENTS.items()
+        ),
+        else_=2,
+    )
 
 
 def _whole(n: int) -> ColumnElement[int]:
@@ -249,7 +255,8 @@ class RankedPage(NamedTuple):
     items: list[tuple[CustomerFacts, int]]  # the page's facts and the score it was ranked by
 
 
-def _record(rows) -> RankedPage:
+def ranked_page(rows) -> RankedPage:
+    """The statement's rows (any driver's) as the record."""
     if not rows:  # a scope without assignments: no totals row either
         return RankedPage(0, 0, [])
     items = [
@@ -258,6 +265,20 @@ def _record(rows) -> RankedPage:
         if r[2] is not None
     ]
     return RankedPage(int(rows[0][0]), int(rows[0][1]), items)
+
+
+def parameters(
+    placed: Mapping[str, int], now: datetime, today: date, offset: int, size: int
+) -> dict[str, object]:
+    """The statement's values, but the scope's."""
+    return {
+        "today": today,
+        "now": now,
+        "day_start": start_of(today),
+        "placed": json.dumps(dict(placed)),
+        "offset": offset,
+        "size": size,
+    }
 
 
 async def page(
@@ -273,17 +294,9 @@ async def page(
     """`scope`: (collector | team | all, its value); `placed`: what open promises take out of
     each promising customer's amount (service/promised.py places them invoice by invoice)."""
     name, value = scope
-    params = {
-        name: value,
-        "today": today,
-        "now": now,
-        "day_start": start_of(today),
-        "placed": json.dumps(dict(placed)),
-        "offset": offset,
-        "size": size,
-    }
+    params = {name: value, **parameters(placed, now, today, offset, size)}
     stmt = statement(rules, name, conn.dialect.name)
-    return _record((await conn.execute(stmt, params)).all())
+    return ranked_page((await conn.execute(stmt, params)).all())
 
 
 # --- who has open promises: their amounts are placed invoice by invoice before the ranking ---

@@ -115,6 +115,8 @@ def book(scope: str, by_key: bool) -> Select:
 
 
 BY_KEY = ("collector", "customer")
+
+
 def looks_up_by_key(dialect: str, scope: str) -> bool:
     return dialect == "postgresql" and scope in BY_KEY
 
