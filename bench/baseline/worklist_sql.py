@@ -1,11 +1,11 @@
-"""The worklist's statements run by hand with asyncpg: the active strategy and its rules read with
-hand-written SQL, then the very statements services/accounts/data/worklist_rank.py runs for one
-collector on PostgreSQL (who has open promises; the strategy's ranking, which returns only the
-page), compiled once per strategy to PostgreSQL text and run without a transaction, as the
-service's display reads are. Like for like: the database ranks, and the page's items are
-explained by the same domain function. It reads what Settle reads: the summary
-data/customer_facts.py keeps with every write (the bench builds it once after loading the
-portfolio, as migration 0008's backfill does)."""
+"""The worklist's statements run by hand with asyncpg: the active strategy with its rules, read by
+hand-written SQL in one statement as the service reads it; then the very statements
+services/accounts/data/worklist_rank.py runs for one collector on PostgreSQL (who has open
+promises; the strategy's ranking, which returns only the page), compiled once per strategy to
+PostgreSQL text and run without a transaction, as the service's display reads are. Like for like:
+the database ranks, and the page's items are explained by the same domain function. It reads what
+Settle reads: the summary data/customer_facts.py keeps with every write (the bench builds it once
+after loading the portfolio, as migration 0008's backfill does)."""
 
 from __future__ import annotations
 
@@ -21,11 +21,11 @@ from common.listing import Page
 from services.accounts.data import worklist_rank
 from services.accounts.domain.worklist import Rule, Strategy
 
-ACTIVE_STRATEGY = "SELECT version FROM worklist_strategies WHERE active IS true"
-RULES = (
-    "SELECT code, label, fact, min_value, max_value, points FROM worklist_rules "
-    "WHERE strategy_version = $1 ORDER BY position"
-)
+ACTIVE_STRATEGY = """
+SELECT s.version, r.code, r.label, r.fact, r.min_value, r.max_value, r.points
+FROM worklist_strategies s LEFT JOIN worklist_rules r ON r.strategy_version = s.version
+WHERE s.active IS true ORDER BY s.version, r.position
+"""
 _DIALECT = PGDialect_asyncpg()
 
 
@@ -50,7 +50,8 @@ PROMISING = _Compiled(worklist_rank.PROMISING_BY_KEY["collector"])
 
 
 async def strategy(conn: asyncpg.Connection) -> Strategy:
-    version = await conn.fetchval(ACTIVE_STRATEGY)
+    rows = await conn.fetch(ACTIVE_STRATEGY)
+    version = rows[0]["version"]
     rules = tuple(
         Rule(
             r["code"],
@@ -60,7 +61,8 @@ async def strategy(conn: asyncpg.Connection) -> Strategy:
             Decimal(r["max_value"]) if r["max_value"] else None,
             r["points"],
         )
-        for r in await conn.fetch(RULES, version)
+        for r in rows
+        if r["version"] == version and r["code"] is not None
     )
     return Strategy(version, rules)
 

@@ -145,9 +145,22 @@ async def assigned_to(conn, customer_id: str) -> str | None:
 
 # --- strategies --------------------------------------------------------------------------------
 _s, _r = WorklistStrategyRow.__table__, WorklistRuleRow.__table__
-STRATEGY = select(_s).where(_s.c.version == bindparam("version"))
-ACTIVE_STRATEGY = select(_s).where(_s.c.active.is_(True))
-RULES = select(_r).where(_r.c.strategy_version == bindparam("version")).order_by(_r.c.position)
+
+
+def _with_rules(which) -> Select:
+    """The strategy's row and its rules in order, one row per rule (one without rules: NULLs),
+    read in one round trip: every worklist read starts with it."""
+    rule = (_r.c.code, _r.c.label, _r.c.fact, _r.c.min_value, _r.c.max_value, _r.c.points)
+    return (
+        select(_s, *rule)
+        .outerjoin(_r, _r.c.strategy_version == _s.c.version)
+        .where(which)
+        .order_by(_s.c.version, _r.c.position)
+    )
+
+
+STRATEGY = _with_rules(_s.c.version == bindparam("version"))
+ACTIVE_STRATEGY = _with_rules(_s.c.active.is_(True))
 
 
 class StrategyRecord(NamedTuple):
@@ -181,11 +194,11 @@ def _rule(row) -> Rule:
 async def strategy(conn, version: int | None) -> StrategyRead:
     """A stored version, or the active one (None)."""
     stmt, params = (ACTIVE_STRATEGY, {}) if version is None else (STRATEGY, {"version": version})
-    row = (await conn.execute(stmt, params)).first()
-    if row is None:
+    rows = (await conn.execute(stmt, params)).all()
+    if not rows:
         raise missing("worklist strategy", "active" if version is None else str(version))
-    record = StrategyRecord._make(row)
-    rules = tuple(_rule(r) for r in await conn.execute(RULES, {"version": record.version}))
+    record = StrategyRecord._make(rows[0][:5])
+    rules = tuple(_rule(r) for r in rows if r.version == record.version and r.code is not None)
     return StrategyRead(record, rules)
 
 

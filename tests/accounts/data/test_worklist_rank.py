@@ -119,7 +119,9 @@ async def test_the_database_ranks_as_the_domain_does(db):
         async with db.transaction() as session:
             await session.execute(delete(BOOK))
             if facts:
-                rows = [{**f._asdict(), "promise_due_today": int(f.promise_due_today)} for f in facts]
+                rows = [f._asdict() for f in facts]
+                for row in rows:
+                    row["promise_due_today"] = int(row["promise_due_today"])
                 await session.execute(BOOK.insert(), rows)
         async with db.reading_connection() as conn:
             stmt = worklist_rank.ranking(BOOK, rules, conn.dialect.name)
