@@ -269,7 +269,9 @@ def rank(
     facts: Iterable[CustomerFacts], strategy: Strategy, now: datetime, today: date
 ) -> tuple[list[WorklistItem], int]:
     """(the items on the list, best first; how many were done today). Ties: the larger amount
-    to collect, then the customer id, so the order is the same on every call."""
+    to collect, then the customer id, so the order is the same on every call. The definition
+    data/worklist_rank.py compiles into SQL (ListWorklist and SimulateStrategy rank in the
+    database); tests/accounts/data/test_worklist_rank.py holds the two equal."""
     items, done = [], 0
     for f in facts:
         reasons = absence_reasons(f, now, today)
