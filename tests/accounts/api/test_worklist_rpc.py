@@ -7,14 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 import grpc
 
+from common.actor import reset_actor
 from settle.accounts.v1 import accounts_pb2 as pb
 from tests.accounts.api.collections_support import (
+    LENA,
     State,
     _log,
     _ts,
     eur,
 )
-from tests.support.rpc import expect_error
+from tests.support.rpc import as_actor, expect_error
 
 
 async def test_the_worklist_ranks_by_contributions_that_sum_to_the_score(desk):
@@ -213,3 +215,11 @@ async def test_pages_of_the_database_s_ranking_follow_each_other(desk):
     assert amounts == ["1400.00", "1300.00", "1200.00", "1100.00", "1000.00"]
     for item in whole.items:
         assert item.score == sum(c.points for c in item.contributions) > 0
+    # a team lead's scopes: the team's book, and every team's
+    for team in ("DACH", ""):
+        token = as_actor(LENA, "team_lead", team=team)
+        try:
+            led = await desk.stub.ListWorklist(pb.ListWorklistRequest())
+        finally:
+            reset_actor(token)
+        assert led.items == whole.items and led.total_size == 5
