@@ -52,11 +52,11 @@ _now = bindparam("now", type_=UtcDateTime())
 _day_start = bindparam("day_start", type_=UtcDateTime())  # today, 00:00 UTC
 _placed = bindparam("placed", type_=String())  # JSON: customer id -> promised minor units placed
 
-# Currencies by minor-unit exponent, other than the usual 2; "" (no currency) counts in units.
-_EXPONENTS: dict[int, list[str]] = {0: [""]}
-for _code, _exponent in sorted(MINOR_UNITS.items()):
-    if _exponent != 2:
-        _EXPONENTS.setdefault(_exponent, []).append(_code)
+# Currencies by minor-unit exponent, but the usual 2; "" (no currency) counts in units.
+_EXPONENTS: dict[int, list[str]] = {
+    e: [*([""] if e == 0 else []), *sorted(c for c, x in MINOR_UNITS.items() if x == e)]
+    for e in sorted(set(MINOR_UNITS.values()) - {2})
+}
 
 
 class _days_between(FunctionElement):
@@ -191,9 +191,9 @@ _FIELDS = CustomerFacts._fields
 @lru_cache(maxsize=32)
 def statement(rules: tuple[Rule, ...], scope: str, dialect: str) -> Select:
     """The ranking of `rules` over `scope`'s book on `dialect`: one row per item of the page
-    (on_list, done_today, CustomerFacts' fields, score, to_collect_minor), or, when the page is
-    empty, one row with the two counts and the rest NULL. Cached: the rules of a stored version
-    never change, and building costs more than running."""
+    (how many on the list, how many done today, CustomerFacts' fields, score), or, when the page
+    is empty, one row with the two counts and the rest NULL. Cached (a stored version's rules
+    never change): built, and compiled by SQLAlchemy, once per strategy."""
     by_key = worklist_reads.looks_up_by_key(dialect, scope)
     return ranking(worklist_reads.book(scope, by_key).subquery("book"), rules, dialect)
 
