@@ -11,9 +11,9 @@ from typing import NamedTuple
 
 from sqlalchemy import (
     BigInteger,
+    FromClause,
     Lateral,
     Select,
-    Table,
     and_,
     bindparam,
     case,
@@ -47,7 +47,7 @@ SCOPES = {
 }
 
 
-def assigned_row(table: Table, key) -> Lateral:
+def assigned_row(table: FromClause, key) -> Lateral:
     """`table`'s row of the assigned customer, looked up by its key for each assignment: a
     LATERAL subquery the PostgreSQL planner keeps as written (OFFSET 0), so a book of ~500 costs
     ~500 index probes whatever the number of customers, where a plain join hashed the whole
