@@ -94,21 +94,23 @@ class AccountsHandlers:
 
     async def list_worklist(self, request: pb.ListWorklistRequest, context):
         """One collector's list (the bench asks as a team lead naming the collector), ranked by
-        the service's pure domain function, the first page signed like the service's."""
+        the service's own statement, the page's items explained by the service's domain
+        function, the page signed like the service's."""
         now = datetime.now(UTC)
-        async with self.pool.acquire() as conn:
-            facts = await worklist_sql.facts(conn, request.collector, now.date())
-            strategy = await worklist_sql.strategy(conn)
-        items, done = worklist.rank(facts, strategy, now, now.date())
         key = query_key(request.collector, request.team)
         page = self.pages.page(request.page_size, request.page_token, key)
-        chosen = items[page.offset : page.offset + page.size]
+        async with self.pool.acquire() as conn:
+            strategy = await worklist_sql.strategy(conn)
+            ranked = await worklist_sql.ranked(conn, strategy.rules, request.collector, now, page)
+        items = [
+            worklist.ranked_item(f, strategy, now, now.date(), points) for f, points in ranked.items
+        ]
         return pb.ListWorklistResponse(
-            items=[worklist_item(item, page.offset + i + 1) for i, item in enumerate(chosen)],
-            next_page_token=self.pages.next_token(page, len(chosen), key),
+            items=[worklist_item(item, page.offset + i + 1) for i, item in enumerate(items)],
+            next_page_token=self.pages.next_token(page, len(items), key),
             strategy_version=strategy.version,
-            done_today=done,
-            total_size=len(items),
+            done_today=ranked.done_today,
+            total_size=ranked.on_list,
         )
 
     def generic(self) -> grpc.GenericRpcHandler:

@@ -1,80 +1,57 @@
-"""The worklist's statements written by hand for asyncpg: what services/accounts/data/
-worklist_reads.py builds for one collector on PostgreSQL (each assigned customer's row and facts
-summary looked up by key, what depends on the day derived from its dated rows), and the active
-strategy with its rules. Run without a transaction, as the service's display reads are; ranked by
-the same pure domain function. It reads what Settle reads: the summary data/customer_facts.py
-keeps with every write (the bench builds it once after loading the portfolio, as migration 0008's
-backfill does)."""
+"""The worklist's statements run by hand with asyncpg: the active strategy with its rules, read by
+hand-written SQL in one statement as the service reads it; then the very statements
+services/accounts/data/worklist_rank.py runs for one collector on PostgreSQL (who has open
+promises; the strategy's ranking, which returns only the page), compiled once per strategy to
+PostgreSQL text and run without a transaction, as the service's display reads are. Like for like:
+the database ranks, and the page's items are explained by the same domain function. It reads what
+Settle reads: the summary data/customer_facts.py keeps with every write (the bench builds it once
+after loading the portfolio, as migration 0008's backfill does)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 import asyncpg
+from sqlalchemy import Select
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
-from services.accounts.domain.worklist import CustomerFacts, Rule, Strategy
+from common.listing import Page
+from services.accounts.data import worklist_rank
+from services.accounts.domain.worklist import Rule, Strategy
 
-FACTS = """
-WITH ahead AS (
-  SELECT customer_id, sum(due_minor) AS not_due_minor,
-         max(CASE WHEN day = $2 AND open_promises > 0 THEN 1 ELSE 0 END) AS due_today
-  FROM customer_facts_ahead
-  WHERE customer_id IN (SELECT customer_id FROM assignments WHERE collector = $1) AND day >= $2
-  GROUP BY customer_id)
-SELECT a.customer_id, c.display_name, a.collector,
-       coalesce(nullif(c.currency_code, ''), nullif(f.currency, ''), '') AS currency,
-       coalesce(f.open_minor, 0) AS open_minor, coalesce(f.held_minor, 0) AS held_minor,
-       coalesce(f.promised_minor, 0) AS promised_minor,
-       coalesce(f.collectible_minor, 0) - coalesce(ahead.not_due_minor, 0) AS overdue_minor,
-       CASE WHEN f.oldest_due < $2 THEN f.oldest_due END AS oldest_due,
-       coalesce(f.broken_promises, 0) AS broken, coalesce(ahead.due_today, 0) AS due_today,
-       f.last_contact_at, f.call_back_at, coalesce(f.open_disputes, 0) AS open_disputes,
-       c.credit_hold, c.bankruptcy, c.in_litigation, c.risk_class, f.phone_task_at
-FROM assignments a
-JOIN LATERAL (SELECT * FROM customers WHERE id = a.customer_id OFFSET 0) c ON true
-LEFT JOIN LATERAL (SELECT * FROM customer_facts WHERE customer_id = a.customer_id OFFSET 0) f
-  ON true
-LEFT JOIN ahead ON ahead.customer_id = a.customer_id
-WHERE a.collector = $1
-ORDER BY a.customer_id
+ACTIVE_STRATEGY = """
+SELECT s.version, r.code, r.label, r.fact, r.min_value, r.max_value, r.points
+FROM worklist_strategies s LEFT JOIN worklist_rules r ON r.strategy_version = s.version
+WHERE s.active IS true ORDER BY s.version, r.position
 """
-ACTIVE_STRATEGY = "SELECT version FROM worklist_strategies WHERE active IS true"
-RULES = (
-    "SELECT code, label, fact, min_value, max_value, points FROM worklist_rules "
-    "WHERE strategy_version = $1 ORDER BY position"
-)
+_DIALECT = PGDialect_asyncpg()
 
 
-async def facts(conn: asyncpg.Connection, collector: str, today: date) -> list[CustomerFacts]:
-    return [
-        CustomerFacts(
-            customer_id=r["customer_id"],
-            display_name=r["display_name"],
-            collector=r["collector"],
-            currency=r["currency"],
-            open_minor=int(r["open_minor"]),
-            held_minor=int(r["held_minor"]),
-            promised_minor=int(r["promised_minor"]),
-            overdue_minor=int(r["overdue_minor"]),
-            oldest_due=r["oldest_due"],
-            broken_promises=int(r["broken"]),
-            promise_due_today=bool(r["due_today"]),
-            last_contact_at=r["last_contact_at"],
-            call_back_at=r["call_back_at"],
-            open_disputes=int(r["open_disputes"]),
-            credit_hold=r["credit_hold"],
-            bankruptcy=r["bankruptcy"],
-            in_litigation=r["in_litigation"],
-            risk_class=r["risk_class"],
-            phone_task_at=r["phone_task_at"],
-        )
-        for r in await conn.fetch(FACTS, collector, today)
-    ]
+class _Compiled:
+    """A Core statement as asyncpg text and the order of its positional values."""
+
+    def __init__(self, stmt: Select):
+        self.compiled = stmt.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
+        self.sql = self.compiled.string
+
+    def args(self, values: dict[str, object]) -> list[object]:
+        params = self.compiled.construct_params(values)
+        return [params[name] for name in self.compiled.positiontup or ()]
+
+
+@lru_cache(maxsize=8)
+def _ranking(rules: tuple[Rule, ...]) -> _Compiled:
+    return _Compiled(worklist_rank.statement(rules, "collector", "postgresql"))
+
+
+PROMISING = _Compiled(worklist_rank.PROMISING_BY_KEY["collector"])
 
 
 async def strategy(conn: asyncpg.Connection) -> Strategy:
-    version = await conn.fetchval(ACTIVE_STRATEGY)
+    rows = await conn.fetch(ACTIVE_STRATEGY)
+    version = rows[0]["version"]
     rules = tuple(
         Rule(
             r["code"],
@@ -84,6 +61,20 @@ async def strategy(conn: asyncpg.Connection) -> Strategy:
             Decimal(r["max_value"]) if r["max_value"] else None,
             r["points"],
         )
-        for r in await conn.fetch(RULES, version)
+        for r in rows
+        if r["version"] == version and r["code"] is not None
     )
     return Strategy(version, rules)
+
+
+async def ranked(
+    conn: asyncpg.Connection, rules: tuple[Rule, ...], collector: str, now: datetime, page: Page
+) -> worklist_rank.RankedPage:
+    """One page of the collector's list, ranked by the database."""
+    promising = await conn.fetch(PROMISING.sql, *PROMISING.args({"collector": collector}))
+    if promising:  # placing promises is the service's Python (service/promised.py)
+        raise RuntimeError("the bench portfolio has no open promises")
+    values = worklist_rank.parameters({}, now, now.date(), page.offset, page.size)
+    ranking = _ranking(rules)
+    rows = await conn.fetch(ranking.sql, *ranking.args({"collector": collector, **values}))
+    return worklist_rank.ranked_page(rows)

@@ -29,6 +29,7 @@ from bench.harness.results import ScenarioResult
 from bench.scenarios.datasets import portfolio
 from common.actor import Actor, reset_actor, set_actor
 from common.db import Database
+from common.listing import Page
 from common.settings import DEV_INTERNAL_SECRET, Settings
 from services.accounts.data import customer_facts
 from services.accounts.server import assemble
@@ -36,6 +37,7 @@ from settle.accounts.v1 import accounts_pb2 as pb
 from settle.accounts.v1.accounts_pb2_grpc import AccountsServiceStub
 
 PAGE = 50
+FIRST = Page(0, PAGE)
 BOOK = 500  # customers per collector
 TARGET_RATIO, TARGET_P99_MS, TARGET_JUDGED_PER_S = 0.7, 200.0, 2_000.0
 TIMEOUT_S = 30
@@ -123,10 +125,11 @@ async def worklist(env: BenchEnv, result: ScenarioResult) -> None:
         return lambda w, s: stub.ListWorklist(request(w, s), timeout=TIMEOUT_S)
 
     async def sql(worker, seq):
+        collector = request(worker, seq).collector
         async with pool.acquire() as conn:
-            today = datetime.now(UTC).date()  # the service's clock
-            facts = await worklist_sql.facts(conn, request(worker, seq).collector, today)
-            return facts, await worklist_sql.strategy(conn)
+            rules = (await worklist_sql.strategy(conn)).rules
+            # the service's clock
+            return await worklist_sql.ranked(conn, rules, collector, datetime.now(UTC), FIRST)
 
     samples = [request(w, 0) for w in range(3)]
     mine = [await stubs["settle"].ListWorklist(r) for r in samples]
@@ -137,11 +140,12 @@ async def worklist(env: BenchEnv, result: ScenarioResult) -> None:
         Variant("settle", "python -m services.accounts (OTEL_* unset: its default tracing), "
                 "signed gRPC client as a team lead naming the collector", rpc(stubs["settle"]),
                 roles=launch.roles(env, db, [traced]), processes=launch.memory_of([traced])),
-        Variant("bare-grpc", "bare grpc.aio server, the facts statement and the strategy read by "
-                "hand with raw asyncpg, no transaction, ranked by the same domain function",
+        Variant("bare-grpc", "bare grpc.aio server, the strategy read by hand and the service's "
+                "ranking statements compiled for raw asyncpg, no transaction, the page explained "
+                "by the same domain function",
                 rpc(stubs["bare-grpc"]), roles=launch.roles(env, db, bare),
                 processes=launch.memory_of(bare), baseline=True),
-        Variant("asyncpg", "the same statements with asyncpg (no gRPC, no ranking)", sql,
+        Variant("asyncpg", "the same statements with asyncpg (no gRPC, no explanation)", sql,
                 roles=launch.roles(env, db, []), processes=launch.memory_of([]), baseline=True),
     ]  # fmt: skip
     mode = env.mode

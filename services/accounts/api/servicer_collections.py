@@ -6,7 +6,7 @@ from __future__ import annotations
 from common import validation
 from common.errors import InvalidArgument, Violations
 from common.ids import parse_name
-from common.listing import PageTokens, parse_date, parse_filter, query_key
+from common.listing import Page, PageTokens, parse_date, parse_filter, query_key
 from common.protoconv import request_key
 from services.accounts.api import collections_convert as convert
 from services.accounts.api import collections_requests as req
@@ -31,17 +31,15 @@ def _strategy_version(name: str) -> int | None:
     return int(version)
 
 
-def _worklist_page(
-    pages: PageTokens, result: worklist.Worklist, page_size: int, page_token: str, key: str
-):
-    page = pages.page(page_size, page_token, key)
-    chosen = result.items[page.offset : page.offset + page.size]
+def _worklist_page(pages: PageTokens, result: worklist.Worklist, page: Page, key: str):
     return pb.ListWorklistResponse(
-        items=[convert.worklist_item(item, page.offset + i + 1) for i, item in enumerate(chosen)],
-        next_page_token=pages.next_token(page, len(chosen), key),
+        items=[
+            convert.worklist_item(item, page.offset + i + 1) for i, item in enumerate(result.items)
+        ],
+        next_page_token=pages.next_token(page, len(result.items), key),
         strategy_version=result.strategy_version,
         done_today=result.done_today,
-        total_size=len(result.items),
+        total_size=result.on_list,
     )
 
 
@@ -132,18 +130,20 @@ class CollectionsMethods:
         return convert.promise_record(customer_id, view)
 
     async def ListWorklist(self, request, context):
-        result = await worklist.list_worklist(self.ctx, request.collector, request.team)
         key = query_key(request.collector, request.team)
-        return _worklist_page(self.pages, result, request.page_size, request.page_token, key)
+        page = self.pages.page(request.page_size, request.page_token, key)
+        result = await worklist.list_worklist(self.ctx, request.collector, request.team, page)
+        return _worklist_page(self.pages, result, page, key)
 
     async def SimulateStrategy(self, request, context):
         v = Violations()
         rules = req.rules(request.rules, "rules", v)
         v.raise_if_any()
+        page = self.pages.page(request.page_size, "", "")
         result = await worklist.simulate(
-            self.ctx, request.collector, request.team, request.strategy_version, rules
+            self.ctx, request.collector, request.team, request.strategy_version, rules, page
         )
-        return _worklist_page(self.pages, result, request.page_size, "", "")
+        return _worklist_page(self.pages, result, page, "")
 
     async def ExplainWorklistAbsence(self, request, context):
         customer_id = _customer(request.customer, "customer")

@@ -11,9 +11,9 @@ from typing import NamedTuple
 
 from sqlalchemy import (
     BigInteger,
+    FromClause,
     Lateral,
     Select,
-    Table,
     and_,
     bindparam,
     case,
@@ -47,7 +47,7 @@ SCOPES = {
 }
 
 
-def _by_key(table: Table, key) -> Lateral:
+def assigned_row(table: FromClause, key) -> Lateral:
     """`table`'s row of the assigned customer, looked up by its key for each assignment: a
     LATERAL subquery the PostgreSQL planner keeps as written (OFFSET 0), so a book of ~500 costs
     ~500 index probes whatever the number of customers, where a plain join hashed the whole
@@ -55,10 +55,18 @@ def _by_key(table: Table, key) -> Lateral:
     return select(table).where(key == _a.c.customer_id).offset(0).lateral(table.name)
 
 
-def _facts(scope, by_key: bool) -> Select:
-    """`by_key`: PostgreSQL, and a scope of one collector's book or one customer."""
-    c = _by_key(_c, _c.c.id) if by_key else _c
-    f = _by_key(_f, _f.c.customer_id) if by_key else _f
+def currency(c, f):
+    """The customer's currency, else its invoices' (as the summary keeps it), else none."""
+    return func.coalesce(func.nullif(c.c.currency_code, ""), func.nullif(f.c.currency, ""), "")
+
+
+def book(scope: str, by_key: bool) -> Select:
+    """CustomerFacts' columns, by name, of every customer in `scope` (unordered): what `facts`
+    reads and data/worklist_rank.py ranks. `by_key`: PostgreSQL, and a scope of one collector's
+    book or one customer."""
+    scope_is = SCOPES[scope]
+    c = assigned_row(_c, _c.c.id) if by_key else _c
+    f = assigned_row(_f, _f.c.customer_id) if by_key else _f
     # from today on: what is not overdue yet, and whether an open promise falls due today
     ahead = (
         select(
@@ -68,7 +76,7 @@ def _facts(scope, by_key: bool) -> Select:
                 case((and_(_ahead.c.day == _today, _ahead.c.open_promises > 0), 1), else_=0)
             ).label("due_today"),
         )
-        .where(_ahead.c.customer_id.in_(select(_a.c.customer_id).where(scope)))
+        .where(_ahead.c.customer_id.in_(select(_a.c.customer_id).where(scope_is)))
         .where(_ahead.c.day >= _today)
         .group_by(_ahead.c.customer_id)
         .subquery("ahead")
@@ -78,9 +86,7 @@ def _facts(scope, by_key: bool) -> Select:
             _a.c.customer_id,
             c.c.display_name,
             _a.c.collector,
-            func.coalesce(
-                func.nullif(c.c.currency_code, ""), func.nullif(f.c.currency, ""), ""
-            ).label("currency"),
+            currency(c, f).label("currency"),
             func.coalesce(f.c.open_minor, _zero).label("open_minor"),
             func.coalesce(f.c.held_minor, _zero).label("held_minor"),
             func.coalesce(f.c.promised_minor, _zero).label("promised_minor"),
@@ -104,13 +110,19 @@ def _facts(scope, by_key: bool) -> Select:
         .join(c, true() if by_key else c.c.id == _a.c.customer_id)
         .outerjoin(f, true() if by_key else f.c.customer_id == _a.c.customer_id)
         .outerjoin(ahead, ahead.c.customer_id == _a.c.customer_id)
-        .where(scope)
-        .order_by(_a.c.customer_id)
+        .where(scope_is)
     )
 
 
-FACTS = {name: _facts(scope, False) for name, scope in SCOPES.items()}
-FACTS_BY_KEY = {name: _facts(SCOPES[name], True) for name in ("collector", "customer")}
+BY_KEY = ("collector", "customer")
+
+
+def looks_up_by_key(dialect: str, scope: str) -> bool:
+    return dialect == "postgresql" and scope in BY_KEY
+
+
+FACTS = {name: book(name, False).order_by(_a.c.customer_id) for name in SCOPES}
+FACTS_BY_KEY = {name: book(name, True).order_by(_a.c.customer_id) for name in BY_KEY}
 ASSIGNED_TO = select(_a.c.collector).where(_a.c.customer_id == bindparam("customer"))
 
 
@@ -120,7 +132,7 @@ async def facts(conn, scope: str, value: str, today: date) -> list[CustomerFacts
     columns are its fields, in order). `promised_minor` is the open promises' full amounts:
     service/worklist.py places them per invoice."""
     params = {"today": today, scope: value}
-    by_key = conn.dialect.name == "postgresql" and scope in FACTS_BY_KEY
+    by_key = looks_up_by_key(conn.dialect.name, scope)
     return [
         CustomerFacts(*r[:10], bool(r[10]), *r[11:])
         for r in await conn.execute((FACTS_BY_KEY if by_key else FACTS)[scope], params)
@@ -133,9 +145,22 @@ async def assigned_to(conn, customer_id: str) -> str | None:
 
 # --- strategies --------------------------------------------------------------------------------
 _s, _r = WorklistStrategyRow.__table__, WorklistRuleRow.__table__
-STRATEGY = select(_s).where(_s.c.version == bindparam("version"))
-ACTIVE_STRATEGY = select(_s).where(_s.c.active.is_(True))
-RULES = select(_r).where(_r.c.strategy_version == bindparam("version")).order_by(_r.c.position)
+
+
+def _with_rules(which) -> Select:
+    """The strategy's row and its rules in order, one row per rule (one without rules: NULLs),
+    read in one round trip: every worklist read starts with it."""
+    rule = (_r.c.code, _r.c.label, _r.c.fact, _r.c.min_value, _r.c.max_value, _r.c.points)
+    return (
+        select(_s, *rule)
+        .outerjoin(_r, _r.c.strategy_version == _s.c.version)
+        .where(which)
+        .order_by(_s.c.version, _r.c.position)
+    )
+
+
+STRATEGY = _with_rules(_s.c.version == bindparam("version"))
+ACTIVE_STRATEGY = _with_rules(_s.c.active.is_(True))
 
 
 class StrategyRecord(NamedTuple):
@@ -169,11 +194,11 @@ def _rule(row) -> Rule:
 async def strategy(conn, version: int | None) -> StrategyRead:
     """A stored version, or the active one (None)."""
     stmt, params = (ACTIVE_STRATEGY, {}) if version is None else (STRATEGY, {"version": version})
-    row = (await conn.execute(stmt, params)).first()
-    if row is None:
+    rows = (await conn.execute(stmt, params)).all()
+    if not rows:
         raise missing("worklist strategy", "active" if version is None else str(version))
-    record = StrategyRecord._make(row)
-    rules = tuple(_rule(r) for r in await conn.execute(RULES, {"version": record.version}))
+    record = StrategyRecord._make(rows[0][:5])
+    rules = tuple(_rule(r) for r in rows if r.version == record.version and r.code is not None)
     return StrategyRead(record, rules)
 
 

@@ -7,10 +7,12 @@ exactly those contributions, so a collector can read why a customer ranks where 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from functools import cached_property
 from typing import NamedTuple
 
@@ -34,6 +36,9 @@ FACTS = (
 )
 RISK_CLASSES = {"LOW": 1, "MEDIUM": 2, "HIGH": 3}
 MAX_RULES = 100
+# A bound's largest magnitude: in the smallest unit of any currency (10^-4) it stays a BIGINT, so
+# the database compares whole numbers (Rule.bounds_in).
+MAX_BOUND = Decimal(10) ** 14
 
 # Why a customer is not on the list (or that it is).
 ON_LIST = "ON_LIST"
@@ -59,6 +64,15 @@ class Rule:
             return self.max is None
         return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
 
+    def bounds_in(self, exponent: int) -> tuple[int | None, int | None]:
+        """[min, max] for a whole-number fact counted in units of 10^-exponent (an amount in its
+        currency's minor units; a count, 0): such an n matches exactly when low ≤ n ≤ high
+        (None: no bound), so the database ranks with whole numbers, as `matches` decides."""
+        scale = 10**exponent
+        low = None if self.min is None else math.ceil(Fraction(self.min) * scale)
+        high = None if self.max is None else math.floor(Fraction(self.max) * scale)
+        return low, high
+
     @cached_property
     def contribution(self) -> Contribution:
         """What the rule adds to an item it matches (one object, shared by every item)."""
@@ -78,10 +92,13 @@ def parse_rule(
     bounds = []
     for name, text in (("min", low), ("max", high)):
         try:
-            bounds.append(Decimal(text) if text.strip() else None)
+            bound = Decimal(text) if text.strip() else None
         except InvalidOperation:
-            v.add(f"{where}.{name}", "must be a decimal number or empty")
-            bounds.append(None)
+            bound = Decimal("NaN")
+        if bound is not None and not (bound.is_finite() and abs(bound) <= MAX_BOUND):
+            v.add(f"{where}.{name}", f"must be a decimal number within ±{MAX_BOUND:,f}, or empty")
+            bound = None
+        bounds.append(bound)
     low_d, high_d = bounds
     v.require(
         low_d is None or high_d is None or low_d <= high_d, f"{where}.max", "must not be below min"
@@ -154,7 +171,7 @@ def _major(minor: int, currency: str) -> Decimal:
     return Decimal(minor).scaleb(-currency_exponent(currency)) if currency else Decimal(minor)
 
 
-def _start_of(day: date) -> datetime:
+def start_of(day: date) -> datetime:
     return datetime.combine(day, time(0), UTC)
 
 
@@ -195,7 +212,7 @@ def absence_reasons(f: CustomerFacts, now: datetime, today: date) -> list[str]:
     if f.call_back_at is not None:
         return [CALL_BACK_SCHEDULED]
     reasons = []
-    if f.last_contact_at is not None and f.last_contact_at >= _start_of(today):
+    if f.last_contact_at is not None and f.last_contact_at >= start_of(today):
         reasons.append(DONE_TODAY)
     if f.amount_to_collect() == 0 and not f.promise_due_today:
         reasons.append(NOTHING_TO_COLLECT)
@@ -228,11 +245,33 @@ def score(f: CustomerFacts, strategy: Strategy, now: datetime, today: date) -> W
     )
 
 
+class RankingDrift(Exception):
+    """The database scored a customer differently from its rules here: the two expressions of a
+    rule's meaning (`Rule.matches`, data/worklist_rank.py) have drifted apart. A bug, never shown
+    as a ranking."""
+
+
+def ranked_item(
+    f: CustomerFacts, strategy: Strategy, now: datetime, today: date, ranked_score: int
+) -> WorklistItem:
+    """An item of a page the database ranked, explained by the same rules: its contributions
+    must add up to the score the database ranked it by."""
+    item = score(f, strategy, now, today)
+    if item.score != ranked_score:
+        raise RankingDrift(
+            f"customer {f.customer_id}: ranked with {ranked_score} points, its rules give "
+            f"{item.score}"
+        )
+    return item
+
+
 def rank(
     facts: Iterable[CustomerFacts], strategy: Strategy, now: datetime, today: date
 ) -> tuple[list[WorklistItem], int]:
     """(the items on the list, best first; how many were done today). Ties: the larger amount
-    to collect, then the customer id, so the order is the same on every call."""
+    to collect, then the customer id, so the order is the same on every call. The definition
+    data/worklist_rank.py compiles into SQL (ListWorklist and SimulateStrategy rank in the
+    database); tests/accounts/data/test_worklist_rank.py holds the two equal."""
     items, done = [], 0
     for f in facts:
         reasons = absence_reasons(f, now, today)

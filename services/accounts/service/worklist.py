@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from common.actor import current_actor
 from common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from common.listing import Page
 from services.accounts.data import repository as repo
-from services.accounts.data import rows, worklist_reads
+from services.accounts.data import rows, worklist_rank, worklist_reads
 from services.accounts.data.collections_models import (
     AssignmentRow,
     WorklistRuleRow,
@@ -23,35 +24,45 @@ from services.accounts.service.promised import promised_on
 
 @dataclass(frozen=True)
 class Worklist:
-    items: list[WorklistItem]  # ranked, the whole list (the caller pages it)
+    items: list[WorklistItem]  # the page asked for, ranked
+    on_list: int  # on the whole list
     done_today: int
     strategy_version: int
 
 
+async def _placed(conn, promising: list[tuple[str, str]]) -> dict[str, int]:
+    """Customer id -> what its open promises take out of its amount to collect, placed invoice
+    by invoice (domain/collectible.py), so an item's amount is the sum of its invoices'."""
+    placed = (await promised_on(conn, [customer for customer, _ in promising])).by_customer()
+    return {customer: placed.get((customer, currency), 0) for customer, currency in promising}
+
+
 async def _facts(conn, scope: str, value: str, today) -> list[CustomerFacts]:
-    """The scope's facts, with what open promises take out placed invoice by invoice
-    (domain/collectible.py), so an item's amount is the sum of its invoices' figures."""
+    """The scope's facts with the open promises placed (`_placed`), for the decisions made in
+    Python: one customer's explanation and every collector's day."""
     facts = await worklist_reads.facts(conn, scope, value, today)
-    promising = [f.customer_id for f in facts if f.promised_minor]
-    placed = (await promised_on(conn, promising)).by_customer()
+    placed = await _placed(conn, [(f.customer_id, f.currency) for f in facts if f.promised_minor])
     return [
-        f._replace(promised_minor=placed.get((f.customer_id, f.currency), 0))
-        if f.promised_minor
-        else f
+        f._replace(promised_minor=placed.get(f.customer_id, 0)) if f.promised_minor else f
         for f in facts
     ]
 
 
 async def _rank(
-    ctx: AccountsContext, scope: tuple[str, str], strategy: Strategy | None
+    ctx: AccountsContext, scope: tuple[str, str], strategy: Strategy | None, page: Page
 ) -> Worklist:
+    """Ranked by the database (data/worklist_rank.py), which returns only the page; its items
+    are explained here by the same rules."""
     now, today = ctx.clock.now(), ctx.clock.today()
     async with ctx.db.reading_connection() as conn:
-        facts = await _facts(conn, *scope, today)
         if strategy is None:
             strategy = (await worklist_reads.strategy(conn, None)).strategy()
-    items, done = worklist.rank(facts, strategy, now, today)
-    return Worklist(items, done, strategy.version)
+        placed = await _placed(conn, await worklist_rank.promising(conn, scope))
+        ranked = await worklist_rank.page(
+            conn, strategy.rules, scope, placed, now, today, page.offset, page.size
+        )
+    items = [worklist.ranked_item(f, strategy, now, today, points) for f, points in ranked.items]
+    return Worklist(items, ranked.on_list, ranked.done_today, strategy.version)
 
 
 async def collectors_day(ctx: AccountsContext) -> dict[str, worklist.CollectorDay]:
@@ -62,20 +73,25 @@ async def collectors_day(ctx: AccountsContext) -> dict[str, worklist.CollectorDa
     return worklist.day_by_collector(facts, now, today)
 
 
-async def list_worklist(ctx: AccountsContext, collector: str, team: str) -> Worklist:
-    return await _rank(ctx, worklist_scope(current_actor(), collector, team), None)
+async def list_worklist(ctx: AccountsContext, collector: str, team: str, page: Page) -> Worklist:
+    return await _rank(ctx, worklist_scope(current_actor(), collector, team), None, page)
 
 
 async def simulate(
-    ctx: AccountsContext, collector: str, team: str, version: int, rules: tuple[Rule, ...]
+    ctx: AccountsContext,
+    collector: str,
+    team: str,
+    version: int,
+    rules: tuple[Rule, ...],
+    page: Page,
 ) -> Worklist:
     """Writes nothing: inline rules (version 0), or a stored version."""
     scope = worklist_scope(current_actor(), collector, team)
     if rules:
-        return await _rank(ctx, scope, Strategy(0, rules))
+        return await _rank(ctx, scope, Strategy(0, rules), page)
     async with ctx.db.reading_connection() as conn:
         stored = (await worklist_reads.strategy(conn, version or None)).strategy()
-    return await _rank(ctx, scope, stored)
+    return await _rank(ctx, scope, stored, page)
 
 
 async def explain(

@@ -7,14 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 import grpc
 
+from common.actor import reset_actor
 from settle.accounts.v1 import accounts_pb2 as pb
 from tests.accounts.api.collections_support import (
+    LENA,
     State,
     _log,
     _ts,
     eur,
 )
-from tests.support.rpc import expect_error
+from tests.support.rpc import as_actor, expect_error
 
 
 async def test_the_worklist_ranks_by_contributions_that_sum_to_the_score(desk):
@@ -170,3 +172,54 @@ async def test_a_collector_sees_only_their_own_worklist(desk):
         desk.stub.ListWorklist(pb.ListWorklistRequest(collector="user:someone-else")),
         grpc.StatusCode.PERMISSION_DENIED,
     )
+
+
+async def test_a_rule_bound_must_be_a_finite_decimal_the_database_can_compare(desk):
+    """NaN and infinities are decimals to Python, not bounds; beyond ±10^14 a bound in the
+    minor units of any currency would not fit the database's whole numbers."""
+    rules = [
+        pb.WorklistRule(code="A", fact="overdue_amount", min="NaN", points=1),
+        pb.WorklistRule(code="B", fact="overdue_amount", max="Infinity", points=1),
+        pb.WorklistRule(code="C", fact="overdue_amount", min="100000000000000.01", points=1),
+        pb.WorklistRule(code="D", fact="overdue_amount", min="-1e15", points=1),
+        pb.WorklistRule(code="E", fact="overdue_amount", min="99999999999999.9999", points=1),
+    ]
+    await expect_error(
+        desk.stub.SimulateStrategy(pb.SimulateStrategyRequest(rules=rules)),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        fields=("rules[0].min", "rules[1].max", "rules[2].min", "rules[3].min"),
+    )
+
+
+async def test_pages_of_the_database_s_ranking_follow_each_other(desk):
+    """Page tokens continue where the last page ended; every page carries the whole list's
+    size and the strategy's scores, each the sum of its contributions."""
+    for n in range(5):
+        customer = await desk.customer(f"C-{n}")
+        await desk.invoice(customer, f"INV-{n}", amount=f"{1000 + n * 100}.00")
+    first = await desk.stub.ListWorklist(pb.ListWorklistRequest(page_size=2))
+    second = await desk.stub.ListWorklist(
+        pb.ListWorklistRequest(page_size=2, page_token=first.next_page_token)
+    )
+    third = await desk.stub.ListWorklist(
+        pb.ListWorklistRequest(page_size=2, page_token=second.next_page_token)
+    )
+    whole = await desk.stub.ListWorklist(pb.ListWorklistRequest())
+    paged = [*first.items, *second.items, *third.items]
+    assert [i.customer for i in paged] == [i.customer for i in whole.items]
+    assert [i.rank for i in paged] == [1, 2, 3, 4, 5]
+    assert {first.total_size, second.total_size, third.total_size} == {5}
+    assert third.next_page_token == "" and len(third.items) == 1
+    # the same score, the larger amount to collect first
+    amounts = [i.amount_to_collect.amount for i in whole.items]
+    assert amounts == ["1400.00", "1300.00", "1200.00", "1100.00", "1000.00"]
+    for item in whole.items:
+        assert item.score == sum(c.points for c in item.contributions) > 0
+    # a team lead's scopes: the team's book, and every team's
+    for team in ("DACH", ""):
+        token = as_actor(LENA, "team_lead", team=team)
+        try:
+            led = await desk.stub.ListWorklist(pb.ListWorklistRequest())
+        finally:
+            reset_actor(token)
+        assert led.items == whole.items and led.total_size == 5
