@@ -150,7 +150,7 @@ class ValueRules:
             if "\x00" in value:  # PostgreSQL cannot store one: refused in every string
                 found.append("must not contain NUL characters")
             if self._regex is not None and not self._regex(value):
-                found.append(pattern_words(self.pattern))
+                found.append(pattern_words(self.pattern or ""))
             if self.choices and value not in self.choices:
                 found.append(f"must be one of {', '.join(self.choices)}")
         elif field.enum_type is not None:

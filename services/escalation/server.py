@@ -125,9 +125,7 @@ def assemble(
         }
 
     pages = PageTokens(settings.internal_secret, settings.service)
-    servicer = EscalationServicer(
-        ctx, feed, cursors, pages, endpoints
-    )
+    servicer = EscalationServicer(ctx, feed, cursors, pages, endpoints)
     workers: list[Worker] = [end_streams]
     if settings.workers_enabled:
         workers += [sweeper.run, dispatcher.run, relay.run]
