@@ -21,7 +21,7 @@ from tools.chaos.pgcluster import PgCluster
 from tools.chaos.system import PROCESSES, System
 
 # mode: (seconds of faults, clients, seconds between kills, seconds between PostgreSQL restarts)
-MODES = {"short": (150, 4, (3, 7), 30), "long": (600, 6, (3, 7), 50)}
+MODES = {"short": (90, 4, (3, 7), 25), "long": (600, 6, (3, 7), 50)}
 QUIESCE_TIMEOUT_S = 120
 
 
