@@ -4,6 +4,7 @@ import pytest
 
 from settle.accounts.v1 import reports_pb2_grpc
 from tests.accounts.api.collections_support import desk  # noqa: F401
+from tests.accounts.api.dunning_support import dunning  # noqa: F401
 from tests.support.rpc import channel
 
 

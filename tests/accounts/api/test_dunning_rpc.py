@@ -1,150 +1,20 @@
-"""Dunning end to end through a real gRPC server, on SQLite and PostgreSQL, with the notices
-delivered to a real SMTP server (aiosmtpd on 127.0.0.1): a partly disputed, partly promised
-invoice is chased for exactly the rest, once; a second run sends nothing; a refused send is
-retried, visible meanwhile, and delivered once."""
+"""Dunning runs through the RPCs on both databases: a notice chases exactly the remaining amount,
+once; counts settle a run; a dunning block; stop credit."""
 
 from __future__ import annotations
 
-import asyncio
-import email
-import email.policy
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import grpc
-import pytest
-from aiosmtpd.smtp import SMTP
 from sqlalchemy import select
 
 from common.actor import reset_actor
-from common.clock import ManualClock
 from services.accounts.data.models import OutboxEventRow
 from services.accounts.outbound.escalations import METHOD
-from services.accounts.server import assemble
 from settle.accounts.v1 import accounts_pb2 as pb
-from settle.accounts.v1 import accounts_pb2_grpc
-from settle.common.v1.common_pb2 import Money
 from settle.escalation.v1 import escalation_pb2
-from tests.accounts.conftest import accounts_settings
-from tests.support.rpc import as_actor, channel, expect_error, running
-
-CARL, LENA = "user:carl", "user:lena"
-
-
-def eur(amount: str) -> Money:
-    return Money(currency_code="EUR", amount=amount)
-
-
-class Inbox:
-    def __init__(self):
-        self.envelopes = []
-        self.refuse = False
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.refuse:
-            return "554 Transaction failed"
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-    def messages(self):
-        return [
-            email.message_from_bytes(e.original_content, policy=email.policy.default)
-            for e in self.envelopes
-        ]
-
-
-@pytest.fixture
-async def dunning(backend, database_factory, monkeypatch):
-    """The accounts service (workers off: the tests run the sender's passes) mailing to a real
-    SMTP server on loopback; the caller a collector whose customer is assigned to him."""
-    inbox = Inbox()
-    smtp = await asyncio.get_running_loop().create_server(lambda: SMTP(inbox), "127.0.0.1", 0)
-    port = smtp.sockets[0].getsockname()[1]
-    monkeypatch.setenv("ACCOUNTS_MAIL_URL", f"smtp://127.0.0.1:{port}")
-    monkeypatch.setenv("ACCOUNTS_MAIL_FROM", "ar@settle.example.com")
-    url = database_factory.new_url(backend, "accounts")
-    clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
-    settings = accounts_settings(url)
-    settings = type(settings)(**{**vars(settings), "workers_enabled": False})
-    parts = assemble(settings, clock=clock)
-    token = as_actor(CARL, "collector")
-    try:
-        async with running(parts.process) as address, channel(address) as ch:
-            yield Desk(accounts_pb2_grpc.AccountsServiceStub(ch), clock, parts, inbox, ch)
-    finally:
-        reset_actor(token)
-        smtp.close()
-        await smtp.wait_closed()
-
-
-class Desk:
-    def __init__(self, stub, clock, parts, inbox, ch):
-        self.stub, self.clock, self.parts, self.inbox = stub, clock, parts, inbox
-        self.channel = ch  # the same server's other services (reports)
-
-    async def customer(self):
-        customer = await self.stub.CreateCustomer(
-            pb.CreateCustomerRequest(
-                customer=pb.Customer(
-                    display_name="Acme GmbH",
-                    external_ref="C-1",
-                    currency_code="EUR",
-                    country_code="DE",
-                    time_zone="Europe/Berlin",
-                    contacts=[
-                        pb.Contact(name="Ann Payable", email="ann@acme.example", language="en")
-                    ],
-                )
-            )
-        )
-        token = as_actor(LENA, "team_lead", team="DACH")
-        try:
-            await self.stub.BulkReassignCustomers(
-                pb.BulkReassignCustomersRequest(customers=[customer.name], collector=CARL)
-            )
-        finally:
-            reset_actor(token)
-        return customer
-
-    async def disputed_and_promised_invoice(self, customer):
-        """1,000.00 due 2026-01-30 (31 days overdue: FIRM), 300.00 disputed, 500.00 promised."""
-        invoice = await self.stub.CreateInvoice(
-            pb.CreateInvoiceRequest(
-                invoice=pb.Invoice(
-                    customer=customer.name,
-                    external_number="INV-1",
-                    invoice_date="2025-12-31",
-                    due_date="2026-01-30",
-                    amount=eur("1000.00"),
-                )
-            )
-        )
-        await self.stub.PlaceHold(
-            pb.PlaceHoldRequest(
-                invoice=invoice.name, dispute="disputes/d1", amount=eur("300.00"), request_id="h1"
-            )
-        )
-        await self.stub.CreatePromise(
-            pb.CreatePromiseRequest(
-                parent=customer.name,
-                promise_plan=pb.PromisePlan(
-                    promise=pb.PromiseToPay(
-                        amount=eur("500.00"), promised_date="2026-03-10", invoices=[invoice.name]
-                    )
-                ),
-            )
-        )
-        return invoice
-
-    async def run(self, customer, reevaluate=False):
-        return await self.stub.RunDunning(
-            pb.RunDunningRequest(customers=[customer.name], reevaluate=reevaluate)
-        )
-
-    async def notices(self, customer):
-        return (await self.stub.ListNotices(pb.ListNoticesRequest(customer=customer.name))).notices
-
-    async def send(self):
-        return await self.parts.notices.send_once()
+from tests.accounts.api.dunning_support import LENA, eur
+from tests.support.rpc import as_actor, expect_error
 
 
 async def test_a_notice_chases_exactly_the_remaining_amount_once(dunning):
@@ -231,70 +101,6 @@ async def test_without_a_promise_the_run_settles_by_counts_until_an_invoice_reac
     assert decision.outcome == "NOTHING_DUNNABLE"
 
 
-async def test_a_refused_send_is_retried_visible_meanwhile_and_delivered_once(dunning):
-    customer = await dunning.customer()
-    await dunning.disputed_and_promised_invoice(customer)
-    dunning.inbox.refuse = True
-    await dunning.run(customer)
-    assert await dunning.send() == 1
-
-    (notice,) = await dunning.notices(customer)
-    assert notice.state == pb.Notice.QUEUED and notice.attempts == 1
-    assert "554" in notice.last_error
-    assert await dunning.send() == 0  # not before its retry time
-
-    dunning.inbox.refuse = False
-    dunning.clock.advance(timedelta(minutes=5))
-    assert await dunning.send() == 1
-    (notice,) = await dunning.notices(customer)
-    assert notice.state == pb.Notice.SENT and notice.attempts == 2 and notice.last_error == ""
-    assert len(dunning.inbox.envelopes) == 1
-    dunning.clock.advance(timedelta(hours=2))
-    assert await dunning.send() == 0
-
-
-async def test_a_failed_notice_is_retried_by_a_person_and_delivered_once(dunning):
-    customer = await dunning.customer()
-    await dunning.disputed_and_promised_invoice(customer)
-    dunning.inbox.refuse = True
-    await dunning.run(customer)
-    assert await dunning.send() == 1
-    (notice,) = await dunning.notices(customer)
-    await expect_error(  # still being retried by the sender
-        dunning.stub.RetryNotice(pb.RetryNoticeRequest(name=notice.name)),
-        grpc.StatusCode.FAILED_PRECONDITION,
-        reason="NOTICE_NOT_FAILED",
-    )
-    while notice.state == pb.Notice.QUEUED:
-        dunning.clock.advance(timedelta(hours=2))
-        await dunning.send()
-        (notice,) = await dunning.notices(customer)
-    assert notice.state == pb.Notice.FAILED and notice.attempts == 8
-
-    token = as_actor("user:other", "collector")
-    try:
-        await expect_error(
-            dunning.stub.RetryNotice(pb.RetryNoticeRequest(name=notice.name)),
-            grpc.StatusCode.PERMISSION_DENIED,
-        )
-    finally:
-        reset_actor(token)
-    retried = await dunning.stub.RetryNotice(pb.RetryNoticeRequest(name=notice.name))
-    assert retried.state == pb.Notice.QUEUED and retried.attempts == 0
-    assert retried.last_error.startswith(f"retry asked by {CARL} at ")
-    assert "554" in retried.last_error  # the error it failed with, kept in the record
-    dunning.inbox.refuse = False
-    assert await dunning.send() == 1
-    (notice,) = await dunning.notices(customer)
-    assert notice.state == pb.Notice.SENT and notice.attempts == 1
-    assert len(dunning.inbox.envelopes) == 1
-    await expect_error(
-        dunning.stub.RetryNotice(pb.RetryNoticeRequest(name=notice.name)),
-        grpc.StatusCode.FAILED_PRECONDITION,
-        reason="NOTICE_NOT_FAILED",
-    )
-
-
 async def test_a_team_lead_sets_and_lifts_a_dunning_block(dunning):
     customer = await dunning.customer()
     await dunning.disputed_and_promised_invoice(customer)
@@ -331,65 +137,6 @@ async def test_a_team_lead_sets_and_lifts_a_dunning_block(dunning):
         )
     finally:
         reset_actor(token)
-
-
-async def test_a_statement_lists_the_same_figures_as_csv_and_pdf(dunning):
-    customer = await dunning.customer()
-    await dunning.disputed_and_promised_invoice(customer)
-    csv = await dunning.stub.GetStatement(
-        pb.GetStatementRequest(customer=customer.name, format="CSV")
-    )
-    assert csv.content_type == "text/csv"
-    rows = csv.content.decode().splitlines()
-    assert rows[0].startswith("invoice,due_date,days_past_due,currency,open,in_dispute,promised")
-    assert rows[1].split(",")[:7] == ["INV-1", "2026-01-30", "31", "EUR", "1000.00", "300.00",
-                                      "500.00"]  # fmt: skip
-    assert rows[1].split(",")[-1] == "200.00"
-    pdf = await dunning.stub.GetStatement(pb.GetStatementRequest(customer=customer.name))
-    assert pdf.content_type == "application/pdf" and pdf.content.startswith(b"%PDF")
-
-
-async def test_a_statement_as_of_a_past_date_shows_the_amounts_of_that_date(dunning):
-    """Payments and holds dated after D, and invoices issued after D, are not on a statement
-    as of D; today's statement shows them; promises cover only today's."""
-    customer = await dunning.customer()
-    invoice = await dunning.disputed_and_promised_invoice(
-        customer
-    )  # held 300 (today), 500 promised
-    await dunning.stub.CreateInvoice(
-        pb.CreateInvoiceRequest(
-            invoice=pb.Invoice(customer=customer.name, external_number="INV-LATE",
-                               invoice_date="2026-02-20", due_date="2026-03-20",
-                               amount=eur("50.00"))
-        )
-    )  # fmt: skip
-    payment = await dunning.stub.CreatePayment(
-        pb.CreatePaymentRequest(
-            payment=pb.Payment(customer=customer.name, amount=eur("150.00"),
-                               received_date="2026-02-25", reference="BANK-1")
-        )
-    )  # fmt: skip
-    await dunning.stub.AllocateFunds(
-        pb.AllocateFundsRequest(
-            source=payment.name,
-            allocations=[pb.Allocation(invoice=invoice.name, amount=eur("150.00"))],
-        )
-    )
-
-    async def rows(as_of: str) -> list[list[str]]:
-        got = await dunning.stub.GetStatement(
-            pb.GetStatementRequest(customer=customer.name, as_of=as_of, format="CSV")
-        )
-        return [line.split(",") for line in got.content.decode().splitlines()[1:]]
-
-    # (invoice, days past due, open, in dispute, promised, ..., to collect)
-    (past,) = await rows("2026-02-15")  # before the payment and the late invoice
-    assert past[:7] == ["INV-1", "2026-01-30", "16", "EUR", "1000.00", "0.00", "0.00"]
-    assert past[-1] == "1000.00"
-    today = await rows("")
-    assert [r[0] for r in today] == ["INV-1", "INV-LATE"]
-    assert today[0][4:7] == ["850.00", "300.00", "350.00"]  # the payment counts for the promise
-    assert today[0][-1] == "200.00"
 
 
 async def test_stop_credit_is_a_phone_task_on_the_worklist_a_credit_hold_and_the_team_lead(
