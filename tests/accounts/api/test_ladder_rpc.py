@@ -7,7 +7,7 @@ from __future__ import annotations
 import grpc
 
 from settle.accounts.v1 import accounts_pb2 as pb
-from tests.accounts.api.test_dunning_rpc import dunning, eur  # noqa: F401 (the fixture)
+from tests.accounts.api.dunning_support import eur
 from tests.support.rpc import expect_error
 
 DEFAULT = "dunningLadders/default"
@@ -23,7 +23,7 @@ def _level(number, code, offset, template, actions=("NOTICE",), channel="EMAIL",
 SHORT = [_level(1, "NUDGE", 3, "friendly"), _level(2, "FIRM_NOW", 20, "firm")]
 
 
-async def test_a_new_version_is_what_the_next_run_uses(dunning):  # noqa: F811
+async def test_a_new_version_is_what_the_next_run_uses(dunning):
     stub = dunning.stub
     (seed,) = (
         await stub.ListDunningLadderVersions(pb.ListDunningLadderVersionsRequest(parent=DEFAULT))
@@ -66,7 +66,7 @@ async def test_a_new_version_is_what_the_next_run_uses(dunning):  # noqa: F811
     assert notice.level_code == "FIRM_NOW" and notice.ladder == "default v3"
 
 
-async def test_a_version_takes_effect_on_its_date_only(dunning):  # noqa: F811
+async def test_a_version_takes_effect_on_its_date_only(dunning):
     await dunning.stub.CreateDunningLadderVersion(
         pb.CreateDunningLadderVersionRequest(
             parent=DEFAULT,
@@ -81,7 +81,7 @@ async def test_a_version_takes_effect_on_its_date_only(dunning):  # noqa: F811
     assert notice.ladder == "default v1" and notice.level_code == "FIRM"
 
 
-async def test_a_version_is_validated_field_by_field(dunning):  # noqa: F811
+async def test_a_version_is_validated_field_by_field(dunning):
     stub = dunning.stub
     bad = [
         _level(2, "lower", 5, "friendly", actions=("NOTICE", "NOTICE", "SHOUT"), channel="FAX"),

@@ -18,7 +18,7 @@ from settle.accounts.v1 import accounts_pb2 as pb
 from settle.accounts.v1 import reports_pb2_grpc
 from settle.common.v1 import reports_pb2 as rpb
 from settle.escalation.v1 import escalation_pb2
-from tests.accounts.api.test_dunning_rpc import dunning, eur  # noqa: F401 (the fixture)
+from tests.accounts.api.dunning_support import eur
 from tests.support.rpc import as_actor, expect_error
 
 
@@ -36,7 +36,7 @@ async def _raised(desk) -> list[escalation_pb2.RaiseEscalationRequest]:
         ]
 
 
-async def test_bankruptcy_hands_the_account_to_legal_and_stops_dunning(dunning):  # noqa: F811
+async def test_bankruptcy_hands_the_account_to_legal_and_stops_dunning(dunning):
     customer = await dunning.customer()
     invoice = await dunning.disputed_and_promised_invoice(customer)
 
@@ -111,7 +111,7 @@ async def test_bankruptcy_hands_the_account_to_legal_and_stops_dunning(dunning):
 
 
 async def test_reaching_the_ladders_legal_level_hands_over_with_every_open_invoice(
-    dunning,  # noqa: F811
+    dunning,
 ):
     """An invoice 100 days overdue reaches LEGAL (+90): the run sends the Legal notice, blocks
     dunning and opens a case whose snapshot lists every open invoice, the one not yet due too."""
@@ -144,7 +144,7 @@ async def test_reaching_the_ladders_legal_level_hands_over_with_every_open_invoi
     assert len(await _raised(dunning)) == 1
 
 
-async def test_legal_sees_only_the_accounts_handed_over_to_it(dunning):  # noqa: F811
+async def test_legal_sees_only_the_accounts_handed_over_to_it(dunning):
     """A Legal user reads customers, invoices, timelines and legal cases only of customers with an
     active case; any other answers NOT_FOUND, as another team's work does. A closed case takes
     the account away again."""
@@ -230,7 +230,7 @@ async def test_legal_sees_only_the_accounts_handed_over_to_it(dunning):  # noqa:
 
 
 async def test_legal_reads_funds_billing_accounts_aging_and_reports_of_its_accounts_only(
-    dunning,  # noqa: F811
+    dunning,
 ):
     """Payments, credit notes and billing accounts of an account without an active legal case
     answer NOT_FOUND to a Legal user, like its customer; the aging and the reports cover only
