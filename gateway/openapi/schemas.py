@@ -6,7 +6,7 @@ from __future__ import annotations
 from google.api import field_behavior_pb2
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 
-from common import contract
+from common.contract_rules import ValueRules, rules_of
 from common.listing import ORDER_BY_PATTERN, PAGE_TOKEN_PATTERN
 from gateway import fieldpath
 
@@ -141,7 +141,7 @@ class Schemas:
         behaviours = _behaviours(field)
         # The contract the services and the gateway check (common/contract.py), except where
         # callers never write.
-        rules = None if field_behavior_pb2.OUTPUT_ONLY in behaviours else contract.rules_of(field)
+        rules = None if field_behavior_pb2.OUTPUT_ONLY in behaviours else rules_of(field)
         # a required value is never the unset one, whatever its rules let through
         zero = field_behavior_pb2.REQUIRED not in behaviours
         if fieldpath.is_map(field):
@@ -177,7 +177,7 @@ class Schemas:
         return self._described(schema, field.full_name)
 
 
-def _constrained(schema: dict, rules: contract.ValueRules, zero: bool = True) -> dict:
+def _constrained(schema: dict, rules: ValueRules, zero: bool = True) -> dict:
     """The schema with the value's rules as JSON Schema says them. A rule that lets the zero
     value through (`IGNORE_IF_ZERO_VALUE`: "" or 0 means unset) lets it through here too, unless
     the field is required (`zero` False)."""

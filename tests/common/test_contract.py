@@ -15,7 +15,7 @@ from google.protobuf import (
     timestamp_pb2,
 )
 
-from common import contract
+from common import contract, contract_rules
 from common.errors import InvalidArgument
 from settle.accounts.v1 import accounts_pb2
 from settle.disputes.v1 import disputes_pb2
@@ -67,7 +67,8 @@ def test_sizes_alone_are_out_of_bounds_and_unannotated_fields_keep_the_default_c
     unannotated = disputes_pb2.AddEvidenceRequest(
         parent=f"disputes/{ID}",
         evidence=disputes_pb2.Evidence(
-            uri="https://files.example/pod.pdf", description="d" * (contract.DEFAULT_MAX_CHARS + 1)
+            uri="https://files.example/pod.pdf",
+            description="d" * (contract_rules.DEFAULT_MAX_CHARS + 1),
         ),
     )
     assert [v.field for v in contract.violations(unannotated)] == ["evidence.description"]
@@ -187,7 +188,7 @@ def test_a_rule_the_reader_does_not_know_stops_the_build():
 )
 def test_a_pattern_reads_as_words_a_person_understands(pattern, words):
     """A form shows these under the field: a person is told what to type, not a regex."""
-    assert contract.pattern_words(pattern) == words
+    assert contract_rules.pattern_words(pattern) == words
 
 
 def test_every_declared_pattern_reads_as_words():
@@ -200,7 +201,7 @@ def test_every_declared_pattern_reads_as_words():
             message = pending.pop()
             pending.extend(message.nested_types)
             for f in message.fields:
-                pattern = contract.rules_of(f).value.pattern
-                if pattern and contract.pattern_words(pattern).startswith("must match"):
+                pattern = contract_rules.rules_of(f).value.pattern
+                if pattern and contract_rules.pattern_words(pattern).startswith("must match"):
                     quoted.add(pattern)
     assert not quoted, sorted(quoted)

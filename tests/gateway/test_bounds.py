@@ -8,7 +8,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from common import contract
+from common import contract_rules
 from gateway.auth.policy import Policy
 from gateway.catalog import load_catalog
 from settle.accounts.v1 import accounts_pb2, accounts_pb2_grpc
@@ -42,7 +42,7 @@ def test_a_thousand_reason_codes_on_one_sla_policy_are_refused(stack):
 
 
 def test_a_string_past_its_bound_is_refused_over_http_and_grpc(stack):
-    long_name = "x" * (contract.DEFAULT_MAX_CHARS + 1)
+    long_name = "x" * (contract_rules.DEFAULT_MAX_CHARS + 1)
     response = stack.http.post("/v1/customers", headers=ADMIN, json={"displayName": long_name})
     assert response.status_code == 400 and _fields(response) == ["customer.display_name"]
     stub = accounts_pb2_grpc.AccountsServiceStub(stack.channel)
@@ -64,7 +64,7 @@ def test_the_openapi_document_declares_every_bound(stack):
     schemas = document["components"]["schemas"]
     policy = schemas["settle.disputes.v1.SlaPolicy"]["properties"]
     assert policy["reasonCodes"]["maxItems"] == 100
-    assert policy["reasonCodes"]["items"]["maxLength"] == contract.DEFAULT_MAX_CHARS
+    assert policy["reasonCodes"]["items"]["maxLength"] == contract_rules.DEFAULT_MAX_CHARS
     assert "maxItems" not in schemas["settle.disputes.v1.Dispute"]["properties"]["notes"]
     unbounded = []
     for field in _request_fields():
@@ -88,7 +88,7 @@ def _request_fields():
             continue
         seen.add(message.full_name)
         for field in message.fields:
-            if not contract.output_only(field) and not message.GetOptions().map_entry:
+            if not contract_rules.output_only(field) and not message.GetOptions().map_entry:
                 yield field
             if field.message_type is not None:
                 pending.append(field.message_type)
