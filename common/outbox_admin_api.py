@@ -135,8 +135,8 @@ class OutboxAdminApi:
     def _action(self, kind: str, request, *, required: bool) -> Action:
         event_id = parse_name(request.name, self.events_collection)
         v = Violations()
-        reason = text(request.reason, "reason", v, required=required, limit=2000)
-        request_id = text(request.request_id, "request_id", v, limit=200)
+        reason = text(request.reason, "reason", v, required=required)
+        request_id = text(request.request_id, "request_id", v)
         v.raise_if_any()
         return Action(kind, event_id, current_actor(), reason, request_id)
 

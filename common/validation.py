@@ -25,14 +25,12 @@ _RFC3339 = re.compile(
 _ECHO = 64  # at most this much of a bad value is quoted back in a violation
 
 
-def text(
-    value: str, field: str, v: Violations, *, required: bool = False, limit: int = 4000
-) -> str:
-    """Stripped text. A NUL byte or a lone surrogate is refused here: PostgreSQL cannot store
-    either, and letting one through turns a bad request into INTERNAL."""
+def text(value: str, field: str, v: Violations, *, required: bool = False) -> str:
+    """Stripped text. Its length was checked against the proto's declared bound before the
+    servicer ran (common/contract.py). A NUL byte or a lone surrogate is refused here too:
+    PostgreSQL cannot store either, and letting one through turns a bad request into INTERNAL."""
     value = value.strip()
     v.require(bool(value) or not required, field, "is required")
-    v.require(len(value) <= limit, field, f"must be at most {limit} characters")
     v.require("\x00" not in value, field, "must not contain NUL characters")
     v.require(_encodable(value), field, "must be valid Unicode text (no lone surrogates)")
     return value

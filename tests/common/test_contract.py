@@ -205,3 +205,22 @@ def test_every_declared_pattern_reads_as_words():
                 if pattern and contract_rules.pattern_words(pattern).startswith("must match"):
                     quoted.add(pattern)
     assert not quoted, sorted(quoted)
+
+
+def test_text_bounds_the_services_store_are_declared_where_callers_read_them():
+    """The widths of the columns behind these fields used to be checked only in the servicers (a
+    201-character reason code name reached PostgreSQL's varchar(200) as a 500); the protos declare
+    them now, so the contract refuses them first and the OpenAPI document shows them."""
+    reason = disputes_pb2.ReasonCode(code="PRICING", display_name="n" * 201, x12_code="123456789")
+    found = contract.violations(disputes_pb2.CreateReasonCodeRequest(reason_code=reason))
+    assert [(v.field, v.description) for v in found] == [
+        ("reason_code.display_name", "must be at most 200 characters"),
+        ("reason_code.x12_code", "must be at most 8 characters"),
+    ]
+    write_off = accounts_pb2.WriteOff(evidence=["e" * 501])
+    found = contract.violations(accounts_pb2.CreateWriteOffRequest(write_off=write_off))
+    assert ("write_off.evidence[0]", "must be at most 500 characters") in [
+        (v.field, v.description) for v in found
+    ]
+    answer = disputes_pb2.ApplyEscalationAnswerRequest(team="T" * 201, answered_by="u" * 201)
+    assert [v.field for v in contract.violations(answer)] == ["team", "answered_by"]

@@ -31,20 +31,6 @@ def test_required_text_missing_is_a_violation():
     assert problems(v) == [("title", "is required")]
 
 
-def test_text_over_its_limit_is_a_violation():
-    v = Violations()
-    check.text("x" * 11, "note", v, limit=10)
-    check.text("x" * 10, "ok", v, limit=10)
-    assert problems(v) == [("note", "must be at most 10 characters")]
-
-
-def test_default_limit_is_4000():
-    v = Violations()
-    check.text("x" * 4000, "a", v)
-    check.text("x" * 4001, "b", v)
-    assert [field for field, _ in problems(v)] == ["b"]
-
-
 def test_nul_byte_is_a_violation():
     v = Violations()
     check.text("ref\x00", "dispute.external_ref", v)

@@ -16,8 +16,6 @@ from services.accounts.domain.promises import MAX_INSTALMENTS, MAX_INVOICES, Ins
 from services.accounts.domain.worklist import MAX_RULES, Rule, parse_rule
 from settle.accounts.v1 import accounts_pb2 as pb
 
-MAX_NOTE = 4000
-
 
 def _invoice_ids(names, field: str, v: Violations) -> tuple[str, ...]:
     validation.repeated(names, field, v, limit=MAX_INVOICES)
@@ -43,9 +41,7 @@ def promise_plan(msg: pb.PromisePlan, v: Violations, prefix: str = "promise_plan
     return PromisePlan(
         invoice_ids=_invoice_ids(promise.invoices, f"{prefix}.promise.invoices", v),
         contact_position=promise.contact_index - 1 if promise.contact_index > 0 else None,
-        contact_text=validation.text(
-            promise.contact_text, f"{prefix}.promise.contact_text", v, limit=200
-        ),
+        contact_text=validation.text(promise.contact_text, f"{prefix}.promise.contact_text", v),
         instalments=tuple(items),
     )
 
@@ -74,9 +70,9 @@ def interaction(request: pb.LogInteractionRequest, v: Violations) -> Interaction
         channel=Channel(channel) if msg.channel else Channel.PHONE,
         direction=Direction(direction),
         contact_position=msg.contact_index - 1 if msg.contact_index > 0 else None,
-        contact_text=validation.text(msg.contact_text, "interaction.contact_text", v, limit=200),
+        contact_text=validation.text(msg.contact_text, "interaction.contact_text", v),
         outcome_code=validation.code(msg.outcome_code, "interaction.outcome_code", v),
-        note=validation.text(msg.note, "interaction.note", v, limit=MAX_NOTE),
+        note=validation.text(msg.note, "interaction.note", v),
         occurred_at=from_timestamp(msg.occurred_time) if msg.HasField("occurred_time") else None,
         duration_s=msg.duration_seconds,
         call_back_at=from_timestamp(msg.call_back_time) if msg.HasField("call_back_time") else None,
@@ -101,7 +97,7 @@ def rules(msgs, field: str, v: Violations) -> tuple[Rule, ...]:
     return tuple(
         parse_rule(
             validation.code(r.code, f"{field}[{i}].code", v),
-            validation.text(r.label, f"{field}[{i}].label", v, limit=200),
+            validation.text(r.label, f"{field}[{i}].label", v),
             r.fact,
             r.min,
             r.max,

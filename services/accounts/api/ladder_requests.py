@@ -63,7 +63,7 @@ def levels(msgs, field: str, v: Violations) -> tuple[Level, ...]:
         code = validation.code(msg.code, f"{f}.code", v)
         channel = msg.channel.strip().upper()
         v.require(channel in _CHANNELS, f"{f}.channel", "must be EMAIL, LETTER or PHONE_TASK")
-        template = validation.text(msg.template_id, f"{f}.template_id", v, required=True, limit=64)
+        template = validation.text(msg.template_id, f"{f}.template_id", v, required=True)
         v.require(0 <= msg.min_days_between <= 3650, f"{f}.min_days_between", "is out of range")
         validation.repeated(msg.actions, f"{f}.actions", v, limit=len(_ACTIONS))
         actions = [a.strip().upper() for a in msg.actions]

@@ -26,7 +26,6 @@ from services.accounts.service.holds import HoldChange
 from settle.accounts.v1 import accounts_pb2 as pb
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MAX_TEXT = 200  # the width of the text columns
 T = TypeVar("T")
 
 
@@ -46,19 +45,17 @@ def customer_data(msg: pb.Customer, v: Violations, prefix: str = "customer") -> 
         )
         contacts.append(
             ContactData(
-                name=validation.text(c.name, f"{cf}.name", v, limit=MAX_TEXT),
-                email=validation.text(c.email, f"{cf}.email", v, limit=320),
-                phone=validation.text(c.phone, f"{cf}.phone", v, limit=50),
-                language=validation.text(c.language, f"{cf}.language", v, limit=35),
-                role=validation.text(c.role, f"{cf}.role", v, limit=MAX_TEXT),
+                name=validation.text(c.name, f"{cf}.name", v),
+                email=validation.text(c.email, f"{cf}.email", v),
+                phone=validation.text(c.phone, f"{cf}.phone", v),
+                language=validation.text(c.language, f"{cf}.language", v),
+                role=validation.text(c.role, f"{cf}.role", v),
             )
         )
     risk = pb.RiskClass.Name(msg.risk_class) if msg.risk_class else "MEDIUM"
     return CustomerData(
-        display_name=validation.text(
-            msg.display_name, f("display_name"), v, required=True, limit=MAX_TEXT
-        ),
-        external_ref=validation.text(msg.external_ref, f("external_ref"), v, limit=100) or None,
+        display_name=validation.text(msg.display_name, f("display_name"), v, required=True),
+        external_ref=validation.text(msg.external_ref, f("external_ref"), v) or None,
         country_code=country,
         time_zone=tz,
         currency_code=validation.currency(msg.currency_code, f("currency_code"), v, required=False),
@@ -92,9 +89,9 @@ def invoice_data(msg: pb.Invoice) -> InvoiceData:
         lines.append(
             (
                 line_amount,
-                validation.text(line.description, f"{lf}.description", v, limit=500),
-                validation.text(line.quantity, f"{lf}.quantity", v, limit=32) or "1",
-                validation.text(line.kind, f"{lf}.kind", v, limit=16).upper() or "GOODS",
+                validation.text(line.description, f"{lf}.description", v),
+                validation.text(line.quantity, f"{lf}.quantity", v) or "1",
+                validation.text(line.kind, f"{lf}.kind", v).upper() or "GOODS",
             )
         )
     account_id = None
@@ -106,9 +103,7 @@ def invoice_data(msg: pb.Invoice) -> InvoiceData:
         )
         account_id = parts[3] if ok else None
     customer_id = validation.resource_id(msg.customer, "customers", "invoice.customer", v)
-    number = validation.text(
-        msg.external_number, "invoice.external_number", v, required=True, limit=64
-    )
+    number = validation.text(msg.external_number, "invoice.external_number", v, required=True)
     invoice_date = parse_date(msg.invoice_date, "invoice.invoice_date", v)
     due_date = parse_date(msg.due_date, "invoice.due_date", v)
     v.raise_if_any()
@@ -131,8 +126,8 @@ def funds_data(msg, prefix: str, date_field: str, *, reference: str, reason: str
     customer_id = validation.resource_id(msg.customer, "customers", f"{prefix}.customer", v)
     amount = parse_money(msg.amount, f"{prefix}.amount", v)
     on = parse_date(getattr(msg, date_field), f"{prefix}.{date_field}", v)
-    reference = validation.text(reference, f"{prefix}.reference", v, limit=MAX_TEXT)
-    reason = validation.text(reason, f"{prefix}.reason", v, limit=MAX_TEXT)
+    reference = validation.text(reference, f"{prefix}.reference", v)
+    reason = validation.text(reason, f"{prefix}.reason", v)
     v.raise_if_any()
     return FundsData(customer_id, _parsed(amount), _parsed(on), reference, reason)
 
@@ -177,8 +172,8 @@ def reversal_request(request: pb.ReverseAllocationRequest) -> tuple[SourceKind, 
 def billing_account(msg: pb.BillingAccount, v: Violations) -> tuple[str, str, str]:
     """(number, display name, currency code) of a new billing account."""
     return (
-        validation.text(msg.number, "billing_account.number", v, required=True, limit=100),
-        validation.text(msg.display_name, "billing_account.display_name", v, limit=MAX_TEXT),
+        validation.text(msg.number, "billing_account.number", v, required=True),
+        validation.text(msg.display_name, "billing_account.display_name", v),
         validation.currency(
             msg.currency_code.upper(), "billing_account.currency_code", v, required=False
         ),
@@ -188,7 +183,7 @@ def billing_account(msg: pb.BillingAccount, v: Violations) -> tuple[str, str, st
 def hold_change(request, v: Violations, *, amount_required: bool) -> HoldChange:
     """The invoice, dispute and amount of PlaceHold, ReleaseHold and PostDisputeAdjustment."""
     invoice_id = validation.resource_id(request.invoice, "invoices", "invoice", v)
-    dispute = validation.text(request.dispute, "dispute", v, required=True, limit=100)
+    dispute = validation.text(request.dispute, "dispute", v, required=True)
     v.require(bool(request.request_id), "request_id", "is required (the event id)")
     amount = parse_money(request.amount, "amount", v, required=amount_required)
     return HoldChange(invoice_id, dispute, amount)

@@ -259,7 +259,7 @@ class AccountsServicer(
             raise InvalidArgument.of("kind", "must be CREDIT or WRITE_OFF")
         v = Violations()
         change = req.hold_change(request, v, amount_required=True)
-        reason_code = validation.text(request.reason_code, "reason_code", v, limit=64)
+        reason_code = validation.text(request.reason_code, "reason_code", v)
         v.raise_if_any()
         invoice, source_id = await holds.post_dispute_adjustment(
             self.ctx, change, kinds[request.kind], reason_code, request_key(request)

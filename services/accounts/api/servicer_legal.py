@@ -87,7 +87,7 @@ class LegalMethods:
         if request.answer in (pb.LegalCase.STATE_UNSPECIFIED, pb.LegalCase.HANDED_OVER):
             raise InvalidArgument.of("answer", "must be a state Legal answers with")
         v = Violations()
-        note = validation.text(request.note, "note", v, limit=2000)
+        note = validation.text(request.note, "note", v)
         v.raise_if_any()
         answer = LegalState(pb.LegalCase.State.Name(request.answer))
         read = await legal_cases.record_answer(self.ctx, case_id, request.etag, answer, note)

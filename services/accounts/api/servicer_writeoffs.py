@@ -38,8 +38,7 @@ class WriteOffMethods:
         currency = validation.currency(msg.currency_code, "write_off.currency_code", v)
         reason = validation.code(msg.reason_code, "write_off.reason_code", v)
         evidence = [
-            validation.text(e, f"write_off.evidence[{i}]", v, limit=500)
-            for i, e in enumerate(msg.evidence)
+            validation.text(e, f"write_off.evidence[{i}]", v) for i, e in enumerate(msg.evidence)
         ]
         lines = []
         for i, line in enumerate(msg.lines):
@@ -111,6 +110,6 @@ class WriteOffMethods:
 
 def _note(request) -> str:
     v = Violations()
-    note = validation.text(request.note, "note", v, limit=2000)
+    note = validation.text(request.note, "note", v)
     v.raise_if_any()
     return note

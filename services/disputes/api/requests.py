@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from functools import partial
 
 from common import validation
 from common.errors import InvalidArgument, Violations
@@ -30,17 +29,11 @@ from services.disputes.service.intake import NewDispute
 from services.disputes.service.workflow import TEAMS
 from settle.disputes.v1 import disputes_pb2 as pb
 
-MAX_TEXT = 200
-MAX_NOTE = 10_000
 _SLUG = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 MILESTONE = re.compile(r"BREACH|WARNING_[1-9][0-9]?")
 RISK_CLASSES = ("LOW", "MEDIUM", "HIGH")
 TRACEPARENT_MAX = 128  # dispute_history.traceparent
 OWNING_TEAMS = ("SALES", "GBS", "LOGISTICS", "OPERATIONS", "LEGAL", "CUSTOMER", "NONE")
-
-
-# common.validation.text with this service's shorter default bound (names, titles, refs).
-text = partial(validation.text, limit=MAX_TEXT)
 
 
 def dispute_id(name: str, field: str = "name") -> str:
@@ -77,14 +70,14 @@ def new_dispute(msg: pb.Dispute) -> NewDispute:
         items.append(ItemRequest(invoice_id, amount, tuple(item.line_numbers)))
     data = NewDispute(
         customer_id=validation.resource_id(msg.customer, "customers", "dispute.customer", v),
-        title=text(msg.title, "dispute.title", v, required=True),
+        title=validation.text(msg.title, "dispute.title", v, required=True),
         reason_code=code(msg.reason_code, "dispute.reason_code", v),
         priority=priority(msg.priority, "dispute.priority", v),
         items=tuple(items),
-        external_ref=text(msg.external_ref, "dispute.external_ref", v, limit=100),
-        assignee=text(msg.assignee, "dispute.assignee", v),
-        coordinator=text(msg.coordinator, "dispute.coordinator", v),
-        first_note=text(msg.first_note, "dispute.first_note", v, limit=MAX_NOTE),
+        external_ref=validation.text(msg.external_ref, "dispute.external_ref", v),
+        assignee=validation.text(msg.assignee, "dispute.assignee", v),
+        coordinator=validation.text(msg.coordinator, "dispute.coordinator", v),
+        first_note=validation.text(msg.first_note, "dispute.first_note", v),
     )
     v.raise_if_any()
     return data
@@ -195,7 +188,7 @@ def policy(msg: pb.SlaPolicy, policy_id: str) -> tuple[Policy, str]:
         precedence=msg.precedence,
         active=msg.active,
         escalating=escalating_after(rules),
-    ), text(msg.display_name, f("display_name"), v)
+    ), validation.text(msg.display_name, f("display_name"), v)
 
 
 def calendar(msg: pb.Calendar, calendar_id: str) -> CalendarSpec:
@@ -233,7 +226,7 @@ def calendar(msg: pb.Calendar, calendar_id: str) -> CalendarSpec:
             extra_working_days=dates["extra_working_days"],
             customer_id=customer,
             team=team or None,
-            display_name=msg.display_name.strip()[:MAX_TEXT],
+            display_name=msg.display_name.strip(),  # at most 200: the proto's bound
         )
         spec.build()
     except InvalidArgument as exc:  # name the request's fields

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from common import tracing
+from common import tracing, validation
 from common.errors import InvalidArgument, Violations
 from common.ids import parse_name
 from common.listing import PageTokens, Term, parse_filter, parse_order_by, query_key
@@ -62,7 +62,7 @@ def _case(name: str, field: str = "name") -> str:
 
 
 def _comment(value: str, v: Violations, *, required=False) -> str:
-    return req.text(value, "comment", v, required=required, limit=req.MAX_NOTE)
+    return validation.text(value, "comment", v, required=required)
 
 
 class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
@@ -95,10 +95,10 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
         fields = req.mask(request.update_mask, casework.UPDATABLE)
         v = Violations()
         data = casework.DisputeChanges(
-            title=req.text(d.title, "dispute.title", v, required="title" in fields),
+            title=validation.text(d.title, "dispute.title", v, required="title" in fields),
             priority=req.priority(d.priority, "dispute.priority", v),
-            external_ref=req.text(d.external_ref, "dispute.external_ref", v, limit=100),
-            coordinator=req.text(d.coordinator, "dispute.coordinator", v),
+            external_ref=validation.text(d.external_ref, "dispute.external_ref", v),
+            coordinator=validation.text(d.coordinator, "dispute.coordinator", v),
         )
         v.raise_if_any()
         return convert.dispute(
@@ -115,7 +115,7 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
 
     async def AssignDispute(self, request, context):
         v = Violations()
-        assignee = req.text(request.assignee, "assignee", v, required=True)
+        assignee = validation.text(request.assignee, "assignee", v, required=True)
         v.raise_if_any()
         return await self._move(request, Action.ASSIGN, assignee=assignee)
 
@@ -144,7 +144,7 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
         v.require(
             not team or team in workflow.TEAMS, "team", f"must be one of {workflow.TEAMS} or empty"
         )
-        summary = req.text(request.summary, "summary", v, limit=1000)
+        summary = validation.text(request.summary, "summary", v)
         v.raise_if_any()
         escalation = workflow.Escalation(reason, team, summary)
         return await self._move(request, Action.ESCALATE, escalation=escalation)
@@ -178,20 +178,20 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
     async def AddNote(self, request, context):
         case_id = _case(request.parent, "parent")
         v = Violations()
-        text = req.text(request.note.text, "note.text", v, required=True, limit=req.MAX_NOTE)
+        text = validation.text(request.note.text, "note.text", v, required=True)
         v.raise_if_any()
         return convert.note(await casework.add_note(self.ctx, case_id, text))
 
     async def AddEvidence(self, request, context):
         case_id = _case(request.parent, "parent")
         v = Violations()
-        uri = req.text(request.evidence.uri, "evidence.uri", v, required=True, limit=2000)
+        uri = validation.text(request.evidence.uri, "evidence.uri", v, required=True)
         v.require(
             not uri or uri.startswith(("https://", "http://")),
             "evidence.uri",
             "must be an http(s) link",
         )
-        description = req.text(request.evidence.description, "evidence.description", v, limit=500)
+        description = validation.text(request.evidence.description, "evidence.description", v)
         v.raise_if_any()
         return convert.evidence(await casework.add_evidence(self.ctx, case_id, uri, description))
 
@@ -223,15 +223,15 @@ class DisputesServicer(AdminMethods, disputes_pb2_grpc.DisputesServiceServicer):
         v.require(bool(request.request_id), "request_id", "is required (the event id)")
         answer = casework.EscalationAnswer(
             escalation=request.escalation,
-            team=req.text(request.team, "team", v),
+            team=validation.text(request.team, "team", v),
             kind=request.kind,
-            outcome_code=req.text(request.outcome_code, "outcome_code", v),
-            note=req.text(request.note, "note", v, limit=req.MAX_NOTE),
+            outcome_code=validation.text(request.outcome_code, "outcome_code", v),
+            note=validation.text(request.note, "note", v),
             evidence_links=tuple(
-                req.text(link, f"evidence_links[{n}]", v, limit=2000)
+                validation.text(link, f"evidence_links[{n}]", v)
                 for n, link in enumerate(request.evidence_links)
             ),
-            answered_by=req.text(request.answered_by, "answered_by", v),
+            answered_by=validation.text(request.answered_by, "answered_by", v),
         )
         v.raise_if_any()
         view = await casework.apply_escalation_answer(

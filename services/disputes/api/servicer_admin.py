@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from google.protobuf.field_mask_pb2 import FieldMask
 
+from common import validation
 from common.errors import InvalidArgument, Violations
 from common.listing import PageTokens, parse_bool, parse_filter, query_key
 from common.protoconv import request_key
@@ -57,10 +58,10 @@ class AdminMethods:
         m, v = request.reason_code, Violations()
         values = dict(
             code=req.code(m.code, "reason_code.code", v),
-            display_name=req.text(m.display_name, "reason_code.display_name", v),
-            description=req.text(m.description, "reason_code.description", v, limit=1000),
-            x12_code=req.text(m.x12_code, "reason_code.x12_code", v, limit=8),
-            edifact_code=req.text(m.edifact_code, "reason_code.edifact_code", v, limit=8),
+            display_name=validation.text(m.display_name, "reason_code.display_name", v),
+            description=validation.text(m.description, "reason_code.description", v),
+            x12_code=validation.text(m.x12_code, "reason_code.x12_code", v),
+            edifact_code=validation.text(m.edifact_code, "reason_code.edifact_code", v),
             requires_note=m.requires_note,
         )
         v.raise_if_any()
@@ -84,8 +85,8 @@ class AdminMethods:
         )
         values = dict(
             code=req.code(m.code, "root_cause.code", v),
-            display_name=req.text(m.display_name, "root_cause.display_name", v),
-            description=req.text(m.description, "root_cause.description", v, limit=1000),
+            display_name=validation.text(m.display_name, "root_cause.display_name", v),
+            description=validation.text(m.description, "root_cause.description", v),
             owning_team=team,
             requires_note=m.requires_note,
         )

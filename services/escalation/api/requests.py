@@ -29,7 +29,6 @@ PERSON = re.compile(r"^(user|rule|service):[^\s\x00]{1,190}$")
 ATTRIBUTE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 UPPER_ATTRIBUTES = ("root_cause", "dispute_reason", "priority", "clock")
 TRACEPARENT_MAX = 128
-MAX_TEXT, MAX_SUMMARY = 4000, 2000
 
 
 def team(value: int, field: str, v: Violations, *, required: bool = False) -> Team | None:
@@ -85,10 +84,10 @@ def raise_command(r: pb.RaiseEscalationRequest) -> Raise:
         reason_code=validation.code(r.reason_code, "reason_code", v),
         team=team(r.team, "team", v),
         severity=severity(r.severity, "severity", v),
-        summary=validation.text(r.summary, "summary", v, limit=MAX_SUMMARY),
+        summary=validation.text(r.summary, "summary", v),
         amount=amount,
         raised_by=raised_by,
-        trigger_event_id=validation.text(r.trigger_event_id, "trigger_event_id", v, limit=200),
+        trigger_event_id=validation.text(r.trigger_event_id, "trigger_event_id", v),
         attributes=_attributes(r.attributes, v),
     )
     v.raise_if_any()
@@ -115,7 +114,7 @@ def _attributes(given, v: Violations) -> dict[str, str]:
         if not ATTRIBUTE_KEY.match(key):
             v.add(field, "keys are lower_snake_case, at most 64 characters")
             continue
-        value = validation.text(value, field, v, limit=500)
+        value = validation.text(value, field, v)
         if key in CUSTOMER_FLAGS:
             v.require(value.lower() in ("true", "false"), field, "must be true or false")
             value = value.lower()
@@ -139,18 +138,16 @@ def act(request, action: Action) -> tuple[str, Act]:
         )
         fields["assignee"] = assignee
     elif action is Action.REQUEST_INFO:
-        fields["text"] = validation.text(
-            request.question, "question", v, limit=MAX_TEXT, required=True
-        )
+        fields["text"] = validation.text(request.question, "question", v, required=True)
     elif action is Action.PROVIDE_INFO:
-        fields["text"] = validation.text(request.answer, "answer", v, limit=MAX_TEXT, required=True)
+        fields["text"] = validation.text(request.answer, "answer", v, required=True)
         fields["evidence_links"] = _links(request.evidence_links, "evidence_links", v)
     elif action in (Action.RESPOND, Action.HAND_BACK, Action.RESOLVE):
         required = action is not Action.RESOLVE
         fields["outcome_code"] = validation.code(
             request.outcome_code, "outcome_code", v, required=required
         )
-        fields["note"] = validation.text(request.note, "note", v, limit=MAX_TEXT)
+        fields["note"] = validation.text(request.note, "note", v)
         fields["evidence_links"] = _links(request.evidence_links, "evidence_links", v)
     v.raise_if_any()
     return esc_id, Act(action=action, etag=request.etag, **fields)
@@ -172,9 +169,7 @@ def rule_data(rule: pb.RoutingRule, v: Violations) -> RuleData:
     min_amount = _min_amount(rule.min_amount, v)
     flag = rule.customer_flag  # one of CUSTOMER_FLAGS or empty: the protos' rule
     return RuleData(
-        description=validation.text(
-            rule.description, "routing_rule.description", v, limit=MAX_SUMMARY
-        ),
+        description=validation.text(rule.description, "routing_rule.description", v),
         priority=rule.priority,
         active=rule.active,
         reason_code=validation.code(
@@ -219,7 +214,7 @@ def subscription(s: pb.Subscription, endpoints: EndpointPolicy) -> NewSubscripti
     uri = s.endpoint_uri.strip()
     endpoints.check_uri(uri, "subscription.endpoint_uri", v)
     check_secret(s.secret, "subscription.secret", v)
-    description = validation.text(s.description, "subscription.description", v, limit=MAX_SUMMARY)
+    description = validation.text(s.description, "subscription.description", v)
     v.raise_if_any()
     assert chosen is not None  # required: its absence was a violation
     return NewSubscription(chosen, uri, s.secret, description)
