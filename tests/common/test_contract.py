@@ -224,3 +224,12 @@ def test_text_bounds_the_services_store_are_declared_where_callers_read_them():
     ]
     answer = disputes_pb2.ApplyEscalationAnswerRequest(team="T" * 201, answered_by="u" * 201)
     assert [v.field for v in contract.violations(answer)] == ["team", "answered_by"]
+
+
+@pytest.mark.parametrize(
+    ("secret", "refused"), [("short", True), ("x" * 257, True), ("x" * 16, False)]
+)
+def test_a_webhook_secret_is_16_to_256_characters(secret, refused):
+    subscription = escalation_pb2.Subscription(secret=secret)
+    found = contract.violations(escalation_pb2.CreateSubscriptionRequest(subscription=subscription))
+    assert ("subscription.secret" in [v.field for v in found]) is refused

@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime
 
 from common import validation
 from common.errors import InvalidArgument, Violations
-from common.ids import is_id
 from common.money import Money
 from common.protoconv import parse_date, parse_money, request_key
 from common.rpc import batch
@@ -29,7 +28,6 @@ from services.disputes.service.intake import NewDispute
 from services.disputes.service.workflow import TEAMS
 from settle.disputes.v1 import disputes_pb2 as pb
 
-_SLUG = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 MILESTONE = re.compile(r"BREACH|WARNING_[1-9][0-9]?")
 RISK_CLASSES = ("LOW", "MEDIUM", "HIGH")
 TRACEPARENT_MAX = 128  # dispute_history.traceparent
@@ -128,15 +126,6 @@ def enum_name(enum, value: str) -> str:
     names = [k for k in list(enum.keys()) if not k.endswith("UNSPECIFIED")]
     if value not in names:
         raise ValueError(f"must be one of {names}")
-    return value
-
-
-def slug(value: str, field: str, v: Violations) -> str:
-    v.require(
-        not value or bool(_SLUG.match(value)) or is_id(value),
-        field,
-        "must be lower-case letters, digits and dashes (at most 63)",
-    )
     return value
 
 

@@ -115,9 +115,7 @@ class AdminMethods:
         return convert.sla_policy(row)
 
     async def CreateSlaPolicy(self, request, context):
-        v = Violations()
-        policy_id = req.slug(request.sla_policy_id, "sla_policy_id", v)
-        v.raise_if_any()
+        policy_id = request.sla_policy_id  # its form is the contract's (the protos' pattern)
         policy, display_name = req.policy(request.sla_policy, policy_id)
         row = await sla_admin.create_policy(self.ctx, policy, display_name, request_key(request))
         return convert.sla_policy(row)
@@ -146,9 +144,7 @@ class AdminMethods:
         )
 
     async def CreateCalendar(self, request, context):
-        v = Violations()
-        calendar_id = req.slug(request.calendar_id, "calendar_id", v)
-        v.raise_if_any()
+        calendar_id = request.calendar_id  # its form is the contract's (the protos' pattern)
         spec = req.calendar(request.calendar, calendar_id)
         return convert.calendar(
             await sla_admin.create_calendar(self.ctx, spec, request_key(request))

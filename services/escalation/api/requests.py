@@ -18,7 +18,6 @@ from services.escalation.domain.commands import RULE_FIELDS, Act, NewSubscriptio
 from services.escalation.domain.routing import CUSTOMER_FLAGS
 from services.escalation.domain.states import Action
 from services.escalation.domain.values import Severity, State, Team
-from services.escalation.domain.webhooks import check_secret
 from services.escalation.service.raising import RaiseItem
 from settle.common.v1 import common_pb2
 from settle.escalation.v1 import escalation_pb2 as pb
@@ -213,7 +212,6 @@ def subscription(s: pb.Subscription, endpoints: EndpointPolicy) -> NewSubscripti
     chosen = team(s.team, "subscription.team", v, required=True)
     uri = s.endpoint_uri.strip()
     endpoints.check_uri(uri, "subscription.endpoint_uri", v)
-    check_secret(s.secret, "subscription.secret", v)
     description = validation.text(s.description, "subscription.description", v)
     v.raise_if_any()
     assert chosen is not None  # required: its absence was a violation

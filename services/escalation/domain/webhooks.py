@@ -1,20 +1,12 @@
-"""Webhook rules of subscriptions that need no I/O: the secret and the retry schedule (the
-signature, endpoint validation and address policy are common/webhooks.py's)."""
+"""Webhook rules of subscriptions that need no I/O: the retry schedule (the secret's length is
+the protos' contract; the signature, endpoint validation and address policy are
+common/webhooks.py's)."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
 from datetime import timedelta
-
-from common.errors import Violations
-
-MIN_SECRET, MAX_SECRET = 16, 256
-
-
-def check_secret(secret: str, field: str, v: Violations) -> None:
-    if not MIN_SECRET <= len(secret) <= MAX_SECRET:
-        v.add(field, f"must be {MIN_SECRET} to {MAX_SECRET} characters")
 
 
 @dataclass(frozen=True)
