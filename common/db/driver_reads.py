@@ -28,6 +28,11 @@ Processor = Callable[[Any], Any]  # SQLAlchemy's bind and result processors
 MAX_PREPARED = 1024  # statements are module constants or LRU-cached shapes: a few hundred at most
 
 
+def bind_processor(type_: Any, dialect: Dialect) -> Processor | None:
+    """What SQLAlchemy applies to a value of `type_` before the driver sees it (None: nothing)."""
+    return type_.dialect_impl(dialect).bind_processor(dialect)
+
+
 class _Prepared:
     """One statement compiled for one dialect: its SQL, how its parameters are laid out and
     processed, and (after the first run tells the column types) its result processors."""
@@ -44,12 +49,8 @@ class _Prepared:
             for name, bind in compiled.binds.items()
             if bind.value is not None or bind.callable is not None
         }
-        binders: dict[str, Processor] = {}
-        for name, bind in compiled.binds.items():
-            binder = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if binder is not None:
-                binders[name] = binder
-        self.binders: Mapping[str, Processor] = binders
+        binders = {name: bind_processor(bind.type, dialect) for name, bind in compiled.binds.items()}
+        self.binders: Mapping[str, Processor] = {n: b for n, b in binders.items() if b is not None}
         self.types = [column.type for column in statement.selected_columns]
         self.results: list[tuple[int, Processor]] | None = None  # known after the first run
 

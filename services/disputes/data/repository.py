@@ -142,17 +142,22 @@ async def history(session, dispute_id: str, page: Page) -> list[HistoryRow]:
     return list((await session.execute(stmt)).scalars().all())
 
 
+# One statement for all of a case's invoices; PostgreSQL evaluates a volatile output expression
+# after the ORDER BY's sort, so the locks are taken in key order.
+_LOCK_INVOICES = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(key, 0)) "
+    "FROM unnest(CAST(:keys AS TEXT[])) AS key ORDER BY key"
+)
+
+
 async def lock_invoices(session: AsyncSession, invoice_ids: list[str]) -> None:
     """Serialises intake per invoice so two cases cannot both take its last collectible amount.
     PostgreSQL: transaction-scoped advisory locks, in a fixed order (no deadlock); SQLite already
     runs one writer at a time."""
     if session.bind.dialect.name != "postgresql":
         return
-    for invoice_id in sorted(set(invoice_ids)):
-        await session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-            {"key": f"disputes.invoice:{invoice_id}"},
-        )
+    keys = sorted({f"disputes.invoice:{invoice_id}" for invoice_id in invoice_ids})
+    await session.execute(_LOCK_INVOICES, {"keys": keys})
 
 
 async def disputed_here(session: AsyncSession, invoice_ids: list[str]) -> dict[str, int]:
