@@ -49,7 +49,7 @@ class _Prepared:
             for name, bind in compiled.binds.items()
             if bind.value is not None or bind.callable is not None
         }
-        binders = {name: bind_processor(bind.type, dialect) for name, bind in compiled.binds.items()}
+        binders = {name: bind_processor(b.type, dialect) for name, b in compiled.binds.items()}
         self.binders: Mapping[str, Processor] = {n: b for n, b in binders.items() if b is not None}
         self.types = [column.type for column in statement.selected_columns]
         self.results: list[tuple[int, Processor]] | None = None  # known after the first run

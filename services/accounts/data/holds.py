@@ -86,7 +86,8 @@ async def open_hold(
     first movement in one statement on PostgreSQL, then added to the invoice's held total."""
     hold = HoldRecord(**rows.hold(invoice_id, dispute, amount_minor, now, hold_id))
     movement = rows.hold_movement(hold.id, invoice_id, amount_minor, now)
-    await insert_rows(await session.connection(), {_holds: [hold._asdict()], _movements: [movement]})
+    conn = await session.connection()
+    await insert_rows(conn, {_holds: [hold._asdict()], _movements: [movement]})
     await session.execute(_ADD_HELD, {"invoice": invoice_id, "delta": amount_minor})
     return hold
 

@@ -33,6 +33,7 @@ from services.disputes.data.models import (
 from services.disputes.domain.durations import duration_text
 from services.disputes.domain.intake import PlannedItem
 
+
 def history_values(
     case,
     kind: str,
