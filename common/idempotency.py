@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
-from typing import TypeVar
+from datetime import datetime
+from typing import NamedTuple, TypeVar
 
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from common.clock import Clock
 from common.db import Database
+from common.db.driver_reads import fetch_rows
 from common.errors import AlreadyExists, InvalidArgument
 
 T = TypeVar("T")
@@ -36,6 +38,16 @@ _CLAIM = (
     "VALUES (:scope, :key, :fingerprint, :resource_id, :created_at) "
     "ON CONFLICT DO NOTHING RETURNING key"
 )
+
+
+class KeyRow(NamedTuple):
+    """A stored key: the idempotency tables' columns, in their order."""
+
+    scope: str
+    key: str
+    fingerprint: str
+    resource_id: str | None
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -95,7 +107,7 @@ class IdempotencyStore:
         self.clock = clock
         # Built once: a statement built per call costs more CPU than running it.
         key = (model.scope == bindparam("k_scope")) & (model.key == bindparam("k_key"))
-        self._find = select(model.__table__).where(key)  # a plain row: no ORM identity map
+        self._find = select(*(model.__table__.c[c] for c in KeyRow._fields)).where(key)
         self._find_many = select(model.__table__).where(
             model.scope == bindparam("k_scope"), model.key.in_(bindparam("k_keys", expanding=True))
         )
@@ -106,9 +118,11 @@ class IdempotencyStore:
         )
 
     async def find(self, unit: AsyncSession | AsyncConnection, scope: str, request: RequestKey):
-        """The earlier row for this key, or None; a key reused for other content is refused."""
-        found = await unit.execute(self._find, {"k_scope": scope, "k_key": request.key})
-        row = found.first()
+        """The earlier row for this key, or None; a key reused for other content is refused. On a
+        reading connection (a create's look-up before its transaction) it runs on the driver."""
+        conn = unit if isinstance(unit, AsyncConnection) else await unit.connection()
+        found = await fetch_rows(conn, self._find, {"k_scope": scope, "k_key": request.key})
+        row = KeyRow._make(found[0]) if found else None
         if row is not None and row.fingerprint != request.fingerprint:
             raise key_reused()
         return row

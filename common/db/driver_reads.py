@@ -5,9 +5,10 @@ context, result metadata and Row objects: ~0.3 ms of CPU per read, more than the
 round trip) is skipped; its bind and result processors still run, so values are what
 `conn.execute` gives (tests/common/test_driver_reads.py compares the two).
 
-The plain `conn.execute` path is kept where it matters: SQLite, a connection inside a transaction
-(a read there must see the transaction's snapshot and follow its BEGIN), and a recorded trace
-(the database span comes from SQLAlchemy's instrumentation, common/db/spans.py).
+The plain `conn.execute` path is kept where it matters: SQLite, a transaction whose BEGIN has not
+been sent yet (a read inside a transaction must follow it: after the transaction's first statement
+it runs on the driver inside the same transaction), and a recorded trace (the database span comes
+from SQLAlchemy's instrumentation, common/db/spans.py).
 """
 
 from __future__ import annotations
@@ -19,13 +20,18 @@ from opentelemetry import trace
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
-from sqlalchemy.sql.selectable import CompoundSelect
+from sqlalchemy.sql.selectable import CompoundSelect, TextualSelect
 
 from common.db.database import AUTOCOMMIT
 
-Statement = Select | CompoundSelect
+Statement = Select | CompoundSelect | TextualSelect
 Processor = Callable[[Any], Any]  # SQLAlchemy's bind and result processors
 MAX_PREPARED = 1024  # statements are module constants or LRU-cached shapes: a few hundred at most
+
+
+def bind_processor(type_: Any, dialect: Dialect) -> Processor | None:
+    """What SQLAlchemy applies to a value of `type_` before the driver sees it (None: nothing)."""
+    return type_.dialect_impl(dialect).bind_processor(dialect)
 
 
 class _Prepared:
@@ -44,12 +50,8 @@ class _Prepared:
             for name, bind in compiled.binds.items()
             if bind.value is not None or bind.callable is not None
         }
-        binders: dict[str, Processor] = {}
-        for name, bind in compiled.binds.items():
-            binder = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if binder is not None:
-                binders[name] = binder
-        self.binders: Mapping[str, Processor] = binders
+        binders = {name: bind_processor(b.type, dialect) for name, b in compiled.binds.items()}
+        self.binders: Mapping[str, Processor] = {n: b for n, b in binders.items() if b is not None}
         self.types = [column.type for column in statement.selected_columns]
         self.results: list[tuple[int, Processor]] | None = None  # known after the first run
 
@@ -96,12 +98,13 @@ def _prepared_for(statement: Statement, dialect: Dialect) -> _Prepared:
 def _driver_of(conn: AsyncConnection) -> Any | None:
     """The asyncpg connection under `conn` when the read may run on it, else None."""
     sync = conn.sync_connection
-    if (
-        sync is None
-        or conn.dialect.driver != "asyncpg"
-        or sync.get_execution_options().get("isolation_level") != AUTOCOMMIT
-        or trace.get_current_span().is_recording()
+    if sync is None or conn.dialect.driver != "asyncpg" or trace.get_current_span().is_recording():
+        return None
+    if sync.get_execution_options().get("isolation_level") != AUTOCOMMIT and not getattr(
+        sync.connection.dbapi_connection, "_started", False
     ):
+        # In a transaction, only once SQLAlchemy's asyncpg adapter has sent its BEGIN (with the
+        # transaction's first statement): the read then runs inside it, on its snapshot.
         return None
     return sync.connection.driver_connection
 

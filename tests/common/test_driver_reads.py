@@ -1,6 +1,7 @@
 """`fetch_rows` gives what `conn.execute` gives, whether it ran the statement on the driver
-(PostgreSQL, a reading connection, no recorded trace) or through SQLAlchemy: the same values
-after the same type processing (aware UTC datetimes, Numeric, bound defaults, IN lists)."""
+(PostgreSQL, a reading connection or a transaction already begun, no recorded trace) or through
+SQLAlchemy: the same values after the same type processing (aware UTC datetimes, Numeric, bound
+defaults, IN lists)."""
 
 from __future__ import annotations
 
@@ -109,7 +110,7 @@ async def test_on_postgres_a_reading_connection_reads_on_the_driver(db):
     assert any(p.statement is BY_ID for p in driver_reads._prepared.values())
 
 
-async def test_a_transaction_or_a_recorded_trace_reads_through_sqlalchemy(db):
+async def test_a_transaction_not_yet_begun_or_a_recorded_trace_reads_through_sqlalchemy(db):
     driver_reads._prepared.clear()
     async with db.transaction() as session:
         conn = await session.connection()
@@ -132,3 +133,17 @@ async def test_a_connection_the_server_closed_is_unavailable(db):
             await fetch_rows(conn, BY_ID, {"id": "a"})
     async with db.reading_connection() as conn:  # the pool starts afresh
         assert [r[0] for r in await fetch_rows(conn, BY_ID, {"id": "b"})] == ["b"]
+
+
+@ON_POSTGRES
+async def test_once_a_transaction_has_begun_its_reads_run_on_the_driver_inside_it(db):
+    driver_reads._prepared.clear()
+    with pytest.raises(LookupError):
+        async with db.transaction() as session:
+            conn = await session.connection()
+            await conn.execute(ITEMS.update().where(ITEMS.c.id == "a").values(n=10))
+            assert [tuple(r)[:2] for r in await fetch_rows(conn, BY_ID, {"id": "a"})] == [("a", 10)]
+            assert any(p.statement is BY_ID for p in driver_reads._prepared.values())
+            raise LookupError  # rolls back: the read saw the transaction's own uncommitted write
+    async with db.reading_connection() as conn:
+        assert [tuple(r)[:2] for r in await fetch_rows(conn, BY_ID, {"id": "a"})] == [("a", 1)]

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.db.inserts import insert_rows
 from services.accounts.data import rows
 from services.accounts.data.models import HoldMovementRow, HoldRow, InvoiceRow
 from services.accounts.data.reads import HoldRecord
@@ -37,7 +38,6 @@ _LOCK = (
     .where(_invoices.c.id == bindparam("invoice"))
     .with_for_update(of=_invoices)
 )
-_NEW_HOLD = insert(_holds)
 _MOVE_HOLD = (
     update(_holds)
     .where(_holds.c.id == bindparam("hold"))
@@ -75,12 +75,20 @@ async def lock_invoice(
 
 
 async def open_hold(
-    session: AsyncSession, invoice_id: str, dispute: str, amount_minor: int, now: datetime
+    session: AsyncSession,
+    invoice_id: str,
+    dispute: str,
+    amount_minor: int,
+    now: datetime,
+    hold_id: str | None = None,
 ) -> HoldRecord:
-    """A new hold of `amount_minor`, written with that amount and its first movement."""
-    hold = HoldRecord(**rows.hold(invoice_id, dispute, amount_minor, now))
-    await session.execute(_NEW_HOLD, hold._asdict())
-    await _record(session, hold, amount_minor, now)
+    """A new hold of `amount_minor` (its id `hold_id` when the caller chose it), written with its
+    first movement in one statement on PostgreSQL, then added to the invoice's held total."""
+    hold = HoldRecord(**rows.hold(invoice_id, dispute, amount_minor, now, hold_id))
+    movement = rows.hold_movement(hold.id, invoice_id, amount_minor, now)
+    conn = await session.connection()
+    await insert_rows(conn, {_holds: [hold._asdict()], _movements: [movement]})
+    await session.execute(_ADD_HELD, {"invoice": invoice_id, "delta": amount_minor})
     return hold
 
 

@@ -155,9 +155,11 @@ def allocation(
     )
 
 
-def hold(invoice_id: str, dispute: str, amount_minor: int, now: datetime) -> Row:
+def hold(
+    invoice_id: str, dispute: str, amount_minor: int, now: datetime, hold_id: str | None = None
+) -> Row:
     return dict(
-        id=new_id(),
+        id=hold_id or new_id(),
         invoice_id=invoice_id,
         dispute=dispute,
         amount_minor=amount_minor,

@@ -45,6 +45,9 @@ async def place_hold(
     ctx: AccountsContext, change: HoldChange, request: RequestKey
 ) -> tuple[HoldRecord, str]:
     """(the dispute's hold, grown by the amount or new; the invoice's currency)."""
+    # A new hold's id is chosen first, so the request's key is stored complete in its one INSERT
+    # (a hold that grows keeps its id, and the key is completed with it).
+    new_hold_id = new_id()
 
     async def create(session):
         invoice, hold = await _hold_and_invoice(session, change)
@@ -52,13 +55,17 @@ async def place_hold(
         ledger.check_hold(invoice.open_minor, invoice.held_minor, amount)
         now = ctx.clock.now()
         if hold is None:
-            hold = await hold_sql.open_hold(session, change.invoice_id, change.dispute, amount, now)
+            hold = await hold_sql.open_hold(
+                session, change.invoice_id, change.dispute, amount, now, new_hold_id
+            )
         else:
             hold = await hold_sql.move_hold(session, hold, amount, now)
         await customer_facts.refresh(session, [invoice.customer_id], ctx.clock.today())
         return hold.id, (hold, invoice.currency)
 
-    return await run_once(ctx.db, ctx.idempotency, "PlaceHold", request, create, reads.hold)
+    return await run_once(
+        ctx.db, ctx.idempotency, "PlaceHold", request, create, reads.hold, resource_id=new_hold_id
+    )
 
 
 async def release_hold(

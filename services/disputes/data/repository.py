@@ -6,9 +6,10 @@ import functools
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, bindparam, delete, exists, func, select, text
+from sqlalchemy import Row, bindparam, column, delete, exists, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from common.db.driver_reads import fetch_rows
 from common.db.query import apply_filter, apply_order_and_page
 from common.errors import NotFound
 from common.listing import Page, Term
@@ -142,27 +143,34 @@ async def history(session, dispute_id: str, page: Page) -> list[HistoryRow]:
     return list((await session.execute(stmt)).scalars().all())
 
 
+# One statement for all of a case's invoices; PostgreSQL evaluates a volatile output expression
+# after the ORDER BY's sort, so the locks are taken in key order.
+_LOCK_INVOICES = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(key, 0)) AS locked "
+    "FROM unnest(CAST(:keys AS TEXT[])) AS key ORDER BY key"
+).columns(column("locked"))
+_items = DisputeItemRow.__table__.c
+_DISPUTED = (
+    select(_items.invoice_id, func.sum(_items.still_minor))
+    .where(_items.invoice_id.in_(bindparam("ids", expanding=True)))
+    .group_by(_items.invoice_id)
+)
+
+
 async def lock_invoices(session: AsyncSession, invoice_ids: list[str]) -> None:
     """Serialises intake per invoice so two cases cannot both take its last collectible amount.
     PostgreSQL: transaction-scoped advisory locks, in a fixed order (no deadlock); SQLite already
     runs one writer at a time."""
     if session.bind.dialect.name != "postgresql":
         return
-    for invoice_id in sorted(set(invoice_ids)):
-        await session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-            {"key": f"disputes.invoice:{invoice_id}"},
-        )
+    keys = sorted({f"disputes.invoice:{invoice_id}" for invoice_id in invoice_ids})
+    await fetch_rows(await session.connection(), _LOCK_INVOICES, {"keys": keys})
 
 
 async def disputed_here(session: AsyncSession, invoice_ids: list[str]) -> dict[str, int]:
     """What this service's cases still dispute per invoice (resolved, withdrawn and voided cases
     dispute nothing: their still-disputed amounts are zero)."""
-    rows = await session.execute(
-        select(DisputeItemRow.invoice_id, func.sum(DisputeItemRow.still_minor))
-        .where(DisputeItemRow.invoice_id.in_(invoice_ids))
-        .group_by(DisputeItemRow.invoice_id)
-    )
+    rows = await fetch_rows(await session.connection(), _DISPUTED, {"ids": invoice_ids})
     return {invoice_id: int(total or 0) for invoice_id, total in rows}
 
 

@@ -3,9 +3,9 @@
 A case, its items, notes, evidence, clocks, milestones, team grants and history rows are built here
 only, by intake, casework, the clock desk and the escalation records alike. A history row: the unit
 of work adds it as a HistoryRow, the sweeper's batch inserts its columns as they are. A brand-new
-case is written with Core: one INSERT per table (several rows in one statement), in foreign-key
-order, instead of the unit of work's bookkeeping per object; its rows are ORM objects never added to
-the session (the answer is built from them)."""
+case is written with Core, all of its tables in one statement on PostgreSQL (common/db/inserts.py)
+instead of the unit of work's bookkeeping per object; its rows are ORM objects never added to the
+session (the answer is built from them)."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.db.inserts import insert_rows
 from common.ids import new_id
 from common.tracing import current_traceparent
 from services.disputes.data.models import (
-    Base,
     ClockRow,
     DisputeItemRow,
     DisputeRow,
@@ -32,8 +32,6 @@ from services.disputes.data.models import (
 )
 from services.disputes.domain.durations import duration_text
 from services.disputes.domain.intake import PlannedItem
-
-_INSERTS = {table: table.insert() for table in Base.metadata.sorted_tables}
 
 
 def history_values(
@@ -216,7 +214,5 @@ async def insert_new(
     by_table: dict[Table, list[dict]] = defaultdict(list, values or {})
     for row in rows:
         by_table[row.__table__].append(_values(row))
-    conn = await session.connection()  # Core statements: no ORM execution machinery
-    for table, insert in _INSERTS.items():  # parents before children
-        if table in by_table:
-            await conn.execute(insert, by_table[table])
+    # Core: no ORM execution machinery
+    await insert_rows(await session.connection(), by_table)

@@ -49,3 +49,38 @@ async def test_creates_and_commands_sent_again_are_marked_replayed(accounts):
 
     unkeyed = pb.CreateCustomerRequest(customer=pb.Customer(display_name="Acme"))
     assert [(await _answer(stub.CreateCustomer(unkeyed)))[1] for _ in range(2)] == [False, False]
+
+
+async def test_a_hold_placed_then_grown_answers_each_event_again_with_that_hold(accounts):
+    """A new hold's id is stored with its event's key at once; a later event that grows the hold
+    stores the hold's (older) id with its own key: both retries find the one hold."""
+    stub = accounts.stub
+    customer = await stub.CreateCustomer(
+        pb.CreateCustomerRequest(customer=pb.Customer(display_name="Acme", currency_code="EUR"))
+    )
+    invoice = await stub.CreateInvoice(
+        pb.CreateInvoiceRequest(
+            invoice=pb.Invoice(
+                customer=customer.name,
+                external_number="INV-1",
+                invoice_date="2026-01-02",
+                due_date="2026-02-01",
+                amount=Money(currency_code="EUR", amount="100.00"),
+            )
+        )
+    )
+
+    def event(key: str, amount: str) -> pb.PlaceHoldRequest:
+        money = Money(currency_code="EUR", amount=amount)
+        return pb.PlaceHoldRequest(
+            invoice=invoice.name, dispute="disputes/1", amount=money, request_id=key
+        )
+
+    placed, _ = await _answer(stub.PlaceHold(event("event-1", "10.00")))
+    grown, _ = await _answer(stub.PlaceHold(event("event-2", "15.00")))
+    assert grown.name == placed.name and grown.amount.amount == "25.00"
+    for key, amount in (("event-1", "10.00"), ("event-2", "15.00")):
+        again, replayed = await _answer(stub.PlaceHold(event(key, amount)))
+        assert replayed and again == grown  # the hold as it is now, never a second one
+    held = await stub.GetInvoice(pb.GetInvoiceRequest(name=invoice.name))
+    assert [(h.name, h.amount.amount) for h in held.holds] == [(placed.name, "25.00")]
