@@ -64,11 +64,10 @@ def database_down(exc: BaseException) -> bool:
 
 def database_busy(exc: BaseException) -> bool:
     """The database is there but cannot serve now (locked, unopenable, disk or resources)."""
-    if not isinstance(exc, OperationalError):
-        return False
-    name = getattr(exc.orig, "sqlite_errorname", None)
-    if isinstance(name, str):
+    name = getattr(getattr(exc, "orig", None), "sqlite_errorname", None)
+    if isinstance(exc, OperationalError) and isinstance(name, str):
         return name.startswith(SQLITE_NOT_NOW)
+    # wrapped by SQLAlchemy, or asyncpg's own from a read run on the driver (driver_reads)
     state = _sqlstate(exc)
     return state is not None and state.startswith(OUT_OF_RESOURCES_CLASS)
 

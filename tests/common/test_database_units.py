@@ -113,3 +113,18 @@ async def test_a_sqlite_file_that_cannot_be_opened_is_unavailable(tmp_path, read
     # aiosqlite's worker thread of the failed connect posts its last result to this loop a moment
     # later; a loop closed before then turns it into an unhandled-thread warning.
     await asyncio.sleep(0.1)
+
+
+def test_a_busy_server_is_busy_whether_or_not_sqlalchemy_wrapped_its_error():
+    """Reads run on asyncpg directly (common/db/driver_reads.py) raise asyncpg's own errors: an
+    out-of-resources one (SQLSTATE class 53, e.g. too many connections) must still read as
+    busy, i.e. UNAVAILABLE to the caller, not INTERNAL."""
+    import asyncpg
+    from sqlalchemy.exc import ProgrammingError
+
+    from common.db.database import database_busy
+
+    raw = asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients already")
+    assert database_busy(raw)
+    assert not database_busy(asyncpg.exceptions.UndefinedTableError("no such table"))
+    assert not database_busy(ProgrammingError("SELECT", {}, Exception("syntax")))
