@@ -6,15 +6,15 @@ own trace."""
 from __future__ import annotations
 
 import grpc
-from sqlalchemy import select
 from google.rpc import error_details_pb2
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from sqlalchemy import select
 
 from common.actor import reset_actor
-from common.tracing import ESCALATION_ID, EVENT_ID
 from common.outbox import LeasedEvent
+from common.tracing import ESCALATION_ID, EVENT_ID
 from gateway.access import ACCESS, INTERNAL
 from services.disputes.outbound import escalation_messages, escalation_sender
 from services.escalation.data import repository as repo
