@@ -9,7 +9,8 @@ the calendar book then skips calendars it has built). Writes, one statement per 
 milestones' fired time (one UPDATE … IN), the clocks' fired flags and the cases' SLA state (one
 executemany UPDATE each), the history rows and the escalation events of the firings their policy
 escalates (one executemany INSERT each). Core statements built once, plain rows in and out: no ORM
-object per firing. The same on PostgreSQL and SQLite.
+object per firing; a batch's ids are one array parameter on PostgreSQL (common/db/id_set.py), not
+an `IN` list rendered and bound anew for every batch. The same on PostgreSQL and SQLite.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from datetime import datetime
 from sqlalchemy import Row, bindparam, func, insert, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.db.id_set import in_ids
 from services.disputes.data.models import (
     CalendarRow,
     ClockRow,
@@ -35,20 +37,16 @@ _CALENDARS, _MILESTONES = CalendarRow.__table__, MilestoneRow.__table__
 
 _STILL = (
     select(_ITEMS.c.dispute_id, func.sum(_ITEMS.c.still_minor))
-    .where(_ITEMS.c.dispute_id.in_(bindparam("ids", expanding=True)))
+    .where(in_ids(_ITEMS.c.dispute_id))
     .group_by(_ITEMS.c.dispute_id)
 )
 _CLOCKS_OF = (
     select(*_CLOCKS.c, _CALENDARS.c.version.label("calendar_version"))
     .outerjoin_from(_CLOCKS, _CALENDARS, _CALENDARS.c.id == _CLOCKS.c.calendar_id)
-    .where(_CLOCKS.c.dispute_id.in_(bindparam("ids", expanding=True)))
+    .where(in_ids(_CLOCKS.c.dispute_id))
     .order_by(_CLOCKS.c.id)
 )
-_FIRE = (
-    update(_MILESTONES)
-    .where(_MILESTONES.c.id.in_(bindparam("ids", expanding=True)))
-    .values(fired_at=bindparam("now"))
-)
+_FIRE = update(_MILESTONES).where(in_ids(_MILESTONES.c.id)).values(fired_at=bindparam("now"))
 _FLAG = update(_CLOCKS).where(_CLOCKS.c.id == bindparam("b_id")).values(fired=bindparam("b_fired"))
 _STATE = (
     update(_CASES).where(_CASES.c.id == bindparam("b_id")).values(sla_state=bindparam("b_state"))
@@ -70,9 +68,9 @@ _CLAIM_BREACHES = (
     .with_for_update(skip_locked=True)
 )
 # What is due on the breaches' clocks before them (their warnings, when the sweeper is behind).
-_CLAIM_OF_CLOCKS = _DUE.where(
-    _MILESTONES.c.clock_id.in_(bindparam("clocks", expanding=True))
-).with_for_update(skip_locked=True)
+_CLAIM_OF_CLOCKS = _DUE.where(in_ids(_MILESTONES.c.clock_id, "clocks")).with_for_update(
+    skip_locked=True
+)
 # What the sweeper reads of a case it fires on (plain rows: routing, the escalation, SLA state).
 _SWEPT_CASE = [
     _CASES.c[name]
@@ -84,7 +82,7 @@ _SWEPT_CASE = [
 ]  # fmt: skip
 _TRY_LOCK = (
     select(*_SWEPT_CASE)
-    .where(_CASES.c.id.in_(bindparam("ids", expanding=True)))
+    .where(in_ids(_CASES.c.id))
     .order_by(_CASES.c.id)
     .with_for_update(skip_locked=True)
 )
