@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import Insert
 
+from common.db.id_set import in_ids
 from services.accounts.data.collections_models import PromiseRow
 from services.accounts.data.dunning_models import (
     DunningDecisionRow,
@@ -38,7 +39,6 @@ from services.accounts.data.dunning_models import (
     NoticeRow,
 )
 from services.accounts.data.dunning_rows import table
-from services.accounts.data.id_set import in_ids
 from services.accounts.data.models import (
     CreditNoteRow,
     CustomerRow,

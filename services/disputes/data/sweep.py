@@ -9,17 +9,22 @@ the calendar book then skips calendars it has built). Writes, one statement per 
 milestones' fired time (one UPDATE … IN), the clocks' fired flags and the cases' SLA state (one
 executemany UPDATE each), the history rows and the escalation events of the firings their policy
 escalates (one executemany INSERT each). Core statements built once, plain rows in and out: no ORM
-object per firing. The same on PostgreSQL and SQLite.
+object per firing; a batch's ids are one array parameter on PostgreSQL (common/db/id_set.py), not
+an `IN` list rendered and bound anew for every batch. The same on PostgreSQL and SQLite.
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import Row, bindparam, func, insert, literal_column, select, update
+from sqlalchemy import bindparam, func, insert, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.db.id_set import in_ids
 from services.disputes.data.models import (
     CalendarRow,
     ClockRow,
@@ -35,20 +40,16 @@ _CALENDARS, _MILESTONES = CalendarRow.__table__, MilestoneRow.__table__
 
 _STILL = (
     select(_ITEMS.c.dispute_id, func.sum(_ITEMS.c.still_minor))
-    .where(_ITEMS.c.dispute_id.in_(bindparam("ids", expanding=True)))
+    .where(in_ids(_ITEMS.c.dispute_id))
     .group_by(_ITEMS.c.dispute_id)
 )
 _CLOCKS_OF = (
     select(*_CLOCKS.c, _CALENDARS.c.version.label("calendar_version"))
     .outerjoin_from(_CLOCKS, _CALENDARS, _CALENDARS.c.id == _CLOCKS.c.calendar_id)
-    .where(_CLOCKS.c.dispute_id.in_(bindparam("ids", expanding=True)))
+    .where(in_ids(_CLOCKS.c.dispute_id))
     .order_by(_CLOCKS.c.id)
 )
-_FIRE = (
-    update(_MILESTONES)
-    .where(_MILESTONES.c.id.in_(bindparam("ids", expanding=True)))
-    .values(fired_at=bindparam("now"))
-)
+_FIRE = update(_MILESTONES).where(in_ids(_MILESTONES.c.id)).values(fired_at=bindparam("now"))
 _FLAG = update(_CLOCKS).where(_CLOCKS.c.id == bindparam("b_id")).values(fired=bindparam("b_fired"))
 _STATE = (
     update(_CASES).where(_CASES.c.id == bindparam("b_id")).values(sla_state=bindparam("b_state"))
@@ -70,9 +71,9 @@ _CLAIM_BREACHES = (
     .with_for_update(skip_locked=True)
 )
 # What is due on the breaches' clocks before them (their warnings, when the sweeper is behind).
-_CLAIM_OF_CLOCKS = _DUE.where(
-    _MILESTONES.c.clock_id.in_(bindparam("clocks", expanding=True))
-).with_for_update(skip_locked=True)
+_CLAIM_OF_CLOCKS = _DUE.where(in_ids(_MILESTONES.c.clock_id, "clocks")).with_for_update(
+    skip_locked=True
+)
 # What the sweeper reads of a case it fires on (plain rows: routing, the escalation, SLA state).
 _SWEPT_CASE = [
     _CASES.c[name]
@@ -84,18 +85,31 @@ _SWEPT_CASE = [
 ]  # fmt: skip
 _TRY_LOCK = (
     select(*_SWEPT_CASE)
-    .where(_CASES.c.id.in_(bindparam("ids", expanding=True)))
+    .where(in_ids(_CASES.c.id))
     .order_by(_CASES.c.id)
     .with_for_update(skip_locked=True)
 )
 _OUTBOX = insert(OutboxEventRow.__table__)
 
 
+@cache
+def _record_type(columns: tuple[str, ...]) -> type:
+    return namedtuple("SweptRow", columns)  # type: ignore[misc]
+
+
+def _plain(result) -> Iterable[tuple]:
+    """A result's rows as named tuples of its columns. The firing reads each column of its rows
+    several times: a SQLAlchemy Row's attribute access costs ~0.8 µs (its __getattr__), a named
+    tuple's ~30 ns; reading clock rows was 8 % of the sweeper's CPU, most of it there."""
+    make = _record_type(tuple(result.keys()))._make
+    return (make(row) for row in result)
+
+
 async def next_due(session: AsyncSession) -> datetime | None:
     return await session.scalar(_NEXT_DUE)
 
 
-async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Row]:
+async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[tuple]:
     """Up to `limit` due, unfired milestones (plain rows), locked, in due order; rows another
     sweeper holds are skipped, not waited for. Breaches first: a sweeper behind its schedule (a
     burst) fires the due breaches, with whatever is due before them on their clocks, ahead of
@@ -104,25 +118,25 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Ro
     due times, before it; only a sweeper hours behind, after an outage, finds them still due
     with it, and then a batch holds them too, beyond `limit`.)"""
     params = {"now": now, "limit": limit}
-    claimed = {r.id: r for r in await session.execute(_CLAIM_BREACHES, params)}
+    claimed = {r.id: r for r in _plain(await session.execute(_CLAIM_BREACHES, params))}
     if claimed:
         clocks = sorted({r.clock_id for r in claimed.values()})
-        for row in await session.execute(_CLAIM_OF_CLOCKS, {"now": now, "clocks": clocks}):
+        for row in _plain(await session.execute(_CLAIM_OF_CLOCKS, {"now": now, "clocks": clocks})):
             claimed.setdefault(row.id, row)
     if len(claimed) < limit:
         # Rows this transaction holds come back too (SKIP LOCKED skips others' locks only): a
         # batch with breaches may be a little short, never over `limit`.
         params["limit"] = limit - len(claimed)
-        for row in await session.execute(_CLAIM_DUE, params):
+        for row in _plain(await session.execute(_CLAIM_DUE, params)):
             claimed.setdefault(row.id, row)
     return sorted(claimed.values(), key=lambda r: (r.due_at, r.id))
 
 
-async def try_lock_disputes(session: AsyncSession, ids: set[str]) -> dict[str, Row]:
+async def try_lock_disputes(session: AsyncSession, ids: set[str]) -> dict[str, tuple]:
     """The cases locked for the sweeper, as plain rows; a case someone else holds is left out
     (they will replace its milestones, or release it shortly, and the sweeper comes back)."""
     rows = await session.execute(_TRY_LOCK, {"ids": sorted(ids)})
-    return {row.id: row for row in rows}
+    return {row.id: row for row in _plain(rows)}
 
 
 async def still_disputed(session: AsyncSession, case_ids: list[str]) -> dict[str, int]:
@@ -131,10 +145,10 @@ async def still_disputed(session: AsyncSession, case_ids: list[str]) -> dict[str
     return {case_id: int(total or 0) for case_id, total in rows}
 
 
-async def clocks_of(session: AsyncSession, case_ids: list[str]) -> dict[str, list[Row]]:
+async def clocks_of(session: AsyncSession, case_ids: list[str]) -> dict[str, list[tuple]]:
     """Case id -> its clock rows (oldest first), each with its calendar's `calendar_version`."""
-    grouped: dict[str, list[Row]] = {case_id: [] for case_id in case_ids}
-    for row in await session.execute(_CLOCKS_OF, {"ids": case_ids}):
+    grouped: dict[str, list[tuple]] = {case_id: [] for case_id in case_ids}
+    for row in _plain(await session.execute(_CLOCKS_OF, {"ids": case_ids})):
         grouped[row.dispute_id].append(row)
     return grouped
 

@@ -27,7 +27,6 @@ from datetime import datetime
 
 import structlog
 from opentelemetry.instrumentation.utils import suppress_instrumentation
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.outbox import NORMAL, URGENT
@@ -198,7 +197,7 @@ class FiringBatch:
 
     @classmethod
     async def lock(
-        cls, ctx: DisputesContext, session: AsyncSession, due: list[Row], now: datetime
+        cls, ctx: DisputesContext, session: AsyncSession, due: list[tuple], now: datetime
     ) -> FiringBatch:
         """Locks the due milestones' cases (SKIP LOCKED) and reads what firing them needs."""
         cases = await sweep.try_lock_disputes(session, {m.dispute_id for m in due})

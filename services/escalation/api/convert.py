@@ -11,6 +11,7 @@ from common.errors import DomainError
 from common.etag import etag_of
 from common.protoconv import minor_pb, timestamp
 from common.rpc.status import error_status
+from services.escalation.api import event_json
 from services.escalation.api.cursors import WatchCursors
 from services.escalation.data.reads import (
     DeliveryRecord,
@@ -84,16 +85,13 @@ def raise_result(outcome: EscalationView | DomainError) -> pb.RaiseEscalationsRe
 def event_body(
     cursors: WatchCursors, event_type: str, sequence: int, at: datetime, view: EscalationView
 ) -> bytes:
-    """What webhooks POST and watch streams replay, stored once per event. Its cursor is sealed
-    for the escalation's team, the team of every subscription that receives it: never the feed's
-    global sequence, which would tell one team how much the others did."""
-    message = pb.EscalationEvent(
-        cursor=cursors.seal_for_team(sequence, view.row.team),
-        type=event_type,
-        time=timestamp(at),
-        escalation=escalation(view),
+    """What webhooks POST and watch streams replay, stored once per event: the EscalationEvent
+    message's JSON (event_json.py). Its cursor is sealed for the escalation's team, the team of
+    every subscription that receives it: never the feed's global sequence, which would tell one
+    team how much the others did."""
+    return event_json.event_body(
+        cursors.seal_for_team(sequence, view.row.team), event_type, at, view
     )
-    return json_format.MessageToJson(message, indent=None, sort_keys=True).encode()
 
 
 def event_from_body(body: bytes) -> pb.EscalationEvent:

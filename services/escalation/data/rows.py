@@ -5,16 +5,31 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from types import SimpleNamespace
 
 from common.ids import new_id
-from services.escalation.data.models import EscalationRow
+from services.escalation.data.models import EscalationRow, ResponseClockRow
 from services.escalation.data.reads import EscalationRecord
 
+ESCALATION_COLUMNS = tuple(c.key for c in EscalationRow.__table__.columns)
+CLOCK_COLUMNS = tuple(c.key for c in ResponseClockRow.__table__.columns)
 
-def columns(row) -> dict:
-    """An ORM row built for the session as the dict a Core insert takes (the raise batch inserts
-    new escalations and clocks this way, so both paths build them in one place)."""
-    return {c.key: getattr(row, c.key) for c in row.__table__.columns}
+
+class Draft(SimpleNamespace):
+    """A new row built in memory for a batch's Core insert: its table's columns as plain
+    attributes, read and changed like the ORM row of the same table (an ORM object costs several
+    times as much to build, and the batch never adds it to a session). A new escalation's draft
+    holds its clock's draft as `clock`."""
+
+
+def new_escalation(clock: Draft, **values) -> Draft:
+    """A new escalation's row; `values` name every column of `escalations`."""
+    return Draft(**values, clock=clock)
+
+
+def columns(row: Draft, names: tuple[str, ...]) -> dict:
+    """A draft as the dict a Core insert takes (ESCALATION_COLUMNS, CLOCK_COLUMNS)."""
+    return {name: getattr(row, name) for name in names}
 
 
 def history(

@@ -10,6 +10,7 @@ listens: for any other subject nothing is sent.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,19 +23,21 @@ RECORD_ESCALATION = "/settle.disputes.v1.DisputesService/RecordEscalation"
 APPLY_ANSWER = "/settle.disputes.v1.DisputesService/ApplyEscalationAnswer"
 
 
-def record_team(session: AsyncSession, outbox: Outbox, row: EscalationRow) -> str | None:
-    """Queues RecordEscalation for a new escalation on a dispute; returns the event id."""
+def record_team(outbox: Outbox, row, now: datetime, traceparent: str | None) -> dict | None:
+    """RecordEscalation for a new escalation on a dispute (a draft of rows.new_escalation), as
+    the outbox row a batch inserts with its others; it carries `traceparent` (the raise's)."""
     if not row.subject.startswith("disputes/"):
         return None
     request = disputes_pb2.RecordEscalationRequest(
         dispute=row.subject, escalation=f"escalations/{row.id}", team=row.team
     )
-    return outbox.add(
-        session,
+    return outbox.row(
         destination=DESTINATION,
         method=RECORD_ESCALATION,
         request=request,
         subject=row.subject,
+        now=now,
+        traceparent=traceparent,
     )
 
 

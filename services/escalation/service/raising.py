@@ -4,62 +4,52 @@ escalation per subject and team, severity never lowered.
 A raise is a batch of one. A batch is one transaction of set-based statements, about ten however
 many items it holds: the keys already used, the open escalations of every (subject, team) (locked),
 one multi-row insert per table, one publication. Each item is answered alone, with its escalation
-or its own error, so one bad item does not hold up the others; a batch item is worked under its
-own span, continuing the trace it came with (the producer's outbox event).
+or its own error, so one bad item does not hold up the others. A batch is worked under one span
+linked to each item's trace (the producer's outbox event: raise_telemetry.py); each new
+escalation, and its RecordEscalation event, remembers its item's trace.
 
 Each row is written one way (docs/architecture.md): the batch is folded in memory, so a new
-escalation that later items raise again is inserted once, as it ends up, by the Core insert;
-an escalation that was already open is changed through the unit of work; every history entry is
-one row of the batch's Core insert.
+escalation that later items raise again is inserted once, as it ends up, by the Core insert (a
+plain draft of its row, never an ORM object); an escalation that was already open is changed
+through the unit of work; every history entry and every outbox event is one row of the batch's
+Core insert.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from opentelemetry import trace
-from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.actor import current_actor
 from common.errors import AlreadyExists, DomainError, NotFound, PermissionDenied
 from common.idempotency import RequestKey, key_reused, mark_replayed_items
 from common.ids import new_id
-from common.tracing import (
-    ESCALATION_ID,
-    EVENT_ID,
-    about,
-    annotate,
-    context_from,
-    current_traceparent,
-)
+from common.tracing import about, current_traceparent
 from services.escalation.data import raise_batch, rows
-from services.escalation.data.models import EscalationRow, ResponseClockRow
+from services.escalation.data.models import EscalationRow
 from services.escalation.domain import ola
 from services.escalation.domain.commands import Raise
 from services.escalation.domain.routing import Decision, Facts, route
 from services.escalation.domain.values import Severity, State
 from services.escalation.outbound import disputes
-from services.escalation.service import clocks, journal, milestones
+from services.escalation.service import clocks, journal, milestones, raise_telemetry
 from services.escalation.service.context import EscalationContext, Touched
 from services.escalation.service.rules import active_rules
 
 SCOPE = "RaiseEscalation"
-ITEM_SPAN = "RaiseEscalations item"
 # Two raises for the same subject and team may race past the open-escalation lookup; the unique
 # index stops the second, which then runs again and finds the first. Bounded, never a loop.
 _RACE_RETRIES = 3
-tracer = trace.get_tracer("settle.escalation")
 
 
 @dataclass(frozen=True)
 class RaiseItem:
     cmd: Raise
     request: RequestKey
-    # A batch item's trace (the producer's; may be empty): it gets its own span under it.
+    # A batch item's trace (the producer's; may be empty): a link of the batch's span.
     # None: the item is the whole request and the current span is its own.
     traceparent: str | None = None
 
@@ -104,33 +94,21 @@ async def raise_escalations(ctx: EscalationContext, items: Sequence[RaiseItem]) 
     if not items:
         return []
     refused = [_refusal(item.cmd) for item in items]
-    for attempt in range(_RACE_RETRIES):
-        batch = _Batch(ctx, items, refused)
-        try:
-            async with ctx.db.transaction() as session:
-                touched = await batch.run(session)
-            break
-        except AlreadyExists:  # a concurrent batch took a key or opened an escalation first
-            if attempt == _RACE_RETRIES - 1:
-                raise
+    keys = [item.request.key for item in items]
+    with raise_telemetry.batch_spans(keys, [item.traceparent for item in items]) as spans:
+        for attempt in range(_RACE_RETRIES):
+            batch = _Batch(ctx, items, refused)
+            try:
+                async with ctx.db.transaction() as session:
+                    touched = await batch.run(session)
+                break
+            except AlreadyExists:  # a concurrent batch took a key or opened an escalation first
+                if attempt == _RACE_RETRIES - 1:
+                    raise
+        if spans is not None:
+            spans.outcomes(batch.outcomes)
     ctx.signals.changed(touched)
     return batch.outcomes  # type: ignore[return-value]
-
-
-@contextmanager
-def _item_span(item: RaiseItem) -> Iterator[trace.Span | None]:
-    if item.traceparent is None:
-        yield None
-        return
-    batch = trace.get_current_span().get_span_context()
-    with tracer.start_as_current_span(
-        ITEM_SPAN,
-        context=context_from(item.traceparent),  # None (no valid trace): under the batch's span
-        kind=SpanKind.CONSUMER,
-        links=[Link(batch)] if batch.is_valid else [],
-        attributes={EVENT_ID: item.request.key},
-    ) as span:
-        yield span
 
 
 class _Batch:
@@ -142,7 +120,8 @@ class _Batch:
         self.now = ctx.clock.now()
         self.actor = current_actor().subject
         self.history: list[dict] = []  # every entry of the batch, inserted at once
-        self.created: list[EscalationRow] = []  # new escalations, built here, inserted at once
+        self.created: list[rows.Draft] = []  # new escalations, built here, inserted at once
+        self.outbox: list[dict] = []  # their RecordEscalation events, inserted at once
         self.events: list[tuple[str, journal.EscalationView]] = []
 
     async def run(self, session: AsyncSession) -> Touched:
@@ -165,6 +144,7 @@ class _Batch:
         await self._raise_all(session, routed, decisions)
         await raise_batch.insert_escalations(session, self.created)
         await raise_batch.insert_history(session, self.history)
+        await raise_batch.insert_outbox(session, self.outbox)
         await self._store_keys(session, routed)
         await self._replay(session, replays)
         touched = await journal.publish(session, self.ctx, self.events, self.now)  # last: locks
@@ -210,26 +190,19 @@ class _Batch:
         pairs = [(self.items[i].cmd.subject, decisions[i].team.value) for i in routed]
         open_rows = await raise_batch.open_escalations(session, sorted(set(pairs)))
         for i, pair in zip(routed, pairs, strict=True):
-            with _item_span(self.items[i]) as span:
-                try:
-                    row = open_rows.get(pair)
-                    if row is None:
-                        row = await self._create(session, self.items[i].cmd, decisions[i])
-                        open_rows[pair] = row
-                        view = await journal.view_of(session, self.ctx, row, self.now)
-                        self.events.append(("escalation.raised", view))
-                    else:
-                        view = await self._raise_again(
-                            session, row, self.items[i].cmd, decisions[i]
-                        )
-                except DomainError as error:
-                    self.outcomes[i] = error
-                    if span is not None:
-                        span.set_status(Status(StatusCode.ERROR, type(error).__name__))
-                    continue
-                self.outcomes[i] = view
-                if span is not None:
-                    annotate({ESCALATION_ID: view.row.id}, span)
+            item = self.items[i]
+            try:
+                row = open_rows.get(pair)
+                if row is None:
+                    row, view = await self._create(session, item, decisions[i])
+                    open_rows[pair] = row
+                    self.events.append(("escalation.raised", view))
+                else:
+                    view = await self._raise_again(session, row, item.cmd, decisions[i])
+            except DomainError as error:
+                self.outcomes[i] = error
+                continue
+            self.outcomes[i] = view
 
     async def _store_keys(self, session: AsyncSession, raised: list[int]) -> None:
         """The keys of the items raised, with what they made; a concurrent twin of one of them
@@ -251,14 +224,22 @@ class _Batch:
                 else NotFound(f"escalation {escalation_id} does not exist")
             )
 
-    async def _create(self, session: AsyncSession, cmd: Raise, decision: Decision) -> EscalationRow:
-        """A new escalation, built for the batch's Core insert (never added to the session)."""
-        ctx, now = self.ctx, self.now
+    async def _create(
+        self, session: AsyncSession, item: RaiseItem, decision: Decision
+    ) -> tuple[rows.Draft, journal.EscalationView]:
+        """A new escalation, drafted for the batch's Core insert (never added to the session). It
+        remembers its item's trace (the producer's), or the call's; so does its RecordEscalation
+        event, which the case's history entry then joins."""
+        ctx, now, cmd = self.ctx, self.now, item.cmd
         team, severity = decision.team.value, decision.severity
         cal = await ctx.calendars.for_team(session, team)
         target = await clocks.target_for(session, team, int(severity), ctx.reference)
-        row = EscalationRow(
-            id=new_id(),
+        origin = raise_telemetry.producer_traceparent(item.traceparent) or current_traceparent()
+        escalation_id = new_id()
+        clock = rows.Draft(escalation_id=escalation_id, team=team)
+        row = rows.new_escalation(
+            clock,
+            id=escalation_id,
             subject=cmd.subject,
             team=team,
             reason_code=cmd.reason_code,
@@ -278,15 +259,17 @@ class _Batch:
             evidence_links="[]",
             answered_by="",
             routing_rule_id=decision.rule_id,
-            origin_traceparent=current_traceparent(),
+            origin_traceparent=origin,
+            response_due_at=None,
             version=1,
             created_at=now,
             updated_at=now,
             closed_at=None,
         )
-        row.clock = ResponseClockRow(escalation_id=row.id, team=team, fired="")
         clocks.store(row, ola.start(target, now), (), cal)
-        disputes.record_team(session, ctx.outbox, row)  # the case's team sees it there
+        recorded = disputes.record_team(ctx.outbox, row, now, origin)  # the case's team sees it
+        if recorded is not None:
+            self.outbox.append(recorded)
         details = {
             "raised_by": row.raised_by,
             "reason_code": cmd.reason_code,
@@ -297,10 +280,14 @@ class _Batch:
         }
         self.history.append(rows.history(row, "RAISED", self.actor, now, details=details))
         self.created.append(row)
-        return row
+        return row, await journal.view_of(session, ctx, row, now, cal)
 
     async def _raise_again(
-        self, session: AsyncSession, row: EscalationRow, cmd: Raise, decision: Decision
+        self,
+        session: AsyncSession,
+        row: EscalationRow | rows.Draft,
+        cmd: Raise,
+        decision: Decision,
     ) -> journal.EscalationView:
         """A raise for an escalation already open for the subject and team (open before the
         batch, or made by an earlier item of it). A new reason (an SLA breach after its warning,
@@ -358,7 +345,7 @@ class _Batch:
         self.events += [(t, view) for t in events]
         return view
 
-    def _record(self, row: EscalationRow, action: str, details: dict) -> None:
+    def _record(self, row: EscalationRow | rows.Draft, action: str, details: dict) -> None:
         self.history.append(
             rows.history(row, action, self.actor, self.now, from_state=row.state, details=details)
         )

@@ -42,9 +42,9 @@ TARGET_S = 1
 BREACH_TREE = {
     ("settle-disputes", "settle.sla.breach", "internal"),
     ("settle-disputes", "outbox deliver RaiseEscalation", "producer"),
-    # Sent with the other pending raises in one RaiseEscalations call; each event's own work in
-    # the escalation service is a span of its own trace.
-    ("settle-escalation", "RaiseEscalations item", "consumer"),
+    # Sent with the other pending raises in one RaiseEscalations call, made in its first event's
+    # delivery span: the batch's span is in that breach's trace, and links every item's.
+    ("settle-escalation", "RaiseEscalations batch", "consumer"),
 }
 # The developer's shell must not configure these processes (workers off, another database...).
 INHERITED_NOT = ("OTEL_", "SETTLE_", "METRICS_", *(f"{n.upper()}_" for n in (*SERVICES, "gateway")))
@@ -218,8 +218,9 @@ async def test_open_breach_and_escalation_form_linked_traces(database_factory, t
     assert breached.attributes[tracing.BUSINESS_REMAINING_S] <= 0
     (deliver,) = [x for x in breach_trace if x.name == "outbox deliver RaiseEscalation"]
     assert deliver.parent_span_id == breach.span_id, tree(breach_trace)
-    (raised,) = [x for x in breach_trace if x.name == "RaiseEscalations item"]
-    assert raised.parent_span_id == deliver.span_id, tree(breach_trace)
+    (raised,) = [x for x in breach_trace if x.name == "RaiseEscalations batch"]
+    assert (deliver.trace_id, deliver.span_id) in {(li.trace_id, li.span_id) for li in raised.links}
+    assert [e.name for e in raised.events] == ["settle.escalation.raised"]
     # Both warnings, in one batch's span or two, each an event linked to the opening.
     warnings = [x for x in spans if x.name == "settle.sla.warning"]
     warned = [e for w in warnings for e in w.events if e.name == "settle.sla.warned"]

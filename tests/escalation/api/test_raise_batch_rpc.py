@@ -1,6 +1,7 @@
 """RaiseEscalations: many raises in one call and one transaction, each answered on its own, each
 exactly what RaiseEscalation would have done (idempotent by its request id, one open escalation per
-subject and team, severity never lowered), each worked under a span continuing its own trace."""
+subject and team, severity never lowered); the batch worked under one span linked to each item's
+own trace."""
 
 from __future__ import annotations
 
@@ -9,13 +10,17 @@ from google.rpc import error_details_pb2
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from sqlalchemy import select
 
 from common.actor import reset_actor
 from common.outbox import LeasedEvent
+from common.tracing import ESCALATION_ID, EVENT_ID
 from gateway.access import ACCESS, INTERNAL
 from services.disputes.outbound import escalation_messages, escalation_sender
 from services.escalation.data import repository as repo
-from services.escalation.service import raising
+from services.escalation.data.models import OutboxEventRow
+from services.escalation.outbound import disputes
+from services.escalation.service import raise_telemetry
 from settle.escalation.v1 import escalation_pb2 as pb
 from tests.escalation.support import raise_request
 from tests.support.rpc import as_actor, channel, expect_error
@@ -120,31 +125,74 @@ async def test_the_batch_itself_is_bounded(esc):
     )
 
 
-async def test_each_item_is_worked_in_its_own_trace(esc, monkeypatch):
+async def test_the_batch_is_one_span_linked_to_each_items_trace(esc, monkeypatch):
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    monkeypatch.setattr(raising, "tracer", provider.get_tracer("test"))
+    monkeypatch.setattr(raise_telemetry, "tracer", provider.get_tracer("test"))
     answer = await esc.stub.RaiseEscalations(
         pb.RaiseEscalationsRequest(
             items=[
                 item(breach("disputes/" + "1" * 32, "r-1"), TRACE_A),
                 item(breach("disputes/" + "2" * 32, "r-2"), TRACE_B),
                 item(breach("disputes/" + "3" * 32, "r-3", reason_code="bad"), TRACE_B),
+                item(breach("disputes/" + "4" * 32, "r-4", team=pb.LEGAL), "0" * 32),
             ]
         )
     )
-    spans = {format(s.context.trace_id, "032x"): s for s in exporter.get_finished_spans()}
-    assert set(spans) == {TRACE_A, TRACE_B}  # the invalid item never reached the use case
-    for trace_id, result in zip((TRACE_A, TRACE_B), answer.results, strict=False):
-        span = spans[trace_id]
-        assert span.name == raising.ITEM_SPAN
-        assert span.parent.span_id == 0x00F067AA0BA902B7
-        assert span.attributes["settle.escalation.id"] == result.escalation.name.split("/")[1]
-    # The escalation remembers the trace that raised it (its OLA breach links back to it).
+    (span,) = exporter.get_finished_spans()  # the invalid item never reached the use case
+    assert span.name == raise_telemetry.BATCH_SPAN
+    assert span.attributes[raise_telemetry.ITEMS] == 3
+    # Each item's trace (its producer's span) is a link: the breach's trace reaches the raise.
+    linked = {(format(li.context.trace_id, "032x"), li.context.span_id): li.attributes
+              for li in span.links}  # fmt: skip
+    assert set(linked) == {(TRACE_A, 0x00F067AA0BA902B7), (TRACE_B, 0x00F067AA0BA902B7)}
+    assert linked[(TRACE_A, 0x00F067AA0BA902B7)][EVENT_ID] == "r-1"
+    # Each item's outcome is an event: its event id and escalation (none for the invalid trace).
+    raised = {e.attributes[EVENT_ID]: e.attributes[ESCALATION_ID] for e in span.events}
+    assert raised == {
+        key: result.escalation.name.split("/")[1]
+        for key, result in zip(("r-1", "r-2", "r-4"), answer.results[:2] + answer.results[3:],
+                               strict=True)
+    }  # fmt: skip
+    # The escalation remembers its item's trace (its OLA breach links back to it), and so does
+    # its RecordEscalation event; an item without a valid trace gets the call's.
+    for result, trace_id in zip(answer.results, (TRACE_A, TRACE_B, None, None), strict=True):
+        if trace_id is None:
+            continue
+        escalation_id = result.escalation.name.split("/")[1]
+        async with esc.parts.ctx.db.transaction() as session:
+            row = await repo.get_escalation(session, escalation_id)
+            (event,) = await _record_escalation_events(session, result.escalation.subject)
+        assert row.origin_traceparent == f"00-{trace_id}-00f067aa0ba902b7-01"
+        assert event.traceparent == row.origin_traceparent
     async with esc.parts.ctx.db.transaction() as session:
-        row = await repo.get_escalation(session, answer.results[0].escalation.name.split("/")[1])
-    assert row.origin_traceparent.split("-")[1] == TRACE_A
+        fourth = await repo.get_escalation(session, answer.results[3].escalation.name.split("/")[1])
+    assert fourth.origin_traceparent.split("-")[1] != "0" * 32
+
+
+async def test_a_large_batch_spreads_its_links_over_spans_within_the_sdk_limits(esc, monkeypatch):
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(raise_telemetry, "tracer", provider.get_tracer("test"))
+    items = [item(breach(f"disputes/{i:032x}", f"r-{i}"), TRACE_A) for i in range(250)]
+    answer = await esc.stub.RaiseEscalations(pb.RaiseEscalationsRequest(items=items))
+    assert all(r.WhichOneof("result") == "escalation" for r in answer.results)
+    spans = exporter.get_finished_spans()
+    assert sorted(len(s.links) for s in spans) == [50, 100, 100]
+    assert sorted(len(s.events) for s in spans) == [50, 100, 100]
+    events = {e.attributes[EVENT_ID] for s in spans for e in s.events}
+    assert events == {f"r-{i}" for i in range(250)}
+
+
+async def _record_escalation_events(session, subject: str):
+    found = await session.execute(
+        select(OutboxEventRow).where(
+            OutboxEventRow.subject == subject, OutboxEventRow.method == disputes.RECORD_ESCALATION
+        )
+    )
+    return list(found.scalars())
 
 
 def test_only_services_call_it_the_gateway_does_not_expose_it():

@@ -1,7 +1,8 @@
-"""`column IN (a batch of ids)` for the dunning run's statements, compiled per dialect: on
-PostgreSQL `column = ANY(CAST(:ids AS VARCHAR[]))`, one array parameter, so a batch of 500
-customers is not 500 placeholders rendered and bound on every execution; elsewhere (SQLite) the
-expanding `IN`. Either way the statement is built once and `ids` is a list of strings."""
+"""`column IN (a batch of ids)` for set-based statements (accounts' dunning run, disputes' SLA
+sweeper), compiled per dialect: on PostgreSQL `column = ANY(CAST(:ids AS VARCHAR[]))`, one array
+parameter, so a batch of 500 customers or 200 cases is not that many placeholders rendered and
+bound on every execution; elsewhere (SQLite) the expanding `IN`. Either way the statement is built
+once and `ids` is a list of strings."""
 
 from __future__ import annotations
 
