@@ -65,7 +65,7 @@ def _branch(n: int, part: str) -> str:
     where = (
         ""
         if part == "case"
-        else f" WHERE {SOURCES[part].split()[0]}.dispute_id IN (SELECT id FROM page)"
+        else f" WHERE {SOURCES[part].split()[0]}.dispute_id = ANY(ARRAY(SELECT id FROM page))"
     )
     return f"SELECT {n} AS part, {', '.join(cells)} FROM {SOURCES[part]}{where}"
 
