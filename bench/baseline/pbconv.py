@@ -14,11 +14,14 @@ from settle.common.v1 import common_pb2
 
 
 def money(minor: int, currency: str) -> common_pb2.Money:
+    return common_pb2.Money(currency_code=currency, amount=amount_text(minor, currency))
+
+
+def amount_text(minor: int, currency: str) -> str:
     exponent = MINOR_UNITS[currency]
     digits = str(abs(minor)).rjust(exponent + 1, "0")
     sign = "-" if minor < 0 else ""
-    text = sign + digits if exponent == 0 else f"{sign}{digits[:-exponent]}.{digits[-exponent:]}"
-    return common_pb2.Money(currency_code=currency, amount=text)
+    return sign + digits if exponent == 0 else f"{sign}{digits[:-exponent]}.{digits[-exponent:]}"
 
 
 def timestamp(value) -> Timestamp:

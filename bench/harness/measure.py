@@ -70,6 +70,9 @@ class Series:
             lambda: defaultdict(lambda: [0.0, 0.0])
         )
         self.peaks: dict[str, dict[str, float]] = defaultdict(dict)  # variant → process → MB
+        # variant → per repetition: role → CPU ms per unit, and the machine's idle share
+        self.rep_cpu: dict[str, list[dict[str, float]]] = defaultdict(list)
+        self.rep_idle: dict[str, list[float]] = defaultdict(list)
         self.broken: set[str] = set()  # failed every warm-up operation: reported, not repeated
         self.profiles: dict[str, dict[str, dict]] = {}
 
@@ -106,11 +109,17 @@ class Series:
     async def _repeat(self, v: Variant, plan: Plan) -> None:
         if v.before_rep:
             await v.before_rep()
+        machine = procstat.machine_ticks()
         async with procstat.CpuTracker(v.roles) as tracker:
             run = await _load(v.op, plan, warmup=False)
             if v.after_rep:
                 await v.after_rep()
-        for role, (user, system) in tracker.used().items():
+        idle = procstat.idle_share(machine, procstat.machine_ticks())
+        used, units = tracker.used(), run.ops * v.units_per_op
+        per_unit = {role: round((u + s) * 1000 / units, 4) for role, (u, s) in used.items()}
+        self.rep_cpu[v.name].append(per_unit if units else {})
+        self.rep_idle[v.name].append(round(idle, 3))
+        for role, (user, system) in used.items():
             self.cpu[v.name][role][0] += user
             self.cpu[v.name][role][1] += system
         self.runs[v.name].append(run)
@@ -120,6 +129,8 @@ class Series:
         for name, v in self.variants.items():
             result = _summarise(v, self.runs[name], self.cpu[name], self.peaks[name])
             result.profile = self.profiles.get(name, {})
+            result.rep_cpu_ms_per_unit = self.rep_cpu[name]
+            result.rep_machine_idle = self.rep_idle[name]
             results.append(result)
         return results
 

@@ -40,6 +40,19 @@ def memory_mb(pid: int) -> dict[str, float] | None:
     return found or None
 
 
+def machine_ticks() -> tuple[int, int]:
+    """(idle, total) clock ticks of every CPU since boot (/proc/stat): the machine's idle share
+    over a window tells whether the cores were the limit, whoever used them."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:]]
+    return ticks[3] + ticks[4], sum(ticks)  # idle + iowait
+
+
+def idle_share(start: tuple[int, int], end: tuple[int, int]) -> float:
+    total = end[1] - start[1]
+    return (end[0] - start[0]) / total if total > 0 else 0.0
+
+
 Snapshot = dict[str, dict[int, tuple[float, float]]]
 
 

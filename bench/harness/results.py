@@ -25,6 +25,10 @@ class VariantResult:
     cpu_system_share: dict[str, float]  # role → share of that CPU spent in the kernel
     peak_rss_mb: dict[str, float]  # process → VmHWM
     rep_rates: list[float] = field(default_factory=list)
+    # per repetition, in order (so two variants' repetitions pair up): role → CPU ms per unit,
+    # and the share of the machine's CPU time left idle while it ran
+    rep_cpu_ms_per_unit: list[dict[str, float]] = field(default_factory=list)
+    rep_machine_idle: list[float] = field(default_factory=list)
     profile: dict[str, dict] = field(default_factory=dict)  # process → profiling.summarise()
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -37,14 +38,11 @@ US = timedelta(microseconds=1)
 CLOCK_KINDS = dict(pb.ClockKind.items())
 CLOCK_STATES = dict(pb.SlaClock.State.items())
 TIME_UNITS = dict(pb.TimeUnit.items())
-AMOUNTS = ("original", "still_disputed", "paid", "credited", "written_off")
-ITEM_AMOUNTS = (
-    "original_minor",
-    "still_minor",
-    "paid_minor",
-    "credited_minor",
-    "written_off_minor",
-)
+PRIORITIES = dict(pb.Priority.items())
+STATUSES = dict(pb.Dispute.Status.items())
+SLA_STATES = dict(pb.SlaState.items())
+OUTCOMES = dict(pb.Outcome.items())
+PAUSE_REASONS = dict(pb.PauseReason.items())
 
 # Hot messages (a case, its items and clocks) are filled in place: a sub-message passed to a
 # constructor is built and then copied, which costs three times as much.
@@ -65,7 +63,12 @@ def set_duration(field: Duration, value: timedelta) -> None:
 
 
 def set_money(field, minor: int, currency: str) -> None:
-    field.currency_code, field.amount = currency, format_minor(minor, currency)
+    field.currency_code, field.amount = currency, _amount_text(minor, currency)
+
+
+# A listed page formats ~550 amounts, mostly the same few (0.00, each item's amount); typed, so
+# that a bool is refused as format_minor refuses it rather than answered as the int 1.
+_amount_text = functools.lru_cache(maxsize=4096, typed=True)(format_minor)
 
 
 def duration(value: timedelta) -> Duration:
@@ -74,39 +77,41 @@ def duration(value: timedelta) -> Duration:
     return d
 
 
-def item(row: DisputeItemRow, cur: str) -> pb.DisputedItem:
-    msg = pb.DisputedItem(
-        invoice=f"invoices/{row.invoice_id}",
-        invoice_number=row.invoice_number,
-        line_numbers=[int(n) for n in row.line_numbers.split(",") if n],
-    )
+def fill_item(msg: pb.DisputedItem, row: DisputeItemRow, cur: str) -> None:
+    msg.invoice, msg.invoice_number = f"invoices/{row.invoice_id}", row.invoice_number
+    if row.line_numbers:
+        msg.line_numbers.extend(int(n) for n in row.line_numbers.split(",") if n)
     set_money(msg.amount, row.original_minor, cur)
-    for name, column in zip(AMOUNTS, ITEM_AMOUNTS, strict=True):
-        set_money(getattr(msg, f"{name}_amount"), getattr(row, column), cur)
-    return msg
+    set_money(msg.original_amount, row.original_minor, cur)
+    set_money(msg.still_disputed_amount, row.still_minor, cur)
+    set_money(msg.paid_amount, row.paid_minor, cur)
+    set_money(msg.credited_amount, row.credited_minor, cur)
+    set_money(msg.written_off_amount, row.written_off_minor, cur)
 
 
-def clock(v: ClockView) -> pb.SlaClock:
-    row = v.row
-    msg = pb.SlaClock(
-        kind=CLOCK_KINDS[row.kind],
-        state=CLOCK_STATES[row.status],
-        warned=any(n.startswith("WARNING") for n in v.fired),
-        breached="BREACH" in v.fired,
-        pause_reason=row.pause_reason or None,  # enum fields take their value's name
-        policy=f"slaPolicies/{row.policy_id}",
-        calendar=f"calendars/{row.calendar_id}",
-    )
+def fill_clock(msg: pb.SlaClock, v: ClockView) -> None:
+    row, reading = v.row, v.reading
+    msg.kind, msg.state = CLOCK_KINDS[row.kind], CLOCK_STATES[row.status]
+    msg.warned = any(n.startswith("WARNING") for n in v.fired)
+    msg.breached = "BREACH" in v.fired
+    if row.pause_reason:
+        msg.pause_reason = PAUSE_REASONS[row.pause_reason]
+    msg.policy, msg.calendar = f"slaPolicies/{row.policy_id}", f"calendars/{row.calendar_id}"
     msg.target.value, msg.target.unit = row.target_value, TIME_UNITS[row.target_unit]
     set_duration(msg.target_duration, v.clock.target)
     set_time(msg.start_time, row.started_at)
-    set_duration(msg.business_time_spent, v.reading.spent)
-    set_duration(msg.business_time_remaining, v.reading.remaining)
+    set_duration(msg.business_time_spent, reading.spent)
+    set_duration(msg.business_time_remaining, reading.remaining)
     set_duration(msg.paused_time, v.clock.paused_total)
-    if v.reading.due_at is not None:
-        set_time(msg.due_time, v.reading.due_at)
+    if reading.due_at is not None:
+        set_time(msg.due_time, reading.due_at)
     if row.stopped_at is not None:
         set_time(msg.stop_time, row.stopped_at)
+
+
+def clock(v: ClockView) -> pb.SlaClock:
+    msg = pb.SlaClock()
+    fill_clock(msg, v)
     return msg
 
 
@@ -131,31 +136,47 @@ def evidence(row: EvidenceRow) -> pb.Evidence:
 
 def dispute(view: DisputeView) -> pb.Dispute:
     case, cur = view.case, view.case.currency
-    msg = pb.Dispute(
-        name=f"disputes/{case.id}",
-        uid=case.id,
-        customer=f"customers/{case.customer_id}",
-        title=case.title,
-        reason_code=case.reason_code,
-        priority=pb.Priority.Value(case.priority),
-        external_ref=case.external_ref,
-        assignee=case.assignee,
-        coordinator=case.coordinator,
-        items=[item(i, cur) for i in case.items],
-        status=pb.Dispute.Status.Value(case.status),
-        root_cause_code=case.root_cause_code or "",
-        outcome=case.outcome or None,  # enum fields take their value's name; None leaves it unset
-        pause_reason=case.pause_reason or None,
-        currency_code=cur,
-        clocks=[clock(c) for c in view.clocks],
-        sla_state=pb.SlaState.Value(case.sla_state),
-        notes=[note(n) for n in case.notes],
-        evidence=[evidence(e) for e in case.evidence],
-        customer_risk_class=case.customer_risk_class,
-        etag=etag_of(case.id, case.version),
-    )
-    for name, column in zip(AMOUNTS, ITEM_AMOUNTS, strict=True):
-        set_money(getattr(msg.amounts, name), sum(getattr(i, column) for i in case.items), cur)
+    msg = pb.Dispute()
+    msg.name = f"disputes/{case.id}"
+    msg.uid = case.id
+    msg.customer = f"customers/{case.customer_id}"
+    msg.title = case.title
+    msg.reason_code = case.reason_code
+    msg.priority = PRIORITIES[case.priority]
+    msg.external_ref = case.external_ref
+    msg.assignee = case.assignee
+    msg.coordinator = case.coordinator
+    msg.status = STATUSES[case.status]
+    msg.currency_code = cur
+    msg.sla_state = SLA_STATES[case.sla_state]
+    msg.customer_risk_class = case.customer_risk_class
+    if case.root_cause_code:
+        msg.root_cause_code = case.root_cause_code
+    if case.outcome:
+        msg.outcome = OUTCOMES[case.outcome]
+    if case.pause_reason:
+        msg.pause_reason = PAUSE_REASONS[case.pause_reason]
+    msg.etag = etag_of(case.id, case.version)
+    totals = [0, 0, 0, 0, 0]
+    for row in case.items:
+        fill_item(msg.items.add(), row, cur)
+        totals[0] += row.original_minor
+        totals[1] += row.still_minor
+        totals[2] += row.paid_minor
+        totals[3] += row.credited_minor
+        totals[4] += row.written_off_minor
+    amounts = msg.amounts
+    set_money(amounts.original, totals[0], cur)
+    set_money(amounts.still_disputed, totals[1], cur)
+    set_money(amounts.paid, totals[2], cur)
+    set_money(amounts.credited, totals[3], cur)
+    set_money(amounts.written_off, totals[4], cur)
+    for c in view.clocks:
+        fill_clock(msg.clocks.add(), c)
+    if case.notes:
+        msg.notes.extend(note(n) for n in case.notes)
+    if case.evidence:
+        msg.evidence.extend(evidence(e) for e in case.evidence)
     set_time(msg.create_time, case.created_at)
     set_time(msg.update_time, case.updated_at)
     if case.due_at is not None:

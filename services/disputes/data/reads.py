@@ -13,8 +13,13 @@ The answer is plain rows (`Record`), not ORM objects: nothing is tracked, nothin
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, Select, cast, literal_column, null, select, union_all
+from typing import ClassVar
+
+from sqlalchemy import Boolean, Integer, Select, cast, literal_column, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from common.db.driver_reads import fetch_rows
 from services.disputes.data.models import (
@@ -61,6 +66,36 @@ def _spans() -> dict[str, slice]:
 _SPANS = _spans()
 
 
+class InPage(ColumnElement[bool]):
+    """`column IN (SELECT id FROM page)`, the branches' link to the page of cases. PostgreSQL
+    plans that as a semi join and, while a table is small, scans all of it for every page (a
+    quick-sized list read 10,000 clocks for 100); written `column = ANY(ARRAY(SELECT ...))` it
+    looks the page's ids up in the index (PostgreSQL CPU per listed page 2.2 -> 1.1 ms on 5,000
+    cases, 1.45 -> 1.15 ms on 100,000)."""
+
+    inherit_cache = True
+    type = Boolean()
+    _traverse_internals: ClassVar = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("ids", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column, ids: Select) -> None:
+        self.column, self.ids = column, ids
+
+
+@compiles(InPage)
+def _in_page(element: InPage, compiler, **kw) -> str:
+    return compiler.process(element.column.in_(element.ids), **kw)
+
+
+@compiles(InPage, "postgresql")
+def _any_in_page(element: InPage, compiler, **kw) -> str:
+    column = compiler.process(element.column, **kw)
+    ids = compiler.process(element.ids.scalar_subquery(), **kw)
+    return f"{column} = ANY(ARRAY{ids})"
+
+
 class Record:
     """A row read for display: its columns as attributes (a case also has its collections as
     lists of Records), the same names an ORM row has."""
@@ -83,7 +118,7 @@ def read_statement(page: Select, order: list) -> Select:
             own, source = _columns(part), table
             if part == "clocks":
                 source = table.outerjoin(CALENDARS, CALENDARS.c.id == table.c.calendar_id)
-            where = table.c.dispute_id.in_(in_page)
+            where = InPage(table.c.dispute_id, in_page)
         padded = [literal_column(str(n), Integer).label("part")]
         for other in PARTS:
             if other == part:

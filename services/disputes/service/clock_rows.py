@@ -14,19 +14,25 @@ from services.disputes.domain.policies import CaseFacts, Priority, TimeUnit
 
 US = timedelta(microseconds=1)
 LIVE = (ClockStatus.RUNNING, ClockStatus.PAUSED)
+# Stored values -> members by lookup, not an Enum call each: a listed page reads ~100 clocks. A
+# value that is no member is passed on as it is, and Clock refuses it as ever.
+_KINDS = {k.value: k for k in sla.ClockKind}
+_STATUSES = {s.value: s for s in ClockStatus}
+_PAUSE_REASONS = {r.value: r for r in PauseReason}
+_BUSINESS = {u.value: u.business for u in TimeUnit}
 
 
 def to_clock(row: ClockRow) -> Clock:
     return Clock(
-        kind=sla.ClockKind(row.kind),
+        kind=_KINDS.get(row.kind, row.kind),
         target=row.target_us * US,
-        status=ClockStatus(row.status),
+        status=_STATUSES.get(row.status, row.status),
         started_at=row.started_at,
         spent_before=row.spent_before_us * US,
         running_since=row.running_since,
         paused_total=row.paused_total_us * US,
         paused_since=row.paused_since,
-        pause_reason=PauseReason(row.pause_reason) if row.pause_reason else None,
+        pause_reason=_PAUSE_REASONS.get(row.pause_reason, row.pause_reason) or None,
         stopped_at=row.stopped_at,
         pausable=row.pausable,
     )
@@ -52,7 +58,7 @@ def counting(
 ) -> BusinessCalendar:
     """Business units count on the clock's calendar; calendar units on plain time (`always`,
     the book's one 24x7 calendar)."""
-    return calendars[row.calendar_id] if TimeUnit(row.target_unit).business else always
+    return calendars[row.calendar_id] if _BUSINESS[row.target_unit] else always
 
 
 def current(rows: list[ClockRow]) -> list[ClockRow]:
