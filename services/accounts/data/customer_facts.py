@@ -7,8 +7,9 @@ recomputation from scratch gives (tests/accounts/api/test_worklist_facts_rpc.py)
 
 Concurrent writers on PostgreSQL: `refresh` first locks the customers' summary rows (in id order),
 so the second waits for the first to commit and then recomputes from what both wrote (READ
-COMMITTED: each later statement sees the first's commit). SQLite runs one writer at a time. `add_invoices` is an upsert: it locks
-the rows it adds to, and adds to what a concurrent recomputation committed."""
+COMMITTED: each later statement sees the first's commit). SQLite runs one writer at a time.
+`add_invoices` is an upsert: it locks the rows it adds to, and adds to what a concurrent
+recomputation committed."""
 
 from __future__ import annotations
 
@@ -214,9 +215,7 @@ def _added():
             func.coalesce(func.max(case((_counted, _inv.c.currency))), ""),
             func.sum(case((_counted, _inv.c.open_minor), else_=0)),
             func.sum(case((_counted, _inv.c.held_minor), else_=0)),
-            func.sum(
-                case((counted_collectible, _inv.c.open_minor - _inv.c.held_minor), else_=0)
-            ),
+            func.sum(case((counted_collectible, _inv.c.open_minor - _inv.c.held_minor), else_=0)),
             func.min(case((counted_collectible, _inv.c.due_date))),
             *(literal_column("0") for _ in range(3)),  # promised, broken, open disputes
             *(literal_column("NULL") for _ in range(3)),  # last contact, call-back, phone task
@@ -246,9 +245,7 @@ def _added_ahead():
 def _first(a, b, later: bool = False) -> ColumnElement:
     """The smaller (`later`: the larger) of two values, either NULL meaning none (SQLite's
     min/max of NULL is NULL)."""
-    return case(
-        (a.is_(None), b), (b.is_(None), a), ((b > a) if later else (b < a), b), else_=a
-    )
+    return case((a.is_(None), b), (b.is_(None), a), ((b > a) if later else (b < a), b), else_=a)
 
 
 def _upserts(dialect) -> tuple[Insert, Insert]:

@@ -26,11 +26,14 @@ from services.accounts.domain.worklist import CustomerFacts
 from settle.accounts.v1 import accounts_pb2 as pb
 from tests.accounts.api.collections_support import CARL, State, _log, _ts, eur
 
-HEADER = "countryCode,customerID,invoiceNumber,InvoiceDate,DueDate,InvoiceAmount,Disputed,SettledDate"
+HEADER = (
+    "countryCode,customerID,invoiceNumber,InvoiceDate,DueDate,InvoiceAmount,Disputed,SettledDate"
+)
 
 
 def _us(d: date) -> str:
     return f"{d.month}/{d.day}/{d.year}"
+
 
 # --- the facts from their sources: the worklist's definition, aggregated anew on every read ---
 _a, _c, _inv = AssignmentRow.__table__, CustomerRow.__table__, InvoiceRow.__table__
