@@ -105,13 +105,15 @@ class AccountsHandlers:
         items = [
             worklist.ranked_item(f, strategy, now, now.date(), points) for f, points in ranked.items
         ]
-        return pb.ListWorklistResponse(
-            items=[worklist_item(item, page.offset + i + 1) for i, item in enumerate(items)],
+        reply = pb.ListWorklistResponse(
             next_page_token=self.pages.next_token(page, len(items), key),
             strategy_version=strategy.version,
             done_today=ranked.done_today,
             total_size=ranked.on_list,
         )
+        for i, item in enumerate(items):
+            worklist_item(reply.items.add(), item, page.offset + i + 1)
+        return reply
 
     def generic(self) -> grpc.GenericRpcHandler:
         def unary(fn, request_type):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from common.etag import etag_of
+from common.money import format_minor
 from common.protoconv import minor_pb, timestamp
 from services.accounts.data.collections_models import InteractionRow, OutcomeCodeRow, PromiseRow
 from services.accounts.data.collections_reads import (
@@ -134,30 +135,31 @@ def strategy(read: StrategyRead) -> pb.WorklistStrategy:
     )
 
 
-def worklist_item(item: WorklistItem, rank: int) -> pb.WorklistItem:
+def worklist_item(msg: pb.WorklistItem, item: WorklistItem, rank: int) -> None:
+    """Fill `msg` (a reply's `items.add()`) in place: a page is 50 of these, and building each
+    item and its money and time messages apart, then copying them in, took twice the CPU."""
     f = item.facts
-    msg = pb.WorklistItem(
-        customer=f"customers/{f.customer_id}",
-        display_name=f.display_name,
-        collector=f.collector,
-        rank=rank,
-        score=item.score,
-        contributions=[
-            pb.Contribution(rule=c.rule, label=c.label, points=c.points) for c in item.contributions
-        ],
-        next_action=item.next_action,
-        reason=item.reason,
-        broken_promises=f.broken_promises,
-        open_disputes=f.open_disputes,
-        credit_hold=f.credit_hold,
-    )
+    msg.customer = f"customers/{f.customer_id}"
+    msg.display_name = f.display_name
+    msg.collector = f.collector
+    msg.rank = rank
+    msg.score = item.score
+    for c in item.contributions:
+        msg.contributions.add(rule=c.rule, label=c.label, points=c.points)
+    msg.next_action = item.next_action
+    msg.reason = item.reason
+    msg.broken_promises = f.broken_promises
+    msg.open_disputes = f.open_disputes
+    msg.credit_hold = f.credit_hold
     if f.currency:
-        msg.amount_to_collect.CopyFrom(minor_pb(item.to_collect_minor, f.currency))
-        msg.overdue_amount.CopyFrom(minor_pb(f.overdue_minor, f.currency))
-        msg.amount_in_dispute.CopyFrom(minor_pb(f.held_minor, f.currency))
-        msg.promised_amount.CopyFrom(minor_pb(f.promised_minor, f.currency))
+        for money, minor in (
+            (msg.amount_to_collect, item.to_collect_minor),
+            (msg.overdue_amount, f.overdue_minor),
+            (msg.amount_in_dispute, f.held_minor),
+            (msg.promised_amount, f.promised_minor),
+        ):
+            money.currency_code, money.amount = f.currency, format_minor(minor, f.currency)
     if f.last_contact_at is not None:
-        msg.last_contact_time.CopyFrom(timestamp(f.last_contact_at))
+        msg.last_contact_time.FromDatetime(f.last_contact_at)
     if f.call_back_at is not None:
-        msg.call_back_time.CopyFrom(timestamp(f.call_back_at))
-    return msg
+        msg.call_back_time.FromDatetime(f.call_back_at)

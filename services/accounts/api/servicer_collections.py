@@ -32,15 +32,15 @@ def _strategy_version(name: str) -> int | None:
 
 
 def _worklist_page(pages: PageTokens, result: worklist.Worklist, page: Page, key: str):
-    return pb.ListWorklistResponse(
-        items=[
-            convert.worklist_item(item, page.offset + i + 1) for i, item in enumerate(result.items)
-        ],
+    reply = pb.ListWorklistResponse(
         next_page_token=pages.next_token(page, len(result.items), key),
         strategy_version=result.strategy_version,
         done_today=result.done_today,
         total_size=result.on_list,
     )
+    for i, item in enumerate(result.items):
+        convert.worklist_item(reply.items.add(), item, page.offset + i + 1)
+    return reply
 
 
 class CollectionsMethods:
@@ -152,7 +152,7 @@ class CollectionsMethods:
             customer=f"customers/{customer_id}", on_list=item is not None, reasons=reasons
         )
         if item is not None:
-            msg.item.CopyFrom(convert.worklist_item(item, 0))
+            convert.worklist_item(msg.item, item, 0)
         return msg
 
     async def CreateWorklistStrategy(self, request, context):

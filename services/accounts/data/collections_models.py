@@ -190,8 +190,9 @@ class WorklistRuleRow(Base):
 # --- the worklist's per-customer facts (migration 0008) ----------------------------------------
 class CustomerFactsRow(Base):
     """What the worklist reads of a customer's books instead of its invoices, promises,
-    interactions, holds and notices. Written only by data/customer_facts.py, recomputed (never
-    incremented) in the transaction of every write that changes one of its sources. Nothing here
+    interactions, holds and notices. Written only by data/customer_facts.py, recomputed in the
+    transaction of every write that changes one of its sources (the import, which only appends
+    invoices, adds theirs). Nothing here
     depends on the day: what is overdue and what falls due today come, at read time, from these
     figures and the dated rows of customer_facts_ahead."""
 

@@ -3,7 +3,8 @@ chunk's new rows inserted a table at a time (rows built by data/rows.py, as on t
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection
+from contextlib import asynccontextmanager
 
 from sqlalchemy import String, any_, bindparam, insert, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -19,26 +20,33 @@ async def already_there(
     """Ids of the customers with these references and fingerprints of the invoices with these
     numbers, of those already in the database."""
     postgres = session.bind.dialect.name == "postgresql"
+    async with custom_plans(session):
+        customers = await session.execute(
+            select(CustomerRow.external_ref, CustomerRow.id).where(
+                _one_of(CustomerRow.external_ref, refs, postgres)
+            )
+        )
+        invoices = await session.execute(
+            select(InvoiceRow.external_number, InvoiceRow.import_fingerprint).where(
+                _one_of(InvoiceRow.external_number, numbers, postgres)
+            )
+        )
+    return dict(customers.tuples().all()), dict(invoices.tuples().all())
+
+
+@asynccontextmanager
+async def custom_plans(session: AsyncSession) -> AsyncIterator[None]:
+    """The statements inside planned for each chunk's values on PostgreSQL: a prepared
+    statement's generic plan, made while the tables were small (a first import), stays a
+    sequential scan as the import grows them (4.7 s a chunk by the end of 100,000 rows). Only
+    for the statements that look rows up by a chunk's keys: re-planning every INSERT of the chunk
+    would double PostgreSQL's CPU per row."""
+    postgres = session.bind.dialect.name == "postgresql"
     if postgres:
-        # Planned for each chunk's values: a prepared statement's generic plan, made while the
-        # tables were small (a first import), stays a sequential scan as the import grows them
-        # (4.7 s a chunk by the end of 100,000 rows). Only here: re-planning every INSERT of the
-        # chunk would double PostgreSQL's CPU per row.
         await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    customers = await session.execute(
-        select(CustomerRow.external_ref, CustomerRow.id).where(
-            _one_of(CustomerRow.external_ref, refs, postgres)
-        )
-    )
-    invoices = await session.execute(
-        select(InvoiceRow.external_number, InvoiceRow.import_fingerprint).where(
-            _one_of(InvoiceRow.external_number, numbers, postgres)
-        )
-    )
-    found = dict(customers.tuples().all()), dict(invoices.tuples().all())
+    yield
     if postgres:
         await session.execute(text("SET LOCAL plan_cache_mode TO DEFAULT"))
-    return found
 
 
 def _one_of(column, values: Collection[str], postgres: bool):

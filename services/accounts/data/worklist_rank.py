@@ -8,7 +8,11 @@ databases, that score, list and order are `worklist.rank`'s.
 Each fact is a whole-number expression of the book's columns (CustomerFacts' fields,
 data/worklist_reads.book) and the bound `today`, `now` and `day_start`; each rule a CASE adding
 its points when its fact lies within the rule's whole-number bounds (Rule.bounds_in). The
-statement is built once per rules, scope and dialect, with every value a bound parameter."""
+statement is built once per rules, scope and dialect. The rules' bounds and points and the code's
+constants are written into its text (`_inline_constants`: a stored strategy version never
+changes), so only the request's values are parameters (scope, today, now, day start, placed
+promises, page): PostgreSQL gets the same text, ~7 parameters instead of ~110, on every request
+and reuses asyncpg's prepared statement."""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from typing import NamedTuple
 from sqlalchemy import (
     JSON,
     BigInteger,
+    BindParameter,
     ColumnElement,
     Date,
     FromClause,
@@ -33,12 +38,14 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    literal_column,
     or_,
     select,
     true,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from common.db.types import UtcDateTime
 from common.money import MINOR_UNITS
@@ -248,11 +255,30 @@ def ranking(book: FromClause, rules: tuple[Rule, ...], dialect: str) -> Select:
         .subquery("page")
     )
     p = page.c
-    return (
+    return _inline_constants(
         select(totals.c.on_list, totals.c.done, *(p[n] for n in _FIELDS), p.score)
         .select_from(totals.outerjoin(page, true()))
         .order_by(p.score.desc(), p.to_collect_minor.desc(), p.customer_id)
     )
+
+
+def _sql_literal(value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"no literal for {value!r}")
+    return str(value) if isinstance(value, int) else "'" + value.replace("'", "''") + "'"
+
+
+def _inline_constants(stmt: Select) -> Select:
+    """`stmt` with every anonymous bound value (a rule's bounds and points, currency codes, risk
+    classes, zeros: ints and strings fixed when the statement is built) written as a literal;
+    the named parameters (bindparam("today"), …) stay parameters."""
+
+    def inline(element):
+        if isinstance(element, BindParameter) and element.unique and element.value is not None:
+            return literal_column(_sql_literal(element.value), element.type)
+        return None
+
+    return replacement_traverse(stmt, {}, inline)
 
 
 class RankedPage(NamedTuple):

@@ -112,8 +112,10 @@ async def _write_chunk(ctx: AccountsContext, chunk: list[ParsedRow], result: Imp
                 )
             existing[row.invoice_number] = fingerprint
         await import_batch.insert_chunk(session, new_customers, invoices, payments, allocations)
-        touched = {invoice["customer_id"] for invoice in invoices}
-        await customer_facts.refresh(session, touched, ctx.clock.today())
+        # appended only: the summary adds the new invoices (no customer's book is re-read)
+        new_invoices = [invoice["id"] for invoice in invoices]
+        async with import_batch.custom_plans(session):  # it reads the chunk's invoices by id
+            await customer_facts.add_invoices(session, new_invoices, ctx.clock.today())
     result.customers_created += len(new_customers)
     result.imported += len(invoices)
     result.payments_recorded += len(payments)

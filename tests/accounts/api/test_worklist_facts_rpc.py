@@ -26,6 +26,15 @@ from services.accounts.domain.worklist import CustomerFacts
 from settle.accounts.v1 import accounts_pb2 as pb
 from tests.accounts.api.collections_support import CARL, State, _log, _ts, eur
 
+HEADER = (
+    "countryCode,customerID,invoiceNumber,InvoiceDate,DueDate,InvoiceAmount,Disputed,SettledDate"
+)
+
+
+def _us(d: date) -> str:
+    return f"{d.month}/{d.day}/{d.year}"
+
+
 # --- the facts from their sources: the worklist's definition, aggregated anew on every read ---
 _a, _c, _inv = AssignmentRow.__table__, CustomerRow.__table__, InvoiceRow.__table__
 _p, _i, _n, _h = (
@@ -328,6 +337,32 @@ class Writer:
             pb.UpdateCustomerRequest(customer=got, update_mask="currency_code")
         )
 
+    async def import_items(self):
+        """Open items from CSV (the summary adds them rather than recomputing): for customers
+        known and new, some settled, in the customers' currency or another (not counted)."""
+        today, number = self.desk.clock.today(), 7_000_000_000 + self.n
+        refs = [c.external_ref for c in self.customers] + [self._id("IMP")]
+        lines = [HEADER]
+        for i in range(self.rnd.randint(1, 6)):
+            due = today + timedelta(days=self.rnd.randint(-60, 20))
+            invoiced = due - timedelta(days=30)
+            settled = _us(invoiced + timedelta(days=3)) if self.rnd.random() < 0.2 else ""
+            row = (self.rnd.choice(refs), f"{number + i:010d}", _us(invoiced), _us(due))
+            lines.append(",".join(("391", *row, self._amount(500_000), "No", settled)))
+        self.n += 6
+        data = ("\n".join(lines) + "\n").encode()
+        currency = self.rnd.choice(("EUR", "EUR", "USD"))
+
+        async def parts():
+            options = pb.ImportOptions(currency_code=currency, file_name="items.csv")
+            yield pb.ImportOpenItemsRequest(options=options)
+            yield pb.ImportOpenItemsRequest(chunk=data)
+
+        report = await self.stub.ImportOpenItems(parts())
+        assert (report.imported, len(report.rejected)) == (len(lines) - 1, 0), report
+        # at once: a later write's recomputation of these customers would hide a wrong delta
+        await assert_summary_is_a_recomputation(self.desk)
+
     async def time_passes(self):
         self.desk.clock.advance(timedelta(hours=self.rnd.randint(1, 60)))
         await self.desk.evaluate()
@@ -336,7 +371,7 @@ class Writer:
         weighted = [
             (self.new_invoice, 4), (self.pay, 3), (self.hold, 2), (self.promise, 3),
             (self.contact, 2), (self.time_passes, 3), (self.release, 1), (self.credit_dispute, 1),
-            (self.end_promise, 1), (self.switch_currency, 1),
+            (self.end_promise, 1), (self.switch_currency, 1), (self.import_items, 2),
         ]  # fmt: skip
         if self.payments:
             weighted.append((self.reverse, 2))
@@ -369,7 +404,7 @@ async def test_after_random_writes_the_summary_is_a_recomputation_and_agrees_wit
     await assert_facts_agree(desk)
     assert set(writer.done) == {
         "new_invoice", "pay", "reverse", "hold", "release", "credit_dispute", "promise",
-        "end_promise", "contact", "switch_currency", "time_passes",
+        "end_promise", "contact", "switch_currency", "time_passes", "import_items",
     }  # fmt: skip
 
 
