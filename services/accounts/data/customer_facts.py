@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.db.id_set import in_ids
 from services.accounts.data.collections_models import (
     CustomerFactsAheadRow,
     CustomerFactsRow,
@@ -41,7 +42,6 @@ from services.accounts.data.collections_models import (
     PromiseRow,
 )
 from services.accounts.data.dunning_models import NoticeRow
-from services.accounts.data.id_set import in_ids
 from services.accounts.data.models import CustomerRow, HoldRow, InvoiceRow
 from services.accounts.domain.ladder import Channel
 from services.accounts.domain.promises import PromiseState
