@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 from common.settings import Settings
@@ -14,11 +15,21 @@ from services.accounts.server import assemble
 from services.accounts.service.importing import import_open_items
 
 
+class _Lines:
+    """The file's lines, read from the start at each pass (the import reads it twice)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __iter__(self) -> Iterator[str]:
+        with self.path.open(encoding="utf-8-sig", newline="") as lines:
+            yield from lines
+
+
 async def _run(settings: Settings, path: Path, currency: str) -> dict:
     ctx = assemble(settings).ctx  # the use cases only: no server is started
     try:
-        with path.open(encoding="utf-8-sig", newline="") as lines:
-            result = await import_open_items(ctx, lines, ColumnMapping.sample_file(), currency)
+        result = await import_open_items(ctx, _Lines(path), ColumnMapping.sample_file(), currency)
     finally:
         await ctx.db.dispose()
     return {

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
-
 from common import validation
 from common.errors import InvalidArgument, Violations
 from common.ids import parse_name
@@ -19,6 +17,7 @@ from common.protoconv import minor_pb, request_key
 from common.protoconv import parse_date as parse_pb_date
 from services.accounts.api import convert
 from services.accounts.api import requests as req
+from services.accounts.api.csv_upload import CsvUpload
 from services.accounts.api.servicer_collections import CollectionsMethods
 from services.accounts.api.servicer_dunning import DunningMethods
 from services.accounts.api.servicer_ladders import LadderMethods
@@ -300,35 +299,26 @@ class AccountsServicer(
         )
 
     async def ImportOpenItems(self, request_iterator, context):
-        options, chunks, size = None, [], 0
-        async for part in request_iterator:
-            if part.HasField("options"):
-                options = part.options
-            else:
-                size += len(part.chunk)
-                if size > self.max_import_bytes:
-                    raise InvalidArgument.of(
-                        "chunk", f"the file exceeds {self.max_import_bytes} bytes"
-                    )
-                chunks.append(part.chunk)
-        if options is None:
-            raise InvalidArgument.of("options", "the first message must carry the import options")
-        mapping = mapping_from_pb(options.mapping)
-        text = decode_csv(b"".join(chunks))
-        v = Violations()
-        currency = validation.currency(options.currency_code.upper(), "options.currency_code", v)
-        v.raise_if_any()
-        result = await importing.import_open_items(self.ctx, text.splitlines(), mapping, currency)
+        options = None
+        with CsvUpload(self.max_import_bytes) as upload:
+            async for part in request_iterator:
+                if part.HasField("options"):
+                    options = part.options
+                else:
+                    upload.add(part.chunk)
+            upload.finish()
+            if options is None:
+                raise InvalidArgument.of(
+                    "options", "the first message must carry the import options"
+                )
+            mapping = mapping_from_pb(options.mapping)
+            v = Violations()
+            currency = validation.currency(
+                options.currency_code.upper(), "options.currency_code", v
+            )
+            v.raise_if_any()
+            result = await importing.import_open_items(self.ctx, upload, mapping, currency)
         return report_pb(result)
-
-
-def decode_csv(data: bytes) -> str:
-    try:
-        return codecs.decode(data, "utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidArgument.of(
-            "chunk", f"the file is not UTF-8 text (byte {exc.start})"
-        ) from None
 
 
 def mapping_from_pb(m: pb.ColumnMapping) -> ColumnMapping:

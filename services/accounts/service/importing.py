@@ -36,7 +36,8 @@ class ImportResult:
 async def import_open_items(
     ctx: AccountsContext, lines: Iterable[str], mapping: ColumnMapping, currency: str
 ) -> ImportResult:
-    lines = lines if isinstance(lines, list | tuple) else list(lines)  # read twice
+    if iter(lines) is lines:  # a one-shot iterator; a list or a re-readable file is read twice
+        lines = list(lines)
     found = survey(lines, mapping, currency)
     result = ImportResult(rows_read=found.rows_read)
     chunk: list[ParsedRow] = []
