@@ -335,7 +335,11 @@ async def test_concurrent_retries_and_hostile_text(system):
     request = pb.CreateDisputeRequest(
         dispute=s.new_case(c.name, s.partial(inv.name, "5.00")), request_id="same-id"
     )
-    results = await asyncio.gather(*(system.disputes.CreateDispute(request) for _ in range(4)))
+    # four writers queue on SQLite's one write lock: on a loaded machine that outlasts the
+    # default 5 s deadline, which is not what this test is about
+    results = await asyncio.gather(
+        *(system.disputes.CreateDispute(request, timeout=60) for _ in range(4))
+    )
     assert len({r.name for r in results}) == 1 and await _count(system) == 1
     hostile = s.new_case(c.name, s.partial(inv.name, "5.00"))
     hostile.title = "x" * 5000
