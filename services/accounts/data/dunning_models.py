@@ -31,6 +31,8 @@ class DunningLadderRow(Base):
     effective_from: Mapped[date] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # the creator's actor id ("user:alice"); the seeded versions' is "system"
+    created_by: Mapped[str] = mapped_column(String(200), server_default="system")
 
 
 class DunningLevelRow(Base):
