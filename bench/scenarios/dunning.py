@@ -156,8 +156,8 @@ async def dunning_run(env: BenchEnv, result: ScenarioResult) -> None:
                        before_rep=before, baseline=baseline)  # fmt: skip
 
     variants = [
-        variant("settle", "first run_dunning over every customer, sample-aged book (batches of "
-                "500)", first_run("sample"), reset("sample")),
+        variant("settle", "first run_dunning over every customer, sample-aged book (the service's "
+                "batches and lanes)", first_run("sample"), reset("sample")),
         variant("settle-next-day", "run_dunning on the next business day after a first run, "
                 "sample-aged book", next_day, after_a_first_run),
         variant("bare-run", "asyncpg: claim, read, pick the level, write notices, lines and "
@@ -166,7 +166,9 @@ async def dunning_run(env: BenchEnv, result: ScenarioResult) -> None:
         variant("bare-sql", "one GROUP BY of the chaseable amounts per customer × currency "
                 "(asyncpg, no decision, nothing written)", bare, None, baseline=True),
     ]  # fmt: skip
-    result.settings = {"customers": customers, "batch": 500, "repetitions": mode.reps,
+    service = books["sample"][2].ctx
+    result.settings = {"customers": customers, "batch": service.dunning_batch,
+                       "lanes": service.dunning_lanes, "repetitions": mode.reps,
                        "business_date": day.isoformat(), "sample_ages": len(ages)}  # fmt: skip
     result.variants = await measure(
         variants,

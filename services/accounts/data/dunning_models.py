@@ -103,11 +103,14 @@ class NoticeRow(Base):
 
 
 class NoticeLineRow(Base):
+    """An invoice as a notice showed it. Like a Legal snapshot line, a copy: the invoice's id
+    without a foreign key (migration 0010; its check locked the invoice per line written)."""
+
     __tablename__ = "dunning_notice_lines"
     __table_args__ = (Index("ix_dunning_notice_lines_invoice", "invoice_id"),)
 
     notice_id: Mapped[str] = mapped_column(ForeignKey("dunning_notices.id"), primary_key=True)
-    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(Id, primary_key=True)
     position: Mapped[int] = mapped_column(Integer)
     number: Mapped[str] = mapped_column(String(64))
     due_date: Mapped[date] = mapped_column(Date)
@@ -223,12 +226,13 @@ class LegalCaseRow(Base):
 
 
 class LegalSnapshotLineRow(Base):
-    """An invoice's amounts on the hand-over date; never changed afterwards."""
+    """An invoice's amounts on the hand-over date; never changed afterwards (a copy: the
+    invoice's id without a foreign key, as a notice line's)."""
 
     __tablename__ = "legal_snapshot_lines"
 
     case_id: Mapped[str] = mapped_column(ForeignKey("legal_cases.id"), primary_key=True)
-    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(Id, primary_key=True)
     currency: Mapped[str] = mapped_column(String(3))
     position: Mapped[int] = mapped_column(Integer)
     as_of: Mapped[date] = mapped_column(Date)
