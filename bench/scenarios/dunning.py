@@ -22,6 +22,7 @@ decisions) without promises, holds' history, pacing, cash or Legal."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import dataclasses
 import time
@@ -149,6 +150,17 @@ async def dunning_run(env: BenchEnv, result: ScenarioResult) -> None:
         if done != customers:
             raise AssertionError(f"bare evaluated {done} of {customers} customers")
 
+    # The floor with the service's lanes: as many bare runs side by side, one connection each.
+    lanes = [books["sample"][1]]
+    for _ in range(1, books["sample"][2].ctx.dunning_lanes):
+        lanes.append(await asyncpg.connect(books["sample"][0].dsn))
+        env.on_exit(lanes[-1].close)
+
+    async def bare_lanes(_worker, _seq) -> None:
+        done = sum(await asyncio.gather(*(dunning_bare.run(conn, day) for conn in lanes)))
+        if done != customers:
+            raise AssertionError(f"bare lanes evaluated {done} of {customers} customers")
+
     def variant(name, description, op, before, baseline=False):
         db = books["sample"][0]
         return Variant(name, description, op, roles=launch.roles(env, db, []),
@@ -162,6 +174,9 @@ async def dunning_run(env: BenchEnv, result: ScenarioResult) -> None:
                 "sample-aged book", next_day, after_a_first_run),
         variant("bare-run", "asyncpg: claim, read, pick the level, write notices, lines and "
                 "decisions (bench/baseline/dunning_bare.py), sample-aged book", bare_run,
+                dunning_bare.reset_for(books["sample"][1], RESET), baseline=True),
+        variant("bare-lanes", f"bare-run in {len(lanes)} lanes side by side (one connection "
+                "each), as the service's run", bare_lanes,
                 dunning_bare.reset_for(books["sample"][1], RESET), baseline=True),
         variant("bare-sql", "one GROUP BY of the chaseable amounts per customer × currency "
                 "(asyncpg, no decision, nothing written)", bare, None, baseline=True),
