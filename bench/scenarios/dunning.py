@@ -22,6 +22,7 @@ decisions) without promises, holds' history, pacing, cash or Legal."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import dataclasses
 import time
@@ -149,6 +150,17 @@ async def dunning_run(env: BenchEnv, result: ScenarioResult) -> None:
         if done != customers:
             raise AssertionError(f"bare evaluated {done} of {customers} customers")
 
+    # The floor with the service's lanes: as many bare runs side by side, one connection each.
+    lanes = [books["sample"][1]]
+    for _ in range(1, books["sample"][2].ctx.dunning_lanes):
+        lanes.append(await asyncpg.connect(books["sample"][0].dsn))
+        env.on_exit(lanes[-1].close)
+
+    async def bare_lanes(_worker, _seq) -> None:
+        done = sum(await asyncio.gather(*(dunning_bare.run(conn, day) for conn in lanes)))
+        if done != customers:
+            raise AssertionError(f"bare lanes evaluated {done} of {customers} customers")
+
     def variant(name, description, op, before, baseline=False):
         db = books["sample"][0]
         return Variant(name, description, op, roles=launch.roles(env, db, []),
@@ -156,17 +168,22 @@ async def dunning_run(env: BenchEnv, result: ScenarioResult) -> None:
                        before_rep=before, baseline=baseline)  # fmt: skip
 
     variants = [
-        variant("settle", "first run_dunning over every customer, sample-aged book (batches of "
-                "500)", first_run("sample"), reset("sample")),
+        variant("settle", "first run_dunning over every customer, sample-aged book (the service's "
+                "batches and lanes)", first_run("sample"), reset("sample")),
         variant("settle-next-day", "run_dunning on the next business day after a first run, "
                 "sample-aged book", next_day, after_a_first_run),
         variant("bare-run", "asyncpg: claim, read, pick the level, write notices, lines and "
                 "decisions (bench/baseline/dunning_bare.py), sample-aged book", bare_run,
                 dunning_bare.reset_for(books["sample"][1], RESET), baseline=True),
+        variant("bare-lanes", f"bare-run in {len(lanes)} lanes side by side (one connection "
+                "each), as the service's run", bare_lanes,
+                dunning_bare.reset_for(books["sample"][1], RESET), baseline=True),
         variant("bare-sql", "one GROUP BY of the chaseable amounts per customer × currency "
                 "(asyncpg, no decision, nothing written)", bare, None, baseline=True),
     ]  # fmt: skip
-    result.settings = {"customers": customers, "batch": 500, "repetitions": mode.reps,
+    service = books["sample"][2].ctx
+    result.settings = {"customers": customers, "batch": service.dunning_batch,
+                       "lanes": service.dunning_lanes, "repetitions": mode.reps,
                        "business_date": day.isoformat(), "sample_ages": len(ages)}  # fmt: skip
     result.variants = await measure(
         variants,

@@ -20,8 +20,10 @@ class AccountsConfig:
     # Dunning notices: smtp://host[:port], smtps://… or file:<dir> (default: the var/mail drop).
     mail_url: str = "file:"
     mail_from: str = "ar@settle.localhost"  # also the domain of the notices' Message-IDs
-    # Customers evaluated per dunning transaction; how often the daily run looks for new ones.
+    # Customers evaluated per dunning transaction, transactions of a run evaluated side by side
+    # (PostgreSQL), and how often the daily run looks for new ones.
     dunning_batch: int = 500
+    dunning_lanes: int = 2
     dunning_every_s: float = 900.0
     # Whether this process runs the daily dunning run and the notice sender, the Legal notifier
     # and the report schedules (a replica, a benchmark or a test of something else may leave them
@@ -42,6 +44,7 @@ class AccountsConfig:
             mail_url=env.get("ACCOUNTS_MAIL_URL") or defaults.mail_url,
             mail_from=env.get("ACCOUNTS_MAIL_FROM") or defaults.mail_from,
             dunning_batch=_int(env, "ACCOUNTS_DUNNING_BATCH", defaults.dunning_batch),
+            dunning_lanes=_int(env, "ACCOUNTS_DUNNING_LANES", defaults.dunning_lanes),
             dunning_every_s=float(env.get("ACCOUNTS_DUNNING_EVERY_S") or defaults.dunning_every_s),
             dunning_worker=_switch(env, "ACCOUNTS_DUNNING_WORKER", defaults.dunning_worker),
             legal_worker=_switch(env, "ACCOUNTS_LEGAL_WORKER", defaults.legal_worker),

@@ -66,6 +66,8 @@ def assemble(
         idempotency=IdempotencyStore(IdempotencyKeyRow, clock),
         import_chunk_rows=config.import_chunk_rows,
         outbox=Outbox(OutboxEventRow, clock),
+        dunning_batch=config.dunning_batch,
+        dunning_lanes=config.dunning_lanes,
     )
     # Only the destinations the settings name (the tests' accounts runs alone): an event for
     # another waits in the outbox.
@@ -100,7 +102,7 @@ def assemble(
         sender_name="Accounts Receivable",
     )
     notices = NoticeSender(ctx, delivery)
-    dunning = DunningSchedule(ctx, batch=config.dunning_batch, every_s=config.dunning_every_s)
+    dunning = DunningSchedule(ctx, every_s=config.dunning_every_s)
     ctx.after_commit.listen(notices.wake, wants=lambda touched: touched == DUNNING_RUN)
     legal = LegalNotifier(ctx)
     ctx.after_commit.listen(legal.wake)

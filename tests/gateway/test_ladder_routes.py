@@ -27,6 +27,7 @@ def test_a_team_lead_stores_a_ladder_version_and_everyone_reads_it(stack):
     created = ok(http.post(path, headers=LEAD, params={"requestId": "ladder-1"}, json=VERSION))
     assert created["name"].startswith("dunningLadders/default/versions/")
     assert [lv["code"] for lv in created["levels"]] == ["NUDGE", "TO_LEGAL"]
+    assert created["creator"] == "user:lena" and created["createTime"]  # who stored it, when
     again = ok(http.post(path, headers=LEAD, params={"requestId": "ladder-1"}, json=VERSION))
     assert again == created
     listed = ok(http.get(path, headers=COLLECTOR))

@@ -27,4 +27,5 @@ def ladder_version(read: LadderVersionRead) -> pb.DunningLadderVersion:
             for level in ladder.levels
         ],
         create_time=timestamp(read.created_at),
+        creator=read.created_by,
     )

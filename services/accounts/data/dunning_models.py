@@ -31,6 +31,8 @@ class DunningLadderRow(Base):
     effective_from: Mapped[date] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # the creator's actor id ("user:alice"); the seeded versions' is "system"
+    created_by: Mapped[str] = mapped_column(String(200), server_default="system")
 
 
 class DunningLevelRow(Base):
@@ -101,11 +103,14 @@ class NoticeRow(Base):
 
 
 class NoticeLineRow(Base):
+    """An invoice as a notice showed it. Like a Legal snapshot line, a copy: the invoice's id
+    without a foreign key (migration 0010; its check locked the invoice per line written)."""
+
     __tablename__ = "dunning_notice_lines"
     __table_args__ = (Index("ix_dunning_notice_lines_invoice", "invoice_id"),)
 
     notice_id: Mapped[str] = mapped_column(ForeignKey("dunning_notices.id"), primary_key=True)
-    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(Id, primary_key=True)
     position: Mapped[int] = mapped_column(Integer)
     number: Mapped[str] = mapped_column(String(64))
     due_date: Mapped[date] = mapped_column(Date)
@@ -221,12 +226,13 @@ class LegalCaseRow(Base):
 
 
 class LegalSnapshotLineRow(Base):
-    """An invoice's amounts on the hand-over date; never changed afterwards."""
+    """An invoice's amounts on the hand-over date; never changed afterwards (a copy: the
+    invoice's id without a foreign key, as a notice line's)."""
 
     __tablename__ = "legal_snapshot_lines"
 
     case_id: Mapped[str] = mapped_column(ForeignKey("legal_cases.id"), primary_key=True)
-    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(Id, primary_key=True)
     currency: Mapped[str] = mapped_column(String(3))
     position: Mapped[int] = mapped_column(Integer)
     as_of: Mapped[date] = mapped_column(Date)

@@ -23,12 +23,13 @@ def table(model: type) -> Table:
     return cast(Table, model.__table__)  # type: ignore[attr-defined]
 
 
-def ladder_version(ladder: Ladder, now: datetime) -> tuple[Row, list[Row], list[Row]]:
-    """A ladder version's rows: the version (usable from its effective date), its levels and
-    their tolerances per currency."""
+def ladder_version(ladder: Ladder, now: datetime, by: str) -> tuple[Row, list[Row], list[Row]]:
+    """A ladder version's rows: the version (usable from its effective date, created by the
+    actor `by` at `now`), its levels and their tolerances per currency."""
     key = dict(ladder_id=ladder.ladder_id, ladder_version=ladder.version)
     version = dict(id=ladder.ladder_id, version=ladder.version,
-                   effective_from=ladder.effective_from, active=True, created_at=now)  # fmt: skip
+                   effective_from=ladder.effective_from, active=True, created_at=now,
+                   created_by=by)  # fmt: skip
     levels = [
         dict(**key, number=level.number, code=level.code, offset_days=level.offset_days,
              channel=level.channel.value, template_id=level.template_id,

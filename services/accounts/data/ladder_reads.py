@@ -1,6 +1,6 @@
 """Reads of the dunning ladder's versions: one version, a ladder's versions page by page, and
 the version in effect on a business date (what a run uses). Core statements built once, bound
-parameters; each version arrives as the domain's `Ladder` with its creation time."""
+parameters; each version arrives as the domain's `Ladder` with its creation time and creator."""
 
 from __future__ import annotations
 
@@ -20,13 +20,14 @@ from services.accounts.data.repository import missing
 from services.accounts.domain.ladder import Action, Channel, Ladder, Level
 
 _ld, _lv, _tl = DunningLadderRow.__table__, DunningLevelRow.__table__, DunningToleranceRow.__table__
-_HEAD = (_ld.c.id, _ld.c.version, _ld.c.effective_from, _ld.c.created_at)
+_HEAD = (_ld.c.id, _ld.c.version, _ld.c.effective_from, _ld.c.created_at, _ld.c.created_by)
 _ladder, _versions = bindparam("ladder"), bindparam("versions", expanding=True)
 
 
 class LadderVersionRead(NamedTuple):
     ladder: Ladder
     created_at: datetime
+    created_by: str  # the creator's actor id
 
 
 _ONE = select(*_HEAD).where(_ld.c.id == _ladder, _ld.c.version == bindparam("version"))
@@ -81,7 +82,9 @@ async def _assembled(conn, heads) -> list[LadderVersionRead]:
         )
     return [
         LadderVersionRead(
-            Ladder(h.id, h.version, h.effective_from, tuple(levels[h.version])), h.created_at
+            Ladder(h.id, h.version, h.effective_from, tuple(levels[h.version])),
+            h.created_at,
+            h.created_by,
         )
         for h in heads
     ]

@@ -18,5 +18,8 @@ class AccountsContext:
     idempotency: IdempotencyStore
     import_chunk_rows: int  # parsed rows written per import transaction (AccountsConfig)
     outbox: Outbox
+    # Customers per dunning transaction, and transactions evaluated side by side (AccountsConfig)
+    dunning_batch: int = 500
+    dunning_lanes: int = 1
     # Woken after commits that open or pay promises (the promise evaluator listens).
     after_commit: AfterCommit = field(default_factory=AfterCommit)

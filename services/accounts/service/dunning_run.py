@@ -7,6 +7,7 @@ NO_NEW_LEVEL (or TOO_SOON), so running again sends nothing twice."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -81,25 +82,62 @@ async def run_dunning(
     *,
     customers: Sequence[str] | None = None,
     reevaluate: bool = False,
-    batch: int = 500,
+    batch: int | None = None,
     keep_decisions: bool = False,
 ) -> RunSummary:
     """Evaluates every customer not yet evaluated on `business_date` (all of them again with
-    `reevaluate`), or only `customers`; one transaction per batch of `batch` customers."""
+    `reevaluate`), or only `customers`; one transaction per batch of `batch` customers (default
+    the service's `dunning_batch`). On PostgreSQL `ctx.dunning_lanes` batches are evaluated side
+    by side, as replicas would be: one lane's Python runs while another waits for the database."""
     summary = RunSummary(business_date)
     before = business_date + timedelta(days=1) if reevaluate else business_date
-    after = ""
+    claims = _Claims(after="", before=before, limit=batch or ctx.dunning_batch, named=customers)
+    lanes = ctx.dunning_lanes if ctx.db.is_postgres else 1  # SQLite: one writer at a time
+    try:
+        async with asyncio.TaskGroup() as running:
+            for _ in range(lanes):
+                running.create_task(_lane(ctx, claims, business_date, summary, keep_decisions))
+    except* Exception as failed:  # a lane failed, the others were stopped (rolled back)
+        raise failed.exceptions[0] from None
+    return summary
+
+
+@dataclass
+class _Claims:
+    """The lanes' shared cursor: each claim starts after the last one claimed, so that with
+    `reevaluate` (customers already evaluated that day are claimable again) no lane claims a
+    batch another has just committed."""
+
+    after: str
+    before: date
+    limit: int
+    named: Sequence[str] | None
+    turn: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def next(self, session) -> list[ClaimedCustomer]:
+        async with self.turn:
+            claimed = await sql.claim(
+                session, after=self.after, before=self.before, limit=self.limit, named=self.named
+            )
+            if claimed:
+                self.after = claimed[-1].id
+            return claimed
+
+
+async def _lane(
+    ctx: AccountsContext,
+    claims: _Claims,
+    business_date: date,
+    summary: RunSummary,
+    keep_decisions: bool,
+) -> None:
     while True:
         async with ctx.db.transaction() as session:
-            claimed = await sql.claim(
-                session, after=after, before=before, limit=batch, named=customers
-            )
+            claimed = await claims.next(session)
             if not claimed:
-                break
-            after = claimed[-1].id
+                return
             await _evaluate(ctx, session, claimed, business_date, summary, keep_decisions)
         ctx.after_commit.changed(DUNNING_RUN)
-    return summary
 
 
 async def _evaluate(

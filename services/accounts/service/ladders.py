@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 
+from common.actor import current_actor
 from common.errors import Violations
 from common.idempotency import RequestKey, run_once
 from common.listing import Page
@@ -36,6 +37,7 @@ async def create_version(
     """The ladder's next version, effective from `effective_from` (default today, never
     earlier: runs already made stay explained by the version they used)."""
     today, now = ctx.clock.today(), ctx.clock.now()
+    creator = current_actor().subject
     v = Violations()
     v.require(
         effective_from is None or effective_from >= today,
@@ -53,11 +55,11 @@ async def create_version(
         if last is None:
             raise missing("dunning ladder", ladder_id)
         ladder = Ladder(ladder_id, (last or 0) + 1, effective_from or today, tuple(levels))
-        version, level_rows, tolerance_rows = dunning_rows.ladder_version(ladder, now)
+        version, level_rows, tolerance_rows = dunning_rows.ladder_version(ladder, now, creator)
         session.add(DunningLadderRow(**version))
         session.add_all([DunningLevelRow(**row) for row in level_rows])
         session.add_all([DunningToleranceRow(**row) for row in tolerance_rows])
-        return f"{ladder_id}/{ladder.version}", LadderVersionRead(ladder, now)
+        return f"{ladder_id}/{ladder.version}", LadderVersionRead(ladder, now, creator)
 
     async def replay(session, resource_id: str) -> LadderVersionRead:
         stored_ladder, number = resource_id.rsplit("/", 1)

@@ -11,13 +11,13 @@ from services.accounts.service.context import AccountsContext
 
 
 class DunningSchedule:
-    def __init__(self, ctx: AccountsContext, *, batch: int = 500, every_s: float = 900.0):
-        self.ctx, self.batch, self.every_s = ctx, batch, every_s
+    def __init__(self, ctx: AccountsContext, *, every_s: float = 900.0):
+        self.ctx, self.every_s = ctx, every_s
         self.wake = Wake()
 
     async def run(self, stop: asyncio.Event) -> None:
         await run_worker("dunning run", self._pass, stop, self.wake, retry_s=self.every_s)
 
     async def _pass(self) -> float:
-        await dunning_run.run_dunning(self.ctx, self.ctx.clock.today(), batch=self.batch)
+        await dunning_run.run_dunning(self.ctx, self.ctx.clock.today())
         return self.every_s

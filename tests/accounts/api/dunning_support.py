@@ -74,12 +74,12 @@ class Desk:
         self.stub, self.clock, self.parts, self.inbox = stub, clock, parts, inbox
         self.channel = ch  # the same server's other services (reports)
 
-    async def customer(self):
+    async def customer(self, external_ref: str = "C-1"):
         customer = await self.stub.CreateCustomer(
             pb.CreateCustomerRequest(
                 customer=pb.Customer(
                     display_name="Acme GmbH",
-                    external_ref="C-1",
+                    external_ref=external_ref,
                     currency_code="EUR",
                     country_code="DE",
                     time_zone="Europe/Berlin",

@@ -4,11 +4,14 @@ its effective date; stored versions are listed newest first and never change."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import grpc
 
+from common.actor import reset_actor
 from settle.accounts.v1 import accounts_pb2 as pb
-from tests.accounts.api.dunning_support import eur
-from tests.support.rpc import expect_error
+from tests.accounts.api.dunning_support import CARL, LENA, eur
+from tests.support.rpc import as_actor, expect_error
 
 DEFAULT = "dunningLadders/default"
 
@@ -64,6 +67,49 @@ async def test_a_new_version_is_what_the_next_run_uses(dunning):
     assert decision.outcome == "NOTICE" and decision.level == 2  # FIRM_NOW of version 3
     (notice,) = await dunning.notices(customer)
     assert notice.level_code == "FIRM_NOW" and notice.ladder == "default v3"
+
+
+async def test_a_version_records_who_created_it_and_when(dunning):
+    stub = dunning.stub
+    seed = await stub.GetDunningLadderVersion(
+        pb.GetDunningLadderVersionRequest(name=f"{DEFAULT}/versions/1")
+    )
+    assert seed.creator == "system"  # stored by the migration
+    created_at = dunning.clock.now()
+    request = pb.CreateDunningLadderVersionRequest(
+        parent=DEFAULT,
+        # the caller's claim to be someone else is output-only: ignored
+        ladder_version=pb.DunningLadderVersion(levels=SHORT, creator="user:mallory"),
+        request_id="by-carl",
+    )
+    created = await stub.CreateDunningLadderVersion(request)  # the desk calls as Carl
+    assert created.creator == CARL
+    assert created.create_time.ToDatetime(tzinfo=created_at.tzinfo) == created_at
+
+    dunning.clock.advance(timedelta(hours=2))
+    token = as_actor(LENA, "team_lead")
+    try:
+        replayed = await stub.CreateDunningLadderVersion(request)  # Carl's, not Lena's
+        got = await stub.GetDunningLadderVersion(
+            pb.GetDunningLadderVersionRequest(name=created.name)
+        )
+        newer = await stub.CreateDunningLadderVersion(
+            pb.CreateDunningLadderVersionRequest(
+                parent=DEFAULT, ladder_version=pb.DunningLadderVersion(levels=SHORT)
+            )
+        )
+    finally:
+        reset_actor(token)
+    assert replayed == created and got == created
+    assert newer.creator == LENA and newer.create_time.ToDatetime(
+        tzinfo=created_at.tzinfo
+    ) == created_at + timedelta(hours=2)
+    listed = await stub.ListDunningLadderVersions(
+        pb.ListDunningLadderVersionsRequest(parent=DEFAULT)
+    )
+    assert [(v.version, v.creator) for v in listed.ladder_versions] == [
+        (3, LENA), (2, CARL), (1, "system"),
+    ]  # fmt: skip
 
 
 async def test_a_version_takes_effect_on_its_date_only(dunning):
