@@ -18,7 +18,10 @@ table), in the bench process, on two books of the same size:
 Baselines, asyncpg on the sample-aged book: one GROUP BY of the chaseable amounts (nothing
 decided, nothing written), and bench/baseline/dunning_bare.py, the least a first run must do
 (claim, read the open invoices, pick each customer × currency's level, write notices, lines and
-decisions) without promises, holds' history, pacing, cash or Legal."""
+decisions) without promises, holds' history, pacing, cash or Legal.
+
+The memory target is judged on the deployed process: the same first run through RunDunning in
+`python -m services.accounts` (variant settle-service), whose peak RSS the bench reads."""
 
 from __future__ import annotations
 
@@ -43,8 +46,11 @@ from common.main import freeze_start_up
 from common.settings import DEV_INTERNAL_SECRET, Settings
 from services.accounts.server import assemble
 from services.accounts.service.dunning_run import run_dunning
+from settle.accounts.v1 import accounts_pb2 as pb
+from settle.accounts.v1 import accounts_pb2_grpc as pb_grpc
 
 TARGET_PER_S = 2_000.0
+MEMORY_MB = 200.0
 AR_SAMPLE = (
     Path(__file__).resolve().parents[2].parent
     / "shared" / "data" / "ar-sample" / "WA_Fn-UseC_-Accounts-Receivable.csv"
@@ -161,17 +167,33 @@ async def dunning_run(env: BenchEnv, result: ScenarioResult) -> None:
         if done != customers:
             raise AssertionError(f"bare lanes evaluated {done} of {customers} customers")
 
-    def variant(name, description, op, before, baseline=False):
+    # The same run in the deployed process (`python -m services.accounts`, RunDunning), for its
+    # memory: the bench process holds both books' parts and its own, so its RSS says nothing of
+    # the service's.
+    service_proc = await launch.accounts(env, books["sample"][0])
+    service_stub = pb_grpc.AccountsServiceStub(launch.signed_channel(env, service_proc.address))
+
+    async def first_run_rpc(_worker, _seq) -> None:
+        reply = await service_stub.RunDunning(
+            pb.RunDunningRequest(business_date=day.isoformat()), timeout=900
+        )
+        if reply.evaluated_customers != customers:
+            raise AssertionError(f"RunDunning evaluated {reply.evaluated_customers} of {customers}")
+
+    def variant(name, description, op, before, baseline=False, procs=()):
         db = books["sample"][0]
-        return Variant(name, description, op, roles=launch.roles(env, db, []),
-                       processes=launch.memory_of([]), unit="customer", units_per_op=customers,
-                       before_rep=before, baseline=baseline)  # fmt: skip
+        return Variant(name, description, op, roles=launch.roles(env, db, list(procs)),
+                       processes=launch.memory_of(list(procs)), unit="customer",
+                       units_per_op=customers, before_rep=before, baseline=baseline)  # fmt: skip
 
     variants = [
         variant("settle", "first run_dunning over every customer, sample-aged book (the service's "
                 "batches and lanes)", first_run("sample"), reset("sample")),
         variant("settle-next-day", "run_dunning on the next business day after a first run, "
                 "sample-aged book", next_day, after_a_first_run),
+        variant("settle-service", "the first run through RunDunning in the accounts process "
+                "(python -m services.accounts), sample-aged book", first_run_rpc,
+                reset("sample"), procs=[service_proc]),
         variant("bare-run", "asyncpg: claim, read, pick the level, write notices, lines and "
                 "decisions (bench/baseline/dunning_bare.py), sample-aged book", bare_run,
                 dunning_bare.reset_for(books["sample"][1], RESET), baseline=True),
@@ -217,7 +239,14 @@ async def dunning_run(env: BenchEnv, result: ScenarioResult) -> None:
     if ours is None or not ours.ok:
         result.fail(f"settle failed: {ours.first_error if ours else 'no variant'}")
         return
+    served = result.variant("settle-service")
+    peak = (served.peak_rss_mb or {}).get("accounts", 0.0) if served and served.ok else None
+    result.checks["the accounts process stays under 200 MB (RunDunning)"] = (
+        peak is not None and 0 < peak < MEMORY_MB
+    )
     result.judge(
-        ours.rate >= TARGET_PER_S,
-        f"{ours.rate:,.0f} customers/s (target ≥ {TARGET_PER_S:,.0f})",
+        ours.rate >= TARGET_PER_S and peak is not None and 0 < peak < MEMORY_MB,
+        f"{ours.rate:,.0f} customers/s (target ≥ {TARGET_PER_S:,.0f}); accounts process peak "
+        f"{peak if peak is not None else 'not measured'} MB through RunDunning "
+        f"(target < {MEMORY_MB:,.0f})",
     )
