@@ -50,8 +50,9 @@ class CsvUpload:
         text = io.TextIOWrapper(self._file, encoding="utf-8-sig", newline="")
         try:
             yield from text
-        finally:
-            text.detach()  # the spool stays open for the next pass
+        finally:  # the spool stays open for the next pass (unless the upload was closed first)
+            if not text.closed:
+                text.detach()
 
     def close(self) -> None:
         self._file.close()

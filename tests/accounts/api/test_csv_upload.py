@@ -16,9 +16,13 @@ TEXT = '\ufeffcustomer,note\r\nACME,"two\nlines"\r\nZÜRICH AG,€ 12\r\n'
 
 def _upload(data: bytes, chunk: int, max_bytes: int = 10_000_000) -> CsvUpload:
     upload = CsvUpload(max_bytes)
-    for start in range(0, len(data), chunk):
-        upload.add(data[start : start + chunk])
-    upload.finish()
+    try:
+        for start in range(0, len(data), chunk):
+            upload.add(data[start : start + chunk])
+        upload.finish()
+    except InvalidArgument:
+        upload.close()
+        raise
     return upload
 
 
@@ -58,3 +62,12 @@ def test_a_file_over_its_limit_is_refused():
     with pytest.raises(InvalidArgument, match="exceeds 10 bytes"):
         upload.add(b"x")
     upload.close()
+
+
+def test_a_pass_left_unfinished_after_the_upload_closed_ends_quietly():
+    """A refused file stops its pass midway; the pass is closed after the upload is."""
+    upload = _upload(TEXT.encode(), 1000)
+    lines = iter(upload)
+    next(lines)
+    upload.close()
+    lines.close()  # raised ValueError (I/O operation on closed file) from the detach
