@@ -110,6 +110,8 @@ async def run(
     try:
         for sc in selected:
             results.append(await _run_one(env, sc))
+            # what has run so far, kept if a long run is stopped (rewritten whole at the end)
+            write_json(out_dir, started, {**meta, "partial": True}, results)
     finally:
         await pg.close()  # drops every bench database
     results.append(memory_verdict(results))

@@ -74,6 +74,8 @@ class PromiseRow(Base):
         Index("ix_promises_customer", "customer_id", "created_at"),
         # the evaluator's claim: open promises by deadline
         Index("ix_promises_state_deadline", "state", "deadline_at"),
+        # a judged instalment's earlier instalments (data/promise_batch.py), without a scan
+        Index("ix_promises_plan", "plan_id", "instalment"),
     )
 
     id: Mapped[str] = mapped_column(Id, primary_key=True)
