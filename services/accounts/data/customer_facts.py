@@ -285,3 +285,71 @@ async def add_invoices(session: AsyncSession, invoice_ids: Iterable[str], today:
         chunk = ids[start : start + CHUNK]
         await session.execute(facts, {"invoices": chunk})
         await session.execute(ahead, {"invoices": chunk, "since": today})
+
+
+# --- what judging OPEN promises takes away (the evaluator): nothing else changes --------------
+_judged = in_ids(_p.c.id, "promises")
+_left = (
+    select(
+        _p.c.customer_id,
+        func.sum(_p.c.amount_minor).label("amount_minor"),
+        func.sum(case((_p.c.state == PromiseState.BROKEN.value, 1), else_=0)).label("broken"),
+    )
+    .where(_judged)
+    .group_by(_p.c.customer_id)
+    .subquery("judged")
+)
+_TAKE_PROMISED = (
+    update(_f)
+    .where(_f.c.customer_id == _left.c.customer_id)
+    .values(
+        promised_minor=_f.c.promised_minor - _left.c.amount_minor,
+        broken_promises=_f.c.broken_promises + _left.c.broken,
+    )
+)
+_left_days = (
+    select(_p.c.customer_id, _p.c.promised_date, func.count().label("promises"))
+    .where(_judged)
+    .group_by(_p.c.customer_id, _p.c.promised_date)
+    .subquery("judged_days")
+)
+# A day's row, where there is one, counted these promises (every write since their creation
+# recomputed or added to it); one whose figures reach zero goes, as a recomputation has none.
+_TAKE_AHEAD = (
+    update(_ahead)
+    .where(
+        _ahead.c.customer_id == _left_days.c.customer_id,
+        _ahead.c.day == _left_days.c.promised_date,
+    )
+    .values(open_promises=_ahead.c.open_promises - _left_days.c.promises)
+)
+_DROP_EMPTY_DAYS = delete(_ahead).where(
+    _ahead.c.customer_id.in_(_ids), _ahead.c.open_promises == 0, _ahead.c.due_minor == 0
+)
+
+
+async def judge_promises(
+    session: AsyncSession, promise_ids: Iterable[str], customer_ids: Iterable[str], today: date
+) -> None:
+    """These OPEN promises were just judged (their new states written in this transaction,
+    nothing else of their customers changed): their amounts leave the customers' promised
+    figures and their days, the broken ones count. Three statements per chunk where `refresh`
+    re-aggregates every judged customer's invoices and promises (a pass judges hundreds). When a
+    customer has no summary row yet (written before the summary existed), all are recomputed."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return
+    await session.flush()
+    found = set()
+    for start in range(0, len(ids), CHUNK):
+        found |= set((await session.execute(_LOCK, {"ids": ids[start : start + CHUNK]})).scalars())
+    if len(found) < len(ids):
+        await refresh(session, ids, today)
+        return
+    judged = sorted(promise_ids)
+    for start in range(0, len(judged), CHUNK):
+        chunk = {"promises": judged[start : start + CHUNK]}
+        await session.execute(_TAKE_PROMISED, chunk)
+        await session.execute(_TAKE_AHEAD, chunk)
+    for start in range(0, len(ids), CHUNK):
+        await session.execute(_DROP_EMPTY_DAYS, {"ids": ids[start : start + CHUNK]})

@@ -1,7 +1,7 @@
 """One pass of the promise evaluator: judge every OPEN promise whose deadline has passed, once,
 in the transaction that claimed it (data/promise_batch.py), raise an escalation to the team
 lead for each broken promise whose invoices reached the policy's level (broken_promises.py), and
-recompute the judged customers' worklist facts."""
+take the judged promises out of their customers' worklist facts."""
 
 from __future__ import annotations
 
@@ -49,7 +49,10 @@ async def evaluate_once(ctx: AccountsContext, limit: int) -> Evaluation:
                 broken.append(p)
         await batch.write(session, judgements, events, [])
         escalated = await broken_promises.escalate(ctx, session, broken, policy)
-        await customer_facts.refresh(session, {p.customer_id for p in due}, ctx.clock.today())
+        # judged from OPEN, nothing else changed: the summary takes them away, no recomputation
+        await customer_facts.judge_promises(
+            session, ids, {p.customer_id for p in due}, ctx.clock.today()
+        )
     if escalated:
         ctx.after_commit.changed()
     return Evaluation(judged, escalated)

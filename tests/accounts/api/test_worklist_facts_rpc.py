@@ -366,6 +366,8 @@ class Writer:
     async def time_passes(self):
         self.desk.clock.advance(timedelta(hours=self.rnd.randint(1, 60)))
         await self.desk.evaluate()
+        # at once: the evaluator takes its judged promises away rather than recomputing
+        await assert_summary_is_a_recomputation(self.desk)
 
     async def step(self) -> None:
         weighted = [
