@@ -238,9 +238,15 @@ async def promise_evaluation(env: BenchEnv, result: ScenarioResult) -> None:
     env.on_exit(parts.ctx.db.dispose)
     evaluator = parts.evaluator
 
+    customer_ids = [r["id"] for r in await conn.fetch("SELECT id FROM customers ORDER BY id")]
+
     async def reset() -> None:
         for statement in RESET:
             await conn.execute(statement)
+        # the promises were copied in (and are re-opened here) behind the worklist facts' back:
+        # summed as a promise's creation would, so the evaluator starts from true figures
+        async with parts.ctx.db.transaction() as session:
+            await customer_facts.refresh(session, customer_ids, parts.ctx.clock.today())
 
     async def drain(_worker, _seq) -> None:
         judged = 0
