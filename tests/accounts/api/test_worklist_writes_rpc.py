@@ -13,7 +13,7 @@ from datetime import UTC, timedelta
 from common.actor import reset_actor
 from settle.accounts.v1 import accounts_pb2 as pb
 from tests.accounts.api.collections_support import LENA, _log, _paid, _reversal, eur
-from tests.accounts.api.test_worklist_facts_rpc import (
+from tests.accounts.api.facts_support import (
     assert_facts_agree,
     assert_summary_is_a_recomputation,
 )
